@@ -1,0 +1,602 @@
+"""The domain: organisations, their units and people, policies with immutable published versions,
+sections for search, append-only acknowledgements and the audit trail.
+
+Writes live in the verb modules (workflow.py, acknowledgements.py, people.py, ...); this module
+holds fields, database constraints and read-only QuerySet methods.
+"""
+
+from __future__ import annotations
+
+import pgtrigger
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+SEARCH_CONFIG = "norwegian"
+MAX_BODY_LENGTH = 200_000
+
+
+# First path segments the site uses itself; an organisation can never take one of them.
+RESERVED_SLUGS = [
+    "admin", "logg-inn", "logg-ut", "sok", "meg", "oversikt", "redaksjon", "ressurser", "static",
+    "media", "tilgjengelighet", "markdownx", "api", "helse",
+]  # fmt: skip
+
+
+class Organisation(models.Model):
+    """A kommune. Everything else belongs to exactly one."""
+
+    slug = models.SlugField("adresse", max_length=60, unique=True)
+    name = models.CharField("navn", max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "kommune"
+        verbose_name_plural = "kommuner"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_SLUGS), name="organisation_slug_not_reserved"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitQuerySet(models.QuerySet):
+    def subtree_of(self, units) -> UnitQuerySet:
+        """The given units and every unit below them."""
+        condition = Q(pk__in=[])
+        for unit in units:
+            condition |= Q(path__startswith=unit.path)
+        return self.filter(condition)
+
+
+class Unit(models.Model):
+    """An enhet: a node in an organisation's tree of departments.
+
+    `path` is the materialised path of primary keys ("/3/17/42/"), maintained by policies.people,
+    so that "this unit and its sub-units" is one indexed prefix match.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="units")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField("navn", max_length=200)
+    path = models.CharField(max_length=500, blank=True, editable=False)
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = "enhet"
+        verbose_name_plural = "enheter"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "parent", "name"],
+                name="unit_unique_name_under_parent",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+
+class PersonQuerySet(models.QuerySet):
+    def active(self) -> PersonQuerySet:
+        return self.filter(is_active=True)
+
+
+class PersonManager(UserManager.from_queryset(PersonQuerySet)):
+    pass
+
+
+class Person(AbstractUser):
+    """Someone who reads, confirms, manages or edits. Leavers are deactivated, never deleted."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name="kommune",
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name="enhet",
+    )
+    unit_since = models.DateField(
+        "i enheten siden",
+        null=True,
+        blank=True,
+        help_text="Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra.",
+    )
+    employee_number = models.CharField("ansattnummer", max_length=40, blank=True)
+    is_elected_official = models.BooleanField("folkevalgt", default=False)
+    is_editor = models.BooleanField(
+        "redaktør",
+        default=False,
+        help_text="Kommunikasjonsmedarbeider som kan skrive og publisere retningslinjer i sin kommune.",
+    )
+    sees_whole_organisation = models.BooleanField(
+        "ser hele kommunen",
+        default=False,
+        help_text="For HR og kommunaldirektør: ser bekreftelser for alle enheter i egen kommune.",
+    )
+    managed_units = models.ManyToManyField(
+        Unit,
+        blank=True,
+        related_name="managers",
+        verbose_name="leder for",
+        help_text="Enhetene personen leder. Underenheter følger med.",
+    )
+
+    objects = PersonManager()
+
+    class Meta:
+        verbose_name = "person"
+        verbose_name_plural = "personer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "employee_number"],
+                condition=~Q(employee_number=""),
+                name="person_unique_employee_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_manager(self) -> bool:
+        return self.sees_whole_organisation or self.managed_units.exists()
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Offentlig"
+    INTERNAL = "internal", "Intern"
+
+
+class PolicyQuerySet(models.QuerySet):
+    def active(self) -> PolicyQuerySet:
+        return self.filter(retired_at__isnull=True)
+
+    def readable_by(self, person) -> PolicyQuerySet:
+        """Public policies, and internal ones of the reader's own organisation."""
+        if person.is_authenticated and person.is_superuser:
+            return self
+        condition = Q(visibility=Visibility.PUBLIC)
+        if person.is_authenticated and person.organisation_id:
+            condition |= Q(organisation_id=person.organisation_id)
+        return self.filter(condition)
+
+
+class Policy(models.Model):
+    """The stable identity of a guideline; its text lives in its versions."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="policies", verbose_name="kommune"
+    )
+    slug = models.SlugField("adresse", max_length=80)
+    title = models.CharField("tittel", max_length=200)
+    summary = models.TextField("kort beskrivelse", blank=True, max_length=1000)
+    visibility = models.CharField(
+        "synlighet", max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+    )
+    audience_all = models.BooleanField("alle ansatte i kommunen", default=True)
+    audience_units = models.ManyToManyField(
+        Unit,
+        blank=True,
+        related_name="policies",
+        verbose_name="enheter",
+        help_text="Gjelder de valgte enhetene med underenheter.",
+    )
+    audience_elected = models.BooleanField("folkevalgte", default=False)
+    review_interval_months = models.PositiveSmallIntegerField(
+        "revisjonsintervall (måneder)", default=24
+    )
+    owner = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_policies",
+        verbose_name="eier",
+    )
+    based_on = models.ForeignKey(
+        "PolicyVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived_policies",
+        verbose_name="basert på",
+    )
+    retired_at = models.DateTimeField("utgått", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PolicyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "title"]
+        verbose_name = "retningslinje"
+        verbose_name_plural = "retningslinjer"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="policy_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/{self.organisation.slug}/{self.slug}/"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Utkast"
+    SCHEDULED = "scheduled", "Planlagt"
+    PUBLISHED = "published", "Gjeldende"
+    SUPERSEDED = "superseded", "Erstattet"
+
+
+class ChangeKind(models.TextChoices):
+    EDITORIAL = "editorial", "Redaksjonell"
+    MATERIAL = "material", "Vesentlig"
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    def published(self) -> PolicyVersionQuerySet:
+        """Versions that have been in force: the current one and those it replaced."""
+        return self.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+
+    def current(self) -> PolicyVersionQuerySet:
+        return self.filter(status=Status.PUBLISHED)
+
+    def drafts(self) -> PolicyVersionQuerySet:
+        return self.filter(status=Status.DRAFT)
+
+
+# Once a version leaves draft, its text and metadata are evidence: people confirmed exactly this.
+# Only the status may still move forward (scheduled -> published -> superseded).
+_FROZEN_FIELDS = (
+    "policy_id",
+    "number",
+    "title",
+    "body",
+    "body_html",
+    "text_hash",
+    "change_kind",
+    "change_note",
+    "adopted_by",
+    "adopted_on",
+    "effective_from",
+    "deadline_days",
+    "published_at",
+    "published_by_id",
+    "created_by_id",
+    "created_at",
+)
+_FROZEN_ROW = ", ".join(f"OLD.{f}" for f in _FROZEN_FIELDS)
+_NEW_ROW = ", ".join(f"NEW.{f}" for f in _FROZEN_FIELDS)
+
+
+class PolicyVersion(models.Model):
+    """One text of a policy. Drafts have no number; publishing gives the next number and freezes it."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField("versjon", null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    title = models.CharField("tittel", max_length=200)
+    body = models.TextField("tekst (Markdown)", blank=True, max_length=MAX_BODY_LENGTH)
+    body_html = models.TextField(blank=True, editable=False)
+    text_hash = models.CharField(max_length=64, blank=True, editable=False)
+    change_kind = models.CharField(
+        "type endring", max_length=10, choices=ChangeKind.choices, blank=True
+    )
+    change_note = models.TextField("endringsnotat", blank=True, max_length=2000)
+    adopted_by = models.CharField("vedtatt av", max_length=200, blank=True)
+    adopted_on = models.DateField("vedtatt dato", null=True, blank=True)
+    effective_from = models.DateField("gyldig fra", null=True, blank=True)
+    deadline_days = models.PositiveSmallIntegerField(
+        "frist for å bekrefte (dager)",
+        default=30,
+        help_text="Antall dager etter at bekreftelse blir påkrevd for en person.",
+    )
+    published_at = models.DateTimeField("publisert", null=True, blank=True)
+    published_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Versjonen utkastet ble startet fra.",
+    )
+    created_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Optimistic locking for drafts: every save must name the revision it was based on.
+    revision = models.PositiveIntegerField(default=1)
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        verbose_name = "versjon"
+        verbose_name_plural = "versjoner"
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="version_unique_number"),
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="published"), name="version_one_current"
+            ),
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="draft"), name="version_one_draft"
+            ),
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="scheduled"), name="version_one_scheduled"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="draft") & Q(number__isnull=True))
+                | (
+                    ~Q(status="draft")
+                    & Q(number__gte=1)
+                    & Q(published_at__isnull=False)
+                    & Q(effective_from__isnull=False)
+                    & Q(change_kind__in=["editorial", "material"])
+                    & ~Q(text_hash="")
+                ),
+                name="version_published_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(number=1) | Q(change_kind="material"),
+                name="version_first_is_material",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="version_frozen_after_publish",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "OLD.status <> 'draft' AND ("
+                    f"({_FROZEN_ROW}) IS DISTINCT FROM ({_NEW_ROW}) "
+                    "OR NEW.status = 'draft' "
+                    "OR (NEW.status = 'scheduled' AND OLD.status <> 'scheduled') "
+                    "OR (OLD.status = 'superseded' AND NEW.status <> 'superseded'))"
+                ),
+                func=(
+                    "RAISE EXCEPTION 'A published policy version cannot be changed "
+                    "(policy %, version %)', OLD.policy_id, OLD.number "
+                    "USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;"
+                ),
+            ),
+            pgtrigger.Protect(
+                name="version_published_undeletable",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status__in=["scheduled", "published", "superseded"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.number is None:
+            return f"{self.title} (utkast)"
+        return f"{self.title}, versjon {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.policy.get_absolute_url()}versjon/{self.number}/"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+
+class Section(models.Model):
+    """A heading of a published version with its text: the unit of search and of the contents."""
+
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    anchor = models.CharField(max_length=120)
+    level = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=500)
+    text = models.TextField(blank=True)
+    # A copy of the version's title, so the stored search vector can weigh it highest.
+    title = models.CharField(max_length=200)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("heading", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("text", weight="C", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="section_unique_position"),
+            models.UniqueConstraint(fields=["version", "anchor"], name="section_unique_anchor"),
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="section_search_idx")]
+
+    def __str__(self) -> str:
+        return self.heading
+
+
+class AcknowledgementQuerySet(models.QuerySet):
+    def of(self, person) -> AcknowledgementQuerySet:
+        return self.filter(person=person)
+
+
+class Acknowledgement(models.Model):
+    """Evidence that a person confirmed an exact version: append-only in the database."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="acknowledgements")
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    text_hash = models.CharField(
+        max_length=64, help_text="SHA-256 av teksten slik den ble vist da personen bekreftet."
+    )
+
+    objects = AcknowledgementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-acknowledged_at"]
+        verbose_name = "bekreftelse"
+        verbose_name_plural = "bekreftelser"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "version"], name="ack_once_per_version"),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="ack_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} – {self.version}"
+
+
+class EventVerb(models.TextChoices):
+    DRAFT_CREATED = "draft_created", "Utkast opprettet"
+    DRAFT_SAVED = "draft_saved", "Utkast lagret"
+    DRAFT_DISCARDED = "draft_discarded", "Utkast forkastet"
+    PUBLISHED = "published", "Publisert"
+    SCHEDULED = "scheduled", "Planlagt publisert"
+    ACTIVATED = "activated", "Trådte i kraft"
+    RETIRED = "retired", "Trukket tilbake"
+    RESTORED = "restored", "Gjenopprettet"
+    SETTINGS_CHANGED = "settings_changed", "Innstillinger endret"
+    EXPORTED = "exported", "Eksportert"
+    REMINDED = "reminded", "Påminnelse sendt"
+    DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"
+    IMPORTED = "imported", "Importert"
+
+
+class Event(models.Model):
+    """The audit trail, written in the same transaction as the change it records. Append-only."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verb = models.CharField(max_length=20, choices=EventVerb.choices)
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "hendelse"
+        verbose_name_plural = "hendelser"
+        indexes = [models.Index(fields=["policy", "-created_at"], name="event_policy_idx")]
+        triggers = [
+            pgtrigger.Protect(
+                name="event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verb_display()} {self.created_at:%d.%m.%Y %H:%M}"
+
+
+class Reminder(models.Model):
+    """One reminder e-mail to one person about one policy; used to throttle reminders."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reminders")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="reminders")
+    sent_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "policy", "-sent_at"], name="reminder_recent_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Påminnelse til {self.person_id} om {self.policy_id}"
+
+
+class DigestDelivery(models.Model):
+    """A weekly digest sent to a person; unique per ISO week so a re-run sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Til ansatt"
+        MANAGER = "manager", "Til leder"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    week = models.DateField(help_text="Mandagen i uken oversikten gjelder.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "week", "kind"], name="digest_once_a_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ukesoversikt {self.week} til {self.person_id}"
+
+
+class Resource(models.Model):
+    """Background reading (not a policy, nothing to confirm), e.g. Difi's national guidance."""
+
+    slug = models.SlugField("adresse", max_length=80, unique=True)
+    title = models.CharField("tittel", max_length=200)
+    publisher = models.CharField("utgiver", max_length=200)
+    published = models.CharField("publisert", max_length=100, blank=True)
+    summary = models.TextField("kort beskrivelse", blank=True)
+    source_note = models.TextField("kilde", blank=True)
+    body = models.TextField("tekst (Markdown)")
+    body_html = models.TextField(editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "bakgrunnsressurs"
+        verbose_name_plural = "bakgrunnsressurser"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return f"/ressurser/{self.slug}/"

@@ -1,0 +1,228 @@
+"""Every state change of a policy and its versions: each one transaction that also writes its event."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from .models import (
+    ChangeKind,
+    Event,
+    EventVerb,
+    Person,
+    Policy,
+    PolicyVersion,
+    Section,
+    Status,
+)
+from .rendering import render
+
+
+class WorkflowError(Exception):
+    """A change the rules do not allow; the message is Norwegian and meant for the user."""
+
+
+class ConflictError(WorkflowError):
+    """Someone else saved the draft since this editor loaded it."""
+
+    def __init__(self, message: str, *, current: PolicyVersion):
+        super().__init__(message)
+        self.current = current
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _record(verb: str, *, policy: Policy, by: Person | None, version=None, **detail) -> Event:
+    return Event.objects.create(
+        organisation_id=policy.organisation_id,
+        actor=by,
+        verb=verb,
+        policy=policy,
+        version=version,
+        detail=detail,
+    )
+
+
+def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) -> PolicyVersion:
+    """Open a draft of the policy, starting from its newest published text.
+
+    A policy has at most one open draft: asking again returns the existing one.
+    """
+    with transaction.atomic():
+        # Lock the policy so two editors starting a draft at once end up in the same draft.
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        existing = policy.versions.drafts().first()
+        if existing is not None:
+            return existing
+        latest = policy.versions.exclude(status=Status.DRAFT).order_by("-number").first()
+        draft = PolicyVersion.objects.create(
+            policy=policy,
+            status=Status.DRAFT,
+            title=latest.title if latest else policy.title,
+            body=body if body is not None else (latest.body if latest else ""),
+            based_on=latest,
+            created_by=by,
+            updated_by=by,
+        )
+        _record(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
+    return draft
+
+
+def save_draft(
+    draft: PolicyVersion, *, by: Person | None, title: str, body: str, revision: int
+) -> PolicyVersion:
+    """Save a draft's text, refusing it when someone else saved since `revision` was loaded."""
+    with transaction.atomic():
+        updated = PolicyVersion.objects.filter(
+            pk=draft.pk, status=Status.DRAFT, revision=revision
+        ).update(
+            title=title,
+            body=body,
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
+            updated_by=by,
+        )
+        current = PolicyVersion.objects.get(pk=draft.pk)
+        if not updated:
+            if current.status != Status.DRAFT:
+                raise WorkflowError("Utkastet er allerede publisert og kan ikke endres.")
+            raise ConflictError(
+                "Noen andre har lagret utkastet etter at du åpnet det. Teksten din er ikke lagret.",
+                current=current,
+            )
+        _record(EventVerb.DRAFT_SAVED, policy=current.policy, by=by, version=current)
+    return current
+
+
+def publish(
+    draft: PolicyVersion,
+    *,
+    by: Person | None,
+    change_kind: str,
+    change_note: str,
+    effective_from: datetime.date | None = None,
+    adopted_by: str = "",
+    adopted_on: datetime.date | None = None,
+    deadline_days: int | None = None,
+    published_at: datetime.datetime | None = None,
+) -> PolicyVersion:
+    """Give the draft the next version number and freeze it.
+
+    With an effective date ahead it is scheduled and becomes current on that date
+    (activate_due_versions); otherwise it replaces the current version now.
+    """
+    if not change_note.strip():
+        raise WorkflowError("Skriv et endringsnotat.")
+    if change_kind not in ChangeKind.values:
+        raise WorkflowError("Velg om endringen er redaksjonell eller vesentlig.")
+    effective_from = effective_from or _today()
+    with transaction.atomic():
+        # Lock the policy row: two editors publishing at once must not get the same number.
+        policy = Policy.objects.select_for_update().get(pk=draft.policy_id)
+        draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
+        if draft.status != Status.DRAFT:
+            raise WorkflowError("Denne versjonen er allerede publisert.")
+        if policy.versions.filter(status=Status.SCHEDULED).exists():
+            raise WorkflowError(
+                "Det finnes allerede en planlagt versjon. Vent til den trer i kraft før du publiserer."
+            )
+        last = policy.versions.aggregate(n=Max("number"))["n"] or 0
+        if last == 0:
+            # The first version is what everyone confirms: it is material by definition.
+            change_kind = ChangeKind.MATERIAL
+        rendered = render(draft.body, title=draft.title)
+        scheduled = effective_from > _today()
+        if not scheduled:
+            policy.versions.filter(status=Status.PUBLISHED).update(status=Status.SUPERSEDED)
+        draft.number = last + 1
+        draft.status = Status.SCHEDULED if scheduled else Status.PUBLISHED
+        draft.body_html = rendered.html
+        draft.text_hash = rendered.text_hash
+        draft.change_kind = change_kind
+        draft.change_note = change_note.strip()
+        draft.adopted_by = adopted_by.strip()
+        draft.adopted_on = adopted_on
+        draft.effective_from = effective_from
+        if deadline_days is not None:
+            draft.deadline_days = deadline_days
+        draft.published_at = published_at or timezone.now()
+        draft.published_by = by
+        draft.save()
+        Section.objects.bulk_create(
+            Section(
+                version=draft,
+                position=s.position,
+                anchor=s.anchor,
+                level=s.level,
+                heading=s.heading[:500],
+                text=s.text,
+                title=draft.title,
+            )
+            for s in rendered.sections
+        )
+        if not scheduled and policy.title != draft.title:
+            policy.title = draft.title
+            policy.save(update_fields=["title"])
+        _record(
+            EventVerb.SCHEDULED if scheduled else EventVerb.PUBLISHED,
+            policy=policy,
+            by=by,
+            version=draft,
+            number=draft.number,
+            change_kind=change_kind,
+            effective_from=effective_from.isoformat(),
+        )
+    return draft
+
+
+def activate_due_versions(
+    *, today: datetime.date | None = None, policy: Policy | None = None
+) -> int:
+    """Make scheduled versions whose effective date has come the current ones. Idempotent."""
+    today = today or _today()
+    due = PolicyVersion.objects.filter(status=Status.SCHEDULED, effective_from__lte=today)
+    if policy is not None:
+        due = due.filter(policy=policy)
+    activated = 0
+    for version_id, policy_id in due.values_list("pk", "policy_id"):
+        with transaction.atomic():
+            locked_policy = Policy.objects.select_for_update().get(pk=policy_id)
+            version = PolicyVersion.objects.select_for_update().get(pk=version_id)
+            if version.status != Status.SCHEDULED:
+                continue  # Another process activated it while we waited for the lock.
+            locked_policy.versions.filter(status=Status.PUBLISHED).update(status=Status.SUPERSEDED)
+            version.status = Status.PUBLISHED
+            version.save(update_fields=["status"])
+            if locked_policy.title != version.title:
+                locked_policy.title = version.title
+                locked_policy.save(update_fields=["title"])
+            _record(EventVerb.ACTIVATED, policy=locked_policy, by=None, version=version)
+            activated += 1
+    return activated
+
+
+def retire(policy: Policy, *, by: Person | None) -> Policy:
+    """Take a policy out of the handbook; its versions and confirmations stay as evidence."""
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        if policy.retired_at is None:
+            policy.retired_at = timezone.now()
+            policy.save(update_fields=["retired_at"])
+            _record(EventVerb.RETIRED, policy=policy, by=by)
+    return policy
+
+
+def restore(policy: Policy, *, by: Person | None) -> Policy:
+    """Bring a retired policy back into the handbook."""
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        if policy.retired_at is not None:
+            policy.retired_at = None
+            policy.save(update_fields=["retired_at"])
+            _record(EventVerb.RESTORED, policy=policy, by=by)
+    return policy

@@ -98,6 +98,22 @@ class PersonQuerySet(models.QuerySet):
     def active(self) -> PersonQuerySet:
         return self.filter(is_active=True)
 
+    def in_audience_of(self, policy: Policy) -> PersonQuerySet:
+        """The active people who must confirm `policy`, resolved live from its audience.
+
+        Employees (everyone who is not an elected official) when the whole organisation is the
+        audience; people in the chosen units or their sub-units; elected officials when they are named.
+        """
+        condition = Q(pk__in=[])
+        if policy.audience_all:
+            condition |= Q(is_elected_official=False)
+        units = list(policy.audience_units.all())
+        if units:
+            condition |= Q(unit__in=Unit.objects.subtree_of(units))
+        if policy.audience_elected:
+            condition |= Q(is_elected_official=True)
+        return self.filter(condition, is_active=True, organisation_id=policy.organisation_id)
+
 
 class PersonManager(UserManager.from_queryset(PersonQuerySet)):
     pass
@@ -181,6 +197,16 @@ class Visibility(models.TextChoices):
 class PolicyQuerySet(models.QuerySet):
     def active(self) -> PolicyQuerySet:
         return self.filter(retired_at__isnull=True)
+
+    def applicable_to(self, person) -> PolicyQuerySet:
+        """The policies this person must confirm (the mirror of Person.objects.in_audience_of)."""
+        if not person.is_authenticated or not person.is_active or not person.organisation_id:
+            return self.none()
+        condition = Q(audience_elected=True) if person.is_elected_official else Q(audience_all=True)
+        if person.unit_id:
+            ancestor_ids = [int(pk) for pk in person.unit.path.strip("/").split("/") if pk]
+            condition |= Q(audience_units__in=ancestor_ids)
+        return self.filter(condition, organisation_id=person.organisation_id).active().distinct()
 
     def readable_by(self, person) -> PolicyQuerySet:
         """Public policies, and internal ones of the reader's own organisation."""

@@ -115,3 +115,34 @@ def test_unit_subtree_includes_sub_units_and_excludes_siblings():
     assert subtree == {child, grandchild}
     assert sibling not in type(top).objects.subtree_of([top])
     assert other not in type(top).objects.subtree_of([top])
+
+
+def test_audience_resolves_whole_organisation_units_and_elected_officials():
+    from policies.models import Person, Policy
+
+    organisation = make_organisation()
+    health = make_unit(organisation, "Helse")
+    home_care = make_unit(organisation, "Hjemmesykepleie", parent=health)
+    school = make_unit(organisation, "Skole")
+    nurse = make_person(unit=home_care)
+    teacher = make_person(unit=school)
+    politician = make_person(organisation, is_elected_official=True)
+    leaver = make_person(unit=home_care, is_active=False)
+    outsider = make_person(unit=make_unit(make_organisation()))
+
+    everyone = make_policy(organisation, audience_all=True)
+    health_only = make_policy(organisation, audience_all=False)
+    health_only.audience_units.set([health])
+    elected_too = make_policy(organisation, audience_all=True, audience_elected=True)
+
+    assert set(Person.objects.in_audience_of(everyone)) == {nurse, teacher}
+    assert set(Person.objects.in_audience_of(health_only)) == {nurse}
+    assert set(Person.objects.in_audience_of(elected_too)) == {nurse, teacher, politician}
+    for person in (nurse, teacher, politician, leaver, outsider):
+        applicable = set(Policy.objects.applicable_to(person))
+        expected = {
+            p
+            for p in (everyone, health_only, elected_too)
+            if person in Person.objects.in_audience_of(p)
+        }
+        assert applicable == expected, person

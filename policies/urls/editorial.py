@@ -1,0 +1,3 @@
+"""Addresses for the editorial pages."""
+
+urlpatterns: list = []

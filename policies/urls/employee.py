@@ -1,0 +1,3 @@
+"""Addresses for the employee pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Addresses for the manager pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,17 @@
+"""Reader-facing addresses. Organisation-level patterns come last: their first segment is free text."""
+
+from django.urls import path
+
+from policies.views import reading
+
+urlpatterns = [
+    path("", reading.organisation_list, name="home"),
+    path("ressurser/<slug:slug>/", reading.resource_detail, name="resource_detail"),
+    path("<slug:org_slug>/", reading.organisation_handbook, name="organisation_handbook"),
+    path("<slug:org_slug>/<slug:policy_slug>/", reading.policy_detail, name="policy_detail"),
+    path(
+        "<slug:org_slug>/<slug:policy_slug>/versjon/<int:number>/",
+        reading.version_detail,
+        name="version_detail",
+    ),
+]

@@ -11,6 +11,8 @@ def handbook(db):
 
 
 @pytest.fixture(autouse=True)
-def _no_axes_lockouts(settings):
+def _test_settings(settings):
     # Tests log in often with the test client; throttling is tested on its own with AXES_ENABLED on.
     settings.AXES_ENABLED = False
+    # A deliberately slow password hash is the point in production and pure waiting in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from policies.views import reading
+from policies.views import pages, reading
 
 urlpatterns = [
     path("", reading.organisation_list, name="home"),
     path("ressurser/<slug:slug>/", reading.resource_detail, name="resource_detail"),
+    path("tilgjengelighet/", pages.accessibility_statement, name="accessibility_statement"),
     path("<slug:org_slug>/", reading.organisation_handbook, name="organisation_handbook"),
     path("<slug:org_slug>/<slug:policy_slug>/", reading.policy_detail, name="policy_detail"),
     path(

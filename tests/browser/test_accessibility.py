@@ -1,0 +1,107 @@
+"""axe-core's WCAG 2.0/2.1/2.2 A and AA rules on every page type, at desktop width and at 320 px.
+
+Each page type is one line of data: a name, the address (or a function of the loaded handbook that
+gives it), who is logged in, and the status the page is expected to answer with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from .axe import axe_violations, format_violations
+from .conftest import log_in
+
+
+@dataclass(frozen=True)
+class PageType:
+    name: str
+    url: str | Callable[[], str]
+    user: str | None = None
+    status: int = 200
+
+    def address(self) -> str:
+        return self.url() if callable(self.url) else self.url
+
+
+PAGE_TYPES = [
+    PageType("handbook index (organisations)", "/"),
+    PageType("organisation handbook", "/moskenes/"),
+    PageType("organisation handbook, logged in", "/bergen/", user="ansatt.bergen"),
+    PageType("policy", "/moskenes/sosiale-medier/"),
+    PageType("policy, logged in", "/bergen/sosiale-medier/", user="ansatt.bergen"),
+    PageType("old version", "/moskenes/sosiale-medier/versjon/1/"),
+    PageType("resource", "/ressurser/difi-veiledning/"),
+    PageType("login", "/logg-inn/"),
+    PageType("login with errors", "/logg-inn/?feil=1"),
+    PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),
+    PageType("logout (done)", "/logg-ut/"),
+    PageType("tilgjengelighetserklæring", "/tilgjengelighet/"),
+    PageType("404 page", "/finnes-ikke/finnes-heller-ikke/", status=404),
+    PageType("400 page", "/test-feil/400/", status=400),
+    PageType("403 page", "/test-feil/403/", status=403),
+    PageType("500 page", "/test-feil/500/", status=500),
+    PageType("503 page (database down)", "/test-feil/503/", status=503),
+]
+
+
+@pytest.fixture(autouse=True)
+def _error_pages_reachable(settings):
+    settings.ROOT_URLCONF = "tests.error_urls"
+
+
+def open_page(page, context, live_server, page_type: PageType):
+    if page_type.user:
+        log_in(context, live_server, page_type.user)
+    response = page.goto(page_type.address())
+    assert response is not None
+    assert response.status == page_type.status, f"{page_type.name}: {response.status}"
+    if page_type.name == "login with errors":
+        # The page as a person meets it after a wrong password: errors shown next to the fields.
+        page.get_by_label("Brukernavn").fill("ansatt.bergen")
+        page.get_by_label("Passord").fill("feil-passord")
+        page.get_by_role("button", name="Logg inn").click()
+        page.wait_for_load_state()
+        assert page.locator(".ds-alert, .ds-validation-message").count() > 0
+
+
+def too_wide(page, width: int) -> list[str]:
+    """The innermost elements sticking out to the right, to say where a reflow failure comes from."""
+    return page.evaluate(
+        """(width) => [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > width
+                && ![...el.children].some(c => c.getBoundingClientRect().right > width))
+            .slice(0, 5)
+            .map(el => el.outerHTML.slice(0, 120) + ' right=' + Math.round(el.getBoundingClientRect().right))""",
+        width,
+    )
+
+
+def assert_no_violations(page, page_type: PageType, width: int):
+    violations = axe_violations(page)
+    assert not violations, (
+        f"axe found {len(violations)} WCAG violation(s) on {page_type.name} "
+        f"({page_type.address()}) at {width} px:\n{format_violations(violations)}"
+    )
+
+
+@pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
+def test_page_type_has_no_wcag_violations(page, context, live_server, handbook, page_type):
+    open_page(page, context, live_server, page_type)
+    assert_no_violations(page, page_type, 1280)
+
+
+@pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
+def test_page_type_reflows_at_320_px_without_violations(
+    page, context, live_server, handbook, page_type
+):
+    # WCAG 1.4.10 Reflow: 320 CSS px wide (1280 px at 400 % zoom) without horizontal scrolling.
+    page.set_viewport_size({"width": 320, "height": 640})
+    open_page(page, context, live_server, page_type)
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= 320, (
+        f"{page_type.name} is {scroll_width} px wide at 320 px; too wide: {too_wide(page, 320)}"
+    )
+    assert_no_violations(page, page_type, 320)

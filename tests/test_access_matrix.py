@@ -1,0 +1,270 @@
+"""Every named address × every kind of visitor → the expected outcome, as one table.
+
+The subject organisation is Bergen. "Editor of another organisation" is Moskenes' editor: he must
+meet Bergen's internal and editorial pages as a stranger. A companion test fails as soon as an
+address exists that the table does not mention, so a new page cannot ship without a row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from policies.models import (
+    Acknowledgement,
+    Event,
+    Organisation,
+    Person,
+    Policy,
+    PolicyVersion,
+    Visibility,
+)
+
+from .factories import make_policy
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "employee", "manager", "editor", "other_editor", "admin")
+USERNAMES = {
+    "employee": "ansatt.bergen",
+    "manager": "leder.bergen",
+    "editor": "redaktor.bergen",
+    "other_editor": "redaktor.moskenes",
+    "admin": "admin",
+}
+
+# Outcomes, as the test reports them: a status code, or where a redirect goes.
+OK = "200"
+NOT_FOUND = "404"
+FORBIDDEN = "403"
+NOT_ALLOWED = "405"
+LOGIN = "302 → /logg-inn/"
+ADMIN_LOGIN = "302 → /admin/login/"
+
+
+def redirect(path: str) -> str:
+    return f"302 → {path}"
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def row(*outcomes: str) -> dict[str, str]:
+    """Outcomes in the order of ROLES: anonymous, employee, manager, editor, other editor, admin."""
+    assert len(outcomes) == len(ROLES)
+    return dict(zip(ROLES, outcomes, strict=True))
+
+
+# Bergen's people see their organisation's internal policy; Moskenes' editor gets a 404 (its
+# existence must not leak); visitors are asked to log in.
+INTERNAL = row(LOGIN, OK, OK, OK, NOT_FOUND, OK)
+ONLY_STAFF_ADMIN = row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    expect: dict[str, str]
+    kwargs: dict | Callable[[], dict] = field(default_factory=dict)
+    variant: str = ""
+    query: str = ""
+
+    def url(self) -> str:
+        kwargs = self.kwargs() if callable(self.kwargs) else self.kwargs
+        return reverse(self.name, kwargs=kwargs) + self.query
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.variant}]" if self.variant else self.name
+
+
+def pk_of(model, **lookup) -> Callable[[], dict]:
+    return lambda: {"object_id": model.objects.filter(**lookup).order_by("pk").first().pk}
+
+
+PUBLIC_POLICY = {"org_slug": "bergen", "policy_slug": "sosiale-medier"}
+INTERNAL_POLICY = {"org_slug": "bergen", "policy_slug": "intern-rutine"}
+
+MATRIX: list[Case] = [
+    # Reading pages.
+    Case("home", everyone(OK)),
+    Case("accessibility_statement", everyone(OK)),
+    Case("resource_detail", everyone(OK), {"slug": "difi-veiledning"}),
+    Case("organisation_handbook", everyone(OK), {"org_slug": "bergen"}),
+    Case("organisation_handbook", everyone(NOT_FOUND), {"org_slug": "finnes-ikke"}, "unknown"),
+    Case("policy_detail", everyone(OK), PUBLIC_POLICY, "public"),
+    Case("policy_detail", INTERNAL, INTERNAL_POLICY, "internal"),
+    # A policy is found under its own organisation only.
+    Case(
+        "policy_detail", everyone(NOT_FOUND), {**INTERNAL_POLICY, "org_slug": "bodo"}, "wrong org"
+    ),
+    Case("version_detail", everyone(OK), {**PUBLIC_POLICY, "number": 1}, "public"),
+    Case("version_detail", INTERNAL, {**INTERNAL_POLICY, "number": 1}, "internal"),
+    Case("version_detail", everyone(NOT_FOUND), {**PUBLIC_POLICY, "number": 99}, "unknown"),
+    # Logging in and out.
+    Case("login", row(OK, *[redirect("/")] * 5)),
+    Case("logout", everyone(OK)),
+]
+
+
+def admin_cases() -> list[Case]:
+    """The Django admin is for superusers only; everyone else is sent to its login page."""
+    cases = [
+        Case("admin:index", ONLY_STAFF_ADMIN),
+        # The admin's own login page answers everyone; a logged-in superuser goes on to the index.
+        Case("admin:login", row(*[OK] * 5, redirect("/admin/"))),
+        # Logging out is POST only (Django 5); visitors who are not staff are sent to the index first.
+        Case("admin:logout", row(*[redirect("/admin/")] * 5, NOT_ALLOWED)),
+        Case("admin:password_change", ONLY_STAFF_ADMIN),
+        Case("admin:password_change_done", ONLY_STAFF_ADMIN),
+        # Without its parameters the autocomplete view refuses even a superuser.
+        Case("admin:autocomplete", {**ONLY_STAFF_ADMIN, "admin": FORBIDDEN}),
+        Case("admin:jsi18n", ONLY_STAFF_ADMIN),
+        Case(
+            "admin:view_on_site",
+            {**ONLY_STAFF_ADMIN, "admin": redirect("http://testserver/bergen/sosiale-medier/")},
+            lambda: {
+                "content_type_id": __import__(
+                    "django.contrib.contenttypes.models", fromlist=["ContentType"]
+                )
+                .ContentType.objects.get_for_model(Policy)
+                .pk,
+                "object_id": Policy.objects.get(
+                    organisation__slug="bergen", slug="sosiale-medier"
+                ).pk,
+            },
+        ),
+        Case(
+            "admin:auth_user_password_change",
+            ONLY_STAFF_ADMIN,
+            lambda: {"id": Person.objects.get(username="ansatt.bergen").pk},
+        ),
+    ]
+    for app_label in ("auth", "axes", "policies"):
+        cases.append(Case("admin:app_list", ONLY_STAFF_ADMIN, {"app_label": app_label}, app_label))
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        obj = pk_of(model)
+        # Confirmations and the audit trail are evidence: written by the verb modules only, never
+        # added, changed or deleted by hand. Versions are written through /redaksjon/. Login records
+        # (django-axes) are written by the login view only.
+        no_add = model in (
+            Acknowledgement,
+            Event,
+            PolicyVersion,
+            AccessAttempt,
+            AccessLog,
+            AccessFailureLog,
+        )
+        no_delete = model in (Acknowledgement, Event)
+        cases += [
+            Case(f"{prefix}_changelist", ONLY_STAFF_ADMIN),
+            Case(
+                f"{prefix}_add",
+                {**ONLY_STAFF_ADMIN, "admin": FORBIDDEN} if no_add else ONLY_STAFF_ADMIN,
+            ),
+            Case(f"{prefix}_change", ONLY_STAFF_ADMIN, obj),
+            Case(f"{prefix}_history", ONLY_STAFF_ADMIN, obj),
+            Case(
+                f"{prefix}_delete",
+                {**ONLY_STAFF_ADMIN, "admin": FORBIDDEN} if no_delete else ONLY_STAFF_ADMIN,
+                obj,
+            ),
+        ]
+    return cases
+
+
+def walk(patterns, namespace: str | None = None) -> Iterator[tuple[str | None, str]]:
+    """(namespaced name, route) of every URL pattern, descending into includes."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            for name, route in walk(pattern.url_patterns, ns):
+                yield name, str(pattern.pattern) + route
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+            yield name, str(pattern.pattern)
+
+
+def all_cases() -> list[Case]:
+    return MATRIX + admin_cases()
+
+
+@pytest.fixture
+def subject(handbook):
+    """The real handbook plus one internal policy of Bergen, and a row for every admin model."""
+    from django.contrib.auth.models import Group
+
+    bergen = Organisation.objects.get(slug="bergen")
+    make_policy(
+        bergen,
+        slug="intern-rutine",
+        title="Intern rutine for pressehenvendelser",
+        visibility=Visibility.INTERNAL,
+    )
+    employee = Person.objects.get(username="ansatt.bergen")
+    Acknowledgement.objects.create(
+        person=employee,
+        version=PolicyVersion.objects.get(
+            policy__organisation=bergen, policy__slug="sosiale-medier", status="published"
+        ),
+        text_hash="0" * 64,
+    )
+    Group.objects.create(name="HR")
+    attempt = {"username": "ansatt.bergen", "ip_address": "127.0.0.1", "user_agent": "test"}
+    AccessAttempt.objects.create(**attempt, failures_since_start=1)
+    AccessLog.objects.create(**attempt)
+    AccessFailureLog.objects.create(**attempt)
+
+
+def outcome_of(response) -> str:
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        return f"{response.status_code} → {location.split('?')[0]}"
+    return str(response.status_code)
+
+
+def clients() -> dict[str, Client]:
+    result = {"anonymous": Client()}
+    for role, username in USERNAMES.items():
+        client = Client()
+        client.force_login(Person.objects.get(username=username))
+        result[role] = client
+    return result
+
+
+def test_every_named_address_answers_every_kind_of_visitor_as_the_table_says(subject):
+    clients_by_role = clients()
+    wrong = []
+    checked = 0
+    for case in all_cases():
+        url = case.url()
+        for role in ROLES:
+            actual = outcome_of(clients_by_role[role].get(url))
+            checked += 1
+            if actual != case.expect[role]:
+                wrong.append(f"{case} {url} as {role}: expected {case.expect[role]}, got {actual}")
+    assert not wrong, f"{len(wrong)} of {checked} outcomes differ:\n" + "\n".join(wrong)
+    print(f"access matrix: {len(all_cases())} cases × {len(ROLES)} roles = {checked} outcomes")
+
+
+def test_every_named_address_is_in_the_access_matrix():
+    in_table = {case.name for case in all_cases()}
+    named = {name for name, _ in walk(get_resolver().url_patterns) if name}
+    missing = sorted(named - in_table)
+    assert not missing, f"addresses missing from the access matrix: {missing}"
+    stale = sorted(in_table - named)
+    assert not stale, f"the access matrix names addresses that no longer exist: {stale}"
+
+
+def test_every_address_outside_the_admin_has_a_name_so_the_matrix_can_see_it():
+    unnamed = [route for name, route in walk(get_resolver().url_patterns) if not name]
+    assert all(route.startswith("admin/") for route in unnamed), unnamed

@@ -215,6 +215,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# A rejected form gets a Norwegian page, not Django's English one.
+CSRF_FAILURE_VIEW = "policies.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -28,3 +28,8 @@ def server_error(request):
         response["Retry-After"] = "30"
         return response
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form sent without a valid CSRF token, most often from a page left open too long."""
+    return render(request, "403_csrf.html", status=403)

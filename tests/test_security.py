@@ -1,0 +1,256 @@
+"""Security properties checked from the outside: CSRF, headers, deployment checks, production
+settings, login throttling and request size limits. (Script injection is checked in Chromium:
+tests/browser/test_xss.py; access by role and object: tests/test_access_matrix.py.)"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.test import Client
+
+from policies.models import Person
+
+from .test_access_matrix import ROLES, USERNAMES, all_cases, subject  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def client_as(role: str, **kwargs) -> Client:
+    client = Client(**kwargs)
+    if role != "anonymous":
+        client.force_login(Person.objects.get(username=USERNAMES[role]))
+    return client
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("subject")
+def test_every_post_without_a_csrf_token_is_refused_for_every_kind_of_visitor():
+    # Every address of the access matrix, so a new POST endpoint is covered the day it is added.
+    refused = 0
+    accepted = []
+    for role in ROLES:
+        client = client_as(role, enforce_csrf_checks=True)
+        for case in all_cases():
+            url = case.url()
+            response = client.post(url, {"title": "x", "body": "x", "q": "x"})
+            if response.status_code == 403:
+                refused += 1
+            elif response.status_code != 405:
+                accepted.append(f"{case} {url} as {role}: {response.status_code}")
+    assert not accepted, "POST without a CSRF token was not refused:\n" + "\n".join(accepted)
+    assert refused > 0
+
+
+def test_a_refused_form_gets_a_norwegian_page(handbook):
+    client = client_as("employee", enforce_csrf_checks=True)
+    response = client.post("/logg-ut/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Skjemaet kunne ikke sendes" in html
+    assert "CSRF" not in html
+    # Still logged in: nothing happened.
+    assert client.get("/logg-ut/").context["user"].username == "ansatt.bergen"
+
+
+def test_the_same_post_with_its_csrf_token_goes_through(handbook):
+    client = client_as("employee", enforce_csrf_checks=True)
+    page = client.get("/logg-ut/")
+    token = page.context["csrf_token"]
+    response = client.post("/logg-ut/", {"csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+    assert not client.get("/logg-ut/").context["user"].is_authenticated
+
+
+# --- Headers ----------------------------------------------------------------------------------
+
+
+def directives(header: str) -> dict[str, list[str]]:
+    result = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            result[words[0]] = words[1:]
+    return result
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/moskenes/sosiale-medier/", "/logg-inn/", "/finnes-ikke/", "/tilgjengelighet/"]
+)
+def test_pages_carry_a_strict_content_security_policy_and_the_other_security_headers(
+    client, handbook, url
+):
+    response = client.get(url)
+    csp = directives(response["Content-Security-Policy"])
+    script_src = csp.get("script-src", csp.get("default-src"))
+    assert "'unsafe-inline'" not in script_src
+    assert "'unsafe-eval'" not in script_src
+    assert not any(source in ("*", "data:", "http:", "https:") for source in script_src)
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_templates_have_no_inline_scripts_or_style_attributes():
+    # The CSP would block them; better that none are written in the first place.
+    offenders = []
+    for template in (ROOT / "templates").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        if " style=" in text or "<style" in text:
+            offenders.append(f"{template}: inline style")
+        for chunk in text.split("<script")[1:]:
+            if "src=" not in chunk.split(">")[0]:
+                offenders.append(f"{template}: inline script")
+        if " onclick=" in text or " onload=" in text or "javascript:" in text:
+            offenders.append(f"{template}: inline event handler or javascript: URL")
+    assert not offenders, offenders
+
+
+# --- Deployment settings ----------------------------------------------------------------------
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ENVIRONMENT")
+    }
+    env.update(
+        ENVIRONMENT="production",
+        SECRET_KEY=secrets.token_urlsafe(45)[:60],
+        ALLOWED_HOSTS="handboka.kommune.no",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54321/handbook"),
+        DJANGO_SETTINGS_MODULE="handbook.settings",
+    )
+    env.update(overrides)
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deployment_checks_pass_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_a_short_or_development_secret_key():
+    for key in ("too-short", "dev-only-insecure-secret-key-do-not-use-in-production"):
+        result = manage("check", env=production_env(SECRET_KEY=key))
+        assert result.returncode != 0, key
+        assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_with_debug_on():
+    result = manage("check", env=production_env(DEBUG="true"))
+    assert result.returncode != 0
+    assert "DEBUG must be off in production" in result.stderr
+
+
+# --- Login throttling -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def throttling(settings):
+    settings.AXES_ENABLED = True
+    AccessAttempt.objects.all().delete()
+
+
+def log_in(client: Client, password: str):
+    return client.post("/logg-inn/", {"username": "ansatt.bergen", "password": password})
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(
+    handbook, throttling, caplog
+):
+    client = Client()
+    caplog.set_level(logging.WARNING, logger="axes")
+    responses = [log_in(client, f"feil-passord-{n}") for n in range(5)]
+    assert [r.status_code for r in responses[:4]] == [200] * 4
+    assert all("locked" not in r.content.decode().lower() for r in responses[:4])
+    locked = responses[4]
+    assert locked.status_code == 429
+    assert "For mange mislykkede innlogginger" in locked.content.decode()
+
+    right = log_in(client, "demo")
+    assert right.status_code == 429
+    assert "For mange mislykkede innlogginger" in right.content.decode()
+    assert not client.get("/logg-ut/").context["user"].is_authenticated
+
+    # Another person on the same address is not locked out by her mistakes.
+    other = Client().post("/logg-inn/", {"username": "leder.bergen", "password": "demo"})
+    assert other.status_code == 302
+
+    attempt = AccessAttempt.objects.get(username="ansatt.bergen")
+    assert attempt.failures_since_start >= 5
+    # The record is evidence of the attack, not a list of passwords people tried.
+    assert "feil-passord" not in attempt.post_data
+    assert any("AXES" in record.getMessage() for record in caplog.records)
+
+
+def test_a_right_password_before_the_limit_logs_in_and_resets_the_count(handbook, throttling):
+    client = Client()
+    for n in range(3):
+        log_in(client, f"feil-{n}")
+    assert log_in(client, "demo").status_code == 302
+    assert not AccessAttempt.objects.filter(username="ansatt.bergen").exists()
+
+
+# --- Request size -----------------------------------------------------------------------------
+
+
+def test_a_request_body_over_the_limit_gets_a_clear_norwegian_400(client, handbook):
+    too_big = "x" * (django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1000)
+    response = client.post("/logg-inn/", {"username": "ansatt.bergen", "password": too_big})
+    assert response.status_code in (400, 413)
+    html = response.content.decode()
+    assert "Forespørselen kunne ikke behandles" in html
+    assert "for mye data" in html
+
+
+def test_too_many_form_fields_get_the_same_clear_400(client, handbook):
+    fields = {f"felt{n}": "x" for n in range(django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 10)}
+    response = client.post("/logg-inn/", fields)
+    assert response.status_code == 400
+    assert "Forespørselen kunne ikke behandles" in response.content.decode()
+
+
+def test_an_oversized_post_as_a_logged_in_person_is_refused_without_a_trace(handbook):
+    client = client_as("editor", enforce_csrf_checks=True)
+    token = str(client.get("/logg-ut/").context["csrf_token"])
+    response = client.post("/logg-ut/", {"csrfmiddlewaretoken": token, "x": "y" * 3_000_000})
+    assert response.status_code in (400, 413)
+    assert "Traceback" not in response.content.decode()
+    # Nothing happened: still logged in.
+    assert client.get("/logg-ut/").context["user"].is_authenticated

@@ -1,0 +1,129 @@
+"""OWASP's filter-evasion payloads where people can write, loaded in Chromium: no script may run.
+
+The browser context bypasses the Content-Security-Policy on purpose: the policy is the second line
+of defence, and these tests check the first (escaping and the sanitiser) on its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import make_organisation, make_policy, publish_version
+from tests.xss_payloads import XSS_PAYLOADS
+
+from .conftest import PageProblems
+
+
+def chunks(payloads: list[str], limit: int, joiner: str = " ") -> list[str]:
+    """Pack the payloads into as few strings of at most `limit` characters as possible."""
+    result: list[str] = []
+    for payload in payloads:
+        if len(payload) > limit:
+            continue
+        if result and len(result[-1]) + len(joiner) + len(payload) <= limit:
+            result[-1] += joiner + payload
+        else:
+            result.append(payload)
+    return result
+
+
+# What no page may contain once the browser has parsed it, whatever was written into it.
+DANGEROUS_DOM = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll('*')) {
+        for (const attr of el.attributes) {
+            if (attr.name.startsWith('on')) found.push(el.tagName + ' ' + attr.name);
+            if (['href', 'src', 'action', 'formaction', 'data', 'background', 'dynsrc', 'xlink:href'].includes(attr.name)) {
+                // Resolve the address as the browser itself does (WHATWG URL rules).
+                let protocol = '';
+                try { protocol = new URL(attr.value, document.baseURI).protocol; } catch (e) {}
+                if (['javascript:', 'data:', 'vbscript:'].includes(protocol))
+                    found.push(el.tagName + ' ' + attr.name + '=' + attr.value);
+            }
+        }
+    }
+    for (const el of document.querySelectorAll('iframe, object, embed, base, meta[http-equiv], style, link[href^="javascript"], svg script, math'))
+        found.push(el.outerHTML.slice(0, 80));
+    for (const el of document.querySelectorAll('script'))
+        if (!el.src || new URL(el.src).origin !== location.origin || !new URL(el.src).pathname.startsWith('/static/'))
+            found.push(el.outerHTML.slice(0, 80));
+    return found;
+}"""
+
+
+@pytest.fixture
+def hostile_policies(transactional_db):
+    """Policies whose titles, change notes and bodies are made of the payloads."""
+    organisation = make_organisation(name="Angrepsvik kommune", slug="angrepsvik")
+    body = "## Innledning\n\n" + "\n\n".join(XSS_PAYLOADS) + "\n\n## Slutt\n\nFerdig.\n"
+    titles = chunks(XSS_PAYLOADS, 200)
+    notes = chunks(XSS_PAYLOADS, 2000, "\n")
+    policies = []
+    for n, title in enumerate(titles):
+        policy = make_policy(organisation, slug=f"angrep-{n}", title=title, published=False)
+        publish_version(policy, body=body, title=title, change_note=notes[n % len(notes)])
+        policies.append((policy, title))
+    return organisation, policies
+
+
+@pytest.fixture
+def csp_free_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    problems = PageProblems()
+
+    def on_dialog(dialog):
+        problems.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on(
+        "console",
+        lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    yield page, problems
+    context.close()
+
+
+def assert_no_script_ran(page, problems: PageProblems, where: str):
+    # Give onerror/onload handlers of broken images and the like a moment to fire.
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(100)
+    # Fire the events the onmouseover/onfocus/ontoggle payloads wait for, on every element.
+    page.evaluate(
+        """() => { for (const el of document.querySelectorAll('body *'))
+            for (const type of ['mouseover', 'focus', 'toggle', 'animationstart'])
+                el.dispatchEvent(new Event(type, {bubbles: true})); }"""
+    )
+    assert page.evaluate("() => window.__xss") is None, f"a payload ran on {where}"
+    assert problems.dialogs == [], f"a payload opened a dialog on {where}: {problems.dialogs}"
+    assert problems.page_errors == [], f"script errors on {where}: {problems.page_errors}"
+    # Broken images may fail to load; anything else in the console means something tried to run.
+    unexpected = [m for m in problems.console_errors if "Failed to load resource" not in m]
+    assert unexpected == [], f"console errors on {where}: {unexpected}"
+    dangerous = page.evaluate(DANGEROUS_DOM)
+    assert dangerous == [], f"dangerous markup reached the page on {where}: {dangerous}"
+
+
+def test_payloads_in_titles_change_notes_and_bodies_never_run(
+    csp_free_page, live_server, hostile_policies
+):
+    page, problems = csp_free_page
+    organisation, policies = hostile_policies
+
+    page.goto(f"/{organisation.slug}/")
+    assert_no_script_ran(page, problems, "the organisation's handbook")
+    # Titles are shown as the text that was written, escaped, not dropped.
+    for _, title in policies:
+        assert page.get_by_text(title, exact=True).count() >= 1
+
+    for policy, title in policies:
+        for url in (
+            f"/{organisation.slug}/{policy.slug}/",
+            f"/{organisation.slug}/{policy.slug}/versjon/1/",
+        ):
+            page.goto(url)
+            assert_no_script_ran(page, problems, url)
+            # The title is shown as the text that was written (whitespace collapsed), not as markup.
+            assert page.locator("h1").text_content().split() == title.split()

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # A project-local PostgreSQL cluster for development and tests.
 #
-#   scripts/pg.sh start dev|test   initialise (first time) and start the cluster, create the database
-#   scripts/pg.sh stop  dev|test   stop it (data is kept)
-#   scripts/pg.sh url   dev|test   print the DATABASE_URL for it
-#   scripts/pg.sh status dev|test
+#   scripts/pg.sh start dev|test|failure   initialise (first time) and start the cluster, create the database
+#   scripts/pg.sh stop  dev|test|failure   stop it (data is kept)
+#   scripts/pg.sh url   dev|test|failure   print the DATABASE_URL for it
+#   scripts/pg.sh status dev|test|failure
+#
+# "failure" is a throwaway cluster that tests/test_failures.py starts and stops under a running
+# portal (port $HANDBOOK_FAILURE_PG_PORT, by default the test port + 1, i.e. 54322).
 #
 # PostgreSQL's initdb and postgres refuse to run as root, so when this script runs as root every
 # PostgreSQL binary is run as the 'postgres' system user. The "dev" cluster keeps PostgreSQL's
 # durability defaults (it holds people's confirmations); the "test" cluster trades durability for speed.
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start|stop|status|url dev|test}
+cmd=${1:?usage: pg.sh start|stop|status|url dev|test|failure}
 mode=${2:-dev}
 case "$mode" in
   dev) port=${HANDBOOK_PG_PORT:-54320} ;;
   test) port=${HANDBOOK_TEST_PG_PORT:-54321} ;;
-  *) echo "pg.sh: mode must be dev or test" >&2; exit 2 ;;
+  failure) port=${HANDBOOK_FAILURE_PG_PORT:-$(( ${HANDBOOK_TEST_PG_PORT:-54321} + 1 ))} ;;
+  *) echo "pg.sh: mode must be dev, test or failure" >&2; exit 2 ;;
 esac
 dbname=handbook
 project=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,7 +79,7 @@ case "$cmd" in
     fi
     if ! running; then
       opts="-p $port -c listen_addresses=127.0.0.1 -k $base"
-      if [ "$mode" = test ]; then
+      if [ "$mode" != dev ]; then
         opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
       fi
       "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir" -l "$logfile" -o "$opts" -w -t 30 start >/dev/null

@@ -1,0 +1,239 @@
+"""The portal as a real process (gunicorn) against a real, throwaway PostgreSQL cluster that the
+tests stop and start underneath it.
+
+The cluster is `scripts/pg.sh start failure` (port $HANDBOOK_FAILURE_PG_PORT, by default the test
+port + 1); the database in it is dropped and rebuilt for every run of this module.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = str(ROOT / "scripts" / "pg.sh")
+
+
+def pg(command: str) -> str:
+    result = subprocess.run(
+        [PG, command, "failure"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode in (0, 3), result.stderr
+    return result.stdout.strip()
+
+
+def manage(*args: str, database_url: str) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def wait_until(condition, what: str, attempts: int = 300, pause: float = 0.2):
+    """Poll `condition` until it holds; the limit only keeps a broken run from hanging forever."""
+    for _ in range(attempts):
+        if condition():
+            return
+        time.sleep(pause)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def database_url():
+    pg("start")
+    url = pg("url")
+    # A throwaway database: drop whatever an earlier run left behind.
+    import psycopg
+
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS handbook WITH (FORCE)")
+        connection.execute("CREATE DATABASE handbook")
+    manage("migrate", "--no-input", "-v", "0", database_url=url)
+    manage("load_handbook", database_url=url)
+    yield url
+    pg("stop")
+
+
+@dataclass
+class Portal:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def master_pid(self) -> int:
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+@pytest.fixture(scope="module")
+def portal(database_url, tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+        "DB_CONNECT_TIMEOUT": "2",
+        "AXES_ENABLED": "false",
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "handbook.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    portal = Portal(url=f"http://127.0.0.1:{port}", process=process, log=log)
+
+    def answers():
+        try:
+            return Browser(portal.url).get("/tilgjengelighet/").status == 200
+        except OSError:
+            return False
+
+    wait_until(answers, "gunicorn to answer")
+    yield portal
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict
+    body: str
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A minimal HTTP client with cookies: enough to log in and post forms with their CSRF token."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
+
+    def request(self, path: str, data: dict | bytes | None = None) -> Answer:
+        body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
+        request = urllib.request.Request(self.base + path, data=body)
+        if body is not None:
+            request.add_header("Referer", self.base + path)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return Answer(response.status, dict(response.headers), response.read().decode())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read().decode())
+
+    def get(self, path: str) -> Answer:
+        return self.request(path)
+
+    def post_form(self, path: str, data: dict, *, form_page: str | None = None) -> Answer:
+        page = self.get(form_page or path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        assert token, f"no CSRF token on {form_page or path}"
+        return self.request(path, {"csrfmiddlewaretoken": token.group(1), **data})
+
+    def log_in(self, username: str, password: str = "demo") -> None:
+        answer = self.post_form("/logg-inn/", {"username": username, "password": password})
+        assert answer.status == 302, answer.body[:500]
+
+
+def assert_unavailable_page(answer: Answer):
+    assert answer.status == 503, answer.body[:500]
+    assert "Prøv igjen om litt" in answer.body
+    assert "Traceback" not in answer.body and "OperationalError" not in answer.body
+    assert answer.headers.get("Retry-After") == "30"
+
+
+def test_pages_answer_503_while_the_database_is_down_and_recover_by_themselves(portal):
+    visitor = Browser(portal.url)
+    employee = Browser(portal.url)
+    employee.log_in("ansatt.bergen")
+    assert visitor.get("/moskenes/sosiale-medier/").status == 200
+    assert "Kari Nordmann" in employee.get("/bergen/").body
+    login_form = visitor.get("/logg-inn/").body
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_form).group(1)
+
+    pg("stop")
+    try:
+        # Every worker: enough requests that both have met the dead connection.
+        for _ in range(4):
+            assert_unavailable_page(visitor.get("/"))
+            assert_unavailable_page(visitor.get("/moskenes/sosiale-medier/"))
+            # A logged-in page: the session lookup itself needs the database.
+            assert_unavailable_page(employee.get("/bergen/"))
+            assert_unavailable_page(employee.get("/logg-ut/"))
+        # A form sent while the database is down (its page was loaded before) is answered the same way.
+        form = {"csrfmiddlewaretoken": token, "username": "ansatt.bergen", "password": "demo"}
+        assert_unavailable_page(visitor.request("/logg-inn/", form))
+    finally:
+        pg("start")
+
+    # No restart of the portal: its workers reconnect on their own (CONN_HEALTH_CHECKS).
+    wait_until(lambda: visitor.get("/moskenes/sosiale-medier/").status == 200, "recovery")
+    for _ in range(4):
+        assert visitor.get("/").status == 200
+        # The session survived in the database: still logged in.
+        assert "Kari Nordmann" in employee.get("/bergen/").body
+    # The people see a calm page; the operators' log says what happened.
+    assert "OperationalError" in portal.log.read_text()
+
+
+def test_a_request_body_over_the_limit_gets_a_clear_message_through_gunicorn(portal):
+    visitor = Browser(portal.url)
+    answer = visitor.post_form(
+        "/logg-inn/", {"username": "ansatt.bergen", "password": "x" * 3_000_000}
+    )
+    assert answer.status in (400, 413)
+    assert "Forespørselen kunne ikke behandles" in answer.body
+    assert "for mye data" in answer.body

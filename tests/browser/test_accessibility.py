@@ -44,6 +44,8 @@ PAGE_TYPES = [
     PageType("403 page", "/test-feil/403/", status=403),
     PageType("500 page", "/test-feil/500/", status=500),
     PageType("503 page (database down)", "/test-feil/503/", status=503),
+    PageType("403 page (form refused, CSRF)", "/test-feil/csrf/", status=403),
+    PageType("locked out (too many logins)", "/test-feil/laast/", status=429),
 ]
 
 

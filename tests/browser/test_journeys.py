@@ -1,0 +1,129 @@
+"""What people do with the portal, end to end in Chromium, as they would do it.
+
+Screenshots go to a temporary folder (printed with -s) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+FOCUS_STYLE = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    return {
+        tag: el.tagName, name: el.getAttribute('name') || el.textContent.trim().slice(0, 40),
+        outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
+        shadow: style.boxShadow !== 'none',
+    };
+}"""
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUS_STYLE)
+
+
+def assert_visible_focus(page) -> dict:
+    """WCAG 2.4.7: the element that has keyboard focus shows it (an outline or a focus ring)."""
+    state = focused(page)
+    assert state["outline"] or state["shadow"], f"no visible focus on {state}"
+    return state
+
+
+def tab_to(page, predicate, what: str, limit: int = 40) -> dict:
+    """Press Tab until the focused element matches, checking that every stop shows its focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if focused(page)["tag"] == "BODY":
+            # Past the last element focus goes to the browser's own controls, then starts over.
+            continue
+        state = assert_visible_focus(page)
+        if predicate(state):
+            return state
+    raise AssertionError(f"Tab never reached {what}")
+
+
+def test_a_visitor_reads_moskenes_guidelines_through_the_contents(page, handbook, screenshots):
+    page.goto("/")
+    page.get_by_role("link", name="Moskenes kommune").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Retningslinjer i Moskenes kommune")
+    page.get_by_role("link", name="Veileder for bruk av sosiale medier").first.click()
+    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("sosiale medier")
+
+    contents = page.get_by_role("navigation", name="Innhold")
+    links = contents.get_by_role("link")
+    assert links.count() >= 3
+    # Follow an entry further down: the page jumps to that section.
+    entry = links.nth(links.count() - 1)
+    anchor = entry.get_attribute("href")
+    heading_text = entry.inner_text()
+    entry.click()
+    expect(page).to_have_url(re.compile(re.escape(anchor) + "$"))
+    heading = page.locator(f"[id='{anchor[1:]}']")
+    expect(heading).to_have_text(heading_text)
+    expect(heading).to_be_in_viewport()
+    page.screenshot(path=screenshots / "moskenes-section.png")
+    print(f"screenshots in {screenshots}")
+
+
+def test_a_visitor_opens_version_1_and_is_told_it_is_not_current(page, handbook):
+    page.goto("/moskenes/sosiale-medier/")
+    history = page.get_by_role("region", name="Versjonshistorikk")
+    history.get_by_role("link", name="Versjon 1").click()
+    expect(page).to_have_url(re.compile(r"/versjon/1/$"))
+    expect(page.get_by_role("status").first).to_contain_text("Dette er ikke gjeldende versjon")
+    page.get_by_role("link", name="versjon 2", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/$"))
+
+
+def test_an_employee_logs_in_with_the_form_lands_where_she_was_and_logs_out(
+    page, handbook, screenshots
+):
+    page.goto("/bergen/")
+    page.get_by_role("link", name="Logg inn").first.click()
+    page.get_by_label("Brukernavn").fill("ansatt.bergen")
+    page.get_by_label("Passord").fill("demo")
+    page.get_by_role("button", name="Logg inn").click()
+    expect(page).to_have_url(re.compile(r"/bergen/$"))
+    navigation = page.get_by_role("navigation", name="Hovedmeny")
+    expect(navigation).to_contain_text("Kari Nordmann")
+    page.screenshot(path=screenshots / "bergen-logged-in.png", full_page=True)
+
+    navigation.get_by_role("button", name="Logg ut").click()
+    expect(page.get_by_role("navigation", name="Hovedmeny")).not_to_contain_text("Kari Nordmann")
+    expect(page.get_by_role("link", name="Logg inn").first).to_be_visible()
+
+
+def test_a_wrong_password_is_explained_in_norwegian_next_to_the_form(page, handbook):
+    page.goto("/logg-inn/")
+    page.get_by_label("Brukernavn").fill("ansatt.bergen")
+    page.get_by_label("Passord").fill("feil")
+    page.get_by_role("button", name="Logg inn").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Brukernavn")).to_have_value("ansatt.bergen")
+
+
+def test_logging_in_works_with_the_keyboard_alone_and_focus_is_always_visible(page, handbook):
+    page.goto("/moskenes/sosiale-medier/")
+    page.wait_for_load_state("load")
+    page.bring_to_front()
+    # The first Tab reaches the skip link, which takes focus to the main content.
+    page.keyboard.press("Tab")
+    state = assert_visible_focus(page)
+    assert state["name"] == "Hopp til hovedinnholdet"
+    tab_to(page, lambda s: s["name"] == "Logg inn", "the login link")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/logg-inn/\?next="))
+    page.wait_for_load_state("load")
+
+    # The username field has autofocus: the form can be filled in at once.
+    assert assert_visible_focus(page)["name"] == "username"
+    page.keyboard.type("ansatt.moskenes")
+    page.keyboard.press("Tab")
+    assert assert_visible_focus(page)["name"] == "password"
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/$"))
+    expect(page.get_by_role("navigation", name="Hovedmeny")).to_contain_text("Ola Olsen")

@@ -98,7 +98,7 @@ def portal(database_url, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "handbook.settings",
         "DB_CONNECT_TIMEOUT": "2",

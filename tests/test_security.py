@@ -127,7 +127,9 @@ def production_env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ENVIRONMENT")
+        # DJANGO_ALLOW_ASYNC_UNSAFE is for the browser tests only (tests/browser/conftest.py).
+        if key
+        not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "ENVIRONMENT", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(
         ENVIRONMENT="production",

@@ -256,3 +256,30 @@ def test_an_oversized_post_as_a_logged_in_person_is_refused_without_a_trace(hand
     assert "Traceback" not in response.content.decode()
     # Nothing happened: still logged in.
     assert client.get("/logg-ut/").context["user"].is_authenticated
+
+
+# --- Hosts and redirects ----------------------------------------------------------------------
+
+
+def test_a_request_for_a_foreign_host_name_is_refused_with_the_norwegian_400(client, handbook):
+    response = client.get("/", HTTP_HOST="handboka.angriper.example")
+    assert response.status_code == 400
+    assert "Forespørselen kunne ikke behandles" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://angriper.example/",
+        "//angriper.example/",
+        "/\\angriper.example/",
+        "javascript:alert(1)",
+        "https:angriper.example",
+    ],
+)
+def test_logging_in_never_redirects_to_another_site(client, handbook, target):
+    response = client.post(
+        "/logg-inn/", {"username": "ansatt.bergen", "password": "demo", "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"

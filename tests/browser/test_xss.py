@@ -127,3 +127,21 @@ def test_payloads_in_titles_change_notes_and_bodies_never_run(
             assert_no_script_ran(page, problems, url)
             # The title is shown as the text that was written (whitespace collapsed), not as markup.
             assert page.locator("h1").text_content().split() == title.split()
+
+
+# Addresses that echo what the visitor sent. "{}" is replaced by the URL-encoded payload.
+REFLECTING_ADDRESSES = [
+    "/logg-inn/?next={}",
+]
+
+
+@pytest.mark.parametrize("address", REFLECTING_ADDRESSES)
+def test_payloads_sent_in_the_address_are_never_run(csp_free_page, live_server, address):
+    from urllib.parse import quote
+
+    page, problems = csp_free_page
+    for payload in XSS_PAYLOADS:
+        url = address.format(quote(payload, safe=""))
+        response = page.goto(url)
+        assert response.status < 500, url
+        assert_no_script_ran(page, problems, url)

@@ -90,15 +90,12 @@ def assert_no_violations(page, page_type: PageType, width: int):
 
 
 @pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
-def test_page_type_has_no_wcag_violations(page, context, live_server, handbook, page_type):
+def test_page_type_has_no_wcag_violations_at_desktop_width_or_at_320_px(
+    page, context, live_server, handbook, page_type
+):
     open_page(page, context, live_server, page_type)
     assert_no_violations(page, page_type, 1280)
 
-
-@pytest.mark.parametrize("page_type", PAGE_TYPES, ids=lambda p: p.name)
-def test_page_type_reflows_at_320_px_without_violations(
-    page, context, live_server, handbook, page_type
-):
     # WCAG 1.4.10 Reflow: 320 CSS px wide (1280 px at 400 % zoom) without horizontal scrolling.
     page.set_viewport_size({"width": 320, "height": 640})
     open_page(page, context, live_server, page_type)

@@ -14,6 +14,8 @@ import pytest
 from .axe import axe_violations, format_violations
 from .conftest import log_in
 
+pytestmark = pytest.mark.browser
+
 
 @dataclass(frozen=True)
 class PageType:

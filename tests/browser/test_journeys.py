@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 FOCUS_STYLE = """() => {
@@ -18,6 +19,8 @@ FOCUS_STYLE = """() => {
         shadow: style.boxShadow !== 'none',
     };
 }"""
+
+pytestmark = pytest.mark.browser
 
 
 def focused(page) -> dict:

@@ -13,6 +13,8 @@ from tests.xss_payloads import XSS_PAYLOADS
 
 from .conftest import PageProblems
 
+pytestmark = pytest.mark.browser
+
 
 def chunks(payloads: list[str], limit: int, joiner: str = " ") -> list[str]:
     """Pack the payloads into as few strings of at most `limit` characters as possible."""

@@ -10,10 +10,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from markdownx.views import ImageUploadView, MarkdownifyView
 
@@ -540,9 +542,16 @@ class EditorImageUploadView(ImageUploadView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
+        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
+        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
         too_large = upload_too_large(request)
         if too_large:
             return JsonResponse({"image": [too_large]}, status=413)
+        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if refused is not None:
+            return JsonResponse(
+                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
+            )
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
@@ -556,4 +565,5 @@ class EditorImageUploadView(ImageUploadView):
 
 
 markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
-image_upload = editor_required(require_POST(EditorImageUploadView.as_view()))
+# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
+image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))

@@ -305,6 +305,7 @@ class DraftForm(forms.Form):
             "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
         },
     )
+    draft = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     clean_title = PolicySettingsForm.clean_title
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policies.models import Event, EventVerb, Person, Policy, PolicyVersion, Status, Visibility
-from policies.workflow import create_draft, save_draft
+from policies.workflow import create_draft, publish, save_draft
 
 from .factories import make_organisation, make_person, make_policy
 
@@ -260,6 +260,43 @@ def test_a_conflicting_save_keeps_both_texts_and_the_refused_text_in_the_form(cl
     client.post(BERGEN + "utkast/", {"title": draft.title, "body": "Flettet.", "revision": 2})
     draft.refresh_from_db()
     assert draft.body == "Flettet."
+
+
+def test_text_written_while_the_draft_was_published_is_kept_in_a_new_draft(client, draft):
+    as_user(client, "redaktor.bergen")
+    publish(draft, by=None, change_kind="editorial", change_note="Publisert av en annen.")
+
+    response = client.post(
+        BERGEN + "utkast/",
+        {"title": draft.title, "body": "Min nye tekst.", "revision": 1, "draft": draft.pk},
+        follow=True,
+    )
+
+    assert "Teksten din er lagret i et nytt utkast" in response.content.decode()
+    new_draft = bergen_policy().versions.drafts().get()
+    assert new_draft.pk != draft.pk and new_draft.body == "Min nye tekst."
+
+
+def test_text_for_a_published_draft_does_not_overwrite_a_newer_draft(client, draft):
+    as_user(client, "redaktor.bergen")
+    publish(draft, by=None, change_kind="editorial", change_note="Publisert.")
+    newer = create_draft(bergen_policy(), by=None, body="Den nye utkastteksten.")
+
+    response = client.post(
+        BERGEN + "utkast/",
+        {"title": draft.title, "body": "Min gamle tekst.", "revision": 1, "draft": draft.pk},
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Den nye utkastteksten." in html and "Min gamle tekst." in html
+    newer.refresh_from_db()
+    assert newer.body == "Den nye utkastteksten."
+
+
+def test_draft_page_without_a_draft_sends_the_editor_to_start_one(client, handbook):
+    response = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/", follow=True)
+    assert "Start nytt utkast" in response.content.decode()
 
 
 def test_script_in_a_body_is_saved_with_a_notice_and_never_rendered(client, draft):

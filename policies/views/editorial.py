@@ -213,47 +213,105 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
 @editor_required
 @require_http_methods(["GET", "POST"])
 def draft_edit(request, org_slug: str, policy_slug: str):
-    policy, draft = get_editable_draft(request.user, org_slug, policy_slug)
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    draft = policy.versions.drafts().first()
     if request.method == "GET":
+        if draft is None:
+            messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
+            return redirect(_editor_url(policy))
         form = DraftForm(
-            initial={"title": draft.title, "body": draft.body, "revision": draft.revision}
+            initial={
+                "title": draft.title,
+                "body": draft.body,
+                "revision": draft.revision,
+                "draft": draft.pk,
+            }
         )
         return _draft_page(request, policy, draft, form)
 
     form = DraftForm(request.POST)
+    if draft is None:
+        return _save_into_new_draft(request, policy, form)
     if not form.is_valid():
         return _draft_page(request, policy, draft, form)
     data = form.cleaned_data
+    if data["draft"] is not None and data["draft"] != draft.pk:
+        # The draft this text was written in has been published, and someone has started a new
+        # one since: saving into it would overwrite their text.
+        return _conflict_page(
+            request,
+            policy,
+            data,
+            ConflictError(
+                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
+                "Teksten din er ikke lagret.",
+                current=draft,
+            ),
+        )
     try:
         draft = _save(request, draft, data)
     except ConflictError as conflict:
-        # Keep the refused text in the form, with the revision that is now current, so that the
-        # editor can merge by hand and then save deliberately over the other text.
-        current = conflict.current
-        rebound = request.POST.copy()
-        rebound["revision"] = str(current.revision)
-        return _draft_page(
-            request,
-            policy,
-            current,
-            DraftForm(rebound),
-            status=409,
-            conflict={
-                "message": str(conflict),
-                "theirs": current,
-                "mine_title": data["title"],
-                "mine": data["body"],
-                "diff": mark_safe(word_diff_html(current.body, data["body"])),  # noqa: S308
-            },
-        )
+        return _conflict_page(request, policy, data, conflict)
     except WorkflowError as error:
+        # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
-        return redirect(_editor_url(policy))
+        return _save_into_new_draft(request, policy, form)
     messages.success(request, "Utkastet er lagret.")
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
         return redirect(_editor_url(policy, "publiser/"))
+    return redirect(_editor_url(policy, "utkast/"))
+
+
+def _conflict_page(request, policy, data, conflict: ConflictError):
+    """Keep the refused text in the form, with the revision that is now current, so that the editor
+    can merge by hand and then save deliberately over the other text."""
+    current = conflict.current
+    rebound = request.POST.copy()
+    rebound["revision"] = str(current.revision)
+    rebound["draft"] = str(current.pk)
+    return _draft_page(
+        request,
+        policy,
+        current,
+        DraftForm(rebound),
+        status=409,
+        conflict={
+            "message": str(conflict),
+            "theirs": current,
+            "mine_title": data["title"],
+            "mine": data["body"],
+            "diff": mark_safe(word_diff_html(current.body, data["body"])),  # noqa: S308
+        },
+    )
+
+
+def _save_into_new_draft(request, policy, form):
+    """The draft was published while this editor wrote: nothing is lost, the text becomes a new
+    draft (or, when someone already started one, a conflict with it)."""
+    if not form.is_valid():
+        messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
+        return redirect(_editor_url(policy))
+    data = form.cleaned_data
+    draft = create_draft(policy, by=request.user)
+    if draft.created_by_id != request.user.pk or draft.revision != 1:
+        return _conflict_page(
+            request,
+            policy,
+            data,
+            ConflictError(
+                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
+                "Teksten din er ikke lagret.",
+                current=draft,
+            ),
+        )
+    save_draft(draft, by=request.user, title=data["title"], body=data["body"], revision=1)
+    messages.warning(
+        request,
+        "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
+        "sammenlign det med gjeldende versjon før du publiserer.",
+    )
     return redirect(_editor_url(policy, "utkast/"))
 
 

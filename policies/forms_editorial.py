@@ -164,6 +164,11 @@ class PolicySettingsForm(forms.Form):
         self.policy = policy
         self.fields["audience_units"].queryset = Unit.objects.filter(organisation=organisation)
         self.fields["audience_units"].label_from_instance = lambda u: "– " * u.depth + u.name
+        if policy is not None and policy.versions.exclude(status="draft").exists():
+            self.fields["slug"].help_text = (
+                "Retningslinjen er publisert: endrer du adressen, slutter lenker til den gamle "
+                "adressen å virke."
+            )
 
     @classmethod
     def initial_for(cls, policy: Policy) -> dict:
@@ -367,6 +372,7 @@ class PublishForm(forms.Form):
     def __init__(self, *args, first_version: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.first_version = first_version
+        self.fields["effective_from"].widget.attrs["min"] = timezone.localdate().isoformat()
         if first_version:
             self.fields["change_kind"].required = False
             self.fields[

@@ -218,3 +218,12 @@ def test_an_oversized_upload_is_refused_before_its_body_is_read(editor):
     # Even without a CSRF token the answer is about the size: the body was never parsed.
     response = upload(client, "enormt.png", b"\0" * (50 * 1024 * 1024), "image/png")
     assert response.status_code == 413
+
+
+def test_an_uploaded_image_is_served_back_in_development(client, editor, tmp_path):
+    client.force_login(editor)
+    code = upload(client, "bilde.png", image_bytes("PNG"), "image/png").json()["image_code"]
+    url = code.split("(", 1)[1].rstrip(")")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"

@@ -6,6 +6,8 @@ editor of one organisation gets a 404 for anything of another.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -575,7 +577,19 @@ def side_by_side(request):
             if version is None:
                 raise Http404
             columns.append(version)
+    columns = [(v, _as_column(v.body_html, n)) for n, v in enumerate(columns, start=1)]
     return render(request, "editorial/side_by_side.html", {"form": form, "columns": columns})
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([2-6])\b")
+_HEADING_ID = re.compile(r'(<h[2-6]) id="([^"]+)"')
+
+
+def _as_column(body_html: str, column: int) -> str:
+    """A stored body for one column of the side-by-side page: its headings one level down (the
+    column has its own h2) and their ids prefixed, so that two texts never share an id."""
+    demoted = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", body_html)
+    return mark_safe(_HEADING_ID.sub(rf'\1 id="side{column}-\2"', demoted))  # noqa: S308
 
 
 # --- markdownx endpoints, behind login and the editor role -------------------------------------

@@ -304,13 +304,17 @@ class DraftForm(forms.Form):
     revision = forms.IntegerField(
         widget=forms.HiddenInput,
         min_value=1,
+        max_value=2_147_483_647,
         error_messages={
+            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
             "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
             "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
             "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
         },
     )
-    draft = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    draft = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1
+    )
 
     clean_title = PolicySettingsForm.clean_title
 
@@ -367,7 +371,17 @@ class PublishForm(forms.Form):
         error_messages={**DATE_ERRORS, "required": "Skriv datoen versjonen skal gjelde fra."},
     )
     draft = forms.IntegerField(widget=forms.HiddenInput)
-    revision = forms.IntegerField(widget=forms.HiddenInput)
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages={
+            "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+        },
+    )
 
     def __init__(self, *args, first_version: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 # Pillow format name -> the content type and extension we store.
 ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 25_000_000
 # Room for the multipart envelope around the file itself.
 _ENVELOPE = 64 * 1024
 
@@ -59,11 +59,27 @@ class EditorImageForm(ImageForm):
             raise ValidationError("Velg et bilde å laste opp.", code="required")
         if upload.size > max_upload_size():
             raise ValidationError(too_large_message(upload.size), code="too_large")
+        not_an_image = ValidationError(
+            "Filen er ikke et bilde. Du kan laste opp JPEG- og PNG-bilder.", code="not_image"
+        )
         try:
             with Image.open(upload) as probe:
                 image_format = probe.format
                 width, height = probe.size
+                if image_format not in ALLOWED_FORMATS:
+                    raise ValidationError(
+                        "Bare JPEG- og PNG-bilder kan lastes opp.", code="unsupported_format"
+                    )
+                if width * height > MAX_PIXELS:
+                    raise ValidationError("Bildet har for mange piksler.", code="too_many_pixels")
                 probe.verify()
+            # verify() does not decode JPEG data: decode it all, so that a truncated or corrupt
+            # image is refused here and not when markdownx resizes it.
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.load()
+        except ValidationError:
+            raise
         except (
             UnidentifiedImageError,
             OSError,
@@ -71,15 +87,7 @@ class EditorImageForm(ImageForm):
             ValueError,
             Image.DecompressionBombError,
         ):
-            raise ValidationError(
-                "Filen er ikke et bilde. Du kan laste opp JPEG- og PNG-bilder.", code="not_image"
-            ) from None
-        if image_format not in ALLOWED_FORMATS:
-            raise ValidationError(
-                "Bare JPEG- og PNG-bilder kan lastes opp.", code="unsupported_format"
-            )
-        if width * height > MAX_PIXELS:
-            raise ValidationError("Bildet har for mange piksler.", code="too_many_pixels")
+            raise not_an_image from None
         content_type, extension = ALLOWED_FORMATS[image_format]
         # What is stored is named and typed after what the file is, not what the browser said.
         upload.content_type = content_type

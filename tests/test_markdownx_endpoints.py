@@ -138,6 +138,7 @@ def test_stored_file_is_named_after_what_it_is_not_what_it_was_called(client, ed
         ("notat.txt", b"Bare tekst", "text/plain"),
         ("tom.png", b"", "image/png"),
         ("avkuttet.png", image_bytes("PNG")[:40], "image/png"),
+        ("avkuttet.jpg", image_bytes("JPEG", size=(400, 300))[:300], "image/jpeg"),
     ],
 )
 def test_uploads_that_are_not_images_are_refused_in_norwegian(

@@ -380,6 +380,8 @@ def test_units_of_another_organisation_cannot_be_chosen(client, handbook):
         ({"title": "T", "body": "a" * 200_001, "revision": "1"}, "Teksten er for lang"),
         ({"title": "T", "body": "Tekst."}, "Last siden på nytt"),
         ({"title": "T", "body": "Tekst.", "revision": "tull"}, "Last siden på nytt"),
+        ({"title": "T", "body": "Tekst.", "revision": "9" * 30}, "Last siden på nytt"),
+        ({"title": "T\x00", "body": "Tekst.", "revision": "1"}, "Null"),
     ],
 )
 def test_bad_draft_input_gets_a_norwegian_error_and_changes_nothing(client, draft, data, message):
@@ -427,6 +429,24 @@ def test_bad_publish_input_gets_a_norwegian_error_and_publishes_nothing(
     )
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_a_request_over_the_size_limit_gets_a_norwegian_page_not_a_server_error(client, draft):
+    response = as_user(client, "redaktor.bergen").post(
+        BERGEN + "utkast/", {"title": "T", "body": "æ" * 1_500_000, "revision": "1"}
+    )
+    assert response.status_code == 400
+    assert "for mye data" in response.content.decode()
+    assert PolicyVersion.objects.get(pk=draft.pk).body == draft.body
+
+
+@pytest.mark.parametrize("draft_id", ["", "tull", "9" * 30, "-1"])
+def test_publish_with_a_nonsense_draft_id_publishes_nothing(client, draft, draft_id):
+    response = as_user(client, "redaktor.bergen").post(
+        BERGEN + "publiser/", {**_publish_data(draft), "draft": draft_id}
+    )
+    assert response.status_code == 302
     assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
 
 

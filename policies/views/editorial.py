@@ -444,10 +444,12 @@ def publish_draft(request, org_slug: str, policy_slug: str):
 
 
 def _int(value) -> int | None:
+    """A primary key from a form, or None for anything that cannot be one."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
@@ -632,7 +634,17 @@ class EditorImageUploadView(ImageUploadView):
         )
 
     def form_valid(self, form):
-        image_path = form.save(commit=True)
+        try:
+            image_path = form.save(commit=True)
+        except (OSError, ValueError):
+            return JsonResponse(
+                {
+                    "image": [
+                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
+                    ]
+                },
+                status=400,
+            )
         return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
 
 

@@ -190,6 +190,11 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "policies.rendering.render_html"
 MARKDOWNX_UPLOAD_MAX_SIZE = 3 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+# markdownx's own URLs are not included (they have no authentication): the editorial URLs route its
+# views behind login and the editor role, and the widget posts to these addresses.
+MARKDOWNX_URLS_PATH = "/redaksjon/markdownx/markdownify/"
+MARKDOWNX_UPLOAD_URLS_PATH = "/redaksjon/markdownx/upload/"
+MARKDOWNX_MEDIA_PATH = "bilder/"
 
 # Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

@@ -1,7 +1,9 @@
 """Public addresses are a contract (intranets link to them): keep them stable and Norwegian."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from policies.views import account
 
@@ -20,3 +22,11 @@ urlpatterns = [
     # Last: the reading pages, whose /<org>/ patterns would otherwise shadow the others.
     path("", include("policies.urls.reading")),
 ]
+
+if not settings.PRODUCTION:
+    # Images uploaded in the editor (MEDIA_ROOT/bilder/); in production the web server serves
+    # MEDIA_URL. Inserted before the reading pages, whose /<org>/<policy>/ would shadow it.
+    def _media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+    urlpatterns.insert(-1, re_path(r"^media/(?P<path>.*)$", _media))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -64,3 +65,73 @@ def login_redirect(view):
             return redirect_to_login(request.get_full_path())
 
     return wrapper
+
+
+# --- Editors -----------------------------------------------------------------------------------
+# An editor writes for their own organisation only. Everything of another organisation is a 404,
+# so that even the existence of an internal draft does not leak; superusers may edit everywhere.
+
+
+def is_editor(user) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or user.is_editor)
+
+
+def may_edit(user, organisation_id: int) -> bool:
+    if not is_editor(user):
+        return False
+    return user.is_superuser or user.organisation_id == organisation_id
+
+
+def editor_required(view):
+    """Anonymous visitors log in first; people without the editor role get 403."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_editor(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_editable_organisation(user, org_slug: str) -> Organisation:
+    organisation = get_object_or_404(Organisation, slug=org_slug)
+    if not may_edit(user, organisation.pk):
+        raise Http404
+    return organisation
+
+
+def get_editable_policy(user, org_slug: str, policy_slug: str) -> Policy:
+    """The policy at /redaksjon/<org>/<policy>/ if this person may edit it, else 404."""
+    policy = get_object_or_404(
+        Policy.objects.select_related("organisation", "based_on__policy__organisation"),
+        organisation__slug=org_slug,
+        slug=policy_slug,
+    )
+    if not may_edit(user, policy.organisation_id):
+        raise Http404
+    return policy
+
+
+def get_editable_draft(user, org_slug: str, policy_slug: str) -> tuple[Policy, PolicyVersion]:
+    """The open draft of an editable policy, or 404 when there is none."""
+    policy = get_editable_policy(user, org_slug, policy_slug)
+    draft = policy.versions.filter(status=Status.DRAFT).first()
+    if draft is None:
+        raise Http404
+    return policy, draft
+
+
+def get_reusable_version(user, org_slug: str, policy_slug: str) -> PolicyVersion:
+    """The current version of a public policy of another organisation, to start from."""
+    policy = get_object_or_404(
+        Policy.objects.select_related("organisation").active(),
+        organisation__slug=org_slug,
+        slug=policy_slug,
+        visibility=Visibility.PUBLIC,
+    )
+    if not is_editor(user):
+        raise PermissionDenied
+    return get_object_or_404(policy.versions.current().select_related("policy__organisation"))

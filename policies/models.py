@@ -242,6 +242,11 @@ class Policy(models.Model):
     review_interval_months = models.PositiveSmallIntegerField(
         "revisjonsintervall (måneder)", default=24
     )
+    deadline_days = models.PositiveSmallIntegerField(
+        "frist for å bekrefte (dager)",
+        default=30,
+        help_text="Gis til hver ny versjon når den publiseres.",
+    )
     owner = models.ForeignKey(
         Person,
         on_delete=models.SET_NULL,
@@ -524,6 +529,7 @@ class EventVerb(models.TextChoices):
     RETIRED = "retired", "Trukket tilbake"
     RESTORED = "restored", "Gjenopprettet"
     SETTINGS_CHANGED = "settings_changed", "Innstillinger endret"
+    POLICY_CREATED = "policy_created", "Retningslinje opprettet"
     EXPORTED = "exported", "Eksportert"
     REMINDED = "reminded", "Påminnelse sendt"
     DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"

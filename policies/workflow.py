@@ -110,11 +110,13 @@ def publish(
     adopted_on: datetime.date | None = None,
     deadline_days: int | None = None,
     published_at: datetime.datetime | None = None,
+    expected_revision: int | None = None,
 ) -> PolicyVersion:
     """Give the draft the next version number and freeze it.
 
     With an effective date ahead it is scheduled and becomes current on that date
-    (activate_due_versions); otherwise it replaces the current version now.
+    (activate_due_versions); otherwise it replaces the current version now. With
+    `expected_revision`, the draft is published only if nobody saved it since the editor looked.
     """
     if not change_note.strip():
         raise WorkflowError("Skriv et endringsnotat.")
@@ -127,6 +129,11 @@ def publish(
         draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
             raise WorkflowError("Denne versjonen er allerede publisert.")
+        if expected_revision is not None and draft.revision != expected_revision:
+            raise ConflictError(
+                "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen.",
+                current=draft,
+            )
         if policy.versions.filter(status=Status.SCHEDULED).exists():
             raise WorkflowError(
                 "Det finnes allerede en planlagt versjon. Vent til den trer i kraft før du publiserer."

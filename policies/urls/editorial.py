@@ -1,3 +1,28 @@
-"""Addresses for the editorial pages."""
+"""Addresses for the editorial pages (under /redaksjon/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from policies.views import editorial
+
+policy = "<slug:org_slug>/<slug:policy_slug>/"
+
+urlpatterns = [
+    path("", editorial.dashboard, name="editorial_dashboard"),
+    path("ny/", editorial.policy_new, name="editorial_policy_new"),
+    path("gjenbruk/", editorial.reuse_list, name="editorial_reuse_list"),
+    path(f"gjenbruk/{policy}", editorial.reuse_start, name="editorial_reuse_start"),
+    path("side-om-side/", editorial.side_by_side, name="editorial_side_by_side"),
+    path("analyse/", editorial.analyse, name="editorial_analyse"),
+    # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
+    path("markdownx/markdownify/", editorial.markdownify, name="markdownx_markdownify"),
+    path("markdownx/upload/", editorial.image_upload, name="markdownx_upload"),
+    path(policy, editorial.policy_overview, name="editorial_policy"),
+    path(f"{policy}innstillinger/", editorial.policy_settings, name="editorial_settings"),
+    path(f"{policy}utkast/", editorial.draft_edit, name="editorial_draft"),
+    path(f"{policy}utkast/start/", editorial.draft_start, name="editorial_draft_start"),
+    path(f"{policy}utkast/sammenlign/", editorial.draft_compare, name="editorial_compare"),
+    path(f"{policy}publiser/", editorial.publish_draft, name="editorial_publish"),
+    path(f"{policy}trekk-tilbake/", editorial.policy_retire, name="editorial_retire"),
+    path(f"{policy}gjenopprett/", editorial.policy_restore, name="editorial_restore"),
+    path(f"{policy}historikk/", editorial.policy_history, name="editorial_history"),
+]

@@ -1,0 +1,137 @@
+"""Writes on a policy's identity: creating it (from scratch or from another organisation's policy)
+and changing its settings. Each is one transaction that writes its event; versions live in workflow.py.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from .models import EventVerb, Organisation, Person, Policy, PolicyVersion, Status, Unit
+from .workflow import _record
+
+# The settings an editor may change after creation, in the order the history shows them.
+SETTINGS_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "visibility",
+    "audience_all",
+    "audience_elected",
+    "review_interval_months",
+    "deadline_days",
+)
+
+
+def create_policy(
+    *,
+    organisation: Organisation,
+    by: Person | None,
+    title: str,
+    slug: str,
+    summary: str = "",
+    visibility: str,
+    audience_all: bool = True,
+    audience_units: list[Unit] | tuple = (),
+    audience_elected: bool = False,
+    review_interval_months: int = 24,
+    deadline_days: int = 30,
+    body: str = "",
+    based_on: PolicyVersion | None = None,
+) -> tuple[Policy, PolicyVersion]:
+    """Create a policy and its first draft. With `based_on`, the draft starts from that text and the
+    policy records where it came from."""
+    with transaction.atomic():
+        policy = Policy.objects.create(
+            organisation=organisation,
+            title=title,
+            slug=slug,
+            summary=summary,
+            visibility=visibility,
+            audience_all=audience_all,
+            audience_elected=audience_elected,
+            review_interval_months=review_interval_months,
+            deadline_days=deadline_days,
+            owner=by,
+            based_on=based_on,
+        )
+        units = [u for u in audience_units if u.organisation_id == organisation.pk]
+        policy.audience_units.set(units)
+        draft = PolicyVersion.objects.create(
+            policy=policy,
+            status=Status.DRAFT,
+            title=title,
+            body=body,
+            deadline_days=deadline_days,
+            created_by=by,
+            updated_by=by,
+        )
+        detail = {"title": title, "slug": slug}
+        if based_on is not None:
+            detail["based_on"] = {
+                "organisation": based_on.policy.organisation.name,
+                "policy": based_on.policy.title,
+                "policy_id": based_on.policy_id,
+                "version": based_on.number,
+                "version_id": based_on.pk,
+            }
+        _record(EventVerb.POLICY_CREATED, policy=policy, by=by, version=draft, **detail)
+        _record(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
+    return policy, draft
+
+
+def start_from(
+    source: PolicyVersion,
+    *,
+    organisation: Organisation,
+    by: Person | None,
+    title: str,
+    slug: str,
+    summary: str = "",
+) -> tuple[Policy, PolicyVersion]:
+    """Start from another organisation's text ("Bruk som utgangspunkt"): a new internal policy in `organisation` whose first draft is the
+    text of another organisation's published version."""
+    return create_policy(
+        organisation=organisation,
+        by=by,
+        title=title,
+        slug=slug,
+        summary=summary,
+        visibility="internal",
+        body=source.body,
+        based_on=source,
+    )
+
+
+def change_settings(
+    policy: Policy, *, by: Person | None, audience_units: list[Unit] | tuple = (), **values
+) -> Policy:
+    """Change a policy's title, address, audience, visibility or review interval.
+
+    Records SETTINGS_CHANGED with the old and new value of each field that changed; does nothing
+    (and records nothing) when nothing changed.
+    """
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown settings: {sorted(unknown)}")
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=policy.pk)
+        changes: dict[str, list] = {}
+        for name, value in values.items():
+            old = getattr(policy, name)
+            if old != value:
+                changes[name] = [old, value]
+                setattr(policy, name, value)
+        old_units = set(policy.audience_units.values_list("pk", flat=True))
+        new_units = {u.pk for u in audience_units if u.organisation_id == policy.organisation_id}
+        if old_units != new_units:
+            changes["audience_units"] = [sorted(old_units), sorted(new_units)]
+            policy.audience_units.set(new_units)
+        if changes:
+            policy.save()
+            if "title" in changes:
+                # The open draft carries the title that the next version will publish. Bumping its
+                # revision makes an editor with the draft open see the change instead of undoing it.
+                policy.versions.drafts().update(title=policy.title, revision=F("revision") + 1)
+            _record(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
+    return policy

@@ -1,0 +1,438 @@
+"""Forms for the editorial pages: Norwegian labels, help text and error messages throughout."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.renderers import TemplatesSetting
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+from markdownx.widgets import MarkdownxWidget
+
+from .models import (
+    MAX_BODY_LENGTH,
+    RESERVED_SLUGS,
+    ChangeKind,
+    Organisation,
+    Policy,
+    Unit,
+    Visibility,
+)
+from .rendering import render_html
+
+AUDIENCE_ALL = "all"
+AUDIENCE_UNITS = "units"
+AUDIENCE_CHOICES = [
+    (AUDIENCE_ALL, "Alle ansatte i kommunen"),
+    (AUDIENCE_UNITS, "Bare valgte enheter (med underenheter)"),
+]
+
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
+
+# Markup the sanitiser removes when the text is shown; the editor is told before publishing.
+_STRIPPED_MARKUP = re.compile(
+    r"<\s*/?\s*(script|style|iframe|object|embed|form|input|svg|math|link|meta|base)\b"
+    r"|\bon[a-z]+\s*="
+    r"|javascript\s*:",
+    re.IGNORECASE,
+)
+
+
+def suggest_slug(title: str) -> str:
+    """'Retningslinjer for bruk av sosiale medier' -> 'retningslinjer-for-bruk-av-sosiale-medier'."""
+    return slugify(title.translate(_TRANSLITERATE))[:80].strip("-")
+
+
+def has_stripped_markup(body: str) -> bool:
+    """Does the body contain HTML that will be removed when it is shown (script, event handlers)?"""
+    return bool(_STRIPPED_MARKUP.search(body or ""))
+
+
+class EditorWidget(MarkdownxWidget):
+    """markdownx's editor, with the preview rendered on the server too, so the page shows it before
+    (and without) JavaScript; markdownx's script then keeps it up to date while typing."""
+
+    template_name = "editorial/_markdownx_widget.html"
+
+    def get_context(self, name, value, attrs=None):
+        context = super().get_context(name, value, attrs)
+        source = (value or "")[:MAX_BODY_LENGTH]
+        context["preview_html"] = mark_safe(render_html(source))  # noqa: S308 - sanitised by nh3
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        # The template lives with the project's templates, which the default form renderer does not see.
+        return super().render(name, value, attrs, renderer=TemplatesSetting())
+
+
+class NorwegianDateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+DATE_ERRORS = {"invalid": "Skriv en gyldig dato, for eksempel 14.12.2015."}
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
+
+
+class PolicySettingsForm(forms.Form):
+    """A policy's identity and audience: used to create a policy and to change it later."""
+
+    title = forms.CharField(
+        label="Tittel",
+        max_length=200,
+        error_messages={
+            "required": "Skriv en tittel.",
+            "max_length": "Tittelen kan være på høyst 200 tegn.",
+        },
+    )
+    slug = forms.CharField(
+        label="Adresse",
+        max_length=80,
+        required=False,
+        help_text="Blir en del av lenken, for eksempel /bergen/sosiale-medier/. Små bokstaver, tall og "
+        "bindestrek. Lages fra tittelen hvis du lar feltet stå tomt.",
+        error_messages={"max_length": "Adressen kan være på høyst 80 tegn."},
+    )
+    summary = forms.CharField(
+        label="Kort beskrivelse",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Beskrivelsen kan være på høyst 1000 tegn."},
+    )
+    audience = forms.ChoiceField(
+        label="Hvem gjelder retningslinjen for?",
+        choices=AUDIENCE_CHOICES,
+        initial=AUDIENCE_ALL,
+        widget=forms.RadioSelect(attrs={"class": "ds-input"}),
+        error_messages={"required": "Velg hvem retningslinjen gjelder for."},
+    )
+    audience_units = forms.ModelMultipleChoiceField(
+        label="Enheter",
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "ds-input"}),
+        help_text="Gjelder når du har valgt «Bare valgte enheter». Underenheter følger med.",
+        error_messages={"invalid_choice": "Velg enheter i din egen kommune."},
+    )
+    audience_elected = forms.BooleanField(label="Gjelder også folkevalgte", required=False)
+    visibility = forms.ChoiceField(
+        label="Synlighet",
+        choices=[
+            (Visibility.PUBLIC, "Offentlig – alle kan lese den, også uten å logge inn"),
+            (Visibility.INTERNAL, "Intern – bare for innloggede i kommunen"),
+        ],
+        initial=Visibility.INTERNAL,
+        widget=forms.RadioSelect(attrs={"class": "ds-input"}),
+        error_messages={"required": "Velg synlighet."},
+    )
+    review_interval_months = forms.IntegerField(
+        label="Revisjonsintervall (måneder)",
+        min_value=1,
+        max_value=120,
+        initial=24,
+        help_text="Hvor ofte retningslinjen skal gjennomgås. Regnes fra datoen gjeldende versjon trådte i kraft.",
+        error_messages={
+            "required": "Skriv hvor mange måneder det skal gå mellom hver revisjon.",
+            "invalid": "Skriv et helt antall måneder.",
+            "min_value": "Revisjonsintervallet må være minst 1 måned.",
+            "max_value": "Revisjonsintervallet kan være høyst 120 måneder.",
+        },
+    )
+    deadline_days = forms.IntegerField(
+        label="Frist for å bekrefte (dager)",
+        min_value=1,
+        max_value=365,
+        initial=30,
+        help_text="Hvor mange dager de ansatte har på å bekrefte en ny versjon.",
+        error_messages={
+            "required": "Skriv antall dager.",
+            "invalid": "Skriv et helt antall dager.",
+            "min_value": "Fristen må være minst 1 dag.",
+            "max_value": "Fristen kan være høyst 365 dager.",
+        },
+    )
+
+    def __init__(self, *args, organisation: Organisation, policy: Policy | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.policy = policy
+        self.fields["audience_units"].queryset = Unit.objects.filter(organisation=organisation)
+        self.fields["audience_units"].label_from_instance = lambda u: "– " * u.depth + u.name
+        if policy is not None and policy.versions.exclude(status="draft").exists():
+            self.fields["slug"].help_text = (
+                "Retningslinjen er publisert: endrer du adressen, slutter lenker til den gamle "
+                "adressen å virke."
+            )
+
+    @classmethod
+    def initial_for(cls, policy: Policy) -> dict:
+        return {
+            "title": policy.title,
+            "slug": policy.slug,
+            "summary": policy.summary,
+            "audience": AUDIENCE_ALL if policy.audience_all else AUDIENCE_UNITS,
+            "audience_units": list(policy.audience_units.all()),
+            "audience_elected": policy.audience_elected,
+            "visibility": policy.visibility,
+            "review_interval_months": policy.review_interval_months,
+            "deadline_days": policy.deadline_days,
+        }
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError("Skriv en tittel.", code="required")
+        return title
+
+    def clean(self):
+        data = super().clean()
+        slug = (data.get("slug") or "").strip().lower()
+        if not slug and data.get("title"):
+            slug = suggest_slug(data["title"])
+        if "title" in data or slug:
+            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug or ""):
+                self.add_error(
+                    "slug",
+                    ValidationError(
+                        "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek.",
+                        code="invalid",
+                    ),
+                )
+            elif slug in RESERVED_SLUGS or slug in {"versjon", "endringer"}:
+                self.add_error(
+                    "slug",
+                    ValidationError("Denne adressen er reservert. Velg en annen.", "reserved"),
+                )
+            else:
+                taken = Policy.objects.filter(organisation=self.organisation, slug=slug)
+                if self.policy is not None:
+                    taken = taken.exclude(pk=self.policy.pk)
+                if taken.exists():
+                    self.add_error(
+                        "slug",
+                        ValidationError(
+                            f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
+                            code="unique",
+                        ),
+                    )
+            data["slug"] = slug
+        if data.get("audience") == AUDIENCE_UNITS and not data.get("audience_units"):
+            self.add_error(
+                "audience_units",
+                ValidationError("Velg minst én enhet, eller velg «Alle ansatte».", "required"),
+            )
+        return data
+
+    def settings_values(self) -> dict:
+        """The cleaned data as keyword arguments for authoring.create_policy/change_settings."""
+        data = self.cleaned_data
+        units = list(data["audience_units"]) if data["audience"] == AUDIENCE_UNITS else []
+        return {
+            "title": data["title"],
+            "slug": data["slug"],
+            "summary": data["summary"].strip(),
+            "visibility": data["visibility"],
+            "audience_all": data["audience"] == AUDIENCE_ALL,
+            "audience_units": units,
+            "audience_elected": data["audience_elected"],
+            "review_interval_months": data["review_interval_months"],
+            "deadline_days": data["deadline_days"],
+        }
+
+
+class ReuseForm(forms.Form):
+    """Title and address of a new policy started from another organisation's text."""
+
+    title = PolicySettingsForm.base_fields["title"]
+    slug = PolicySettingsForm.base_fields["slug"]
+
+    def __init__(self, *args, organisation: Organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+
+    clean_title = PolicySettingsForm.clean_title
+
+    def clean(self):
+        data = super().clean()
+        slug = (data.get("slug") or "").strip().lower() or suggest_slug(data.get("title") or "")
+        if data.get("title"):
+            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
+                self.add_error(
+                    "slug", "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek."
+                )
+            elif Policy.objects.filter(organisation=self.organisation, slug=slug).exists():
+                self.add_error(
+                    "slug",
+                    f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
+                )
+            elif slug in RESERVED_SLUGS:
+                self.add_error("slug", "Denne adressen er reservert. Velg en annen.")
+        data["slug"] = slug
+        return data
+
+
+class DraftForm(forms.Form):
+    """The text of a draft. `revision` is the draft revision the editor started from."""
+
+    title = forms.CharField(
+        label="Tittel",
+        max_length=200,
+        error_messages={
+            "required": "Skriv en tittel.",
+            "max_length": "Tittelen kan være på høyst 200 tegn.",
+        },
+    )
+    body = forms.CharField(
+        label="Tekst",
+        required=False,
+        strip=False,
+        max_length=MAX_BODY_LENGTH,
+        widget=EditorWidget(attrs={"rows": 24, "spellcheck": "true", "lang": "nb"}),
+        help_text="Skriv i Markdown: ## Overskrift, - punktliste, **fet**. Forhåndsvisningen viser "
+        "teksten slik den blir publisert.",
+        error_messages={
+            "max_length": f"Teksten er for lang: den kan være på høyst {MAX_BODY_LENGTH:,} tegn "
+            "(den har %(show_value)s).".replace(",", " ")
+        },
+    )
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages={
+            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+        },
+    )
+    draft = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1
+    )
+
+    clean_title = PolicySettingsForm.clean_title
+
+
+class PublishForm(forms.Form):
+    change_kind = forms.ChoiceField(
+        label="Type endring",
+        choices=[
+            (
+                ChangeKind.EDITORIAL,
+                "Redaksjonell – språk, skrivefeil, lenker. Tidligere bekreftelser gjelder fortsatt.",
+            ),
+            (
+                ChangeKind.MATERIAL,
+                "Vesentlig – innholdet er endret. Alle i målgruppen må bekrefte på nytt.",
+            ),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "ds-input"}),
+        error_messages={
+            "required": "Velg om endringen er redaksjonell eller vesentlig.",
+            "invalid_choice": "Velg om endringen er redaksjonell eller vesentlig.",
+        },
+    )
+    change_note = forms.CharField(
+        label="Endringsnotat",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Hva er endret, og hvorfor? Vises for leserne i versjonshistorikken.",
+        error_messages={
+            "required": "Skriv et endringsnotat.",
+            "max_length": "Endringsnotatet kan være på høyst 2000 tegn.",
+        },
+    )
+    adopted_by = forms.CharField(
+        label="Vedtatt av (valgfritt)",
+        max_length=200,
+        required=False,
+        help_text="For eksempel Arbeidsmiljøutvalget (AMU) eller kommunestyret.",
+        error_messages={"max_length": "Høyst 200 tegn."},
+    )
+    adopted_on = forms.DateField(
+        label="Vedtatt dato (valgfritt)",
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=NorwegianDateInput,
+        error_messages=DATE_ERRORS,
+    )
+    effective_from = forms.DateField(
+        label="Gyldig fra",
+        input_formats=DATE_FORMATS,
+        widget=NorwegianDateInput,
+        help_text="I dag eller senere. En senere dato planlegger publiseringen: versjonen blir "
+        "gjeldende den dagen av seg selv.",
+        error_messages={**DATE_ERRORS, "required": "Skriv datoen versjonen skal gjelde fra."},
+    )
+    draft = forms.IntegerField(widget=forms.HiddenInput)
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages={
+            "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
+        },
+    )
+
+    def __init__(self, *args, first_version: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first_version = first_version
+        self.fields["effective_from"].widget.attrs["min"] = timezone.localdate().isoformat()
+        if first_version:
+            self.fields["change_kind"].required = False
+            self.fields[
+                "change_kind"
+            ].help_text = "Første versjon er alltid vesentlig: alle i målgruppen må bekrefte den."
+            self.fields["change_kind"].disabled = True
+            self.fields["change_kind"].initial = ChangeKind.MATERIAL
+
+    def clean_change_note(self) -> str:
+        note = self.cleaned_data["change_note"].strip()
+        if not note:
+            raise ValidationError("Skriv et endringsnotat.", code="required")
+        return note
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        if day < timezone.localdate():
+            raise ValidationError(
+                "Datoen kan ikke være tilbake i tid. Velg i dag eller en senere dato.", code="past"
+            )
+        if day.year > timezone.localdate().year + 5:
+            raise ValidationError("Datoen er mer enn fem år fram i tid.", code="far")
+        return day
+
+    def clean_adopted_on(self):
+        day = self.cleaned_data["adopted_on"]
+        if day is not None and day.year < 1900:
+            raise ValidationError(DATE_ERRORS["invalid"], code="invalid")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        if self.first_version:
+            data["change_kind"] = ChangeKind.MATERIAL
+        return data
+
+
+class CompareForm(forms.Form):
+    """Two policies to show side by side."""
+
+    venstre = forms.ChoiceField(label="Til venstre")
+    hoyre = forms.ChoiceField(label="Til høyre")
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("venstre", "hoyre"):
+            self.fields[name].choices = choices
+            self.fields[name].error_messages["invalid_choice"] = "Velg en retningslinje fra listen."
+            self.fields[name].error_messages["required"] = "Velg en retningslinje."

@@ -1,0 +1,96 @@
+"""Image uploads from the editor: only real JPEG and PNG images of a few megabytes.
+
+The browser's content type and the file name are not trusted: Pillow opens the file and says what it
+is, and the stored file gets its name and type from that. markdownx then re-encodes the image, which
+also drops anything appended to it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from markdownx.forms import ImageForm
+from PIL import Image, UnidentifiedImageError
+
+# Pillow format name -> the content type and extension we store.
+ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+MAX_PIXELS = 25_000_000
+# Room for the multipart envelope around the file itself.
+_ENVELOPE = 64 * 1024
+
+
+def max_upload_size() -> int:
+    return settings.MARKDOWNX_UPLOAD_MAX_SIZE
+
+
+def too_large_message(size: int) -> str:
+    return (
+        f"Bildet er for stort ({filesizeformat(size)}). Største tillatte størrelse er "
+        f"{filesizeformat(max_upload_size())}."
+    )
+
+
+def upload_too_large(request) -> str | None:
+    """A Norwegian error when the request says it is bigger than an allowed image, else None."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "Ugyldig opplasting."
+    if length > max_upload_size() + _ENVELOPE:
+        return too_large_message(length)
+    return None
+
+
+class EditorImageForm(ImageForm):
+    image = ImageForm.base_fields["image"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].error_messages = {
+            "required": "Velg et bilde å laste opp.",
+            "empty": "Filen er tom.",
+            "invalid": "Velg et bilde å laste opp.",
+        }
+
+    def clean(self):
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            raise ValidationError("Velg et bilde å laste opp.", code="required")
+        if upload.size > max_upload_size():
+            raise ValidationError(too_large_message(upload.size), code="too_large")
+        not_an_image = ValidationError(
+            "Filen er ikke et bilde. Du kan laste opp JPEG- og PNG-bilder.", code="not_image"
+        )
+        try:
+            with Image.open(upload) as probe:
+                image_format = probe.format
+                width, height = probe.size
+                if image_format not in ALLOWED_FORMATS:
+                    raise ValidationError(
+                        "Bare JPEG- og PNG-bilder kan lastes opp.", code="unsupported_format"
+                    )
+                if width * height > MAX_PIXELS:
+                    raise ValidationError("Bildet har for mange piksler.", code="too_many_pixels")
+                probe.verify()
+            # verify() does not decode JPEG data: decode it all, so that a truncated or corrupt
+            # image is refused here and not when markdownx resizes it.
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.load()
+        except ValidationError:
+            raise
+        except (
+            UnidentifiedImageError,
+            OSError,
+            SyntaxError,
+            ValueError,
+            Image.DecompressionBombError,
+        ):
+            raise not_an_image from None
+        content_type, extension = ALLOWED_FORMATS[image_format]
+        # What is stored is named and typed after what the file is, not what the browser said.
+        upload.content_type = content_type
+        upload.name = f"bilde.{extension}"
+        upload.seek(0)
+        return self.cleaned_data

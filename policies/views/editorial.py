@@ -1,0 +1,653 @@
+"""Pages for editors (kommunikasjon): write drafts, compare, publish, retire and reuse policies.
+
+Every view is behind `editor_required` and fetches its objects through the access helpers, so an
+editor of one organisation gets a 404 for anything of another.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from markdownx.views import ImageUploadView, MarkdownifyView
+
+from ..access import (
+    editor_required,
+    get_editable_draft,
+    get_editable_organisation,
+    get_editable_policy,
+    get_reusable_version,
+)
+from ..authoring import change_settings, create_policy, start_from
+from ..diff import has_changes, word_diff_html
+from ..forms_editorial import (
+    CompareForm,
+    DraftForm,
+    PolicySettingsForm,
+    PublishForm,
+    ReuseForm,
+    has_stripped_markup,
+)
+from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status, Visibility
+from ..readability import analyse_html
+from ..rendering import render as render_body
+from ..rendering import render_html
+from ..review import review_of
+from ..uploads import EditorImageForm, upload_too_large
+from ..workflow import (
+    ConflictError,
+    WorkflowError,
+    create_draft,
+    publish,
+    restore,
+    retire,
+    save_draft,
+)
+
+STRIPPED_MARKUP_WARNING = (
+    "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
+    "retningslinjen vises. Bruk Markdown i stedet."
+)
+
+
+def _editor_url(policy: Policy, page: str = "") -> str:
+    return f"/redaksjon/{policy.organisation.slug}/{policy.slug}/{page}"
+
+
+def _status_of(policy: Policy, versions: list[PolicyVersion]) -> dict:
+    """Current, draft and scheduled version of a policy from its prefetched versions."""
+    by_status = {v.status: v for v in versions}
+    current = by_status.get(Status.PUBLISHED)
+    return {
+        "policy": policy,
+        "current": current,
+        "draft": by_status.get(Status.DRAFT),
+        "scheduled": by_status.get(Status.SCHEDULED),
+        "review": review_of(policy, current),
+    }
+
+
+def _live_versions() -> Prefetch:
+    live = PolicyVersion.objects.filter(
+        status__in=[Status.DRAFT, Status.SCHEDULED, Status.PUBLISHED]
+    ).defer("body", "body_html")
+    return Prefetch("versions", queryset=live, to_attr="live_versions")
+
+
+# --- Dashboard and policy settings ------------------------------------------------------------
+
+
+@editor_required
+def dashboard(request):
+    """The organisation's policies with their state and review status, overdue first."""
+    policies = Policy.objects.select_related("organisation").prefetch_related(_live_versions())
+    if not request.user.is_superuser:
+        policies = policies.filter(organisation_id=request.user.organisation_id)
+    rows = [_status_of(p, p.live_versions) for p in policies]
+    rows.sort(key=lambda r: (r["policy"].is_retired, r["review"].sort_key, r["policy"].title))
+    return render(
+        request,
+        "editorial/dashboard.html",
+        {
+            "rows": rows,
+            "organisation": request.user.organisation,
+            "overdue": sum(
+                1 for r in rows if r["review"].is_overdue and not r["policy"].is_retired
+            ),
+        },
+    )
+
+
+def _own_organisation(request):
+    if request.user.organisation_id is None:
+        messages.error(
+            request, "Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer."
+        )
+        return None
+    return get_editable_organisation(request.user, request.user.organisation.slug)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def policy_new(request):
+    organisation = _own_organisation(request)
+    if organisation is None:
+        return redirect("editorial_dashboard")
+    form = PolicySettingsForm(request.POST or None, organisation=organisation)
+    if request.method == "POST" and form.is_valid():
+        policy, _draft = create_policy(
+            organisation=organisation, by=request.user, **form.settings_values()
+        )
+        messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
+        return redirect(_editor_url(policy, "utkast/"))
+    return render(
+        request,
+        "editorial/policy_form.html",
+        {"form": form, "organisation": organisation, "policy": None},
+    )
+
+
+@editor_required
+def policy_overview(request, org_slug: str, policy_slug: str):
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    versions = list(policy.versions.select_related("published_by").order_by("-number"))
+    state = _status_of(policy, versions)
+    return render(
+        request,
+        "editorial/policy_overview.html",
+        {
+            **state,
+            "organisation": policy.organisation,
+            "versions": [v for v in versions if v.status != Status.DRAFT],
+            "units": list(policy.audience_units.all()),
+        },
+    )
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def policy_settings(request, org_slug: str, policy_slug: str):
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    form = PolicySettingsForm(
+        request.POST or None,
+        organisation=policy.organisation,
+        policy=policy,
+        initial=PolicySettingsForm.initial_for(policy),
+    )
+    if request.method == "POST" and form.is_valid():
+        values = form.settings_values()
+        policy = change_settings(policy, by=request.user, **values)
+        messages.success(request, "Innstillingene er lagret.")
+        return redirect(_editor_url(policy))
+    return render(
+        request,
+        "editorial/policy_form.html",
+        {"form": form, "organisation": policy.organisation, "policy": policy},
+    )
+
+
+# --- Drafts -----------------------------------------------------------------------------------
+
+
+def _analysis_context(body: str, title: str) -> dict:
+    rendered = render_body(body, title=title)
+    return {"toc": rendered.toc, "readability": analyse_html(rendered.html)}
+
+
+@editor_required
+@require_POST
+def draft_start(request, org_slug: str, policy_slug: str):
+    """Open a draft from the current version; a second start opens the existing draft."""
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    existing = policy.versions.drafts().exists()
+    create_draft(policy, by=request.user)
+    if existing:
+        messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
+    return redirect(_editor_url(policy, "utkast/"))
+
+
+def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
+    body = form["body"].value() or ""
+    title = form["title"].value() or draft.title
+    context = {
+        "organisation": policy.organisation,
+        "policy": policy,
+        "draft": draft,
+        "form": form,
+        "conflict": conflict,
+        "stripped_markup": has_stripped_markup(body),
+        "max_body_length": MAX_BODY_LENGTH,
+        **_analysis_context(body[:MAX_BODY_LENGTH], title),
+    }
+    return render(request, "editorial/draft_edit.html", context, status=status)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def draft_edit(request, org_slug: str, policy_slug: str):
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    draft = policy.versions.drafts().first()
+    if request.method == "GET":
+        if draft is None:
+            messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
+            return redirect(_editor_url(policy))
+        form = DraftForm(
+            initial={
+                "title": draft.title,
+                "body": draft.body,
+                "revision": draft.revision,
+                "draft": draft.pk,
+            }
+        )
+        return _draft_page(request, policy, draft, form)
+
+    form = DraftForm(request.POST)
+    if draft is None:
+        return _save_into_new_draft(request, policy, form)
+    if not form.is_valid():
+        return _draft_page(request, policy, draft, form)
+    data = form.cleaned_data
+    if data["draft"] is not None and data["draft"] != draft.pk:
+        # The draft this text was written in has been published, and someone has started a new
+        # one since: saving into it would overwrite their text.
+        return _conflict_page(
+            request,
+            policy,
+            data,
+            ConflictError(
+                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
+                "Teksten din er ikke lagret.",
+                current=draft,
+            ),
+        )
+    try:
+        draft = _save(request, draft, data)
+    except ConflictError as conflict:
+        return _conflict_page(request, policy, data, conflict)
+    except WorkflowError as error:
+        # Published between our read and the save: keep the text in a new draft instead.
+        messages.error(request, str(error))
+        return _save_into_new_draft(request, policy, form)
+    messages.success(request, "Utkastet er lagret.")
+    if has_stripped_markup(data["body"]):
+        messages.warning(request, STRIPPED_MARKUP_WARNING)
+    if request.POST.get("neste") == "publiser":
+        return redirect(_editor_url(policy, "publiser/"))
+    return redirect(_editor_url(policy, "utkast/"))
+
+
+def _conflict_page(request, policy, data, conflict: ConflictError):
+    """Keep the refused text in the form, with the revision that is now current, so that the editor
+    can merge by hand and then save deliberately over the other text."""
+    current = conflict.current
+    rebound = request.POST.copy()
+    rebound["revision"] = str(current.revision)
+    rebound["draft"] = str(current.pk)
+    return _draft_page(
+        request,
+        policy,
+        current,
+        DraftForm(rebound),
+        status=409,
+        conflict={
+            "message": str(conflict),
+            "theirs": current,
+            "mine_title": data["title"],
+            "mine": data["body"],
+            "diff": mark_safe(word_diff_html(current.body, data["body"])),  # noqa: S308
+        },
+    )
+
+
+def _save_into_new_draft(request, policy, form):
+    """The draft was published while this editor wrote: nothing is lost, the text becomes a new
+    draft (or, when someone already started one, a conflict with it)."""
+    if not form.is_valid():
+        messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
+        return redirect(_editor_url(policy))
+    data = form.cleaned_data
+    draft = create_draft(policy, by=request.user)
+    if draft.created_by_id != request.user.pk or draft.revision != 1:
+        return _conflict_page(
+            request,
+            policy,
+            data,
+            ConflictError(
+                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
+                "Teksten din er ikke lagret.",
+                current=draft,
+            ),
+        )
+    save_draft(draft, by=request.user, title=data["title"], body=data["body"], revision=1)
+    messages.warning(
+        request,
+        "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
+        "sammenlign det med gjeldende versjon før du publiserer.",
+    )
+    return redirect(_editor_url(policy, "utkast/"))
+
+
+def _save(request, draft, data) -> PolicyVersion:
+    return save_draft(
+        draft,
+        by=request.user,
+        title=data["title"],
+        body=data["body"],
+        revision=data["revision"],
+    )
+
+
+@editor_required
+def draft_compare(request, org_slug: str, policy_slug: str):
+    """The draft against the current version, word by word."""
+    policy, draft = get_editable_draft(request.user, org_slug, policy_slug)
+    live = policy.versions.current().first()
+    old_body = live.body if live else ""
+    return render(
+        request,
+        "editorial/draft_compare.html",
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "draft": draft,
+            "live": live,
+            "title_changed": live is not None and live.title != draft.title,
+            "changed": has_changes(old_body, draft.body),
+            "diff": mark_safe(word_diff_html(old_body, draft.body)),  # noqa: S308
+        },
+    )
+
+
+@editor_required
+@require_POST
+def analyse(request):
+    """The table of contents and readability of the posted text, for the editor page's script."""
+    content = request.POST.get("content", "")
+    if len(content) > MAX_BODY_LENGTH:
+        return HttpResponse(
+            '<p class="ds-paragraph">Teksten er for lang til å analyseres.</p>', status=400
+        )
+    html = render_to_string(
+        "editorial/_analysis.html", _analysis_context(content, request.POST.get("title", ""))
+    )
+    return HttpResponse(html)
+
+
+# --- Publishing, retiring, restoring -----------------------------------------------------------
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def publish_draft(request, org_slug: str, policy_slug: str):
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    first_version = not policy.versions.exclude(status=Status.DRAFT).exists()
+    if request.method == "POST":
+        # A second submit of the same form finds its draft already published: nothing happens.
+        draft = policy.versions.drafts().filter(pk=_int(request.POST.get("draft"))).first()
+        if draft is None:
+            messages.info(request, "Utkastet er allerede publisert. Ingen ny versjon ble laget.")
+            return redirect(_editor_url(policy))
+        form = PublishForm(request.POST, first_version=first_version)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                version = publish(
+                    draft,
+                    by=request.user,
+                    change_kind=data["change_kind"],
+                    change_note=data["change_note"],
+                    effective_from=data["effective_from"],
+                    adopted_by=data["adopted_by"],
+                    adopted_on=data["adopted_on"],
+                    deadline_days=policy.deadline_days,
+                    expected_revision=data["revision"],
+                )
+            except ConflictError as error:
+                messages.error(request, str(error))
+                return redirect(_editor_url(policy, "utkast/"))
+            except WorkflowError as error:
+                if "allerede publisert" in str(error):
+                    messages.info(
+                        request, "Utkastet er allerede publisert. Ingen ny versjon ble laget."
+                    )
+                    return redirect(_editor_url(policy))
+                form.add_error(None, str(error))
+            else:
+                if version.status == Status.SCHEDULED:
+                    messages.success(
+                        request,
+                        f"Versjon {version.number} er planlagt og blir gjeldende "
+                        f"{version.effective_from:%d.%m.%Y}.",
+                    )
+                else:
+                    messages.success(request, f"Versjon {version.number} er publisert.")
+                return redirect(_editor_url(policy))
+    else:
+        draft = policy.versions.drafts().first()
+        if draft is None:
+            messages.info(request, "Det finnes ikke noe utkast å publisere. Start et utkast først.")
+            return redirect(_editor_url(policy))
+        form = PublishForm(
+            initial={
+                "draft": draft.pk,
+                "revision": draft.revision,
+                "effective_from": timezone.localdate(),
+            },
+            first_version=first_version,
+        )
+    live = policy.versions.current().first()
+    return render(
+        request,
+        "editorial/publish_form.html",
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "draft": draft,
+            "live": live,
+            "form": form,
+            "first_version": first_version,
+            "stripped_markup": has_stripped_markup(draft.body),
+            "scheduled": policy.versions.filter(status=Status.SCHEDULED).first(),
+        },
+        status=200 if request.method == "GET" or form.is_valid() else 400,
+    )
+
+
+def _int(value) -> int | None:
+    """A primary key from a form, or None for anything that cannot be one."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    if request.method == "POST":
+        if action == "retire":
+            retire(policy, by=request.user)
+            messages.success(request, f"«{policy.title}» er trukket tilbake fra håndboka.")
+        else:
+            restore(policy, by=request.user)
+            messages.success(request, f"«{policy.title}» er tilbake i håndboka.")
+        return redirect(_editor_url(policy))
+    return render(
+        request,
+        "editorial/confirm.html",
+        {"organisation": policy.organisation, "policy": policy, "action": action},
+    )
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def policy_retire(request, org_slug: str, policy_slug: str):
+    return _confirm(request, org_slug, policy_slug, action="retire")
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def policy_restore(request, org_slug: str, policy_slug: str):
+    return _confirm(request, org_slug, policy_slug, action="restore")
+
+
+@editor_required
+def policy_history(request, org_slug: str, policy_slug: str):
+    """The audit trail of one policy: who did what, when."""
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    events = policy.events.select_related("actor", "version").order_by("-created_at", "-id")
+    page = Paginator(events, 50).get_page(request.GET.get("side"))
+    return render(
+        request,
+        "editorial/history.html",
+        {"organisation": policy.organisation, "policy": policy, "page": page},
+    )
+
+
+# --- Reuse across organisations ---------------------------------------------------------------
+
+
+def _public_current_versions():
+    return (
+        PolicyVersion.objects.current()
+        .filter(policy__visibility=Visibility.PUBLIC, policy__retired_at__isnull=True)
+        .select_related("policy__organisation")
+        .defer("body", "body_html")
+        .order_by("policy__organisation__name", "policy__title")
+    )
+
+
+@editor_required
+def reuse_list(request):
+    """Public policies of other organisations an editor can start from."""
+    versions = _public_current_versions()
+    if request.user.organisation_id:
+        versions = versions.exclude(policy__organisation_id=request.user.organisation_id)
+    return render(request, "editorial/reuse_list.html", {"versions": versions})
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def reuse_start(request, org_slug: str, policy_slug: str):
+    source = get_reusable_version(request.user, org_slug, policy_slug)
+    organisation = _own_organisation(request)
+    if organisation is None:
+        return redirect("editorial_dashboard")
+    source_policy = source.policy
+    initial = {"title": source.title, "slug": source_policy.slug}
+    if Policy.objects.filter(organisation=organisation, slug=source_policy.slug).exists():
+        initial["slug"] = f"{source_policy.slug}-{organisation.slug}"[:80]
+    form = ReuseForm(request.POST or None, organisation=organisation, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        policy, _draft = start_from(
+            source,
+            organisation=organisation,
+            by=request.user,
+            title=form.cleaned_data["title"],
+            slug=form.cleaned_data["slug"],
+        )
+        messages.success(
+            request,
+            f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
+            f"versjon {source.number}. Tilpass det til din kommune.",
+        )
+        return redirect(_editor_url(policy, "utkast/"))
+    return render(
+        request,
+        "editorial/reuse_form.html",
+        {"form": form, "source": source, "organisation": organisation},
+    )
+
+
+@editor_required
+def side_by_side(request):
+    """Two policies next to each other, e.g. Bergen's and Moskenes', for an editor drafting their own."""
+    versions = PolicyVersion.objects.current().select_related("policy__organisation")
+    visible = versions.filter(policy__visibility=Visibility.PUBLIC)
+    if request.user.is_superuser:
+        visible = versions
+    elif request.user.organisation_id:
+        visible = versions.filter(policy__visibility=Visibility.PUBLIC) | versions.filter(
+            policy__organisation_id=request.user.organisation_id
+        )
+    listed = list(
+        visible.defer("body", "body_html").order_by("policy__organisation__name", "policy__title")
+    )
+    choices = [("", "Velg en retningslinje")] + [
+        (str(v.policy_id), f"{v.policy.organisation.name}: {v.title}") for v in listed
+    ]
+    chosen_both = "venstre" in request.GET and "hoyre" in request.GET
+    form = CompareForm(
+        request.GET if chosen_both else None, choices=choices, initial=request.GET.dict()
+    )
+    columns = []
+    if chosen_both and form.is_valid():
+        ids = [int(form.cleaned_data["venstre"]), int(form.cleaned_data["hoyre"])]
+        chosen = {v.policy_id: v for v in visible.filter(policy_id__in=ids)}
+        for policy_id in ids:
+            version = chosen.get(policy_id)
+            if version is None:
+                raise Http404
+            columns.append(version)
+    columns = [(v, _as_column(v.body_html, n)) for n, v in enumerate(columns, start=1)]
+    return render(request, "editorial/side_by_side.html", {"form": form, "columns": columns})
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([2-6])\b")
+_HEADING_ID = re.compile(r'(<h[2-6]) id="([^"]+)"')
+
+
+def _as_column(body_html: str, column: int) -> str:
+    """A stored body for one column of the side-by-side page: its headings one level down (the
+    column has its own h2) and their ids prefixed, so that two texts never share an id."""
+    demoted = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", body_html)
+    return mark_safe(_HEADING_ID.sub(rf'\1 id="side{column}-\2"', demoted))  # noqa: S308
+
+
+# --- markdownx endpoints, behind login and the editor role -------------------------------------
+
+
+class EditorMarkdownifyView(MarkdownifyView):
+    """markdownx's preview, through our render-and-sanitise function, with size limit."""
+
+    def post(self, request, *args, **kwargs):
+        content = request.POST.get("content", "")
+        if len(content) > MAX_BODY_LENGTH:
+            return HttpResponse(
+                '<p class="ds-paragraph">Teksten er for lang til forhåndsvisning.</p>', status=400
+            )
+        return HttpResponse(render_html(content))
+
+
+class EditorImageUploadView(ImageUploadView):
+    """markdownx's upload, accepting only real JPEG and PNG images of a few MB, answering JSON."""
+
+    form_class = EditorImageForm
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
+        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
+        too_large = upload_too_large(request)
+        if too_large:
+            return JsonResponse({"image": [too_large]}, status=413)
+        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if refused is not None:
+            return JsonResponse(
+                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        return JsonResponse(
+            {"image": [str(e) for errors in form.errors.values() for e in errors]}, status=400
+        )
+
+    def form_valid(self, form):
+        try:
+            image_path = form.save(commit=True)
+        except (OSError, ValueError):
+            return JsonResponse(
+                {
+                    "image": [
+                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
+                    ]
+                },
+                status=400,
+            )
+        return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
+
+
+markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
+# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
+image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))

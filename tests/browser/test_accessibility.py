@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from policies.models import Person, Policy
+from policies.workflow import create_draft
+
 from .axe import axe_violations, format_violations
 from .conftest import log_in
 
@@ -23,10 +26,21 @@ class PageType:
     url: str | Callable[[], str]
     user: str | None = None
     status: int = 200
+    # Something the page needs that the handbook does not have (an open draft, a confirmation...).
+    prepare: Callable[[], object] | None = None
 
     def address(self) -> str:
         return self.url() if callable(self.url) else self.url
 
+
+def open_draft(org: str = "bergen", slug: str = "sosiale-medier", *, by: str = "redaktor.bergen"):
+    policy = Policy.objects.get(organisation__slug=org, slug=slug)
+    if not policy.versions.filter(status="draft").exists():
+        create_draft(policy, by=Person.objects.get(username=by))
+
+
+ED = "redaktor.bergen"
+BERGEN = "bergen/sosiale-medier"
 
 PAGE_TYPES = [
     PageType("handbook index (organisations)", "/"),
@@ -41,6 +55,24 @@ PAGE_TYPES = [
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),
     PageType("logout (done)", "/logg-ut/"),
     PageType("tilgjengelighetserklæring", "/tilgjengelighet/"),
+    # Editorial pages (/redaksjon/), as Bergen's editor.
+    PageType("editor: dashboard", "/redaksjon/", user=ED),
+    PageType("editor: new policy", "/redaksjon/ny/", user=ED),
+    PageType("editor: policy", f"/redaksjon/{BERGEN}/", user=ED),
+    PageType("editor: policy settings", f"/redaksjon/{BERGEN}/innstillinger/", user=ED),
+    PageType("editor: draft", f"/redaksjon/{BERGEN}/utkast/", user=ED, prepare=open_draft),
+    PageType(
+        "editor: compare draft",
+        f"/redaksjon/{BERGEN}/utkast/sammenlign/",
+        user=ED,
+        prepare=open_draft,
+    ),
+    PageType("editor: publish", f"/redaksjon/{BERGEN}/publiser/", user=ED, prepare=open_draft),
+    PageType("editor: retire", f"/redaksjon/{BERGEN}/trekk-tilbake/", user=ED),
+    PageType("editor: history", f"/redaksjon/{BERGEN}/historikk/", user=ED),
+    PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
+    PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
+    PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
     PageType("404 page", "/finnes-ikke/finnes-heller-ikke/", status=404),
     PageType("400 page", "/test-feil/400/", status=400),
     PageType("403 page", "/test-feil/403/", status=403),
@@ -57,6 +89,8 @@ def _error_pages_reachable(settings):
 
 
 def open_page(page, context, live_server, page_type: PageType):
+    if page_type.prepare and page.url == "about:blank":
+        page_type.prepare()
     if page_type.user:
         log_in(context, live_server, page_type.user)
     response = page.goto(page_type.address())

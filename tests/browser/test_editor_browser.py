@@ -16,38 +16,22 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture
-def page(live_server):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
-    with playwright_sync.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context()
-        page = context.new_page()
-        page.csp_errors = []
-        page.on(
-            "console",
-            lambda message: (
-                page.csp_errors.append(message.text)
-                if "Content Security Policy" in message.text or "Refused to" in message.text
-                else None
-            ),
-        )
-        yield page
-        context.close()
-        browser.close()
+def page(page):
+    """The shared page of tests/browser/conftest.py (one Chromium per session), noting CSP errors.
+
+    A second sync_playwright() in the same session would fail, so no browser is started here."""
+    page.csp_errors = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
+    return page
 
 
 def test_editor_preview_and_analysis_update_while_typing_under_csp(

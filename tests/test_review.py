@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from policies.review import ReviewState, add_months, review_of
 
-from .factories import make_organisation, make_person, make_policy
+from .factories import make_organisation, make_person, make_policy, publish_version
 
 D = datetime.date
 
@@ -86,4 +86,14 @@ def test_readers_see_the_next_review_date_of_a_valid_policy(client):
     today = timezone.localdate()
     policy = make_policy(organisation, effective_from=today)
     html = client.get(policy.get_absolute_url()).content.decode()
+    assert "Neste planlagte revisjon" in html
+
+
+@pytest.mark.django_db
+def test_an_old_version_page_counts_the_review_from_the_current_version(client):
+    organisation = make_organisation()
+    policy = make_policy(organisation, effective_from=datetime.date(2015, 1, 1))
+    publish_version(policy, body="Ny tekst.", effective_from=timezone.localdate())
+    html = client.get(f"{policy.get_absolute_url()}versjon/1/").content.decode()
+    assert "Revisjonsfristen" not in html
     assert "Neste planlagte revisjon" in html

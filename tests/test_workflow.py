@@ -317,3 +317,14 @@ def test_version_numbers_stay_gap_free_under_repeated_concurrent_publishing():
     assert policy.versions.current().get().number == cycles
     published_events = Event.objects.filter(policy=policy, verb=EventVerb.PUBLISHED).count()
     assert published_events == cycles
+
+
+def test_renaming_a_policy_renames_its_open_draft_and_moves_its_revision_on():
+    policy = make_policy(make_organisation())
+    draft = create_draft(policy, by=None)
+    change_settings(policy, by=None, title="Nytt navn")
+    draft.refresh_from_db()
+    assert (draft.title, draft.revision) == ("Nytt navn", 2)
+    # An editor who had the draft open at revision 1 now gets a conflict instead of undoing it.
+    with pytest.raises(ConflictError):
+        save_draft(draft, by=None, title="Gammelt navn", body=draft.body, revision=1)

@@ -10,6 +10,7 @@ import re
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -54,6 +55,7 @@ from ..workflow import (
     save_draft,
 )
 
+SLUG_TAKEN = "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
 STRIPPED_MARKUP_WARNING = (
     "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
     "retningslinjen vises. Bruk Markdown i stedet."
@@ -125,11 +127,16 @@ def policy_new(request):
         return redirect("editorial_dashboard")
     form = PolicySettingsForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
-        policy, _draft = create_policy(
-            organisation=organisation, by=request.user, **form.settings_values()
-        )
-        messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
-        return redirect(_editor_url(policy, "utkast/"))
+        try:
+            policy, _draft = create_policy(
+                organisation=organisation, by=request.user, **form.settings_values()
+            )
+        except IntegrityError:
+            # Another editor took the address between the form's check and the insert.
+            form.add_error("slug", SLUG_TAKEN)
+        else:
+            messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
+            return redirect(_editor_url(policy, "utkast/"))
     return render(
         request,
         "editorial/policy_form.html",
@@ -165,10 +172,13 @@ def policy_settings(request, org_slug: str, policy_slug: str):
         initial=PolicySettingsForm.initial_for(policy),
     )
     if request.method == "POST" and form.is_valid():
-        values = form.settings_values()
-        policy = change_settings(policy, by=request.user, **values)
-        messages.success(request, "Innstillingene er lagret.")
-        return redirect(_editor_url(policy))
+        try:
+            policy = change_settings(policy, by=request.user, **form.settings_values())
+        except IntegrityError:
+            form.add_error("slug", SLUG_TAKEN)
+        else:
+            messages.success(request, "Innstillingene er lagret.")
+            return redirect(_editor_url(policy))
     return render(
         request,
         "editorial/policy_form.html",
@@ -529,13 +539,21 @@ def reuse_start(request, org_slug: str, policy_slug: str):
         initial["slug"] = f"{source_policy.slug}-{organisation.slug}"[:80]
     form = ReuseForm(request.POST or None, organisation=organisation, initial=initial)
     if request.method == "POST" and form.is_valid():
-        policy, _draft = start_from(
-            source,
-            organisation=organisation,
-            by=request.user,
-            title=form.cleaned_data["title"],
-            slug=form.cleaned_data["slug"],
-        )
+        try:
+            policy, _draft = start_from(
+                source,
+                organisation=organisation,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                slug=form.cleaned_data["slug"],
+            )
+        except IntegrityError:
+            form.add_error("slug", SLUG_TAKEN)
+            return render(
+                request,
+                "editorial/reuse_form.html",
+                {"form": form, "source": source, "organisation": organisation},
+            )
         messages.success(
             request,
             f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "

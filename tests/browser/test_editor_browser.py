@@ -86,3 +86,52 @@ def test_editor_preview_and_analysis_update_while_typing_under_csp(
     assert page.csp_errors == []
     # markdownx styles the editor through the CSSOM, which a CSP without 'unsafe-inline' allows.
     assert page.csp_errors == [] and page.locator("#id_body").evaluate("e => e.style.transition")
+
+
+AXE = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "axe-core", "axe.min.js")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def test_editorial_pages_have_no_axe_violations(live_server, page):
+    if not os.path.exists(AXE):
+        pytest.skip("axe-core is not installed (npm ci)")
+    call_command("load_handbook", stdout=io.StringIO())
+    policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
+    create_draft(policy, by=Person.objects.get(username="redaktor.bergen"))
+    moskenes = Policy.objects.get(organisation__slug="moskenes")
+    with open(AXE) as source:
+        axe = source.read()
+
+    page.goto(f"{live_server.url}/logg-inn/")
+    page.fill("#id_username", "redaktor.bergen")
+    page.fill("#id_password", "demo")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    base = "/redaksjon/bergen/sosiale-medier/"
+    for url in [
+        "/redaksjon/",
+        "/redaksjon/ny/",
+        "/redaksjon/gjenbruk/",
+        f"/redaksjon/side-om-side/?venstre={policy.pk}&hoyre={moskenes.pk}",
+        base,
+        base + "innstillinger/",
+        base + "utkast/",
+        base + "utkast/sammenlign/",
+        base + "publiser/",
+        base + "trekk-tilbake/",
+        base + "historikk/",
+        "/moskenes/sosiale-medier/",
+        "/redaksjon/ny/#med-feil",
+    ]:
+        page.goto(live_server.url + url)
+        if url.endswith("#med-feil"):
+            # The same form after a submit with errors: the summary and the field messages.
+            page.click("main button[type=submit]")
+            page.wait_for_selector("#skjemafeil")
+        page.evaluate(axe)
+        violations = page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+            ".violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
+            WCAG_TAGS,
+        )
+        assert violations == [], (url, violations)

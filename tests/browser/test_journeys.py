@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import log_in
+
 FOCUS_STYLE = """() => {
     const el = document.activeElement;
     const style = getComputedStyle(el);
@@ -73,7 +75,7 @@ def test_a_visitor_reads_moskenes_guidelines_through_the_contents(page, handbook
 
 def test_a_visitor_opens_version_1_and_is_told_it_is_not_current(page, handbook):
     page.goto("/moskenes/sosiale-medier/")
-    history = page.get_by_role("region", name="Versjonshistorikk")
+    history = page.get_by_role("region", name="Versjonshistorikk", exact=True)
     history.get_by_role("link", name="Versjon 1").click()
     expect(page).to_have_url(re.compile(r"/versjon/1/$"))
     expect(page.get_by_role("status").first).to_contain_text("Dette er ikke gjeldende versjon")
@@ -130,3 +132,41 @@ def test_logging_in_works_with_the_keyboard_alone_and_focus_is_always_visible(pa
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/$"))
     expect(page.get_by_role("navigation", name="Hovedmeny")).to_contain_text("Ola Olsen")
+
+
+def test_an_editor_drafts_watches_the_preview_and_lix_publishes_an_editorial_change_and_sees_it_live(
+    page, context, live_server, handbook, screenshots
+):
+    log_in(context, live_server, "redaktor.bergen")
+    page.goto("/redaksjon/")
+    page.get_by_role("link", name="Retningslinjer for sosiale medier").first.click()
+    expect(page).to_have_url(re.compile(r"/redaksjon/bergen/sosiale-medier/$"))
+    page.get_by_role("button", name="Start nytt utkast").click()
+    expect(page).to_have_url(re.compile(r"/utkast/$"))
+
+    text = page.get_by_label("Tekst", exact=True)
+    text.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(
+        "\n\n## Kunstig intelligens\n\nSpør lederen din før du bruker KI-verktøy i arbeidet.\n"
+    )
+    # The preview follows the text as it is typed, rendered by the same function as publishing.
+    preview = page.locator(".markdownx-preview")
+    expect(preview.get_by_role("heading", name="Kunstig intelligens")).to_be_visible(timeout=10_000)
+    analysis = page.locator("#analyse")
+    expect(analysis).to_contain_text("Kunstig intelligens", timeout=10_000)
+    expect(analysis).to_contain_text("LIX")
+    page.screenshot(path=screenshots / "editor-draft.png", full_page=True)
+
+    page.get_by_role("button", name="Lagre og gå til publisering").click()
+    expect(page).to_have_url(re.compile(r"/publiser/$"))
+    page.get_by_label(re.compile("^Redaksjonell")).check()
+    page.get_by_label("Endringsnotat").fill("Nytt avsnitt om kunstig intelligens.")
+    page.get_by_role("button", name="Publiser", exact=True).click()
+    expect(page.get_by_role("status").first).to_be_visible()
+
+    page.goto("/bergen/sosiale-medier/")
+    expect(page.get_by_role("heading", name="Kunstig intelligens")).to_be_visible()
+    history = page.get_by_role("region", name="Versjonshistorikk", exact=True)
+    expect(history).to_contain_text("Nytt avsnitt om kunstig intelligens.")
+    expect(history).to_contain_text("Redaksjonell")

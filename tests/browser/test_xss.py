@@ -147,3 +147,38 @@ def test_payloads_sent_in_the_address_are_never_run(csp_free_page, live_server, 
         response = page.goto(url)
         assert response.status < 500, url
         assert_no_script_ran(page, problems, url)
+
+
+def test_payloads_typed_into_the_editor_never_run_in_its_live_preview(
+    browser, live_server, handbook
+):
+    from policies.models import Person, Policy
+    from policies.workflow import create_draft
+
+    from .conftest import log_in
+
+    create_draft(
+        Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier"),
+        by=Person.objects.get(username="redaktor.bergen"),
+    )
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    try:
+        log_in(context, live_server, "redaktor.bergen")
+        page = context.new_page()
+        problems = PageProblems()
+        page.on("dialog", lambda d: (problems.dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+        page.goto("/redaksjon/bergen/sosiale-medier/utkast/")
+        body = "## Forhåndsvisning\n\n" + "\n\n".join(XSS_PAYLOADS) + "\n\n## Slutt på angrepet\n"
+        # markdownx puts the server's preview into the page with innerHTML: the sanitiser is all
+        # that stands between a payload and the editor's own session.
+        with page.expect_response(lambda r: "markdownify" in r.url, timeout=10_000) as preview:
+            page.locator("#id_body").fill(body)
+            page.locator("#id_body").dispatch_event("input")
+        assert preview.value.status == 200
+        page.wait_for_function(
+            "() => !document.querySelector('.markdownx-preview').textContent.includes('Hvorfor')"
+        )
+        assert_no_script_ran(page, problems, "the editor's live preview")
+    finally:
+        context.close()

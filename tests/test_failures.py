@@ -237,3 +237,153 @@ def test_a_request_body_over_the_limit_gets_a_clear_message_through_gunicorn(por
     assert answer.status in (400, 413)
     assert "Forespørselen kunne ikke behandles" in answer.body
     assert "for mye data" in answer.body
+
+
+# --- A worker killed during an acknowledgement burst --------------------------------------------
+
+BURST_PEOPLE = 60
+
+# Run in the portal's database: people of Bergen who must confirm its policy, each with a session
+# (no password hashing for 60 logins), and what the confirmation form would send.
+MAKE_PEOPLE = f"""
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from policies.models import Organisation, Person, PolicyVersion
+bergen = Organisation.objects.get(slug="bergen")
+version = PolicyVersion.objects.get(policy__organisation=bergen, policy__slug="sosiale-medier", status="published")
+print("VERSION", version.pk, version.number, version.text_hash)
+for n in range({BURST_PEOPLE}):
+    person, _ = Person.objects.get_or_create(username=f"burst{{n}}", defaults={{"organisation": bergen, "first_name": "Burst", "last_name": str(n)}})
+    person.set_unusable_password(); person.save()
+    session = SessionStore()
+    session[SESSION_KEY] = str(person.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = person.get_session_auth_hash()
+    session.create()
+    print("PERSON", person.pk, session.session_key)
+"""
+
+COUNT_ACKS = """
+from django.db.models import Count
+from policies.models import Acknowledgement
+rows = Acknowledgement.objects.filter(person__username__startswith="burst").values("person_id", "version_id").annotate(n=Count("id"))
+for row in rows:
+    print("ACK", row["person_id"], row["version_id"], row["n"])
+"""
+
+
+def shell(code: str, database_url: str) -> list[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def confirmation_succeeded(answer: Answer) -> bool:
+    """The confirm view redirects either way; success is the "Bekreftet" message it sets."""
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest
+
+    if answer.status != 302:
+        return False
+    storage = CookieStorage(HttpRequest())
+    for header, value in answer.headers.items():
+        if header.lower() != "set-cookie" or not value.startswith(f"{storage.cookie_name}="):
+            continue
+        raw = value.split(";", 1)[0].split("=", 1)[1].strip('"')
+        messages = storage._decode(raw.replace("\\054", ",").replace('\\"', '"')) or []
+        return any("Bekreftet" in str(message) for message in messages)
+    return False
+
+
+def test_confirmations_answered_as_saved_survive_a_worker_killed_mid_burst(portal, database_url):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Event, Lock
+
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        confirm_path = reverse(
+            "confirm", kwargs={"org_slug": "bergen", "policy_slug": "sosiale-medier"}
+        )
+    except NoReverseMatch:
+        pytest.skip("the confirmation endpoint (issue 3) is not here yet")
+
+    lines = shell(MAKE_PEOPLE, database_url)
+    _, version_pk, number, text_hash = next(
+        line for line in lines if line.startswith("VERSION")
+    ).split()
+    people = [line.split()[1:] for line in lines if line.startswith("PERSON")]
+    assert len(people) == BURST_PEOPLE
+
+    csrf = "q" * 32  # any 32-character secret works as both cookie and form token
+    done = 0
+    lock = Lock()
+    kill_now = Event()
+
+    def confirm(person_pk: str, session_key: str) -> tuple[str, bool]:
+        nonlocal done
+        browser = Browser(portal.url)
+        browser.opener.addheaders = [("Cookie", f"sessionid={session_key}; csrftoken={csrf}")]
+        form = {"csrfmiddlewaretoken": csrf, "versjon": number, "tekst": text_hash}
+        try:
+            answer = browser.request(confirm_path, form)
+            ok = confirmation_succeeded(answer)
+        except OSError:
+            # The worker died with the request: no answer, so nothing was promised.
+            ok = False
+        with lock:
+            done += 1
+            if done == BURST_PEOPLE // 3:
+                kill_now.set()
+        return person_pk, ok
+
+    def killer():
+        kill_now.wait()
+        workers = portal.worker_pids()
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        return workers[0]
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        killed = pool.submit(killer)
+        results = list(pool.map(lambda p: confirm(*p), people))
+        killed_pid = killed.result()
+
+    promised = {person for person, ok in results if ok}
+    assert promised, "no confirmation succeeded at all"
+    # Gunicorn replaced the killed worker.
+    wait_until(
+        lambda: killed_pid not in portal.worker_pids() and len(portal.worker_pids()) == 2,
+        "gunicorn to replace the killed worker",
+    )
+
+    def stored() -> dict[str, int]:
+        rows = [line.split() for line in shell(COUNT_ACKS, database_url) if line.startswith("ACK")]
+        return {person: int(n) for person, version, n in rows if version == version_pk}
+
+    acks = stored()
+    assert promised <= set(acks), f"confirmed but not stored: {sorted(promised - set(acks))}"
+    assert all(n == 1 for n in acks.values()), "a confirmation was stored twice"
+
+    # Those who got no answer try again (as a person would): each ends with exactly one row.
+    for person, ok in results:
+        if not ok:
+            _, retried = confirm(person, dict(people)[person])
+            assert retried
+    acks = stored()
+    assert set(acks) == {person for person, _ in people}
+    assert all(n == 1 for n in acks.values())
+    print(
+        f"burst: {len(promised)} of {BURST_PEOPLE} confirmed before retry; worker {killed_pid} killed"
+    )

@@ -91,7 +91,7 @@ def csp_free_page(browser, live_server):
 def assert_no_script_ran(page, problems: PageProblems, where: str):
     # Give onerror/onload handlers of broken images and the like a moment to fire.
     page.wait_for_load_state("load")
-    page.wait_for_timeout(100)
+    page.wait_for_timeout(20)
     # Fire the events the onmouseover/onfocus/ontoggle payloads wait for, on every element.
     page.evaluate(
         """() => { for (const el of document.querySelectorAll('body *'))

@@ -5,10 +5,13 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Organisation, Policy, PolicyVersion, Status, Visibility
+from .dashboards import Scope
+from .models import Organisation, Policy, PolicyVersion, Status, Unit, Visibility
 
 
 class NeedsLogin(Exception):
@@ -64,3 +67,56 @@ def login_redirect(view):
             return redirect_to_login(request.get_full_path())
 
     return wrapper
+
+
+# --- Managers: /oversikt/ -------------------------------------------------------------------
+
+
+def manager_scope(user) -> Scope:
+    """The people this manager may see, as a dashboards.Scope; 403 for anyone who manages nothing.
+
+    Managed units bring their sub-units along; `sees_whole_organisation` (HR, the chief executive)
+    sees the whole organisation. Nobody sees another organisation, superusers included: they use
+    the admin.
+    """
+    if not user.is_authenticated or not user.is_active or not user.organisation_id:
+        raise PermissionDenied
+    if user.sees_whole_organisation:
+        return Scope(organisation_id=user.organisation_id)
+    paths = tuple(
+        user.managed_units.filter(organisation_id=user.organisation_id).values_list(
+            "path", flat=True
+        )
+    )
+    if not paths:
+        raise PermissionDenied
+    # A unit inside another managed unit adds nothing; keep the outermost ones.
+    outermost = tuple(p for p in paths if not any(p != q and p.startswith(q) for q in paths))
+    return Scope(organisation_id=user.organisation_id, unit_paths=outermost)
+
+
+def visible_units(user) -> QuerySet[Unit]:
+    """Every unit this manager may see: their managed units with sub-units, or the whole organisation."""
+    scope = manager_scope(user)
+    units = Unit.objects.filter(organisation_id=scope.organisation_id)
+    if scope.is_whole_organisation:
+        return units
+    condition = Q(pk__in=[])
+    for path in scope.unit_paths:
+        condition |= Q(path__startswith=path)
+    return units.filter(condition)
+
+
+def get_managed_unit(user, unit_id: int) -> Unit:
+    """A unit this manager may see, or 404 (so that other units' existence does not leak)."""
+    return get_object_or_404(visible_units(user), pk=unit_id)
+
+
+def get_managed_policy(user, slug: str) -> Policy:
+    """A policy in force of the manager's own organisation, or 404."""
+    scope = manager_scope(user)
+    return get_object_or_404(
+        Policy.objects.active().select_related("organisation"),
+        organisation_id=scope.organisation_id,
+        slug=slug,
+    )

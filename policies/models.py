@@ -176,6 +176,10 @@ class Person(AbstractUser):
                 name="person_unique_employee_number",
             ),
         ]
+        # The manager dashboards select "active people of this organisation in these units".
+        indexes = [
+            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx")
+        ]
 
     def __str__(self) -> str:
         return self.display_name

@@ -1,0 +1,440 @@
+"""Manager-side aggregate reads: who must confirm what, who has, and who is overdue.
+
+Everything here is computed in SQL, so that a page costs the same small number of queries whether a
+unit has ten people or the municipality has twenty thousand. The rules mirror the models exactly:
+
+- the audience of a policy is `Person.objects.in_audience_of(policy)`: active people of the
+  organisation who are employees (not elected officials) when the whole organisation is named, people
+  in the chosen units or their sub-units, and elected officials when they are named;
+- a person is compliant when they have acknowledged a version whose number is at least that of the
+  latest *material* version among the published and superseded ones;
+- their requirement starts at max(effective_from of that version, unit_since or date_joined), and
+  the deadline is that plus the version's `deadline_days`; after it they are overdue ("forfalt").
+
+The SQL is built from a few named common table expressions (`req`, `people`, `must`, `done`) and
+only ever takes values as parameters; the few fragments chosen at run time (sort order, scope
+filter) come from fixed whitelists in this module.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import Policy, Unit
+
+PAGE_SIZE = 50
+STREAM_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The people a manager may see: a whole organisation, or some units with their sub-units."""
+
+    organisation_id: int
+    # Materialised unit paths ("/3/17/"); None means the whole organisation (people without a unit too).
+    unit_paths: tuple[str, ...] | None = None
+
+    @property
+    def is_whole_organisation(self) -> bool:
+        return self.unit_paths is None
+
+    def narrowed_to(self, unit: Unit) -> Scope:
+        """The same organisation, only `unit` and its sub-units (access is checked by the caller)."""
+        return Scope(organisation_id=self.organisation_id, unit_paths=(unit.path,))
+
+
+# --- SQL building blocks ---------------------------------------------------------------------
+
+
+def _params(scope: Scope, *, policy_id: int | None = None, **extra) -> dict:
+    return {
+        "org": scope.organisation_id,
+        "prefixes": [f"{path}%" for path in scope.unit_paths or ()],
+        "policy": policy_id,
+        "tz": timezone.get_current_timezone_name(),
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+def _ctes(scope: Scope, *, one_policy: bool, people_extra: str = "") -> str:
+    """The shared WITH clause: required versions, people in scope, who must confirm, who has.
+
+    `must` has one row per (policy, person) that must confirm, with the person's due date;
+    `done` one row per (policy, person) with an acknowledgement of a new enough version.
+    """
+    policy_filter = "AND p.id = %(policy)s" if one_policy else ""
+    # An empty tuple of unit paths matches nobody, which is right for a manager without units.
+    scope_filter = "" if scope.is_whole_organisation else "AND u.path LIKE ANY(%(prefixes)s)"
+    return f"""
+    WITH req AS (
+        -- Per policy in force: its latest material version among those that have been in force.
+        SELECT DISTINCT ON (v.policy_id)
+               v.policy_id, v.number AS required, v.effective_from, v.deadline_days,
+               p.audience_all, p.audience_elected
+          FROM policies_policyversion v
+          JOIN policies_policy p ON p.id = v.policy_id
+         WHERE p.organisation_id = %(org)s AND p.retired_at IS NULL {policy_filter}
+           AND v.status IN ('published', 'superseded') AND v.change_kind = 'material'
+           AND EXISTS (SELECT 1 FROM policies_policyversion c
+                        WHERE c.policy_id = p.id AND c.status = 'published')
+         ORDER BY v.policy_id, v.number DESC
+    ),
+    aud AS (
+        SELECT au.policy_id, u.path
+          FROM policies_policy_audience_units au
+          JOIN policies_unit u ON u.id = au.unit_id
+         WHERE au.policy_id IN (SELECT policy_id FROM req)
+    ),
+    people AS (
+        SELECT pe.id, pe.is_elected_official AS elected, u.path AS unit_path,
+               COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since
+               {people_extra}
+          FROM policies_person pe
+          LEFT JOIN policies_unit u ON u.id = pe.unit_id
+         WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
+    ),
+    must AS (
+        SELECT req.policy_id, req.required, people.*,
+               GREATEST(req.effective_from, people.since) + req.deadline_days AS due
+          FROM req
+          JOIN people ON (req.audience_all AND NOT people.elected)
+                      OR (req.audience_elected AND people.elected)
+                      OR EXISTS (SELECT 1 FROM aud
+                                  WHERE aud.policy_id = req.policy_id
+                                    AND people.unit_path LIKE aud.path || '%%')
+    ),
+    done AS (
+        SELECT DISTINCT a.person_id, v.policy_id
+          FROM policies_acknowledgement a
+          JOIN policies_policyversion v ON v.id = a.version_id
+          JOIN req ON req.policy_id = v.policy_id AND v.number >= req.required
+         WHERE a.person_id IN (SELECT id FROM people)
+    )
+    """
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- The overview: per policy and per unit ----------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """How many must confirm, how many have, how many are overdue."""
+
+    must: int = 0
+    compliant: int = 0
+    overdue: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.must - self.compliant
+
+    @property
+    def percent(self) -> int:
+        """Whole percent compliant, rounded down so that 99.9 % never shows as 100 %."""
+        return 100 if self.must == 0 else (100 * self.compliant) // self.must
+
+
+@dataclass
+class PolicyRow:
+    policy: Policy
+    tally: Tally
+
+
+@dataclass
+class UnitRow:
+    """A row of the unit table: a unit with its sub-units rolled up (unit None: direct members)."""
+
+    unit: Unit | None
+    tally: Tally
+    people: int = 0
+
+
+@dataclass
+class Overview:
+    policies: list[PolicyRow] = field(default_factory=list)
+    units: list[UnitRow] = field(default_factory=list)
+    total: Tally = field(default_factory=Tally)
+
+
+def overview(scope: Scope, row_units: list[Unit]) -> Overview:
+    """Compliance per policy (worst first) and per row unit (sub-units rolled up) in `scope`.
+
+    `row_units` are the units to show as rows (e.g. the children of the unit being looked at);
+    people in scope below none of them are counted in a row with unit None. Three queries in all,
+    whatever the size of the organisation.
+    """
+    row_ids = [u.pk for u in row_units]
+    row_paths = [u.path for u in row_units]
+    # Each person is tagged once with the row unit they roll up into (the longest matching path).
+    row_key = """,
+        (SELECT r.id FROM unnest(%(row_ids)s::bigint[], %(row_paths)s::text[]) AS r(id, path)
+          WHERE u.path LIKE r.path || '%%' ORDER BY length(r.path) DESC LIMIT 1) AS row_id"""
+    sql = (
+        _ctes(scope, one_policy=False, people_extra=row_key)
+        + """
+    SELECT GROUPING(must.policy_id, must.row_id) AS grouping, must.policy_id, must.row_id,
+           count(*) AS must, count(done.person_id) AS compliant,
+           count(*) FILTER (WHERE done.person_id IS NULL AND must.due < %(today)s) AS overdue,
+           count(DISTINCT must.id) AS people
+      FROM must
+      LEFT JOIN done ON done.person_id = must.id AND done.policy_id = must.policy_id
+     GROUP BY GROUPING SETS ((must.policy_id), (must.row_id), ())
+    """
+    )
+    rows = _fetch(sql, _params(scope, row_ids=row_ids, row_paths=row_paths))
+    # The policies in force, listed even when nobody in scope must confirm them.
+    policies = {
+        p.pk: p
+        for p in Policy.objects.filter(
+            organisation_id=scope.organisation_id, versions__status="published"
+        )
+        .active()
+        .select_related("organisation")
+    }
+    by_policy: dict[int, Tally] = {pk: Tally() for pk in policies}
+    by_unit: dict[int | None, UnitRow] = {}
+    result = Overview()
+    for grouping, policy_id, row_id, must, compliant, overdue, people in rows:
+        tally = Tally(must=must, compliant=compliant, overdue=overdue)
+        # GROUPING() is a bit mask of the rolled-up keys: 1 = per policy, 2 = per unit, 3 = total.
+        if grouping == _PER_POLICY and policy_id in by_policy:
+            by_policy[policy_id] = tally
+        elif grouping == _PER_UNIT:
+            by_unit[row_id] = UnitRow(unit=None, tally=tally, people=people)
+        elif grouping == _TOTAL:
+            result.total = tally
+    result.policies = sorted(
+        (PolicyRow(policy=policies[pk], tally=t) for pk, t in by_policy.items()),
+        key=lambda r: (r.tally.must == 0, r.tally.percent, -r.tally.overdue, r.policy.title),
+    )
+    for unit in row_units:
+        row = by_unit.get(unit.pk) or UnitRow(unit=None, tally=Tally())
+        row.unit = unit
+        result.units.append(row)
+    if None in by_unit:
+        result.units.append(by_unit[None])
+    return result
+
+
+_PER_POLICY, _PER_UNIT, _TOTAL = 1, 2, 3
+
+
+# --- The people behind one policy ------------------------------------------------------------
+
+
+class Confirmation:
+    """A person's standing for one policy, as shown in the person list and the exports."""
+
+    CONFIRMED = 2
+    OLDER = 1
+    NEVER = 0
+
+    LABELS = {
+        CONFIRMED: "Bekreftet",
+        OLDER: "Bekreftet en eldre vesentlig versjon",
+        NEVER: "Aldri bekreftet",
+    }
+
+
+# Sort keys a page may ask for, mapped to fixed SQL; anything else falls back to the name.
+SORTS = {
+    "navn": "last_name, first_name, id",
+    "enhet": "unit_name NULLS FIRST, last_name, first_name, id",
+    "status": "status, due, last_name, first_name, id",
+    "dato": "acknowledged_at NULLS FIRST, last_name, first_name, id",
+    "frist": "due, last_name, first_name, id",
+}
+
+
+def sort_clause(sort: str) -> tuple[str, str]:
+    """('navn', 'last_name, ...') for a sort key like '-navn'; unknown keys sort by name."""
+    key = sort.removeprefix("-")
+    if key not in SORTS:
+        return "navn", SORTS["navn"]
+    if sort.startswith("-"):
+        # Reverse every column so that ties stay stable in the other direction too.
+        columns = ", ".join(
+            f"{c.replace(' NULLS FIRST', '')} DESC NULLS LAST"
+            for c in (c.strip() for c in SORTS[key].split(","))
+        )
+        return sort, columns
+    return key, SORTS[key]
+
+
+@dataclass
+class PersonRow:
+    person_id: int
+    first_name: str
+    last_name: str
+    email: str
+    employee_number: str
+    unit_name: str | None
+    acknowledged_number: int | None
+    acknowledged_at: datetime.datetime | None
+    due: datetime.date
+    status: int
+    required: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def status_label(self) -> str:
+        return Confirmation.LABELS[self.status]
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == Confirmation.CONFIRMED
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_confirmed and self.due < timezone.localdate()
+
+
+@dataclass
+class PersonPage:
+    rows: list[PersonRow]
+    total: int
+    compliant: int
+    overdue: int
+    page: int
+    pages: int
+    missing_only: bool
+    sort: str
+
+    @property
+    def tally(self) -> Tally:
+        return Tally(must=self.total, compliant=self.compliant, overdue=self.overdue)
+
+    @property
+    def shown(self) -> int:
+        return self.total - self.compliant if self.missing_only else self.total
+
+
+def _people_sql(scope: Scope, *, order_by: str, missing_only: bool, paged: bool) -> str:
+    """One row per person who must confirm the policy, with their latest acknowledgement."""
+    limit = "LIMIT %(limit)s OFFSET %(offset)s" if paged else ""
+    missing = "WHERE status < 2" if missing_only else ""
+    return (
+        _ctes(scope, one_policy=True)
+        + f"""
+    , latest AS (
+        -- The newest version of this policy each of them has acknowledged, and when.
+        SELECT DISTINCT ON (a.person_id) a.person_id, v.number, a.acknowledged_at
+          FROM policies_acknowledgement a
+          JOIN policies_policyversion v ON v.id = a.version_id
+         WHERE v.policy_id = %(policy)s AND a.person_id IN (SELECT id FROM must)
+         ORDER BY a.person_id, v.number DESC
+    ),
+    listed AS (
+        SELECT pe.id, pe.first_name, pe.last_name, pe.email, pe.employee_number,
+               u.name AS unit_name, latest.number, latest.acknowledged_at, must.due,
+               CASE WHEN latest.number >= must.required THEN 2
+                    WHEN latest.number IS NOT NULL THEN 1 ELSE 0 END AS status,
+               must.required
+          FROM must
+          JOIN policies_person pe ON pe.id = must.id
+          LEFT JOIN policies_unit u ON u.id = pe.unit_id
+          LEFT JOIN latest ON latest.person_id = must.id
+    ),
+    counted AS (
+        -- Totals over everyone, before the "only those missing" filter and the page cut.
+        SELECT listed.*, count(*) OVER () AS total,
+               count(*) FILTER (WHERE status = 2) OVER () AS compliant,
+               count(*) FILTER (WHERE status < 2 AND due < %(today)s) OVER () AS overdue
+          FROM listed
+    )
+    SELECT * FROM counted {missing}
+     ORDER BY {order_by}
+     {limit}
+    """
+    )
+
+
+def _person_row(row: tuple) -> PersonRow:
+    return PersonRow(*row[:11])
+
+
+def person_page(
+    scope: Scope, policy: Policy, *, sort: str = "navn", missing_only: bool = False, page: int = 1
+) -> PersonPage:
+    """One page of the people who must confirm `policy` in `scope`: a single query."""
+    sort, order_by = sort_clause(sort)
+    page = max(1, page)
+    sql = _people_sql(scope, order_by=order_by, missing_only=missing_only, paged=True)
+    params = _params(scope, policy_id=policy.pk, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = _fetch(sql, params)
+    if not rows and page > 1:
+        # A page past the end (an old link after people confirmed) shows the last page instead.
+        probe = person_page(scope, policy, sort=sort, missing_only=missing_only, page=1)
+        last = probe.pages
+        return (
+            probe
+            if last == 1
+            else person_page(scope, policy, sort=sort, missing_only=missing_only, page=last)
+        )
+    total, compliant, overdue = rows[0][11:14] if rows else (0, 0, 0)
+    shown = total - compliant if missing_only else total
+    return PersonPage(
+        rows=[_person_row(r) for r in rows],
+        total=total,
+        compliant=compliant,
+        overdue=overdue,
+        page=page,
+        pages=max(1, -(-shown // PAGE_SIZE)),
+        missing_only=missing_only,
+        sort=sort,
+    )
+
+
+def iter_person_rows(
+    scope: Scope, policy: Policy, *, sort: str = "navn", missing_only: bool = False
+) -> Iterator[PersonRow]:
+    """Every person in the list, streamed through a server-side cursor in chunks (flat memory)."""
+    _, order_by = sort_clause(sort)
+    sql = _people_sql(scope, order_by=order_by, missing_only=missing_only, paged=False)
+    # Django's chunked cursor is a named (server-side) psycopg cursor, the same .iterator() uses.
+    cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(sql, _params(scope, policy_id=policy.pk))
+        while chunk := cursor.fetchmany(STREAM_CHUNK):
+            yield from (_person_row(r) for r in chunk)
+    finally:
+        cursor.close()
+
+
+def missing_people(scope: Scope, policy: Policy) -> list[int]:
+    """The ids of the people in scope who must confirm `policy` and have not (one query)."""
+    sql = _people_sql(scope, order_by="id", missing_only=True, paged=False)
+    return [row[0] for row in _fetch(sql, _params(scope, policy_id=policy.pk))]
+
+
+def outstanding_by_person(scope: Scope) -> dict[int, list[tuple[int, datetime.date]]]:
+    """For everyone in scope: the policies they still must confirm, with their due dates."""
+    sql = (
+        _ctes(scope, one_policy=False)
+        + """
+    SELECT must.id, must.policy_id, must.due
+      FROM must
+      LEFT JOIN done ON done.person_id = must.id AND done.policy_id = must.policy_id
+     WHERE done.person_id IS NULL
+     ORDER BY must.id, must.due
+    """
+    )
+    result: dict[int, list[tuple[int, datetime.date]]] = {}
+    for person_id, policy_id, due in _fetch(sql, _params(scope)):
+        result.setdefault(person_id, []).append((policy_id, due))
+    return result

@@ -95,9 +95,12 @@ def manager_scope(user) -> Scope:
     return Scope(organisation_id=user.organisation_id, unit_paths=outermost)
 
 
-def visible_units(user) -> QuerySet[Unit]:
-    """Every unit this manager may see: their managed units with sub-units, or the whole organisation."""
-    scope = manager_scope(user)
+def visible_units(user, scope: Scope | None = None) -> QuerySet[Unit]:
+    """Every unit this manager may see: their managed units with sub-units, or the whole organisation.
+
+    `scope`, when the caller already has it from manager_scope(user), saves a query.
+    """
+    scope = scope or manager_scope(user)
     units = Unit.objects.filter(organisation_id=scope.organisation_id)
     if scope.is_whole_organisation:
         return units
@@ -107,14 +110,14 @@ def visible_units(user) -> QuerySet[Unit]:
     return units.filter(condition)
 
 
-def get_managed_unit(user, unit_id: int) -> Unit:
+def get_managed_unit(user, unit_id: int, scope: Scope | None = None) -> Unit:
     """A unit this manager may see, or 404 (so that other units' existence does not leak)."""
-    return get_object_or_404(visible_units(user), pk=unit_id)
+    return get_object_or_404(visible_units(user, scope), pk=unit_id)
 
 
-def get_managed_policy(user, slug: str) -> Policy:
+def get_managed_policy(user, slug: str, scope: Scope | None = None) -> Policy:
     """A policy in force of the manager's own organisation, or 404."""
-    scope = manager_scope(user)
+    scope = scope or manager_scope(user)
     return get_object_or_404(
         Policy.objects.active().select_related("organisation"),
         organisation_id=scope.organisation_id,

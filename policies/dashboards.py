@@ -22,7 +22,7 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Policy, Unit
@@ -62,12 +62,17 @@ def _params(scope: Scope, *, policy_id: int | None = None, **extra) -> dict:
     }
 
 
-def _ctes(scope: Scope, *, one_policy: bool, people_extra: str = "") -> str:
-    """The shared WITH clause: required versions, people in scope, who must confirm, who has.
+def _ctes(scope: Scope, *, one_policy: bool, people_extra: str = "", pairs: bool = True) -> str:
+    """The shared WITH clause: required versions (`req`), audience units (`aud`), people in scope.
 
-    `must` has one row per (policy, person) that must confirm, with the person's due date;
-    `done` one row per (policy, person) with an acknowledgement of a new enough version.
+    With `pairs`, also `must` and `done` (see _PAIRS).
     """
+    return _base_ctes(scope, one_policy=one_policy, people_extra=people_extra) + (
+        _PAIRS if pairs else ""
+    )
+
+
+def _base_ctes(scope: Scope, *, one_policy: bool, people_extra: str) -> str:
     policy_filter = "AND p.id = %(policy)s" if one_policy else ""
     # An empty tuple of unit paths matches nobody, which is right for a manager without units.
     scope_filter = "" if scope.is_whole_organisation else "AND u.path LIKE ANY(%(prefixes)s)"
@@ -85,44 +90,65 @@ def _ctes(scope: Scope, *, one_policy: bool, people_extra: str = "") -> str:
                         WHERE c.policy_id = p.id AND c.status = 'published')
          ORDER BY v.policy_id, v.number DESC
     ),
+    qualifying AS (
+        -- The versions whose acknowledgement makes a person compliant.
+        SELECT v.id, v.policy_id, req.deadline_days
+          FROM policies_policyversion v
+          JOIN req ON req.policy_id = v.policy_id AND v.number >= req.required
+    ),
     aud AS (
-        SELECT au.policy_id, u.path
+        -- Every unit a policy's chosen audience units cover, sub-units included.
+        SELECT DISTINCT au.policy_id, sub.id AS unit_id
           FROM policies_policy_audience_units au
           JOIN policies_unit u ON u.id = au.unit_id
+          JOIN policies_unit sub ON sub.path LIKE u.path || '%%'
          WHERE au.policy_id IN (SELECT policy_id FROM req)
     ),
     people AS (
-        SELECT pe.id, pe.is_elected_official AS elected, u.path AS unit_path,
+        SELECT pe.id, pe.unit_id, pe.is_elected_official AS elected, u.path AS unit_path,
                COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since
                {people_extra}
           FROM policies_person pe
           LEFT JOIN policies_unit u ON u.id = pe.unit_id
          WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
-    ),
+    )
+    """
+
+
+# One row per (policy, person) that must confirm, with the person's due date, and one row per
+# (policy, person) with an acknowledgement of a new enough version. Used where people are listed.
+_PAIRS = """,
     must AS (
         SELECT req.policy_id, req.required, people.*,
                GREATEST(req.effective_from, people.since) + req.deadline_days AS due
           FROM req
-          JOIN people ON (req.audience_all AND NOT people.elected)
-                      OR (req.audience_elected AND people.elected)
-                      OR EXISTS (SELECT 1 FROM aud
-                                  WHERE aud.policy_id = req.policy_id
-                                    AND people.unit_path LIKE aud.path || '%%')
+         CROSS JOIN people
+          LEFT JOIN aud ON aud.policy_id = req.policy_id AND aud.unit_id = people.unit_id
+         WHERE (req.audience_all AND NOT people.elected)
+            OR (req.audience_elected AND people.elected)
+            OR aud.unit_id IS NOT NULL
     ),
     done AS (
         SELECT DISTINCT a.person_id, v.policy_id
           FROM policies_acknowledgement a
-          JOIN policies_policyversion v ON v.id = a.version_id
-          JOIN req ON req.policy_id = v.policy_id AND v.number >= req.required
+          JOIN qualifying v ON v.id = a.version_id
          WHERE a.person_id IN (SELECT id FROM people)
     )
     """
 
 
 def _fetch(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _without_jit(cursor)
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _without_jit(cursor) -> None:
+    # These queries are estimated as expensive (many people times many policies) but run in tens of
+    # milliseconds; PostgreSQL's JIT would spend a second compiling them. Off for this transaction,
+    # with room to de-duplicate acknowledgements in memory rather than spilling to disk.
+    cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
 
 
 # --- The overview: per policy and per unit ----------------------------------------------------
@@ -178,18 +204,65 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     row_ids = [u.pk for u in row_units]
     row_paths = [u.path for u in row_units]
     # Each person is tagged once with the row unit they roll up into (the longest matching path).
+    # Keys are never NULL (0 stands for "none") so that the joins below can hash on them.
     row_key = """,
-        (SELECT r.id FROM unnest(%(row_ids)s::bigint[], %(row_paths)s::text[]) AS r(id, path)
-          WHERE u.path LIKE r.path || '%%' ORDER BY length(r.path) DESC LIMIT 1) AS row_id"""
+        COALESCE((SELECT r.id FROM unnest(%(row_ids)s::bigint[], %(row_paths)s::text[]) AS r(id, path)
+                   WHERE u.path LIKE r.path || '%%' ORDER BY length(r.path) DESC LIMIT 1), 0)
+            AS row_id"""
+    # Not one row per (policy, person): that is 800 000 rows for a large municipality. People are
+    # counted in classes of what decides their audience and deadline (unit, elected official or
+    # not, and whether their own start date is long enough ago to be overdue), and acknowledgements
+    # are reduced to compliant (person, policy) pairs once, then counted per class as well.
+    # For a part of the organisation, drop other people's acknowledgements before de-duplicating;
+    # for all of it, that filter would cost more than it saves.
+    narrow = "" if scope.is_whole_organisation else "WHERE a.person_id IN (SELECT id FROM people)"
     sql = (
-        _ctes(scope, one_policy=False, people_extra=row_key)
-        + """
+        _ctes(scope, one_policy=False, people_extra=row_key, pairs=False)
+        + f""",
+    classes AS (
+        SELECT COALESCE(people.unit_id, 0) AS unit_id, people.elected, people.row_id, d.days,
+               count(*) AS n,
+               count(*) FILTER (WHERE people.since + d.days < %(today)s) AS n_late
+          FROM people
+         CROSS JOIN (SELECT DISTINCT deadline_days AS days FROM req) AS d
+         GROUP BY 1, 2, 3, 4
+    ),
+    must AS (
+        SELECT req.policy_id, c.unit_id, c.elected, c.row_id, c.n,
+               -- Nobody is overdue before the version itself has been in force for the deadline.
+               CASE WHEN req.effective_from + req.deadline_days < %(today)s
+                    THEN c.n_late ELSE 0 END AS n_late
+          FROM req
+          JOIN classes c ON c.days = req.deadline_days
+          LEFT JOIN aud ON aud.policy_id = req.policy_id AND aud.unit_id = c.unit_id
+         WHERE (req.audience_all AND NOT c.elected)
+            OR (req.audience_elected AND c.elected)
+            OR aud.unit_id IS NOT NULL
+    ),
+    done AS (
+        SELECT x.policy_id, COALESCE(people.unit_id, 0) AS unit_id, people.elected,
+               people.row_id, count(*) AS n,
+               count(*) FILTER (WHERE people.since + x.deadline_days < %(today)s) AS n_late
+          FROM (SELECT DISTINCT a.person_id, q.policy_id, q.deadline_days
+                  FROM policies_acknowledgement a
+                  JOIN qualifying q ON q.id = a.version_id
+                  {narrow}) AS x
+          JOIN people ON people.id = x.person_id
+         GROUP BY 1, 2, 3, 4
+    ),
+    row_people AS (
+        SELECT row_id, count(*) AS n FROM people GROUP BY row_id
+    )
     SELECT GROUPING(must.policy_id, must.row_id) AS grouping, must.policy_id, must.row_id,
-           count(*) AS must, count(done.person_id) AS compliant,
-           count(*) FILTER (WHERE done.person_id IS NULL AND must.due < %(today)s) AS overdue,
-           count(DISTINCT must.id) AS people
+           sum(must.n) AS must, COALESCE(sum(done.n), 0) AS compliant,
+           sum(must.n_late - CASE WHEN must.n_late > 0 THEN COALESCE(done.n_late, 0) ELSE 0 END)
+               AS overdue,
+           max(row_people.n) AS people
       FROM must
-      LEFT JOIN done ON done.person_id = must.id AND done.policy_id = must.policy_id
+      LEFT JOIN done
+        ON done.policy_id = must.policy_id AND done.row_id = must.row_id
+       AND done.unit_id = must.unit_id AND done.elected = must.elected
+      LEFT JOIN row_people ON row_people.row_id = must.row_id
      GROUP BY GROUPING SETS ((must.policy_id), (must.row_id), ())
     """
     )
@@ -207,12 +280,12 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     by_unit: dict[int | None, UnitRow] = {}
     result = Overview()
     for grouping, policy_id, row_id, must, compliant, overdue, people in rows:
-        tally = Tally(must=must, compliant=compliant, overdue=overdue)
+        tally = Tally(must=int(must or 0), compliant=int(compliant or 0), overdue=int(overdue or 0))
         # GROUPING() is a bit mask of the rolled-up keys: 1 = per policy, 2 = per unit, 3 = total.
         if grouping == _PER_POLICY and policy_id in by_policy:
             by_policy[policy_id] = tally
         elif grouping == _PER_UNIT:
-            by_unit[row_id] = UnitRow(unit=None, tally=tally, people=people)
+            by_unit[row_id or None] = UnitRow(unit=None, tally=tally, people=people or 0)
         elif grouping == _TOTAL:
             result.total = tally
     result.policies = sorted(

@@ -508,6 +508,8 @@ class Acknowledgement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "version"], name="ack_once_per_version"),
         ]
+        # The manager dashboards read "who acknowledged these versions" as an index-only scan.
+        indexes = [models.Index(fields=["version", "person"], name="ack_version_person_idx")]
         triggers = [
             pgtrigger.Protect(
                 name="ack_append_only", operation=pgtrigger.Update | pgtrigger.Delete

@@ -71,7 +71,7 @@ case "$cmd" in
     [ "$owner" = postgres ] && chown postgres: "$base"
     if [ ! -s "$datadir/PG_VERSION" ]; then
       "${as_pg[@]}" "$bindir/initdb" -D "$datadir" --username=postgres --auth=trust \
-        --encoding=UTF8 --locale=C.UTF-8 --text-search-config=pg_catalog.norwegian >/dev/null
+        --encoding=UTF8 --locale=C.UTF-8 --text-search-config=norwegian >/dev/null
     fi
     if ! running; then
       opts="-p $port -c listen_addresses=127.0.0.1 -k $base"

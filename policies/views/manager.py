@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import xlsxwriter
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
-from ..dashboards import PersonRow
+from ..dashboards import PersonRow, Scope
 from ..models import Policy, Unit
 from ..reminders import plan_reminders, record_export, remind
 
@@ -60,8 +61,10 @@ def overview(request: HttpRequest):
 
 @login_required
 def unit_detail(request: HttpRequest, unit_id: int):
-    unit = get_managed_unit(request.user, unit_id)
-    scope = manager_scope(request.user).narrowed_to(unit)
+    scope = manager_scope(request.user)
+    unit = get_managed_unit(request.user, unit_id, scope)
+    ancestors = _visible_ancestors(request.user, unit, scope)
+    scope = scope.narrowed_to(unit)
     children = list(unit.children.order_by("name"))
     data = dashboards.overview(scope, children)
     return render(
@@ -71,32 +74,48 @@ def unit_detail(request: HttpRequest, unit_id: int):
             "data": data,
             "unit": unit,
             "scope": scope,
-            "ancestors": _visible_ancestors(request.user, unit),
+            "ancestors": ancestors,
             "row_units_label": "Underenheter",
         },
     )
 
 
-def _visible_ancestors(user, unit: Unit) -> list[Unit]:
+def _visible_ancestors(user, unit: Unit | None, scope) -> list[Unit]:
     """The units above `unit` that this manager may also open, for the breadcrumbs."""
+    if unit is None:
+        return []
     ids = [int(pk) for pk in unit.path.strip("/").split("/")[:-1]]
-    return list(visible_units(user).filter(pk__in=ids).order_by("path"))
+    if not ids:
+        return []
+    return list(visible_units(user, scope).filter(pk__in=ids).order_by("path"))
 
 
 # --- The people behind one policy --------------------------------------------------------------
 
 
-def _list_context(request: HttpRequest, slug: str, unit_id: int | None):
+@dataclass(frozen=True)
+class _ListRequest:
+    policy: Policy
+    unit: Unit | None
+    scope: Scope  # narrowed to the unit, if any
+    ancestors: list[Unit]
+    sort: str
+    missing_only: bool
+
+
+def _list_context(request: HttpRequest, slug: str, unit_id: int | None) -> _ListRequest:
     """Fetch and authorise the policy and unit, and read the list's options from the query string."""
-    policy = get_managed_policy(request.user, slug)
     scope = manager_scope(request.user)
+    policy = get_managed_policy(request.user, slug, scope)
     unit = None
+    ancestors: list[Unit] = []
     if unit_id is not None:
-        unit = get_managed_unit(request.user, unit_id)
+        unit = get_managed_unit(request.user, unit_id, scope)
+        ancestors = _visible_ancestors(request.user, unit, scope)
         scope = scope.narrowed_to(unit)
     sort, _ = dashboards.sort_clause(request.GET.get("sort", "navn")[:20])
     missing_only = request.GET.get("mangler") == "1"
-    return policy, unit, scope, sort, missing_only
+    return _ListRequest(policy, unit, scope, ancestors, sort, missing_only)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -116,7 +135,14 @@ def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
 
 @login_required
 def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
-    policy, unit, scope, sort, missing_only = _list_context(request, slug, unit_id)
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope, sort, missing_only = (
+        ctx.policy,
+        ctx.unit,
+        ctx.scope,
+        ctx.sort,
+        ctx.missing_only,
+    )
     page = dashboards.person_page(
         scope, policy, sort=sort, missing_only=missing_only, page=_page_number(request)
     )
@@ -153,7 +179,7 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
             "unit": unit,
             "page": page,
             "headers": headers,
-            "ancestors": _visible_ancestors(request.user, unit) if unit else [],
+            "ancestors": ctx.ancestors,
             "filter_all_url": url(mangler=None, side=None),
             "filter_missing_url": url(mangler="1", side=None),
             "prev_url": url(side=page.page - 1) if page.page > 1 else None,
@@ -211,7 +237,14 @@ def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
 
 @login_required
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
-    policy, unit, scope, sort, missing_only = _list_context(request, slug, unit_id)
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope, sort, missing_only = (
+        ctx.policy,
+        ctx.unit,
+        ctx.scope,
+        ctx.sort,
+        ctx.missing_only,
+    )
     record_export(
         by=request.user, policy=policy, unit=unit, kind="csv", missing_only=missing_only, sort=sort
     )
@@ -238,7 +271,14 @@ def write_xlsx(target, policy: Policy, unit: Unit | None, rows) -> None:
 
 @login_required
 def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
-    policy, unit, scope, sort, missing_only = _list_context(request, slug, unit_id)
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope, sort, missing_only = (
+        ctx.policy,
+        ctx.unit,
+        ctx.scope,
+        ctx.sort,
+        ctx.missing_only,
+    )
     record_export(
         by=request.user, policy=policy, unit=unit, kind="xlsx", missing_only=missing_only, sort=sort
     )
@@ -258,7 +298,14 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
 
 @login_required
 def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
-    policy, unit, scope, sort, missing_only = _list_context(request, slug, unit_id)
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope, sort, missing_only = (
+        ctx.policy,
+        ctx.unit,
+        ctx.scope,
+        ctx.sort,
+        ctx.missing_only,
+    )
     record_export(
         by=request.user,
         policy=policy,
@@ -292,7 +339,8 @@ def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
-    policy, unit, scope, _, _ = _list_context(request, slug, unit_id)
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     if request.method == "POST":
         result = remind(scope=scope, policy=policy, unit=unit, by=request.user)
         messages.success(request, _reminder_message(len(result.recipients), result.skipped))

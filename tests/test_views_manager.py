@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from policies.models import Event, EventVerb
+from policies.models import Event, EventVerb, Person
 
 from .factories import make_person
 from .manager_setup import make_world
@@ -152,3 +152,16 @@ def test_whole_organisation_role_sees_every_unit(client):
     html = client.get("/oversikt/").content.decode()
     assert "Helse" in html and "Skole" in html
     assert client.get(f"/oversikt/enhet/{world.school.pk}/").status_code == 200
+
+
+def test_demo_manager_sees_bergen_and_gets_404_for_moskenes(client, handbook):
+    from policies.models import Unit
+
+    client.force_login(Person.objects.get(username="leder.bergen"))
+    html = client.get("/oversikt/").content.decode()
+    assert "Byrådsavdeling for helse og omsorg" in html
+    moskenes_unit = Unit.objects.filter(organisation__slug="moskenes").first()
+    assert client.get(f"/oversikt/enhet/{moskenes_unit.pk}/").status_code == 404
+    assert client.get("/oversikt/retningslinje/sosiale-medier/").status_code == 200
+    client.force_login(Person.objects.get(username="ansatt.bergen"))
+    assert client.get("/oversikt/").status_code == 403

@@ -324,6 +324,7 @@ def _measure(slug: str, runs: int) -> dict:
     )
     results["largest_unit_people"] = in_largest
     results["export"] = _export(client, f"/oversikt/retningslinje/{policy.slug}/eksport.csv")
+    results["xlsx"] = _export(client, f"/oversikt/retningslinje/{policy.slug}/eksport.xlsx")
     return results
 
 
@@ -357,7 +358,11 @@ def main(argv: list[str] | None = None) -> None:
         if not Organisation.objects.filter(slug=slug).exists():
             _generate(slug, people, units, rng)
 
-    print(f"Manager dashboards ({BENCH_DB}, {args.runs} timed requests per page)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"Manager dashboards ({BENCH_DB}, {args.runs} timed requests per page; "
+        f"load average before: {load} on {os.cpu_count()} CPUs)"
+    )
     measured = {slug: _measure(slug, args.runs) for slug in SIZES}
     header = f"{'':38}" + "".join(f"{m['people']:>22,} people" for m in measured.values())
     print(header.replace(",", " "))
@@ -381,8 +386,15 @@ def main(argv: list[str] | None = None) -> None:
         for m in measured.values()
     )
     print(f"{'CSV export, all rows (time, peak heap)':38}{cells}")
+    cells = "".join(
+        f"   {m['xlsx'][3] / 1024:>6.0f} KiB {m['xlsx'][0]:5.2f} s {m['xlsx'][2]:5.1f} MiB"
+        for m in measured.values()
+    )
+    print(f"{'XLSX export, all rows (size, time, heap)':38}{cells}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"worker peak RSS over the whole run: {rss:.0f} MiB")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average after: {load}")
 
 
 if __name__ == "__main__":

@@ -556,6 +556,10 @@ def iter_person_rows(
     """Every person in the list, streamed through a server-side cursor in chunks (flat memory)."""
     _, order_by = sort_clause(sort)
     sql = _people_sql(scope, order_by=order_by, missing_only=missing_only, paged=False)
+    # Streaming outlives any transaction the view could open, so JIT is switched off for the
+    # session and back on when the generator finishes or is closed (a client that hangs up).
+    with connection.cursor() as setup:
+        setup.execute("SET jit = off")
     # Django's chunked cursor is a named (server-side) psycopg cursor, the same .iterator() uses.
     cursor = connection.chunked_cursor()
     try:
@@ -564,6 +568,8 @@ def iter_person_rows(
             yield from (_person_row(r) for r in chunk)
     finally:
         cursor.close()
+        with connection.cursor() as setup:
+            setup.execute("RESET jit")
 
 
 def missing_people(scope: Scope, policy: Policy) -> list[int]:

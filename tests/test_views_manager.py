@@ -165,3 +165,15 @@ def test_demo_manager_sees_bergen_and_gets_404_for_moskenes(client, handbook):
     assert client.get("/oversikt/retningslinje/sosiale-medier/").status_code == 200
     client.force_login(Person.objects.get(username="ansatt.bergen"))
     assert client.get("/oversikt/").status_code == 403
+
+
+def test_exports_never_turn_names_into_spreadsheet_formulas(client):
+    world = make_world()
+    make_person(world.organisation, unit=world.ward, first_name="=HYPERLINK(1)", last_name="@sum")
+    client.force_login(world.manager)
+    base = f"/oversikt/retningslinje/{world.policy.slug}/"
+    text = b"".join(client.get(base + "eksport.csv").streaming_content).decode("utf-8-sig")
+    assert ";'=HYPERLINK(1);'@sum;" in text
+    data = b"".join(client.get(base + "eksport.xlsx").streaming_content)
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet

@@ -136,13 +136,8 @@ def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
 @login_required
 def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
     ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope, sort, missing_only = (
-        ctx.policy,
-        ctx.unit,
-        ctx.scope,
-        ctx.sort,
-        ctx.missing_only,
-    )
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
     page = dashboards.person_page(
         scope, policy, sort=sort, missing_only=missing_only, page=_page_number(request)
     )
@@ -209,6 +204,13 @@ def _cells(row: PersonRow) -> list:
     ]
 
 
+def _csv_safe(value):
+    """Text that Excel would run as a formula (=, +, -, @ first) is kept as text with a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 class _Line:
     """A file-like object whose write() returns what it was given: csv.writer into a generator."""
 
@@ -222,7 +224,7 @@ def _csv_lines(rows) -> bytes:
     yield ("\ufeff" + writer.writerow(CSV_HEADERS)).encode()
     batch: list[str] = []
     for row in rows:
-        batch.append(writer.writerow(_cells(row)))
+        batch.append(writer.writerow([_csv_safe(cell) for cell in _cells(row)]))
         if len(batch) >= 500:
             yield "".join(batch).encode()
             batch = []
@@ -238,13 +240,8 @@ def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
 @login_required
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
     ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope, sort, missing_only = (
-        ctx.policy,
-        ctx.unit,
-        ctx.scope,
-        ctx.sort,
-        ctx.missing_only,
-    )
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
     record_export(
         by=request.user, policy=policy, unit=unit, kind="csv", missing_only=missing_only, sort=sort
     )
@@ -254,9 +251,12 @@ def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
     return response
 
 
-def write_xlsx(target, policy: Policy, unit: Unit | None, rows) -> None:
+def write_xlsx(target, rows) -> None:
     """Write the person list as a worksheet; constant_memory flushes each row to disk as it goes."""
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
+    # Names and addresses are data, never formulas or links, whatever they start with.
+    workbook = xlsxwriter.Workbook(
+        target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     sheet = workbook.add_worksheet("Bekreftelser")
     bold = workbook.add_format({"bold": True})
     sheet.write_row(0, 0, CSV_HEADERS, bold)
@@ -272,13 +272,8 @@ def write_xlsx(target, policy: Policy, unit: Unit | None, rows) -> None:
 @login_required
 def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope, sort, missing_only = (
-        ctx.policy,
-        ctx.unit,
-        ctx.scope,
-        ctx.sort,
-        ctx.missing_only,
-    )
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
     record_export(
         by=request.user, policy=policy, unit=unit, kind="xlsx", missing_only=missing_only, sort=sort
     )
@@ -286,7 +281,7 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     # A zip archive is only complete when closed, so the workbook goes to a temporary file first
     # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    write_xlsx(target, policy, unit, rows)
+    write_xlsx(target, rows)
     target.seek(0)
     return FileResponse(
         target,
@@ -299,13 +294,8 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
 @login_required
 def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
     ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope, sort, missing_only = (
-        ctx.policy,
-        ctx.unit,
-        ctx.scope,
-        ctx.sort,
-        ctx.missing_only,
-    )
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
     record_export(
         by=request.user,
         policy=policy,

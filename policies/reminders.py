@@ -156,6 +156,8 @@ def send_digests(
     week = week_of(today)
     result = DigestResult()
     with transaction.atomic():
+        # Two runs at once (cron and a manual run) queue here; the second then finds it all sent.
+        Organisation.objects.select_for_update().get(pk=organisation.pk)
         sent_before = set(
             DigestDelivery.objects.filter(week=week, person__organisation=organisation).values_list(
                 "person_id", "kind"

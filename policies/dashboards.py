@@ -267,9 +267,7 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
     """
     masks = (len(requirements) + _BITS_PER_MASK - 1) // _BITS_PER_MASK or 1
     mask_columns = ",\n".join(
-        f"bit_or(CASE WHEN q.bit / {_BITS_PER_MASK} = {k} "
-        f"THEN 1::bigint << (q.bit %% {_BITS_PER_MASK}) ELSE 0 END) AS m{k}"
-        for k in range(masks)
+        f"bit_or(q.value) FILTER (WHERE q.mask = {k}) AS m{k}" for k in range(masks)
     )
     deadlines = sorted({r.deadline_days for r in requirements})
     late_columns = "".join(
@@ -299,7 +297,9 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
          WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
     ),
     qualifying AS (
-        SELECT * FROM unnest(%(version_ids)s::bigint[], %(version_bits)s::int[]) AS q(id, bit)
+        -- Each qualifying version with its policy's mask column and bit in it.
+        SELECT q.id, q.bit / {_BITS_PER_MASK} AS mask, 1::bigint << (q.bit %% {_BITS_PER_MASK}) AS value
+          FROM unnest(%(version_ids)s::bigint[], %(version_bits)s::int[]) AS q(id, bit)
     ),
     masks AS (
         SELECT a.person_id, {mask_columns}

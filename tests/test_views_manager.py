@@ -177,3 +177,18 @@ def test_exports_never_turn_names_into_spreadsheet_formulas(client):
     data = b"".join(client.get(base + "eksport.xlsx").streaming_content)
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/oversikt/enhet/99999999999999999999999/",
+        "/oversikt/enhet/0/",
+        "/oversikt/retningslinje/finnes-ikke/",
+        "/oversikt/enhet/99999999999999999999999/retningslinje/sosiale-medier/eksport.csv",
+    ],
+)
+def test_unknown_units_and_policies_are_404_not_500(client, path):
+    world = make_world()
+    client.force_login(world.manager)
+    assert client.get(path).status_code == 404

@@ -285,15 +285,22 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
     scope_filter = "" if scope.is_whole_organisation else "AND u.path LIKE ANY(%(prefixes)s)"
     # Every interpolated value above is an integer computed here, never user input.
     return f"""
-    WITH people AS (
-        SELECT pe.id, COALESCE(pe.unit_id, 0) AS unit_id, pe.is_elected_official AS elected,
-               COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since,
+    WITH units AS (
+        -- Each unit with the row it rolls up into (the deepest row unit above or at it).
+        SELECT u.id, u.path,
                COALESCE((SELECT r.id
                            FROM unnest(%(row_ids)s::bigint[], %(row_paths)s::text[]) AS r(id, path)
                           WHERE u.path LIKE r.path || '%%'
                           ORDER BY length(r.path) DESC LIMIT 1), 0) AS row_id
+          FROM policies_unit u
+         WHERE u.organisation_id = %(org)s
+    ),
+    people AS (
+        SELECT pe.id, COALESCE(pe.unit_id, 0) AS unit_id, pe.is_elected_official AS elected,
+               COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since,
+               COALESCE(u.row_id, 0) AS row_id
           FROM policies_person pe
-          LEFT JOIN policies_unit u ON u.id = pe.unit_id
+          LEFT JOIN units u ON u.id = pe.unit_id
          WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
     ),
     qualifying AS (

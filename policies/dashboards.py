@@ -260,7 +260,8 @@ _BITS_PER_MASK = 63
 def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
     """People in scope counted per class, with per-policy compliant counts from bit masks.
 
-    A class is what decides a person's audience and roll-up row: (unit, elected, row unit). For
+    A class is what decides a person's audience, deadline and roll-up row: (unit, elected, row
+    unit, and whether their own start is long enough ago to be overdue). For
     each person, one bit per policy says "has acknowledged a qualifying version"; the masks are
     built with one pass over the acknowledgements, grouped by person, which avoids
     de-duplicating hundreds of thousands of (person, policy) pairs.
@@ -269,18 +270,14 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
     mask_columns = ",\n".join(
         f"bit_or(q.value) FILTER (WHERE q.mask = {k}) AS m{k}" for k in range(masks)
     )
+    # People are also grouped by "long enough ago to be overdue" for each deadline length in use
+    # (usually just one), so each group needs only one count per policy.
     deadlines = sorted({r.deadline_days for r in requirements})
-    late_columns = "".join(
-        f",\n count(*) FILTER (WHERE p.since + {days} < %(today)s)" for days in deadlines
+    late_keys = "".join(f", p.since + {days} < %(today)s" for days in deadlines)
+    bit_columns = "".join(
+        f",\n count(*) FILTER (WHERE (m.m{bit // _BITS_PER_MASK} >> {bit % _BITS_PER_MASK}) & 1 = 1)"
+        for bit in range(len(requirements))
     )
-    bit_columns = []
-    for bit, requirement in enumerate(requirements):
-        has = f"((m.m{bit // _BITS_PER_MASK} >> {bit % _BITS_PER_MASK}) & 1)"
-        bit_columns.append(f",\n count(*) FILTER (WHERE {has} = 1)")
-        bit_columns.append(
-            f",\n count(*) FILTER (WHERE {has} = 1"
-            f" AND p.since + {requirement.deadline_days} < %(today)s)"
-        )
     narrow = "" if scope.is_whole_organisation else "WHERE a.person_id IN (SELECT id FROM people)"
     scope_filter = "" if scope.is_whole_organisation else "AND u.path LIKE ANY(%(prefixes)s)"
     # Every interpolated value above is an integer computed here, never user input.
@@ -315,10 +312,10 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
           {narrow}
          GROUP BY a.person_id
     )
-    SELECT p.unit_id, p.elected, p.row_id, count(*){late_columns}{"".join(bit_columns)}
+    SELECT p.unit_id, p.elected, p.row_id{late_keys}, count(*){bit_columns}
       FROM people p
       LEFT JOIN masks m ON m.person_id = p.id
-     GROUP BY p.unit_id, p.elected, p.row_id
+     GROUP BY p.unit_id, p.elected, p.row_id{late_keys}
     """
 
 
@@ -353,19 +350,21 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     by_policy = {r.policy_id: Tally() for r in requirements}
     by_row: dict[int, UnitRow] = {}
     total = Tally()
-    for unit_id, elected, row_id, people, *counts in classes:
+    for unit_id, elected, row_id, *counts in classes:
         late = dict(zip(deadlines, counts[: len(deadlines)], strict=True))
-        per_policy = counts[len(deadlines) :]
+        people, *per_policy = counts[len(deadlines) :]
         row = by_row.setdefault(row_id, UnitRow(unit=None, tally=Tally()))
         row.people += people
         for bit, requirement in enumerate(requirements):
             if not requirement.applies_to(unit_id or None, elected):
                 continue
-            compliant, compliant_late = per_policy[2 * bit], per_policy[2 * bit + 1]
+            compliant = per_policy[bit]
             overdue = 0
             # Nobody is overdue before the version itself has been in force for the deadline.
-            if requirement.effective_from + datetime.timedelta(requirement.deadline_days) < today:
-                overdue = late[requirement.deadline_days] - compliant_late
+            if late[requirement.deadline_days] and (
+                requirement.effective_from + datetime.timedelta(requirement.deadline_days) < today
+            ):
+                overdue = people - compliant
             for tally in (by_policy[requirement.policy_id], row.tally, total):
                 tally.must += people
                 tally.compliant += compliant

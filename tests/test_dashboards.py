@@ -279,3 +279,31 @@ def test_organisations_with_more_policies_than_bits_in_one_mask_are_counted_righ
     # One bit per mask column forces every policy into its own column.
     monkeypatch.setattr(dashboards, "_BITS_PER_MASK", 1)
     assert _tallies(dashboards.overview(manager_scope(hr), [])) == expected
+
+
+def test_overview_and_person_lists_agree_with_several_deadline_lengths():
+    from policies.workflow import create_draft, publish
+
+    org, hr, people = _small_organisation()
+    # A policy with a long deadline: in force for 100 days, 200 days to confirm.
+    slow = make_policy(org, slug="lang-frist", published=False)
+    draft = create_draft(slow, by=None, body="## Regler\n\nLes dette.\n")
+    publish(
+        draft,
+        by=None,
+        change_kind=ChangeKind.MATERIAL,
+        change_note="Første versjon.",
+        effective_from=_days_ago(100),
+        deadline_days=200,
+    )
+    # And someone who joined 150 days ago: overdue for 30-day policies, not for the slow one.
+    make_person(org, unit=people["anna"].unit, date_joined=LONG_AGO, unit_since=_days_ago(150))
+    scope = manager_scope(hr)
+    overview = dashboards.overview(scope, [])
+    tallies = _tallies(overview)
+    assert tallies["lang-frist"][2] == 0
+    for row in overview.policies:
+        listed = list(dashboards.iter_person_rows(scope, row.policy))
+        assert row.tally.must == len(listed), row.policy.slug
+        assert row.tally.compliant == sum(r.is_confirmed for r in listed), row.policy.slug
+        assert row.tally.overdue == sum(r.is_overdue for r in listed), row.policy.slug

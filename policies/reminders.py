@@ -108,7 +108,7 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
         )
         messages = [_reminder_message(person, policy) for person in plan.recipients]
         if messages:
-            transaction.on_commit(lambda: _send(messages))
+            transaction.on_commit(lambda: _send(messages), robust=True)
     return plan
 
 
@@ -125,6 +125,8 @@ def _reminder_message(person: Person, policy: Policy) -> EmailMessage:
 
 
 def _send(messages: list[EmailMessage]) -> None:
+    # Called after commit with robust=True: a mail server that is down is logged, and the manager
+    # still sees the page (the reminders are recorded; the next ones may go in seven days).
     # One connection for the whole batch: an SMTP server should not see a login per message.
     with get_connection() as connection:
         connection.send_messages(messages)
@@ -202,7 +204,7 @@ def send_digests(
             },
         )
         if messages:
-            transaction.on_commit(lambda: _send(messages))
+            transaction.on_commit(lambda: _send(messages), robust=True)
     return result
 
 

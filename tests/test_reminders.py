@@ -115,3 +115,28 @@ def test_plan_counts_without_sending(django_capture_on_commit_callbacks):
         plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
     assert len(plan.recipients) == 2 and plan.skipped == 0
     assert mail.outbox == [] and Reminder.objects.count() == 0
+
+
+class BrokenBackend:
+    """An e-mail backend whose server is down."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        raise ConnectionRefusedError("SMTP server is down")
+
+    def __exit__(self, *args):
+        return False
+
+
+def test_a_mail_server_that_is_down_does_not_break_the_page(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenBackend"
+    world = make_world()
+    client.force_login(world.manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_url(world))
+    assert response.status_code == 302
+    assert Reminder.objects.count() == 2

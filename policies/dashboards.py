@@ -97,6 +97,7 @@ def _base_ctes(scope: Scope, *, one_policy: bool) -> str:
         SELECT v.id, v.policy_id, req.deadline_days
           FROM policies_policyversion v
           JOIN req ON req.policy_id = v.policy_id AND v.number >= req.required
+         WHERE v.status IN ('published', 'superseded')
     ),
     aud AS (
         -- Every unit a policy's chosen audience units cover, sub-units included.
@@ -146,9 +147,9 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
 
 
 def _without_jit(cursor, extra: str = "") -> None:
-    # These queries are estimated as expensive (many people times many policies) but run in tens of
-    # milliseconds; PostgreSQL's JIT would spend a second compiling them. Off for this transaction,
-    # with room to sort a large organisation's acknowledgements in memory rather than on disk.
+    # These queries are estimated as expensive (many people times many policies) but run in tens to
+    # hundreds of milliseconds; PostgreSQL's JIT would spend a second compiling them. Off for this
+    # transaction, with room to sort a large organisation's acknowledgements in memory.
     cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '128MB'; {extra}")
 
 

@@ -146,11 +146,11 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _without_jit(cursor, extra: str = "") -> None:
+def _without_jit(cursor) -> None:
     # These queries are estimated as expensive (many people times many policies) but run in tens to
     # hundreds of milliseconds; PostgreSQL's JIT would spend a second compiling them. Off for this
     # transaction, with room to sort a large organisation's acknowledgements in memory.
-    cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '128MB'; {extra}")
+    cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '128MB'")
 
 
 # --- The overview: per policy and per unit ----------------------------------------------------
@@ -330,9 +330,7 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     whatever the size of the organisation: the requirements, the class counts, the policies.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        # Measured: grouping the acknowledgements by person after a sort is several times
-        # faster than hashing them, and the planner's row estimates here are too rough to see it.
-        _without_jit(cursor, extra="SET LOCAL enable_hashagg = off;")
+        _without_jit(cursor)
         requirements = _requirements(cursor, scope.organisation_id)
         version_ids, version_bits = [], []
         for bit, requirement in enumerate(requirements):

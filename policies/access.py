@@ -6,10 +6,12 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Organisation, Policy, PolicyVersion, Status, Visibility
+from .dashboards import Scope
+from .models import Organisation, Policy, PolicyVersion, Status, Unit, Visibility
 
 
 class NeedsLogin(Exception):
@@ -135,3 +137,59 @@ def get_reusable_version(user, org_slug: str, policy_slug: str) -> PolicyVersion
     if not is_editor(user):
         raise PermissionDenied
     return get_object_or_404(policy.versions.current().select_related("policy__organisation"))
+
+
+# --- Managers: /oversikt/ -------------------------------------------------------------------
+
+
+def manager_scope(user) -> Scope:
+    """The people this manager may see, as a dashboards.Scope; 403 for anyone who manages nothing.
+
+    Managed units bring their sub-units along; `sees_whole_organisation` (HR, the chief executive)
+    sees the whole organisation. Nobody sees another organisation, superusers included: they use
+    the admin.
+    """
+    if not user.is_authenticated or not user.is_active or not user.organisation_id:
+        raise PermissionDenied
+    if user.sees_whole_organisation:
+        return Scope(organisation_id=user.organisation_id)
+    paths = tuple(
+        user.managed_units.filter(organisation_id=user.organisation_id).values_list(
+            "path", flat=True
+        )
+    )
+    if not paths:
+        raise PermissionDenied
+    # A unit inside another managed unit adds nothing; keep the outermost ones.
+    outermost = tuple(p for p in paths if not any(p != q and p.startswith(q) for q in paths))
+    return Scope(organisation_id=user.organisation_id, unit_paths=outermost)
+
+
+def visible_units(user, scope: Scope | None = None) -> QuerySet[Unit]:
+    """Every unit this manager may see: their managed units with sub-units, or the whole organisation.
+
+    `scope`, when the caller already has it from manager_scope(user), saves a query.
+    """
+    scope = scope or manager_scope(user)
+    units = Unit.objects.filter(organisation_id=scope.organisation_id)
+    if scope.is_whole_organisation:
+        return units
+    condition = Q(pk__in=[])
+    for path in scope.unit_paths:
+        condition |= Q(path__startswith=path)
+    return units.filter(condition)
+
+
+def get_managed_unit(user, unit_id: int, scope: Scope | None = None) -> Unit:
+    """A unit this manager may see, or 404 (so that other units' existence does not leak)."""
+    return get_object_or_404(visible_units(user, scope), pk=unit_id)
+
+
+def get_managed_policy(user, slug: str, scope: Scope | None = None) -> Policy:
+    """A policy in force of the manager's own organisation, or 404."""
+    scope = scope or manager_scope(user)
+    return get_object_or_404(
+        Policy.objects.active().select_related("organisation"),
+        organisation_id=scope.organisation_id,
+        slug=slug,
+    )

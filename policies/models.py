@@ -176,6 +176,10 @@ class Person(AbstractUser):
                 name="person_unique_employee_number",
             ),
         ]
+        # The manager dashboards select "active people of this organisation in these units".
+        indexes = [
+            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx")
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -509,6 +513,8 @@ class Acknowledgement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "version"], name="ack_once_per_version"),
         ]
+        # The manager dashboards read "who acknowledged these versions" as an index-only scan.
+        indexes = [models.Index(fields=["version", "person"], name="ack_version_person_idx")]
         triggers = [
             pgtrigger.Protect(
                 name="ack_append_only", operation=pgtrigger.Update | pgtrigger.Delete

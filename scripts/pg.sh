@@ -75,7 +75,13 @@ case "$cmd" in
     [ "$owner" = postgres ] && chown postgres: "$base"
     if [ ! -s "$datadir/PG_VERSION" ]; then
       "${as_pg[@]}" "$bindir/initdb" -D "$datadir" --username=postgres --auth=trust \
-        --encoding=UTF8 --locale=C.UTF-8 --text-search-config=pg_catalog.norwegian >/dev/null
+        --encoding=UTF8 --locale=C.UTF-8 --text-search-config=norwegian >/dev/null
+    fi
+    # Clusters made by an earlier version of this script name the configuration with a doubled
+    # schema ('pg_catalog.pg_catalog.norwegian'), which makes parallel query workers fail.
+    if grep -q "pg_catalog.pg_catalog.norwegian" "$datadir/postgresql.conf"; then
+      "${as_pg[@]}" sed -i "s/pg_catalog.pg_catalog.norwegian/pg_catalog.norwegian/" "$datadir/postgresql.conf"
+      running && "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir" -w reload >/dev/null
     fi
     if ! running; then
       opts="-p $port -c listen_addresses=127.0.0.1 -k $base"

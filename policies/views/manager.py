@@ -1,0 +1,359 @@
+"""Pages for managers under /oversikt/: the overview, units, people per policy, exports, reminders.
+
+Every view fetches its objects through policies.access, so a manager asking for a unit or policy
+outside their scope gets a 404, and someone who manages nothing a 403.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import xlsxwriter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from .. import dashboards
+from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
+from ..dashboards import PersonRow, Scope
+from ..models import Policy, Unit
+from ..reminders import plan_reminders, record_export, remind
+
+CSV_HEADERS = [
+    "Ansattnummer",
+    "Fornavn",
+    "Etternavn",
+    "E-post",
+    "Enhet",
+    "Status",
+    "Bekreftet versjon",
+    "Bekreftet dato",
+    "Frist",
+    "Forfalt",
+]
+
+
+# --- The overview and the unit tree ----------------------------------------------------------
+
+
+@login_required
+def overview(request: HttpRequest):
+    scope = manager_scope(request.user)
+    if scope.is_whole_organisation:
+        row_units = Unit.objects.filter(organisation_id=scope.organisation_id, parent=None)
+    else:
+        row_units = Unit.objects.filter(path__in=scope.unit_paths)
+    row_units = list(row_units.order_by("name"))
+    data = dashboards.overview(scope, row_units)
+    return render(
+        request,
+        "manager/overview.html",
+        {"data": data, "unit": None, "scope": scope, "row_units_label": "Enheter"},
+    )
+
+
+@login_required
+def unit_detail(request: HttpRequest, unit_id: int):
+    scope = manager_scope(request.user)
+    unit = get_managed_unit(request.user, unit_id, scope)
+    ancestors = _visible_ancestors(request.user, unit, scope)
+    scope = scope.narrowed_to(unit)
+    children = list(unit.children.order_by("name"))
+    data = dashboards.overview(scope, children)
+    return render(
+        request,
+        "manager/overview.html",
+        {
+            "data": data,
+            "unit": unit,
+            "scope": scope,
+            "ancestors": ancestors,
+            "row_units_label": "Underenheter",
+        },
+    )
+
+
+def _visible_ancestors(user, unit: Unit | None, scope) -> list[Unit]:
+    """The units above `unit` that this manager may also open, for the breadcrumbs."""
+    if unit is None:
+        return []
+    ids = [int(pk) for pk in unit.path.strip("/").split("/")[:-1]]
+    if not ids:
+        return []
+    return list(visible_units(user, scope).filter(pk__in=ids).order_by("path"))
+
+
+# --- The people behind one policy --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ListRequest:
+    policy: Policy
+    unit: Unit | None
+    scope: Scope  # narrowed to the unit, if any
+    ancestors: list[Unit]
+    sort: str
+    missing_only: bool
+
+
+def _list_context(request: HttpRequest, slug: str, unit_id: int | None) -> _ListRequest:
+    """Fetch and authorise the policy and unit, and read the list's options from the query string."""
+    scope = manager_scope(request.user)
+    policy = get_managed_policy(request.user, slug, scope)
+    unit = None
+    ancestors: list[Unit] = []
+    if unit_id is not None:
+        unit = get_managed_unit(request.user, unit_id, scope)
+        ancestors = _visible_ancestors(request.user, unit, scope)
+        scope = scope.narrowed_to(unit)
+    sort, _ = dashboards.sort_clause(request.GET.get("sort", "navn")[:20])
+    missing_only = request.GET.get("mangler") == "1"
+    return _ListRequest(policy, unit, scope, ancestors, sort, missing_only)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("side", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
+    if unit is None:
+        base = reverse("manager_policy_people", args=[policy.slug])
+    else:
+        base = reverse("manager_unit_policy_people", args=[unit.pk, policy.slug])
+    return base + suffix
+
+
+@login_required
+def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
+    page = dashboards.person_page(
+        scope, policy, sort=sort, missing_only=missing_only, page=_page_number(request)
+    )
+    options = {"sort": sort, **({"mangler": "1"} if missing_only else {})}
+    base = _list_url(policy, unit)
+
+    def url(**overrides) -> str:
+        query = {**options, **overrides}
+        return base + "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+    columns = [
+        ("navn", "Navn"),
+        ("enhet", "Enhet"),
+        ("status", "Status"),
+        ("dato", "Bekreftet"),
+        ("frist", "Frist"),
+    ]
+    headers = []
+    for key, label in columns:
+        current = sort.removeprefix("-") == key
+        descending = current and sort.startswith("-")
+        headers.append(
+            {
+                "label": label,
+                "url": url(sort=("" if descending or not current else "-") + key, side=None),
+                "aria_sort": ("descending" if descending else "ascending") if current else None,
+            }
+        )
+    return render(
+        request,
+        "manager/policy_people.html",
+        {
+            "policy": policy,
+            "unit": unit,
+            "page": page,
+            "headers": headers,
+            "ancestors": ctx.ancestors,
+            "filter_all_url": url(mangler=None, side=None),
+            "filter_missing_url": url(mangler="1", side=None),
+            "prev_url": url(side=page.page - 1) if page.page > 1 else None,
+            "next_url": url(side=page.page + 1) if page.page < page.pages else None,
+            "export_query": urlencode(options),
+            "base_url": base,
+        },
+    )
+
+
+# --- Export and print --------------------------------------------------------------------------
+
+
+def _cells(row: PersonRow) -> list:
+    acknowledged = timezone.localtime(row.acknowledged_at) if row.acknowledged_at else None
+    return [
+        row.employee_number,
+        row.first_name,
+        row.last_name,
+        row.email,
+        row.unit_name or "",
+        row.status_label,
+        row.acknowledged_number or "",
+        acknowledged.strftime("%d.%m.%Y %H:%M") if acknowledged else "",
+        row.due.strftime("%d.%m.%Y"),
+        "ja" if row.is_overdue else "nei",
+    ]
+
+
+def _csv_safe(value):
+    """Text that Excel would run as a formula (=, +, -, @ first) is kept as text with a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+class _Line:
+    """A file-like object whose write() returns what it was given: csv.writer into a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows) -> bytes:
+    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
+    # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
+    yield ("\ufeff" + writer.writerow(CSV_HEADERS)).encode()
+    batch: list[str] = []
+    for row in rows:
+        batch.append(writer.writerow([_csv_safe(cell) for cell in _cells(row)]))
+        if len(batch) >= 500:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+
+
+def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
+    where = f"-enhet-{unit.pk}" if unit else ""
+    return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+@login_required
+def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
+    record_export(
+        by=request.user, policy=policy, unit=unit, kind="csv", missing_only=missing_only, sort=sort
+    )
+    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(policy, unit, "csv")}"'
+    return response
+
+
+def write_xlsx(target, rows) -> None:
+    """Write the person list as a worksheet; constant_memory flushes each row to disk as it goes."""
+    # Names and addresses are data, never formulas or links, whatever they start with.
+    workbook = xlsxwriter.Workbook(
+        target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    sheet = workbook.add_worksheet("Bekreftelser")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, CSV_HEADERS, bold)
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 4, 24)
+    sheet.set_column(5, 5, 36)
+    sheet.set_column(6, 9, 16)
+    for index, row in enumerate(rows, start=1):
+        sheet.write_row(index, 0, _cells(row))
+    workbook.close()
+
+
+@login_required
+def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
+    record_export(
+        by=request.user, policy=policy, unit=unit, kind="xlsx", missing_only=missing_only, sort=sort
+    )
+    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
+    # A zip archive is only complete when closed, so the workbook goes to a temporary file first
+    # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    write_xlsx(target, rows)
+    target.seek(0)
+    return FileResponse(
+        target,
+        as_attachment=True,
+        filename=_filename(policy, unit, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@login_required
+def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    sort, missing_only = ctx.sort, ctx.missing_only
+    record_export(
+        by=request.user,
+        policy=policy,
+        unit=unit,
+        kind="print",
+        missing_only=missing_only,
+        sort=sort,
+    )
+    summary = dashboards.person_page(scope, policy, missing_only=missing_only)
+    current = policy.versions.filter(status="published").first()
+    return render(
+        request,
+        "manager/policy_print.html",
+        {
+            "policy": policy,
+            "unit": unit,
+            "current": current,
+            "summary": summary,
+            "rows": dashboards.iter_person_rows(
+                scope, policy, sort=sort, missing_only=missing_only
+            ),
+            "printed_at": timezone.localtime(),
+            "back_url": _list_url(policy, unit),
+        },
+    )
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
+    ctx = _list_context(request, slug, unit_id)
+    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
+    if request.method == "POST":
+        result = remind(scope=scope, policy=policy, unit=unit, by=request.user)
+        messages.success(request, _reminder_message(len(result.recipients), result.skipped))
+        return redirect(_list_url(policy, unit) + "?mangler=1")
+    plan = plan_reminders(scope=scope, policy=policy)
+    return render(
+        request,
+        "manager/reminder_confirm.html",
+        {
+            "policy": policy,
+            "unit": unit,
+            "plan": plan,
+            "back_url": _list_url(policy, unit),
+            "post_url": _list_url(policy, unit, "paminnelse/"),
+        },
+    )
+
+
+def _reminder_message(sent: int, skipped: int) -> str:
+    if sent == 0:
+        text = "Ingen påminnelser ble sendt"
+    else:
+        text = f"Påminnelse sendt til {sent} {'person' if sent == 1 else 'personer'}"
+    if skipped:
+        text += f" ({skipped} hoppet over: påminnet siste sju dager eller mangler e-post)"
+    return text + "."

@@ -23,6 +23,7 @@ from policies.models import (
     Person,
     Policy,
     PolicyVersion,
+    Unit,
     Visibility,
 )
 from policies.workflow import create_draft
@@ -71,6 +72,10 @@ INTERNAL = row(LOGIN, OK, OK, OK, NOT_FOUND, OK)
 EDITOR_ANY = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
 EDITOR_OWN = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK)
 EDITOR_POST_ONLY = row(LOGIN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
+# Manager pages: only people who manage units (or see the whole organisation); superusers use the
+# admin instead (they belong to no organisation). A unit outside the manager's own is a 404.
+MANAGER = row(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+MANAGER_ELSEWHERE = row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 ONLY_STAFF_ADMIN = row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK)
 
 
@@ -92,6 +97,14 @@ class Case:
 
 def pk_of(model, **lookup) -> Callable[[], dict]:
     return lambda: {"object_id": model.objects.filter(**lookup).order_by("pk").first().pk}
+
+
+MANAGED_UNIT = "Byrådsavdeling for helse og omsorg"
+OTHER_UNIT = "Byrådsavdeling for finans"
+
+
+def unit_pk(name: str, org: str = "bergen") -> int:
+    return Unit.objects.get(organisation__slug=org, name=name, parent=None).pk
 
 
 PUBLIC_POLICY = {"org_slug": "bergen", "policy_slug": "sosiale-medier"}
@@ -140,6 +153,43 @@ MATRIX: list[Case] = [
     Case("editorial_retire", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_restore", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_history", EDITOR_OWN, PUBLIC_POLICY),
+    # Manager pages (/oversikt/), for Bergen's manager of "Byrådsavdeling for helse og omsorg".
+    Case("manager_overview", MANAGER),
+    Case("manager_unit", MANAGER, lambda: {"unit_id": unit_pk(MANAGED_UNIT)}),
+    Case("manager_unit", MANAGER_ELSEWHERE, lambda: {"unit_id": unit_pk(OTHER_UNIT)}, "other unit"),
+    Case(
+        "manager_unit",
+        MANAGER_ELSEWHERE,
+        lambda: {"unit_id": unit_pk("Oppvekst", org="moskenes")},
+        "other organisation",
+    ),
+    Case(
+        "manager_policy_people",
+        MANAGER_ELSEWHERE,
+        {"slug": "finnes-ikke"},
+        "unknown policy",
+    ),
+    *[
+        Case(f"manager_policy_{page}", MANAGER, {"slug": "sosiale-medier"})
+        for page in ("people", "export_csv", "export_xlsx", "print", "remind")
+    ],
+    *[
+        Case(
+            f"manager_unit_policy_{page}",
+            MANAGER,
+            lambda: {"unit_id": unit_pk(MANAGED_UNIT), "slug": "sosiale-medier"},
+        )
+        for page in ("people", "export_csv", "export_xlsx", "print", "remind")
+    ],
+    *[
+        Case(
+            f"manager_unit_policy_{page}",
+            MANAGER_ELSEWHERE,
+            lambda: {"unit_id": unit_pk(OTHER_UNIT), "slug": "sosiale-medier"},
+            "other unit",
+        )
+        for page in ("people", "export_csv", "export_xlsx", "print", "remind")
+    ],
 ]
 
 

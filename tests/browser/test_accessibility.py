@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from policies.models import Person, Policy
+from policies.models import Person, Policy, Unit
 from policies.workflow import create_draft
 
 from .axe import axe_violations, format_violations
@@ -39,7 +39,18 @@ def open_draft(org: str = "bergen", slug: str = "sosiale-medier", *, by: str = "
         create_draft(policy, by=Person.objects.get(username=by))
 
 
+def unit_url(
+    suffix: str = "", name: str = "Byrådsavdeling for helse og omsorg"
+) -> Callable[[], str]:
+    def url() -> str:
+        unit = Unit.objects.get(organisation__slug="bergen", name=name, parent=None)
+        return f"/oversikt/enhet/{unit.pk}/{suffix}"
+
+    return url
+
+
 ED = "redaktor.bergen"
+MGR = "leder.bergen"
 BERGEN = "bergen/sosiale-medier"
 
 PAGE_TYPES = [
@@ -73,6 +84,19 @@ PAGE_TYPES = [
     PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
+    # Manager pages (/oversikt/), as Bergen's manager of a department.
+    PageType("manager: overview", "/oversikt/", user=MGR),
+    PageType("manager: unit", unit_url(), user=MGR),
+    PageType("manager: who confirmed", "/oversikt/retningslinje/sosiale-medier/", user=MGR),
+    PageType(
+        "manager: who confirmed in a unit",
+        unit_url("retningslinje/sosiale-medier/"),
+        user=MGR,
+    ),
+    PageType("manager: print list", "/oversikt/retningslinje/sosiale-medier/utskrift/", user=MGR),
+    PageType(
+        "manager: send reminders", "/oversikt/retningslinje/sosiale-medier/paminnelse/", user=MGR
+    ),
     PageType("404 page", "/finnes-ikke/finnes-heller-ikke/", status=404),
     PageType("400 page", "/test-feil/400/", status=400),
     PageType("403 page", "/test-feil/403/", status=403),

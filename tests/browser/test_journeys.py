@@ -170,3 +170,61 @@ def test_an_editor_drafts_watches_the_preview_and_lix_publishes_an_editorial_cha
     history = page.get_by_role("region", name="Versjonshistorikk", exact=True)
     expect(history).to_contain_text("Nytt avsnitt om kunstig intelligens.")
     expect(history).to_contain_text("Redaksjonell")
+
+
+def test_a_manager_drills_into_a_unit_filters_to_those_missing_downloads_the_csv_and_reminds(
+    page, context, live_server, handbook, screenshots, tmp_path
+):
+    import csv
+    import io
+
+    from django.core import mail
+
+    from policies.models import Acknowledgement, Person, PolicyVersion
+
+    # The manager himself has confirmed; the employee in his department has not.
+    version = PolicyVersion.objects.get(
+        policy__organisation__slug="bergen", policy__slug="sosiale-medier", status="published"
+    )
+    Acknowledgement.objects.create(
+        person=Person.objects.get(username="leder.bergen"),
+        version=version,
+        text_hash=version.text_hash,
+    )
+    log_in(context, live_server, "leder.bergen")
+    page.goto("/")
+    page.get_by_role("navigation", name="Hovedmeny").get_by_role("link", name="Oversikt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hvem har bekreftet")
+
+    page.get_by_role("link", name="Byrådsavdeling for helse og omsorg").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Byrådsavdeling for helse og omsorg")
+    page.get_by_role("link", name="Retningslinjer for sosiale medier").first.click()
+    people = page.locator("table")
+    expect(people).to_contain_text("Kari Nordmann")
+    expect(people).to_contain_text("Lars Leder")
+
+    page.get_by_role("link", name=re.compile("^Vis bare de som mangler")).click()
+    expect(people).to_contain_text("Kari Nordmann")
+    expect(people).not_to_contain_text("Lars Leder")
+    page.screenshot(path=screenshots / "manager-missing.png", full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Last ned CSV").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".csv"
+    text = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:3] == ["Ansattnummer", "Fornavn", "Etternavn"]
+    names = {(row[1], row[2]) for row in rows[1:]}
+    # The list as filtered: who is missing, and only them.
+    assert ("Kari", "Nordmann") in names
+    assert ("Lars", "Leder") not in names
+
+    page.get_by_role("link", name=re.compile("^Send påminnelse")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Send påminnelse")
+    page.get_by_role("button", name=re.compile("^Send påminnelse til")).click()
+    expect(page.get_by_role("status").first).to_contain_text("Påminnelse sendt")
+    recipients = {address for message in mail.outbox for address in message.to}
+    assert "ansatt.bergen@example.invalid" in recipients
+    assert "leder.bergen@example.invalid" not in recipients

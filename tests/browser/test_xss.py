@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_organisation, make_policy, publish_version
+from tests.factories import (
+    make_organisation,
+    make_person,
+    make_policy,
+    make_unit,
+    publish_version,
+)
 from tests.xss_payloads import XSS_PAYLOADS
 
 from .conftest import PageProblems
@@ -182,3 +188,34 @@ def test_payloads_typed_into_the_editor_never_run_in_its_live_preview(
         assert_no_script_ran(page, problems, "the editor's live preview")
     finally:
         context.close()
+
+
+def test_payloads_in_people_and_unit_names_never_run_on_the_manager_pages(
+    csp_free_page, live_server, handbook
+):
+    # Names come from the HR import; an employee can be called anything.
+    from policies.models import Person, Unit
+
+    from .conftest import log_in
+
+    page, problems = csp_free_page
+    department = Unit.objects.get(
+        organisation__slug="bergen", name="Byrådsavdeling for helse og omsorg", parent=None
+    )
+    unit = make_unit(department.organisation, name=XSS_PAYLOADS[16][:100], parent=department)
+    for payload in chunks(XSS_PAYLOADS, 150):
+        make_person(department.organisation, unit=unit, first_name=payload, last_name=payload[:150])
+    assert Person.objects.filter(unit=unit).count() > 5
+
+    log_in(page.context, live_server, "leder.bergen")
+    for url in (
+        "/oversikt/",
+        f"/oversikt/enhet/{department.pk}/",
+        f"/oversikt/enhet/{unit.pk}/",
+        "/oversikt/retningslinje/sosiale-medier/",
+        "/oversikt/retningslinje/sosiale-medier/utskrift/",
+        "/oversikt/retningslinje/sosiale-medier/paminnelse/",
+    ):
+        response = page.goto(url)
+        assert response.status == 200, url
+        assert_no_script_ran(page, problems, url)

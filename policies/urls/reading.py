@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from policies.views import reading
+from policies.views import employee, reading
 
 urlpatterns = [
-    path("", reading.organisation_list, name="home"),
+    # Visitors get the organisations, logged-in people "Mine retningslinjer".
+    path("", employee.home, name="home"),
     path("ressurser/<slug:slug>/", reading.resource_detail, name="resource_detail"),
     path("<slug:org_slug>/", reading.organisation_handbook, name="organisation_handbook"),
     path("<slug:org_slug>/<slug:policy_slug>/", reading.policy_detail, name="policy_detail"),

@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 # Block elements: each starts a new paragraph in the diff.
 _BLOCK = re.compile(r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|tr|table|hr)\b[^>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 PARAGRAPH = "\n"
 
@@ -36,7 +37,8 @@ def words_of(body_html: str) -> list[str]:
     """The words of rendered HTML, with PARAGRAPH between blocks."""
     tokens: list[str] = []
     for block in _BLOCK.split(body_html):
-        words = html.unescape(_TAG.sub(" ", block)).split()
+        # Inline tags vanish without a space ("<strong>viktig</strong>." is one word "viktig.").
+        words = html.unescape(_TAG.sub("", _BREAK.sub(" ", block))).split()
         if words:
             if tokens:
                 tokens.append(PARAGRAPH)

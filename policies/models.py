@@ -465,6 +465,14 @@ class Section(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # Title and heading only: a small vector that ranks cheaply. When a word is in thousands of
+    # sections, the sections it heads are the candidates ranked first (policies.search).
+    heading_vector = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("heading", weight="B", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["position"]
@@ -472,7 +480,10 @@ class Section(models.Model):
             models.UniqueConstraint(fields=["version", "position"], name="section_unique_position"),
             models.UniqueConstraint(fields=["version", "anchor"], name="section_unique_anchor"),
         ]
-        indexes = [GinIndex(fields=["search_vector"], name="section_search_idx")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="section_search_idx"),
+            GinIndex(fields=["heading_vector"], name="section_heading_search_idx"),
+        ]
         triggers = [
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).

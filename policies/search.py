@@ -9,6 +9,12 @@ Three layers, cheapest first:
 3. when that finds little, the nearest words of the vocabulary (`SearchTerm`, pg_trgm) become a
    "Mente du …?" suggestion, and with no hits at all its results are shown directly.
 
+The work per query is bounded, so that a word found in most of 160 000 sections costs about as
+much as a rare one: hits are counted up to COUNT_CAP ("over 1 000 treff"), and when there are more,
+ranking (which must read every candidate's tsvector) runs over the sections whose title or heading
+matches (a small vector with its own index) plus the first COUNT_CAP others, not over all of them.
+Below the cap every hit is ranked.
+
 `ts_headline` is only computed for the rows on the page shown, and its output is sanitised so that
 only `<mark>` reaches the page.
 """
@@ -21,7 +27,7 @@ from dataclasses import dataclass, field
 
 import nh3
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.safestring import SafeString, mark_safe
 
@@ -30,6 +36,10 @@ from .models import SEARCH_CONFIG, Organisation, Section, Status, Visibility
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 PAGE_SIZE = 20
+# Hits are counted, and all ranked, up to this many; beyond it see the module docstring.
+COUNT_CAP = 1000
+# With more hits than COUNT_CAP, at most this many heading hits and as many others are ranked.
+RANK_SAMPLE = 400
 # Fewer full-text hits than this and the vocabulary is asked for a better spelling.
 FEW_HITS = 3
 # Minimum pg_trgm similarity for a vocabulary word to be suggested instead of a typed word.
@@ -57,6 +67,8 @@ class SearchResult:
     query: str
     hits: list[Hit] = field(default_factory=list)
     count: int = 0
+    # True when there are more than COUNT_CAP hits and `count` is COUNT_CAP.
+    count_capped: bool = False
     page: int = 1
     num_pages: int = 0
     # "Mente du …?": a better spelling of the query, when one finds something.
@@ -102,7 +114,8 @@ def prefix_tsquery(query: str) -> str:
 
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
     statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
-    sections = Section.objects.filter(
+    # No ordering: Section's default (position) would make PostgreSQL sort every hit before a LIMIT.
+    sections = Section.objects.order_by().filter(
         version__status__in=statuses, version__policy__retired_at__isnull=True
     )
     if not (user.is_authenticated and user.is_superuser):
@@ -134,10 +147,29 @@ def _sanitise_snippet(headline: str) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 - nh3 allows nothing but <mark>.
 
 
-def _page_of_hits(matching, tsquery, page: int) -> list[Hit]:
+def _first_hits(matching) -> list[int]:
+    """Up to COUNT_CAP + 1 hits in storage order: their number is the (capped) count."""
+    return list(matching.values_list("pk", flat=True)[: COUNT_CAP + 1])
+
+
+def _candidates(hit_ids: list[int], visible, tsquery):
+    """The sections to rank: all hits, or when there are too many, a bounded set of the best."""
+    if len(hit_ids) <= COUNT_CAP:
+        ids = set(hit_ids)
+    else:
+        # Ranking reads each candidate's whole tsvector: keep the set small, and make sure it
+        # holds the sections the words head, which rank highest (weights A and B).
+        ids = set(hit_ids[:RANK_SAMPLE])
+        ids.update(
+            visible.filter(heading_vector=tsquery).values_list("pk", flat=True)[:RANK_SAMPLE]
+        )
+    return Section.objects.order_by().filter(pk__in=ids)
+
+
+def _page_of_hits(candidates, tsquery, page: int) -> list[Hit]:
     start = (page - 1) * PAGE_SIZE
     ranked = (
-        matching.annotate(rank=SearchRank(F("search_vector"), tsquery, cover_density=False))
+        candidates.annotate(rank=SearchRank(F("search_vector"), tsquery, cover_density=False))
         .order_by("-rank", "pk")
         .values_list("pk", flat=True)[start : start + PAGE_SIZE]
     )
@@ -246,23 +278,40 @@ def search(
     result = SearchResult(query=query)
     if not query:
         return result
+    with transaction.atomic():
+        # The planner prices `search_vector @@ q` on a sequential scan as cheap, but each row then
+        # has its tsvector de-TOASTed; at national scale that made a LIMIT query read tens of
+        # thousands of them. The GIN index answers without reading the vectors. SET LOCAL ends
+        # with this transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        return _search(
+            query, result, user=user, organisation=organisation,
+            include_earlier=include_earlier, page=page,
+        )  # fmt: skip
+
+
+def _search(query, result, *, user, organisation, include_earlier, page) -> SearchResult:
     visible = _visible_sections(user, organisation=organisation, include_earlier=include_earlier)
     matching, tsquery = _matches(query, visible)
-    count = matching.count()
-    if count < FEW_HITS:
+    hit_ids = _first_hits(matching)
+    if len(hit_ids) < FEW_HITS:
         suggestion = suggest(query)
         if suggestion:
             suggested, suggested_tsquery = _matches(suggestion, visible)
-            suggested_count = suggested.count()
-            if suggested_count > count:
+            suggested_ids = _first_hits(suggested)
+            if len(suggested_ids) > len(hit_ids):
                 result.suggestion = suggestion
-                if count == 0:
-                    matching, tsquery, count = suggested, suggested_tsquery, suggested_count
+                if not hit_ids:
+                    tsquery, hit_ids = suggested_tsquery, suggested_ids
                     result.showing_suggestion = True
-    result.count = count
-    result.num_pages = math.ceil(count / PAGE_SIZE)
+    result.count_capped = len(hit_ids) > COUNT_CAP
+    result.count = min(len(hit_ids), COUNT_CAP)
+    result.num_pages = math.ceil(result.count / PAGE_SIZE)
     result.page = _page_number(page, result.num_pages)
-    result.hits = _page_of_hits(matching, tsquery, result.page) if count else []
+    if hit_ids:
+        candidates = _candidates(hit_ids, visible, tsquery)
+        result.hits = _page_of_hits(candidates, tsquery, result.page)
     return result
 
 

@@ -155,9 +155,22 @@ def test_headlines_are_computed_only_for_the_page_in_a_fixed_number_of_queries()
     make_policy(org, body=body)
     with CaptureQueriesContext(connection) as queries:
         search("sporordet", user=ANONYMOUS)
-    assert len(queries) == 3  # count, ranked page of ids, headlines for those ids
-    headline_sql = [q["sql"] for q in queries if "ts_headline" in q["sql"]]
+    selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert len(selects) == 3  # the hits (and so the count), a ranked page, headlines for it
+    headline_sql = [sql for sql in selects if "ts_headline" in sql]
     assert len(headline_sql) == 1 and "IN (" in headline_sql[0]
+
+
+def test_beyond_the_count_cap_the_count_says_more_and_heading_hits_still_rank_first(monkeypatch):
+    monkeypatch.setattr("policies.search.COUNT_CAP", 10)
+    monkeypatch.setattr("policies.search.RANK_SAMPLE", 5)
+    org = make_organisation()
+    body = "".join(f"## Avsnitt {i}\n\nVanligord nummer {i}.\n\n" for i in range(30))
+    body += "## Vanligord\n\nOverskriften har ordet.\n"
+    make_policy(org, body=body)
+    result = search("vanligord", user=ANONYMOUS)
+    assert result.count == 10 and result.count_capped
+    assert result.hits[0].heading == "Vanligord"
 
 
 def test_a_snippet_carries_no_markup_from_the_text_except_mark():

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="run only this module (e.g. bench.search)")
     args = parser.parse_args(argv)
 
-    from bench import ensure_database, print_table
+    from bench import Result, ensure_database, print_table
 
     base_url = os.environ.get("DATABASE_URL")
     if not base_url:
@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name}", flush=True)
         results.extend(importlib.import_module(name).run())
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
+    # Other work on the machine skews throughput figures: say how busy it was.
+    load = os.getloadavg()[0]
+    results.append(
+        Result("Maskinlast (snitt siste minutt)", f"{load:.1f} på {os.cpu_count()} kjerner")
+    )
     print()
     print_table(results)
     return 0

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(monkeypatch):
+    # The key is normally remembered for two seconds; these tests change things faster than that.
+    monkeypatch.setattr("policies.views.pagecache.STAMP_SECONDS", 0)
     cache.clear()
     yield
     cache.clear()
@@ -25,6 +27,15 @@ def test_a_second_anonymous_view_is_served_from_the_cache_with_one_query(client)
         second = client.get(policy.get_absolute_url())
     assert len(queries) == 1
     assert second.content == first.content
+
+
+def test_a_page_in_demand_costs_no_query_while_its_key_is_remembered(client, monkeypatch):
+    monkeypatch.setattr("policies.views.pagecache.STAMP_SECONDS", 2)
+    policy = make_policy(make_organisation())
+    client.get(policy.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(policy.get_absolute_url()).status_code == 200
+    assert len(queries) == 0
 
 
 def test_a_new_version_shows_at_once(client):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from policies.acknowledgements import acknowledge
 from policies.models import Acknowledgement, ChangeKind, Person, Policy, Visibility
+from policies.workflow import create_draft
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
 
@@ -157,7 +158,16 @@ def test_confirming_a_version_that_is_no_longer_current_records_nothing(client, 
 
 
 @pytest.mark.parametrize(
-    "form", [{}, {"versjon": "x"}, {"versjon": "99"}, {"versjon": "2", "tekst": "feil"}]
+    "form",
+    [
+        {},
+        {"versjon": "x"},
+        {"versjon": "99"},
+        {"versjon": "-1"},
+        {"versjon": "99999999999999999999"},
+        {"versjon": "2", "tekst": "feil"},
+        {"versjon": "2", "tekst": "\x00" * 100},
+    ],
 )
 def test_bad_confirmation_forms_get_a_message_and_record_nothing(client, handbook, form):
     client.force_login(person("ansatt.moskenes"))
@@ -298,8 +308,6 @@ def test_the_changes_page_of_an_internal_policy_needs_a_login(client):
 def test_drafts_are_not_compared(client):
     org = make_organisation()
     policy = make_policy(org)
-    from policies.workflow import create_draft
-
     create_draft(policy, by=None, body="## Hemmelig utkast\n\nIkke publisert.\n")
     response = client.get(f"{policy.get_absolute_url()}endringer/?fra=1&til=2")
     assert response.status_code == 400

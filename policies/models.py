@@ -465,11 +465,11 @@ class Section(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
-    # Title and heading only: a small vector that ranks cheaply. When a word is in thousands of
-    # sections, the sections it heads are the candidates ranked first (policies.search).
+    # The heading alone, with its own index: when a word is in thousands of sections, the
+    # sections it heads are sure to be among the candidates ranked (policies.search). The title
+    # is left out: it would make every section of a policy a heading hit.
     heading_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("heading", weight="B", config=SEARCH_CONFIG),
+        expression=SearchVector("heading", weight="B", config=SEARCH_CONFIG),
         output_field=SearchVectorField(),
         db_persist=True,
     )

@@ -10,7 +10,7 @@ Three layers, cheapest first:
    "Mente du …?" suggestion, and with no hits at all its results are shown directly.
 
 The work per query is bounded, so that a word found in most of 160 000 sections costs about as
-much as a rare one: hits are counted up to COUNT_CAP ("over 1 000 treff"), and when there are more,
+much as a rare one: hits are counted up to COUNT_CAP ("over 500 treff"), and when there are more,
 ranking (which must read every candidate's tsvector) runs over the sections whose title or heading
 matches (a small vector with its own index) plus the first COUNT_CAP others, not over all of them.
 Below the cap every hit is ranked.
@@ -37,9 +37,9 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 PAGE_SIZE = 20
 # Hits are counted, and all ranked, up to this many; beyond it see the module docstring.
-COUNT_CAP = 1000
+COUNT_CAP = 500
 # With more hits than COUNT_CAP, at most this many heading hits and as many others are ranked.
-RANK_SAMPLE = 400
+RANK_SAMPLE = 200
 # Fewer full-text hits than this and the vocabulary is asked for a better spelling.
 FEW_HITS = 3
 # Minimum pg_trgm similarity for a vocabulary word to be suggested instead of a typed word.
@@ -49,6 +49,8 @@ SUGGESTION_SIMILARITY = 0.45
 _TERM = re.compile(r"[^\W_]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
+_WEBSEARCH_SYNTAX = re.compile(r'"|(?:^|\s)-\w|\sor\s', re.IGNORECASE)
+PREFIX_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,16 @@ def terms_of(query: str) -> list[str]:
 def prefix_tsquery(query: str) -> str:
     """`'term1':* & 'term2':*` from the query's words, or "" when it has none.
 
-    Each term is quoted, and holds only letters and digits, so the result always parses.
+    Each term is quoted, and holds only letters and digits, so the result always parses. Terms
+    shorter than PREFIX_MIN_LENGTH are matched whole: "s:*" would make the index visit every word
+    that starts with an s. A query that uses websearch syntax (quotes, -word, or) gets no prefix
+    query, which would otherwise bring back what the reader excluded.
     """
-    return " & ".join(f"'{t}':*" for t in terms_of(query))
+    if _WEBSEARCH_SYNTAX.search(query):
+        return ""
+    return " & ".join(
+        f"'{t}':*" if len(t) >= PREFIX_MIN_LENGTH else f"'{t}'" for t in terms_of(query)
+    )
 
 
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):

@@ -248,6 +248,20 @@ def test_the_prefix_query_is_built_from_word_characters_only():
     assert prefix_tsquery("under_strek") == "'under':* & 'strek':*"
 
 
+def test_short_terms_are_matched_whole_and_websearch_syntax_gets_no_prefix_query():
+    assert prefix_tsquery("it's learning") == "'it' & 's' & 'learning':*"
+    assert prefix_tsquery("lojalitet -taushetsplikt") == ""
+    assert prefix_tsquery('"sosiale medier"') == ""
+    assert prefix_tsquery("facebook or twitter") == ""
+    assert prefix_tsquery("e-post") == "'e' & 'post':*"
+
+
+def test_an_excluded_word_stays_excluded(handbook):
+    result = search("sosiale -taushetsplikt", user=ANONYMOUS, organisation=moskenes())
+    assert result.count > 0
+    assert all("taushetsplikt" not in h.heading.lower() for h in result.hits)
+
+
 def test_clean_query_strips_nul_and_caps_the_length():
     assert clean_query("a\x00b") == "a b"
     assert len(clean_query("x" * 10_000)) == 200

@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB_NAME = "handbook_bench"
+BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "handbook_bench")
 
 
 @dataclass(frozen=True)

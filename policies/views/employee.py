@@ -135,7 +135,9 @@ def changes(request, org_slug: str, policy_slug: str):
     error = _changes_error(request.GET, versions)
     if error:
         context["error"] = error
-        return render(request, "employee/changes.html", context, status=400)
+        # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
+        asked = "fra" in request.GET or "til" in request.GET
+        return render(request, "employee/changes.html", context, status=400 if asked else 200)
     old, new = versions[int(request.GET["fra"])], versions[int(request.GET["til"])]
     context.update({"old": old, "new": new, "diff": word_diff(old.body_html, new.body_html)})
     return render(request, "employee/changes.html", context)

@@ -73,7 +73,9 @@ lint: install
 
 bench: install
 	@$(START_TEST_DB)
+	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
+	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
 
 stop:
 	scripts/pg.sh stop dev

@@ -474,6 +474,14 @@ class Section(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+    # The heading alone, with its own index: when a word is in thousands of sections, the
+    # sections it heads are sure to be among the candidates ranked (policies.search). The title
+    # is left out: it would make every section of a policy a heading hit.
+    heading_vector = models.GeneratedField(
+        expression=SearchVector("heading", weight="B", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["position"]
@@ -481,10 +489,49 @@ class Section(models.Model):
             models.UniqueConstraint(fields=["version", "position"], name="section_unique_position"),
             models.UniqueConstraint(fields=["version", "anchor"], name="section_unique_anchor"),
         ]
-        indexes = [GinIndex(fields=["search_vector"], name="section_search_idx")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="section_search_idx"),
+            GinIndex(fields=["heading_vector"], name="section_heading_search_idx"),
+        ]
+        triggers = [
+            # Every word a section brings is added to the search vocabulary in the same statement,
+            # so "Mente du ...?" never needs a refresh job (see SearchTerm).
+            pgtrigger.Trigger(
+                name="section_feeds_search_terms",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(new="new_sections"),
+                func=(
+                    "INSERT INTO policies_searchterm (word) "
+                    "SELECT DISTINCT t.lexeme FROM new_sections s, "
+                    "unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t "
+                    "WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' "
+                    "ON CONFLICT DO NOTHING; RETURN NULL;"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.heading
+
+
+class SearchTerm(models.Model):
+    """A word that occurs in some section: the vocabulary for typo and compound suggestions.
+
+    Filled by a trigger on Section; a trigram index makes the nearest words one index scan, which a
+    trigram scan of the sections themselves is not at national scale.
+    """
+
+    word = models.CharField(max_length=40, primary_key=True)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["word"], name="searchterm_word_trgm", opclasses=["gin_trgm_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.word
 
 
 class AcknowledgementQuerySet(models.QuerySet):

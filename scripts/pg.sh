@@ -77,14 +77,10 @@ case "$cmd" in
       "${as_pg[@]}" "$bindir/initdb" -D "$datadir" --username=postgres --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 --text-search-config=norwegian >/dev/null
     fi
-    # Clusters made by an earlier version of this script name the configuration with a doubled
-    # schema ('pg_catalog.pg_catalog.norwegian'), which makes parallel query workers fail.
-    if grep -q "pg_catalog.pg_catalog.norwegian" "$datadir/postgresql.conf"; then
-      "${as_pg[@]}" sed -i "s/pg_catalog.pg_catalog.norwegian/pg_catalog.norwegian/" "$datadir/postgresql.conf"
-      running && "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir" -w reload >/dev/null
-    fi
     if ! running; then
-      opts="-p $port -c listen_addresses=127.0.0.1 -k $base"
+      # initdb --text-search-config=pg_catalog.norwegian once wrote 'pg_catalog.pg_catalog.norwegian'
+      # into postgresql.conf, which every parallel worker then refuses: set it right on start.
+      opts="-p $port -c listen_addresses=127.0.0.1 -k $base -c default_text_search_config=pg_catalog.norwegian"
       if [ "$mode" != dev ]; then
         opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
       fi

@@ -16,3 +16,11 @@ def _test_settings(settings):
     settings.AXES_ENABLED = False
     # A deliberately slow password hash is the point in production and pure waiting in tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Pages cached for anonymous readers must not carry one test's database into the next.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,3 +1,14 @@
-"""Addresses for the employee pages."""
+"""Addresses for the employee pages. Included before the reading pages, whose /<org>/ would shadow them."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from policies.views import employee
+
+urlpatterns = [
+    path("sok/", employee.search_page, name="search"),
+    path("meg/", employee.me, name="me"),
+    path("meg/mine-data.json", employee.my_data_json, name="my_data_json"),
+    path("meg/mine-bekreftelser.csv", employee.my_data_csv, name="my_data_csv"),
+    path("<slug:org_slug>/<slug:policy_slug>/bekreft/", employee.confirm, name="confirm"),
+    path("<slug:org_slug>/<slug:policy_slug>/endringer/", employee.changes, name="changes"),
+]

@@ -2,14 +2,20 @@
 
 from django.urls import path
 
-from policies.views import pages, reading
+from policies.views import employee, pages, reading
+from policies.views.pagecache import cache_anonymous_page
 
 urlpatterns = [
-    path("", reading.organisation_list, name="home"),
+    # Visitors get the organisations, logged-in people "Mine retningslinjer".
+    path("", employee.home, name="home"),
     path("ressurser/<slug:slug>/", reading.resource_detail, name="resource_detail"),
     path("tilgjengelighet/", pages.accessibility_statement, name="accessibility_statement"),
     path("<slug:org_slug>/", reading.organisation_handbook, name="organisation_handbook"),
-    path("<slug:org_slug>/<slug:policy_slug>/", reading.policy_detail, name="policy_detail"),
+    path(
+        "<slug:org_slug>/<slug:policy_slug>/",
+        cache_anonymous_page(reading.policy_detail),
+        name="policy_detail",
+    ),
     path(
         "<slug:org_slug>/<slug:policy_slug>/versjon/<int:number>/",
         reading.version_detail,

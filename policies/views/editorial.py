@@ -30,7 +30,7 @@ from ..access import (
     get_reusable_version,
 )
 from ..authoring import change_settings, create_policy, start_from
-from ..diff import has_changes, word_diff_html
+from ..diff import word_diff
 from ..forms_editorial import (
     CompareForm,
     DraftForm,
@@ -294,7 +294,7 @@ def _conflict_page(request, policy, data, conflict: ConflictError):
             "theirs": current,
             "mine_title": data["title"],
             "mine": data["body"],
-            "diff": mark_safe(word_diff_html(current.body, data["body"])),  # noqa: S308
+            "diff": word_diff(render_html(current.body), render_html(data["body"])).html,
         },
     )
 
@@ -342,7 +342,7 @@ def draft_compare(request, org_slug: str, policy_slug: str):
     """The draft against the current version, word by word."""
     policy, draft = get_editable_draft(request.user, org_slug, policy_slug)
     live = policy.versions.current().first()
-    old_body = live.body if live else ""
+    diff = word_diff(live.body_html if live else "", render_html(draft.body))
     return render(
         request,
         "editorial/draft_compare.html",
@@ -352,8 +352,8 @@ def draft_compare(request, org_slug: str, policy_slug: str):
             "draft": draft,
             "live": live,
             "title_changed": live is not None and live.title != draft.title,
-            "changed": has_changes(old_body, draft.body),
-            "diff": mark_safe(word_diff_html(old_body, draft.body)),  # noqa: S308
+            "changed": not diff.unchanged,
+            "diff": diff.html,
         },
     )
 

@@ -1,0 +1,92 @@
+"""Search latency over 50 fixed queries, against a naive ILIKE scan of the same sections."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, reset_queries
+from django.db.models import Q
+
+from bench import Result, median, percentile
+from policies.models import Organisation, Section, Status
+from policies.search import PAGE_SIZE, search
+
+# What people type: single words, compounds, phrases, prefixes, typos, operators.
+QUERIES = [
+    "taushetsplikt", "privatperson", "folkevalgte", "krisekommunikasjon", "kriser",
+    "sosiale medier", "ytringsfrihet", "lojalitet", "personvern", "facebook",
+    "twitter", "kommentarer", "saksbehandling", "rådmannen", "informasjon",
+    "omdømme", "arbeidsgiver", "ansatte", "nettsider", "presse",
+    "\"sosiale medier\"", "lojalitet -taushetsplikt", "facebook OR twitter", "tauhetsplikt",
+    "privatpersn", "krisekomm", "kommunikasjons", "ytrings", "saksbehandl", "kommunen",
+    "hvem uttaler seg", "slik bør du svare", "temaer du ikke kommenterer", "din rolle",
+    "avgrensede aktiviteter", "kampanjer prosjekter", "it's learning", "e-post",
+    "pårørende", "elever foreldre", "profil", "blogg", "bilder", "ks",
+    "opphavsrett", "etikk", "varsling", "kildekritikk", "moderering", "xyzzy",
+]  # fmt: skip
+
+ROUNDS = 3
+
+
+def _naive(query: str) -> int:
+    """What search would be without the index: ILIKE on every current section, then a page."""
+    condition = Q(title__icontains=query) | Q(heading__icontains=query) | Q(text__icontains=query)
+    sections = Section.objects.filter(condition, version__status=Status.PUBLISHED)
+    count = sections.count()
+    list(sections.order_by("pk").values_list("pk", "heading")[:PAGE_SIZE])
+    return count
+
+
+def _timed(fn, query: str) -> float:
+    started = time.perf_counter()
+    fn(query)
+    return (time.perf_counter() - started) * 1000
+
+
+def run() -> list[Result]:
+    assert len(QUERIES) == 50
+    anonymous = AnonymousUser()
+    first_org = Organisation.objects.order_by("pk").first()
+
+    def everywhere(q):
+        return search(q, user=anonymous)
+
+    def one_org(q):
+        return search(q, user=anonymous, organisation=first_org)
+
+    for q in QUERIES:  # warm the cache: the figures are for a running server
+        everywhere(q)
+    fts_all = [min(_timed(everywhere, q) for _ in range(ROUNDS)) for q in QUERIES]
+    fts_org = [min(_timed(one_org, q) for _ in range(ROUNDS)) for q in QUERIES]
+    _naive(QUERIES[0])
+    naive = [_timed(_naive, q) for q in QUERIES]
+    reset_queries()
+
+    ratio = median(naive) / median(fts_all)
+    p95_all = percentile(fts_all, 95)
+    slowest = sorted(zip(fts_all, QUERIES, strict=True), reverse=True)[:3]
+    print("   slowest (all organisations): " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in slowest))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM policies_section")
+        (sections,) = cursor.fetchone()
+    return [
+        Result("Seksjoner i korpuset", f"{sections:,}".replace(",", " ")),
+        Result(
+            "Søk, alle kommuner: p50 / p95",
+            f"{median(fts_all):.1f} / {p95_all:.1f} ms",
+            "p95 ≤ 50 ms",
+            p95_all <= 50,
+        ),
+        Result(
+            "Søk, egen kommune: p50 / p95",
+            f"{median(fts_org):.1f} / {percentile(fts_org, 95):.1f} ms",
+            "p95 ≤ 50 ms",
+            percentile(fts_org, 95) <= 50,
+        ),
+        Result(
+            "ILIKE-skann: p50 / p95",
+            f"{median(naive):.1f} / {percentile(naive, 95):.1f} ms",
+        ),
+        Result("Søk mot ILIKE (median)", f"{ratio:.0f}× raskere", "≥ 20×", ratio >= 20),
+    ]

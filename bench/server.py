@@ -1,0 +1,118 @@
+"""A gunicorn on a loopback port against the bench database, and a small threaded load generator."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(*, workers: int = 3):
+    """Start gunicorn (DEBUG off, access log off) and yield its base address; stop it after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "DB_CONN_MAX_AGE": "60",
+        "AXES_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        [gunicorn_bin, "handbook.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, _ = request(port, "GET", "/helse/")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start") from None
+                time.sleep(0.2)
+        del status
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def request(port: int, method: str, path: str, *, body: str | None = None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, dict(response.getheaders()), data
+    finally:
+        conn.close()
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    sizes: set = field(default_factory=set)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def hammer(
+    port: int, path: str, *, threads: int = 8, seconds: float = 8.0, max_requests: int = 20000
+) -> Load:
+    """GET `path` from `threads` threads for `seconds` (or `max_requests`); count the 200s."""
+    load = Load()
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < stop_at:
+            with lock:
+                if load.requests + load.errors >= max_requests:
+                    return
+            try:
+                status, _, data = request(port, "GET", path)
+            except OSError:
+                status, data = 0, b""
+            with lock:
+                if status == 200:
+                    load.requests += 1
+                    load.sizes.add(len(data))
+                else:
+                    load.errors += 1
+
+    started = time.monotonic()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    load.seconds = time.monotonic() - started
+    return load

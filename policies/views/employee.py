@@ -1,0 +1,242 @@
+"""Pages for employees: search, "Mine retningslinjer", /meg/, confirming, and what changed."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_POST
+
+from ..access import get_readable_policy, login_redirect
+from ..acknowledgements import AcknowledgementError, acknowledge
+from ..compliance import obligations_for
+from ..diff import word_diff
+from ..models import Acknowledgement, Organisation, Status
+from ..search import clean_query, search
+from .reading import organisation_list
+
+ALL_ORGANISATIONS = "alle"
+
+
+def home(request):
+    """`/`: the organisations for visitors, "Mine retningslinjer" for someone logged in."""
+    if not request.user.is_authenticated:
+        return organisation_list(request)
+    obligations = obligations_for(request.user)
+    return render(
+        request,
+        "employee/my_handbook.html",
+        {
+            "to_confirm": [o for o in obligations if not o.is_confirmed],
+            "confirmed": [o for o in obligations if o.last_acknowledgement is not None],
+            "changed": [o for o in obligations if o.changed_since_confirmed],
+        },
+    )
+
+
+@require_GET
+def search_page(request):
+    user = request.user
+    organisations = list(Organisation.objects.only("pk", "slug", "name"))
+    chosen = request.GET.get("kommune")
+    if chosen is None and user.is_authenticated and user.organisation_id:
+        chosen_org = next((o for o in organisations if o.pk == user.organisation_id), None)
+    else:
+        chosen_org = next((o for o in organisations if o.slug == chosen), None)
+    include_earlier = request.GET.get("tidligere") == "1"
+    query = clean_query(request.GET.get("q", ""))
+    result = search(
+        query,
+        user=user,
+        organisation=chosen_org,
+        include_earlier=include_earlier,
+        page=request.GET.get("side", 1),
+    )
+    base_params = {"q": query, "kommune": chosen_org.slug if chosen_org else ALL_ORGANISATIONS}
+    if include_earlier:
+        base_params["tidligere"] = "1"
+    return render(
+        request,
+        "employee/search.html",
+        {
+            "search_query": query,
+            "result": result,
+            "organisations": organisations,
+            "chosen_org": chosen_org,
+            "include_earlier": include_earlier,
+            "base_params": base_params,
+        },
+    )
+
+
+@login_required
+@require_POST
+def confirm(request, org_slug: str, policy_slug: str):
+    """POST only: record the confirmation, then back to the policy page with the receipt."""
+    policy = get_readable_policy(request.user, org_slug, policy_slug)
+    back = f"{policy.get_absolute_url()}#bekreft"
+    try:
+        number = int(request.POST.get("versjon", ""))
+    except ValueError:
+        messages.error(request, "Skjemaet manglet versjonsnummer. Ingenting er registrert.")
+        return redirect(back)
+    version = policy.versions.filter(number=number).exclude(status=Status.DRAFT).first()
+    if version is None:
+        messages.error(
+            request, "Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert."
+        )
+        return redirect(back)
+    try:
+        ack = acknowledge(request.user, version, shown_hash=request.POST.get("tekst", "")[:64])
+    except AcknowledgementError as exc:
+        if exc.current_url:
+            messages.error(
+                request,
+                format_html(
+                    '{} <a class="ds-link" href="{}">Gå til gjeldende versjon</a>.',
+                    str(exc),
+                    exc.current_url,
+                ),
+            )
+        else:
+            messages.error(request, str(exc))
+        return redirect(back)
+    at = timezone.localtime(ack.acknowledged_at)
+    messages.success(
+        request,
+        f"Bekreftet: du har lest og forstått versjon {ack.version.number} av «{policy.title}» "
+        f"({at:%d.%m.%Y} kl. {at:%H:%M}).",
+    )
+    return redirect(back)
+
+
+@login_redirect
+@require_GET
+def changes(request, org_slug: str, policy_slug: str):
+    """`endringer/?fra=<n>&til=<m>`: what changed between two versions, word by word."""
+    policy = get_readable_policy(request.user, org_slug, policy_slug)
+    versions = {
+        v.number: v
+        for v in policy.versions.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+    }
+    current = next((v for v in versions.values() if v.status == Status.PUBLISHED), None)
+    context = {
+        "organisation": policy.organisation,
+        "policy": policy,
+        "versions": sorted(versions.values(), key=lambda v: v.number),
+        "current": current,
+    }
+    error = _changes_error(request.GET, versions)
+    if error:
+        context["error"] = error
+        # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
+        asked = "fra" in request.GET or "til" in request.GET
+        return render(request, "employee/changes.html", context, status=400 if asked else 200)
+    old, new = versions[int(request.GET["fra"])], versions[int(request.GET["til"])]
+    context.update({"old": old, "new": new, "diff": word_diff(old.body_html, new.body_html)})
+    return render(request, "employee/changes.html", context)
+
+
+def _changes_error(params, versions: dict) -> str:
+    raw = {name: params.get(name, "").strip() for name in ("fra", "til")}
+    if not raw["fra"] or not raw["til"]:
+        return "Velg hvilke to versjoner du vil sammenligne."
+    try:
+        old, new = int(raw["fra"]), int(raw["til"])
+    except ValueError:
+        return "Versjonene må oppgis som tall, for eksempel ?fra=1&til=2."
+    missing = [n for n in (old, new) if n not in versions]
+    if missing:
+        return f"Versjon {missing[0]} finnes ikke for denne retningslinjen."
+    if old == new:
+        return "Velg to ulike versjoner for å se hva som er endret."
+    return ""
+
+
+@login_required
+def me(request):
+    """`/meg/`: all my confirmations, what I must confirm, and my own data to download."""
+    acknowledgements = _my_acknowledgements(request.user)
+    return render(
+        request,
+        "employee/me.html",
+        {"acknowledgements": acknowledgements, "obligations": obligations_for(request.user)},
+    )
+
+
+def _my_acknowledgements(person):
+    return list(
+        Acknowledgement.objects.of(person)
+        .select_related("version__policy__organisation")
+        .order_by("-acknowledged_at", "-pk")
+    )
+
+
+def _ack_rows(person) -> list[dict]:
+    return [
+        {
+            "kommune": ack.version.policy.organisation.name,
+            "retningslinje": ack.version.title,
+            "adresse": ack.version.get_absolute_url(),
+            "versjon": ack.version.number,
+            "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+            "teksthash": ack.text_hash,
+        }
+        for ack in _my_acknowledgements(person)
+    ]
+
+
+@login_required
+@require_GET
+def my_data_json(request):
+    """The right of access: everything the handbook holds about me, as JSON."""
+    person = request.user
+    data = {
+        "person": {
+            "brukernavn": person.username,
+            "fornavn": person.first_name,
+            "etternavn": person.last_name,
+            "epost": person.email,
+            "ansattnummer": person.employee_number,
+            "kommune": person.organisation.name if person.organisation else "",
+            "enhet": person.unit.name if person.unit else "",
+            "i_enheten_siden": person.unit_since.isoformat() if person.unit_since else None,
+            "folkevalgt": person.is_elected_official,
+        },
+        "bekreftelser": _ack_rows(person),
+        "hentet": timezone.localtime().isoformat(),
+    }
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="mine-data.json"'
+    return response
+
+
+@login_required
+@require_GET
+def my_data_csv(request):
+    """My confirmations as CSV (semicolon and BOM, so Excel in Norway opens it as it should)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="mine-bekreftelser.csv"'
+    response.write("\ufeff")
+    fields = ["kommune", "retningslinje", "adresse", "versjon", "bekreftet", "teksthash"]
+    writer = csv.DictWriter(response, fieldnames=fields, delimiter=";")
+    writer.writeheader()
+    for row in _ack_rows(request.user):
+        # A cell starting with = + - @ would be a formula in a spreadsheet.
+        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+    return response
+
+
+def _csv_safe(value):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

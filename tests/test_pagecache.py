@@ -1,0 +1,66 @@
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from policies.models import Person, Policy, Visibility
+from policies.workflow import retire
+
+from .factories import make_organisation, make_policy, publish_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache(monkeypatch):
+    # The key is normally remembered for two seconds; these tests change things faster than that.
+    monkeypatch.setattr("policies.views.pagecache.STAMP_SECONDS", 0)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_second_anonymous_view_is_served_from_the_cache_with_one_query(client):
+    policy = make_policy(make_organisation(), body="## Om\n\nFørste tekst.\n")
+    first = client.get(policy.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(policy.get_absolute_url())
+    assert len(queries) == 1
+    assert second.content == first.content
+
+
+def test_a_page_in_demand_costs_no_query_while_its_key_is_remembered(client, monkeypatch):
+    monkeypatch.setattr("policies.views.pagecache.STAMP_SECONDS", 2)
+    policy = make_policy(make_organisation())
+    client.get(policy.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(policy.get_absolute_url()).status_code == 200
+    assert len(queries) == 0
+
+
+def test_a_new_version_shows_at_once(client):
+    policy = make_policy(make_organisation(), body="## Om\n\nFørste tekst.\n")
+    client.get(policy.get_absolute_url())
+    publish_version(policy, body="## Om\n\nAndre tekst.\n")
+    assert "Andre tekst" in client.get(policy.get_absolute_url()).content.decode()
+
+
+def test_retiring_shows_at_once(client):
+    policy = make_policy(make_organisation())
+    client.get(policy.get_absolute_url())
+    retire(policy, by=None)
+    assert "trukket tilbake" in client.get(policy.get_absolute_url()).content.decode()
+
+
+def test_a_policy_made_internal_is_no_longer_served_to_anonymous_readers(client):
+    policy = make_policy(make_organisation())
+    assert client.get(policy.get_absolute_url()).status_code == 200
+    Policy.objects.filter(pk=policy.pk).update(visibility=Visibility.INTERNAL)
+    response = client.get(policy.get_absolute_url())
+    assert response.status_code == 302 and response["Location"].startswith("/logg-inn/")
+
+
+def test_logged_in_readers_never_get_the_anonymous_page(client, handbook):
+    client.get("/moskenes/sosiale-medier/")
+    client.force_login(Person.objects.get(username="ansatt.moskenes"))
+    assert "Jeg har lest og forstått" in client.get("/moskenes/sosiale-medier/").content.decode()

@@ -126,6 +126,21 @@ MATRIX: list[Case] = [
     Case("version_detail", everyone(OK), {**PUBLIC_POLICY, "number": 1}, "public"),
     Case("version_detail", INTERNAL, {**INTERNAL_POLICY, "number": 1}, "internal"),
     Case("version_detail", everyone(NOT_FOUND), {**PUBLIC_POLICY, "number": 99}, "unknown"),
+    # Employee pages.
+    Case("search", everyone(OK), query="?q=taushetsplikt"),
+    Case("search", everyone(OK), variant="empty"),
+    Case("me", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
+    # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
+    Case("confirm", row(LOGIN, *[NOT_ALLOWED] * 5), PUBLIC_POLICY),
+    Case(
+        "changes",
+        everyone(OK),
+        {"org_slug": "moskenes", "policy_slug": "sosiale-medier"},
+        query="?fra=1&til=2",
+    ),
+    Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

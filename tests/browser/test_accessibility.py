@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from policies.models import Person, Policy, Unit
+from policies.models import Acknowledgement, Person, Policy, PolicyVersion, Unit
 from policies.workflow import create_draft
 
 from .axe import axe_violations, format_violations
@@ -49,6 +49,23 @@ def unit_url(
     return url
 
 
+def confirmed(username: str = "ansatt.bergen", org: str = "bergen"):
+    """`username` has confirmed the current version of the organisation's social-media policy."""
+
+    def prepare():
+        version = PolicyVersion.objects.get(
+            policy__organisation__slug=org, policy__slug="sosiale-medier", status="published"
+        )
+        Acknowledgement.objects.get_or_create(
+            person=Person.objects.get(username=username),
+            version=version,
+            defaults={"text_hash": version.text_hash},
+        )
+
+    return prepare
+
+
+EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
 BERGEN = "bergen/sosiale-medier"
@@ -60,7 +77,21 @@ PAGE_TYPES = [
     PageType("policy", "/moskenes/sosiale-medier/"),
     PageType("policy, logged in", "/bergen/sosiale-medier/", user="ansatt.bergen"),
     PageType("old version", "/moskenes/sosiale-medier/versjon/1/"),
+    PageType(
+        "policy, confirmed (receipt)", "/bergen/sosiale-medier/", user=EMP, prepare=confirmed()
+    ),
     PageType("resource", "/ressurser/difi-veiledning/"),
+    # Employee pages.
+    PageType("search with hits", "/sok/?q=taushetsplikt"),
+    PageType("search with hits, logged in", "/sok/?q=taushetsplikt", user=EMP),
+    PageType("search without hits", "/sok/?q=qwxzyv"),
+    PageType("search, nothing asked", "/sok/"),
+    PageType("Mine retningslinjer", "/", user=EMP),
+    PageType("Mine retningslinjer, all confirmed", "/", user=EMP, prepare=confirmed()),
+    PageType("/meg/", "/meg/", user=EMP),
+    PageType("/meg/ with confirmations", "/meg/", user=EMP, prepare=confirmed()),
+    PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
+    PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
     PageType("login", "/logg-inn/"),
     PageType("login with errors", "/logg-inn/?feil=1"),
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),

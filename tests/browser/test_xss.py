@@ -140,6 +140,7 @@ def test_payloads_in_titles_change_notes_and_bodies_never_run(
 # Addresses that echo what the visitor sent. "{}" is replaced by the URL-encoded payload.
 REFLECTING_ADDRESSES = [
     "/logg-inn/?next={}",
+    "/sok/?q={}",
 ]
 
 

@@ -228,3 +228,111 @@ def test_a_manager_drills_into_a_unit_filters_to_those_missing_downloads_the_csv
     recipients = {address for message in mail.outbox for address in message.to}
     assert "ansatt.bergen@example.invalid" in recipients
     assert "leder.bergen@example.invalid" not in recipients
+
+
+def test_an_employee_searches_opens_the_hit_at_its_section_confirms_and_sees_the_receipt(
+    page, handbook, screenshots
+):
+    page.goto("/logg-inn/")
+    page.get_by_label("Brukernavn").fill("ansatt.moskenes")
+    page.get_by_label("Passord").fill("demo")
+    page.get_by_role("button", name="Logg inn").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mine retningslinjer")
+
+    search = page.get_by_role("search").first
+    search.get_by_role("searchbox").fill("taushetsplikt")
+    search.get_by_role("button", name="Søk").click()
+    expect(page).to_have_url(re.compile(r"/sok/\?q=taushetsplikt"))
+    hits = page.locator(".search-hit")
+    expect(hits.first).to_be_visible()
+    # His own municipality's guideline, opened at the section that matched.
+    hit = hits.filter(has_text="Moskenes").first.get_by_role("link")
+    href = hit.get_attribute("href")
+    assert href.startswith("/moskenes/sosiale-medier/") and "#" in href
+    hit.click()
+    anchor = href.split("#", 1)[1]
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
+    expect(page.locator(f"[id='{anchor}']")).to_be_in_viewport()
+    page.screenshot(path=screenshots / "search-hit-section.png")
+
+    # Reading on down to the confirmation at the end.
+    confirmation = page.get_by_role("region", name="Bekreftelse")
+    confirmation.scroll_into_view_if_needed()
+    expect(confirmation).to_contain_text("Ikke bekreftet")
+    confirmation.get_by_role("button", name="Bekreft at jeg har lest og forstått").click()
+    expect(page.get_by_role("status").first).to_contain_text("Bekreftet: du har lest og forstått")
+    expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text("Du bekreftet versjon")
+
+    page.get_by_role("navigation", name="Hovedmeny").get_by_role(
+        "link", name="Mine retningslinjer"
+    ).click()
+    receipts = page.get_by_role("region", name="Bekreftet, tabell")
+    expect(receipts).to_contain_text("Veileder for bruk av sosiale medier")
+    expect(page.get_by_text("Du har bekreftet alt du skal")).to_be_visible()
+
+    page.get_by_role("navigation", name="Hovedmeny").get_by_role("button", name="Logg ut").click()
+    expect(page.get_by_role("link", name="Logg inn").first).to_be_visible()
+
+
+def test_after_a_material_revision_the_employee_sees_what_changed_and_confirms_again(
+    page, context, live_server, handbook
+):
+    from policies.models import Acknowledgement, Person, Policy
+    from tests.factories import publish_version
+
+    employee = Person.objects.get(username="ansatt.bergen")
+    policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
+    old = policy.versions.get(status="published")
+    Acknowledgement.objects.create(person=employee, version=old, text_hash=old.text_hash)
+    new = publish_version(
+        policy,
+        body=old.body + "\n\n## Kunstig intelligens\n\nSpør lederen din før du bruker KI.\n",
+        change_note="Nytt kapittel om kunstig intelligens.",
+    )
+
+    log_in(context, live_server, "ansatt.bergen")
+    page.goto("/")
+    to_confirm = page.get_by_role("region", name="Må bekreftes, tabell")
+    expect(to_confirm).to_contain_text("Må bekreftes på nytt")
+    to_confirm.get_by_role("link", name="Se endringene").click()
+
+    expect(page).to_have_url(re.compile(rf"/endringer/\?fra={old.number}&til={new.number}"))
+    expect(page.locator("ins").filter(has_text="Kunstig intelligens").first).to_be_visible()
+
+    page.goto("/bergen/sosiale-medier/")
+    confirmation = page.get_by_role("region", name="Bekreftelse")
+    expect(confirmation).to_contain_text("Må bekreftes på nytt")
+    confirmation.get_by_role("link", name="Se hva som er endret").click()
+    expect(page).to_have_url(re.compile(r"/endringer/"))
+    page.go_back()
+    page.get_by_role("button", name="Bekreft at jeg har lest og forstått").click()
+    expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text(
+        f"Du bekreftet versjon {new.number}"
+    )
+    assert Acknowledgement.objects.filter(person=employee, version=new).count() == 1
+
+
+def test_confirming_works_with_tab_and_enter_alone_with_visible_focus(
+    page, context, live_server, handbook
+):
+    log_in(context, live_server, "ansatt.moskenes")
+    page.goto("/")
+    page.wait_for_load_state("load")
+    page.bring_to_front()
+    tab_to(
+        page,
+        lambda s: s["tag"] == "A" and s["name"].startswith("Veileder for bruk av sosiale medier"),
+        "the guideline to confirm",
+    )
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/#bekreft$"))
+    page.wait_for_load_state("load")
+    tab_to(
+        page,
+        lambda s: s["tag"] == "BUTTON" and s["name"] == "Bekreft at jeg har lest og forstått",
+        "the confirm button",
+        limit=200,
+    )
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("Bekreftet: du har lest og forstått")
+    expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text("Du bekreftet versjon")

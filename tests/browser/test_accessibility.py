@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from policies.models import Acknowledgement, Person, Policy, PolicyVersion, Unit
-from policies.workflow import create_draft
+from policies.workflow import create_draft, retire
 
 from .axe import axe_violations, format_violations
 from .conftest import log_in
@@ -65,6 +65,12 @@ def confirmed(username: str = "ansatt.bergen", org: str = "bergen"):
     return prepare
 
 
+def retired():
+    policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
+    if not policy.is_retired:
+        retire(policy, by=Person.objects.get(username="redaktor.bergen"))
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
@@ -77,6 +83,7 @@ PAGE_TYPES = [
     PageType("policy", "/moskenes/sosiale-medier/"),
     PageType("policy, logged in", "/bergen/sosiale-medier/", user="ansatt.bergen"),
     PageType("old version", "/moskenes/sosiale-medier/versjon/1/"),
+    PageType("retired policy", "/bergen/sosiale-medier/", prepare=retired),
     PageType(
         "policy, confirmed (receipt)", "/bergen/sosiale-medier/", user=EMP, prepare=confirmed()
     ),
@@ -111,6 +118,12 @@ PAGE_TYPES = [
     ),
     PageType("editor: publish", f"/redaksjon/{BERGEN}/publiser/", user=ED, prepare=open_draft),
     PageType("editor: retire", f"/redaksjon/{BERGEN}/trekk-tilbake/", user=ED),
+    PageType(
+        "editor: restore a retired policy",
+        f"/redaksjon/{BERGEN}/gjenopprett/",
+        user=ED,
+        prepare=retired,
+    ),
     PageType("editor: history", f"/redaksjon/{BERGEN}/historikk/", user=ED),
     PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
@@ -123,6 +136,12 @@ PAGE_TYPES = [
         "manager: who confirmed in a unit",
         unit_url("retningslinje/sosiale-medier/"),
         user=MGR,
+    ),
+    PageType(
+        "manager: only those missing",
+        "/oversikt/retningslinje/sosiale-medier/?mangler=1",
+        user=MGR,
+        prepare=confirmed("leder.bergen"),
     ),
     PageType("manager: print list", "/oversikt/retningslinje/sosiale-medier/utskrift/", user=MGR),
     PageType(

@@ -290,3 +290,23 @@ def test_logging_in_never_redirects_to_another_site(client, handbook, target):
     )
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+@pytest.mark.usefixtures("subject")
+def test_every_address_answers_with_the_security_headers_whoever_asks():
+    missing = []
+    for role in ("anonymous", "employee", "manager", "editor"):
+        client = client_as(role)
+        for case in all_cases():
+            url = case.url()
+            response = client.get(url)
+            for header in ("X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options"):
+                if header not in response:
+                    missing.append(f"{url} as {role}: {header}")
+            if response.get("Content-Type", "").startswith("text/html"):
+                csp = directives(response.get("Content-Security-Policy", ""))
+                if csp.get("frame-ancestors") != ["'none'"] or "'unsafe-inline'" in csp.get(
+                    "script-src", ["'unsafe-inline'"]
+                ):
+                    missing.append(f"{url} as {role}: Content-Security-Policy")
+    assert not missing, "\n".join(missing)

@@ -401,6 +401,8 @@ class Command(BaseCommand):
                 if not plan.also_current:
                     created.earlier_only += 1
                     continue
+            # load_handbook publishes the versions "now", so these dates may precede the version's
+            # published_at; they stay after its effective date, which is what the pages show.
             day = self.day_in(
                 plan.ack_position,
                 max(start, current.effective_from, _days_ago(self.today, RECENT_WINDOW)),

@@ -48,6 +48,7 @@ run: install
 	@$(START_RUN_DB)
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
+	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py collectstatic --no-input -v 0
 	@echo
 	@echo "Håndboka kjører på http://$(HOST):$(PORT)/"

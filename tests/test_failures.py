@@ -203,6 +203,12 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_by_themselves(p
     assert "Kari Nordmann" in employee.get("/bergen/").body
     login_form = visitor.get("/logg-inn/").body
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_form).group(1)
+    # The confirmation form as the employee has it on screen when the database goes away.
+    policy_page = employee.get("/bergen/sosiale-medier/").body
+    confirmation = {
+        name: re.search(rf'name="{name}" value="([^"]+)"', policy_page).group(1)
+        for name in ("csrfmiddlewaretoken", "versjon", "tekst")
+    }
 
     pg("stop")
     try:
@@ -225,6 +231,8 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_by_themselves(p
         # A form sent while the database is down (its page was loaded before) is answered the same way.
         form = {"csrfmiddlewaretoken": token, "username": "ansatt.bergen", "password": "demo"}
         assert_unavailable_page(visitor.request("/logg-inn/", form))
+        # A confirmation sent now is not reported as saved.
+        assert_unavailable_page(employee.request("/bergen/sosiale-medier/bekreft/", confirmation))
     finally:
         pg("start")
 
@@ -234,6 +242,11 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_by_themselves(p
         assert visitor.get("/").status == 200
         # The session survived in the database: still logged in.
         assert "Kari Nordmann" in employee.get("/bergen/").body
+    # Nothing half-saved: the confirmation is still to be done, and sending it again works.
+    assert "Ikke bekreftet" in employee.get("/bergen/sosiale-medier/").body
+    answer = employee.request("/bergen/sosiale-medier/bekreft/", confirmation)
+    assert confirmation_succeeded(answer)
+    assert "Du bekreftet versjon" in employee.get("/bergen/sosiale-medier/").body
     # The people see a calm page; the operators' log says what happened.
     assert "OperationalError" in portal.log.read_text()
 

@@ -12,15 +12,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from markdownx.views import ImageUploadView, MarkdownifyView
 
 from ..access import (
     editor_required,
@@ -40,12 +36,11 @@ from ..forms_editorial import (
     has_stripped_markup,
 )
 from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status, Visibility
-from ..readability import analyse_html
-from ..rendering import render as render_body
 from ..rendering import render_html
 from ..review import review_of
-from ..uploads import EditorImageForm, upload_too_large
 from ..workflow import (
+    DRAFT_REPLACED,
+    AlreadyPublishedError,
     ConflictError,
     WorkflowError,
     create_draft,
@@ -53,9 +48,12 @@ from ..workflow import (
     restore,
     retire,
     save_draft,
+    save_into_new_draft,
 )
+from .editor_endpoints import analysis_context
 
 SLUG_TAKEN = "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
+ALREADY_PUBLISHED = "Utkastet er allerede publisert. Ingen ny versjon ble laget."
 STRIPPED_MARKUP_WARNING = (
     "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
     "retningslinjen vises. Bruk Markdown i stedet."
@@ -189,11 +187,6 @@ def policy_settings(request, org_slug: str, policy_slug: str):
 # --- Drafts -----------------------------------------------------------------------------------
 
 
-def _analysis_context(body: str, title: str) -> dict:
-    rendered = render_body(body, title=title)
-    return {"toc": rendered.toc, "readability": analyse_html(rendered.html)}
-
-
 @editor_required
 @require_POST
 def draft_start(request, org_slug: str, policy_slug: str):
@@ -217,7 +210,7 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
         "conflict": conflict,
         "stripped_markup": has_stripped_markup(body),
         "max_body_length": MAX_BODY_LENGTH,
-        **_analysis_context(body[:MAX_BODY_LENGTH], title),
+        **analysis_context(body[:MAX_BODY_LENGTH], title),
     }
     return render(request, "editorial/draft_edit.html", context, status=status)
 
@@ -250,21 +243,18 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if data["draft"] is not None and data["draft"] != draft.pk:
         # The draft this text was written in has been published, and someone has started a new
         # one since: saving into it would overwrite their text.
-        return _conflict_page(
-            request,
-            policy,
-            data,
-            ConflictError(
-                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
-                "Teksten din er ikke lagret.",
-                current=draft,
-            ),
-        )
+        return _conflict_page(request, policy, data, ConflictError(DRAFT_REPLACED, current=draft))
     try:
-        draft = _save(request, draft, data)
+        draft = save_draft(
+            draft,
+            by=request.user,
+            title=data["title"],
+            body=data["body"],
+            revision=data["revision"],
+        )
     except ConflictError as conflict:
         return _conflict_page(request, policy, data, conflict)
-    except WorkflowError as error:
+    except AlreadyPublishedError as error:
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
@@ -306,35 +296,16 @@ def _save_into_new_draft(request, policy, form):
         messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
         return redirect(_editor_url(policy))
     data = form.cleaned_data
-    draft = create_draft(policy, by=request.user)
-    if draft.created_by_id != request.user.pk or draft.revision != 1:
-        return _conflict_page(
-            request,
-            policy,
-            data,
-            ConflictError(
-                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
-                "Teksten din er ikke lagret.",
-                current=draft,
-            ),
-        )
-    save_draft(draft, by=request.user, title=data["title"], body=data["body"], revision=1)
+    try:
+        save_into_new_draft(policy, by=request.user, title=data["title"], body=data["body"])
+    except ConflictError as conflict:
+        return _conflict_page(request, policy, data, conflict)
     messages.warning(
         request,
         "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
         "sammenlign det med gjeldende versjon før du publiserer.",
     )
     return redirect(_editor_url(policy, "utkast/"))
-
-
-def _save(request, draft, data) -> PolicyVersion:
-    return save_draft(
-        draft,
-        by=request.user,
-        title=data["title"],
-        body=data["body"],
-        revision=data["revision"],
-    )
 
 
 @editor_required
@@ -358,21 +329,6 @@ def draft_compare(request, org_slug: str, policy_slug: str):
     )
 
 
-@editor_required
-@require_POST
-def analyse(request):
-    """The table of contents and readability of the posted text, for the editor page's script."""
-    content = request.POST.get("content", "")
-    if len(content) > MAX_BODY_LENGTH:
-        return HttpResponse(
-            '<p class="ds-paragraph">Teksten er for lang til å analyseres.</p>', status=400
-        )
-    html = render_to_string(
-        "editorial/_analysis.html", _analysis_context(content, request.POST.get("title", ""))
-    )
-    return HttpResponse(html)
-
-
 # --- Publishing, retiring, restoring -----------------------------------------------------------
 
 
@@ -385,7 +341,7 @@ def publish_draft(request, org_slug: str, policy_slug: str):
         # A second submit of the same form finds its draft already published: nothing happens.
         draft = policy.versions.drafts().filter(pk=_int(request.POST.get("draft"))).first()
         if draft is None:
-            messages.info(request, "Utkastet er allerede publisert. Ingen ny versjon ble laget.")
+            messages.info(request, ALREADY_PUBLISHED)
             return redirect(_editor_url(policy))
         form = PublishForm(request.POST, first_version=first_version)
         if form.is_valid():
@@ -405,12 +361,10 @@ def publish_draft(request, org_slug: str, policy_slug: str):
             except ConflictError as error:
                 messages.error(request, str(error))
                 return redirect(_editor_url(policy, "utkast/"))
+            except AlreadyPublishedError:
+                messages.info(request, ALREADY_PUBLISHED)
+                return redirect(_editor_url(policy))
             except WorkflowError as error:
-                if "allerede publisert" in str(error):
-                    messages.info(
-                        request, "Utkastet er allerede publisert. Ingen ny versjon ble laget."
-                    )
-                    return redirect(_editor_url(policy))
                 form.add_error(None, str(error))
             else:
                 if version.status == Status.SCHEDULED:
@@ -610,62 +564,3 @@ def _as_column(body_html: str, column: int) -> str:
     column has its own h2) and their ids prefixed, so that two texts never share an id."""
     demoted = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", body_html)
     return mark_safe(_HEADING_ID.sub(rf'\1 id="side{column}-\2"', demoted))  # noqa: S308
-
-
-# --- markdownx endpoints, behind login and the editor role -------------------------------------
-
-
-class EditorMarkdownifyView(MarkdownifyView):
-    """markdownx's preview, through our render-and-sanitise function, with size limit."""
-
-    def post(self, request, *args, **kwargs):
-        content = request.POST.get("content", "")
-        if len(content) > MAX_BODY_LENGTH:
-            return HttpResponse(
-                '<p class="ds-paragraph">Teksten er for lang til forhåndsvisning.</p>', status=400
-            )
-        return HttpResponse(render_html(content))
-
-
-class EditorImageUploadView(ImageUploadView):
-    """markdownx's upload, accepting only real JPEG and PNG images of a few MB, answering JSON."""
-
-    form_class = EditorImageForm
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
-        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
-        too_large = upload_too_large(request)
-        if too_large:
-            return JsonResponse({"image": [too_large]}, status=413)
-        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-        if refused is not None:
-            return JsonResponse(
-                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
-            )
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        return JsonResponse(
-            {"image": [str(e) for errors in form.errors.values() for e in errors]}, status=400
-        )
-
-    def form_valid(self, form):
-        try:
-            image_path = form.save(commit=True)
-        except (OSError, ValueError):
-            return JsonResponse(
-                {
-                    "image": [
-                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
-                    ]
-                },
-                status=400,
-            )
-        return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
-
-
-markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
-# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
-image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -237,17 +238,33 @@ def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
+def _exported_rows(
+    request: HttpRequest, slug: str, unit_id: int | None, *, kind: str
+) -> tuple[_ListRequest, Iterator[PersonRow]]:
+    """Fetch and authorise the list, record that it leaves the system as `kind`, and return its
+    rows (a lazy stream: nothing is read until the response iterates it)."""
+    ctx = _list_context(request, slug, unit_id)
+    record_export(
+        by=request.user,
+        policy=ctx.policy,
+        unit=ctx.unit,
+        kind=kind,
+        missing_only=ctx.missing_only,
+        sort=ctx.sort,
+    )
+    rows = dashboards.iter_person_rows(
+        ctx.scope, ctx.policy, sort=ctx.sort, missing_only=ctx.missing_only
+    )
+    return ctx, rows
+
+
 @login_required
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user, policy=policy, unit=unit, kind="csv", missing_only=missing_only, sort=sort
-    )
-    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
+    """The person list as a semicolon-separated file that Excel opens as UTF-8."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="csv")
     response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(policy, unit, "csv")}"'
+    filename = _filename(ctx.policy, ctx.unit, "csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -271,13 +288,8 @@ def write_xlsx(target, rows) -> None:
 
 @login_required
 def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user, policy=policy, unit=unit, kind="xlsx", missing_only=missing_only, sort=sort
-    )
-    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
+    """The person list as an Excel workbook."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="xlsx")
     # A zip archive is only complete when closed, so the workbook goes to a temporary file first
     # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
@@ -286,39 +298,27 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     return FileResponse(
         target,
         as_attachment=True,
-        filename=_filename(policy, unit, "xlsx"),
+        filename=_filename(ctx.policy, ctx.unit, "xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
 @login_required
 def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user,
-        policy=policy,
-        unit=unit,
-        kind="print",
-        missing_only=missing_only,
-        sort=sort,
-    )
-    summary = dashboards.person_page(scope, policy, missing_only=missing_only)
-    current = policy.versions.filter(status="published").first()
+    """The person list as a page made for printing."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="print")
+    summary = dashboards.person_page(ctx.scope, ctx.policy, missing_only=ctx.missing_only)
     return render(
         request,
         "manager/policy_print.html",
         {
-            "policy": policy,
-            "unit": unit,
-            "current": current,
+            "policy": ctx.policy,
+            "unit": ctx.unit,
+            "current": ctx.policy.versions.current().first(),
             "summary": summary,
-            "rows": dashboards.iter_person_rows(
-                scope, policy, sort=sort, missing_only=missing_only
-            ),
+            "rows": rows,
             "printed_at": timezone.localtime(),
-            "back_url": _list_url(policy, unit),
+            "back_url": _list_url(ctx.policy, ctx.unit),
         },
     )
 

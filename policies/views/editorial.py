@@ -120,6 +120,7 @@ def _own_organisation(request):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_new(request):
+    """Create a policy in the editor's own organisation, with an empty first draft."""
     organisation = _own_organisation(request)
     if organisation is None:
         return redirect("editorial_dashboard")
@@ -144,6 +145,7 @@ def policy_new(request):
 
 @editor_required
 def policy_overview(request, org_slug: str, policy_slug: str):
+    """One policy for its editors: current, scheduled and draft version, history, audience."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     versions = list(policy.versions.select_related("published_by").order_by("-number"))
     state = _status_of(policy, versions)
@@ -162,6 +164,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_settings(request, org_slug: str, policy_slug: str):
+    """Change a policy's title, address, audience, visibility and review interval."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     form = PolicySettingsForm(
         request.POST or None,
@@ -218,6 +221,7 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
 @editor_required
 @require_http_methods(["GET", "POST"])
 def draft_edit(request, org_slug: str, policy_slug: str):
+    """Write the draft; a save that would overwrite someone else's text shows both instead (409)."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     draft = policy.versions.drafts().first()
     if request.method == "GET":
@@ -335,6 +339,7 @@ def draft_compare(request, org_slug: str, policy_slug: str):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def publish_draft(request, org_slug: str, policy_slug: str):
+    """Publish (or schedule) the draft as the next version; a repeated submit changes nothing."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     first_version = not policy.versions.exclude(status=Status.DRAFT).exists()
     if request.method == "POST":
@@ -436,12 +441,14 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_retire(request, org_slug: str, policy_slug: str):
+    """Take a policy out of the handbook, after a confirmation page."""
     return _confirm(request, org_slug, policy_slug, action="retire")
 
 
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_restore(request, org_slug: str, policy_slug: str):
+    """Bring a retired policy back, after a confirmation page."""
     return _confirm(request, org_slug, policy_slug, action="restore")
 
 
@@ -483,6 +490,7 @@ def reuse_list(request):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def reuse_start(request, org_slug: str, policy_slug: str):
+    """Start a policy of one's own from another organisation's public text."""
     source = get_reusable_version(request.user, org_slug, policy_slug)
     organisation = _own_organisation(request)
     if organisation is None:
@@ -502,18 +510,15 @@ def reuse_start(request, org_slug: str, policy_slug: str):
                 slug=form.cleaned_data["slug"],
             )
         except IntegrityError:
+            # Another editor took the address between the form's check and the insert.
             form.add_error("slug", SLUG_TAKEN)
-            return render(
+        else:
+            messages.success(
                 request,
-                "editorial/reuse_form.html",
-                {"form": form, "source": source, "organisation": organisation},
+                f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
+                f"versjon {source.number}. Tilpass det til din kommune.",
             )
-        messages.success(
-            request,
-            f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
-            f"versjon {source.number}. Tilpass det til din kommune.",
-        )
-        return redirect(_editor_url(policy, "utkast/"))
+            return redirect(_editor_url(policy, "utkast/"))
     return render(
         request,
         "editorial/reuse_form.html",
@@ -524,14 +529,10 @@ def reuse_start(request, org_slug: str, policy_slug: str):
 @editor_required
 def side_by_side(request):
     """Two policies next to each other, e.g. Bergen's and Moskenes', for an editor drafting their own."""
-    versions = PolicyVersion.objects.current().select_related("policy__organisation")
-    visible = versions.filter(policy__visibility=Visibility.PUBLIC)
-    if request.user.is_superuser:
-        visible = versions
-    elif request.user.organisation_id:
-        visible = versions.filter(policy__visibility=Visibility.PUBLIC) | versions.filter(
-            policy__organisation_id=request.user.organisation_id
-        )
+    visible = PolicyVersion.objects.current().filter(
+        policy__in=Policy.objects.readable_by(request.user)
+    )
+    visible = visible.select_related("policy__organisation")
     listed = list(
         visible.defer("body", "body_html").order_by("policy__organisation__name", "policy__title")
     )

@@ -279,11 +279,11 @@ def import_people(
             for number, p in existing.items()
             if number not in in_file and p.is_active and not p.is_superuser
         ]
-        for person in leavers:
-            # Deactivated, never deleted: their acknowledgements stay as evidence.
-            person.is_active = False
-            person.save(update_fields=["is_active"])
-            person.managed_units.clear()
+        # Deactivated, never deleted: their acknowledgements stay as evidence. Two statements for
+        # all leavers, so that a reorganisation with hundreds of them costs no more than one.
+        leaver_ids = [p.pk for p in leavers]
+        Person.objects.filter(pk__in=leaver_ids).update(is_active=False)
+        Person.managed_units.through.objects.filter(person_id__in=leaver_ids).delete()
         result.deactivated = len(leavers)
 
         Event.objects.create(

@@ -6,13 +6,11 @@ outside their scope gets a 404, and someone who manages nothing a 403.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
@@ -24,22 +22,9 @@ from django.views.decorators.http import require_http_methods
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from ..dashboards import PersonRow, Scope
+from ..exports import csv_lines, write_xlsx
 from ..models import Policy, Unit
 from ..reminders import plan_reminders, record_export, remind
-
-CSV_HEADERS = [
-    "Ansattnummer",
-    "Fornavn",
-    "Etternavn",
-    "E-post",
-    "Enhet",
-    "Status",
-    "Bekreftet versjon",
-    "Bekreftet dato",
-    "Frist",
-    "Forfalt",
-]
-
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -189,50 +174,6 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
 # --- Export and print --------------------------------------------------------------------------
 
 
-def _cells(row: PersonRow) -> list:
-    acknowledged = timezone.localtime(row.acknowledged_at) if row.acknowledged_at else None
-    return [
-        row.employee_number,
-        row.first_name,
-        row.last_name,
-        row.email,
-        row.unit_name or "",
-        row.status_label,
-        row.acknowledged_number or "",
-        acknowledged.strftime("%d.%m.%Y %H:%M") if acknowledged else "",
-        row.due.strftime("%d.%m.%Y"),
-        "ja" if row.is_overdue else "nei",
-    ]
-
-
-def _csv_safe(value):
-    """Text that Excel would run as a formula (=, +, -, @ first) is kept as text with a leading '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class _Line:
-    """A file-like object whose write() returns what it was given: csv.writer into a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows) -> bytes:
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
-    # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
-    yield ("\ufeff" + writer.writerow(CSV_HEADERS)).encode()
-    batch: list[str] = []
-    for row in rows:
-        batch.append(writer.writerow([_csv_safe(cell) for cell in _cells(row)]))
-        if len(batch) >= 500:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
-        yield "".join(batch).encode()
-
-
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     where = f"-enhet-{unit.pk}" if unit else ""
     return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
@@ -262,28 +203,10 @@ def _exported_rows(
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
     """The person list as a semicolon-separated file that Excel opens as UTF-8."""
     ctx, rows = _exported_rows(request, slug, unit_id, kind="csv")
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     filename = _filename(ctx.policy, ctx.unit, "csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def write_xlsx(target, rows) -> None:
-    """Write the person list as a worksheet; constant_memory flushes each row to disk as it goes."""
-    # Names and addresses are data, never formulas or links, whatever they start with.
-    workbook = xlsxwriter.Workbook(
-        target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    sheet = workbook.add_worksheet("Bekreftelser")
-    bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, CSV_HEADERS, bold)
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 4, 24)
-    sheet.set_column(5, 5, 36)
-    sheet.set_column(6, 9, 16)
-    for index, row in enumerate(rows, start=1):
-        sheet.write_row(index, 0, _cells(row))
-    workbook.close()
 
 
 @login_required

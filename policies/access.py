@@ -120,7 +120,7 @@ def get_editable_policy(user, org_slug: str, policy_slug: str) -> Policy:
 def get_editable_draft(user, org_slug: str, policy_slug: str) -> tuple[Policy, PolicyVersion]:
     """The open draft of an editable policy, or 404 when there is none."""
     policy = get_editable_policy(user, org_slug, policy_slug)
-    draft = policy.versions.filter(status=Status.DRAFT).first()
+    draft = policy.versions.drafts().first()
     if draft is None:
         raise Http404
     return policy, draft

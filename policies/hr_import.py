@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Event, EventVerb, Organisation, Person, Unit
-from .people import get_or_create_unit
+from .people import create_unit
 
 # Column names as HR exports them, and the spellings we accept for each.
 COLUMNS = {
@@ -232,9 +232,7 @@ def import_people(
                 ).first()
                 if existing is None:
                     result.units_created += 1
-                units[path] = existing or get_or_create_unit(
-                    organisation, name=path[-1], parent=parent
-                )
+                units[path] = existing or create_unit(organisation, name=path[-1], parent=parent)
             return units[path]
 
         existing = {

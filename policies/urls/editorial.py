@@ -2,16 +2,16 @@
 
 from django.urls import path
 
-from policies.views import editor_endpoints, editorial
+from policies.views import editor_endpoints, editorial, reuse
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
 urlpatterns = [
     path("", editorial.dashboard, name="editorial_dashboard"),
     path("ny/", editorial.policy_new, name="editorial_policy_new"),
-    path("gjenbruk/", editorial.reuse_list, name="editorial_reuse_list"),
-    path(f"gjenbruk/{policy}", editorial.reuse_start, name="editorial_reuse_start"),
-    path("side-om-side/", editorial.side_by_side, name="editorial_side_by_side"),
+    path("gjenbruk/", reuse.reuse_list, name="editorial_reuse_list"),
+    path(f"gjenbruk/{policy}", reuse.reuse_start, name="editorial_reuse_start"),
+    path("side-om-side/", reuse.side_by_side, name="editorial_side_by_side"),
     path("analyse/", editor_endpoints.analyse, name="editorial_analyse"),
     # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
     path("markdownx/markdownify/", editor_endpoints.markdownify, name="markdownx_markdownify"),

@@ -1,4 +1,4 @@
-"""Pages for editors (kommunikasjon): write drafts, compare, publish, retire and reuse policies.
+"""Pages for editors (kommunikasjon): create policies, write drafts, compare, publish and retire.
 
 Every view is behind `editor_required` and fetches its objects through the access helpers, so an
 editor of one organisation gets a 404 for anything of another.
@@ -6,16 +6,12 @@ editor of one organisation gets a 404 for anything of another.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..access import (
@@ -23,19 +19,16 @@ from ..access import (
     get_editable_draft,
     get_editable_organisation,
     get_editable_policy,
-    get_reusable_version,
 )
-from ..authoring import change_settings, create_policy, start_from
+from ..authoring import change_settings, create_policy
 from ..diff import word_diff
 from ..forms_editorial import (
-    CompareForm,
     DraftForm,
     PolicySettingsForm,
     PublishForm,
-    ReuseForm,
     has_stripped_markup,
 )
-from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status, Visibility
+from ..models import MAX_BODY_LENGTH, Organisation, Policy, PolicyVersion, Status
 from ..rendering import render_html
 from ..review import review_of
 from ..workflow import (
@@ -60,7 +53,8 @@ STRIPPED_MARKUP_WARNING = (
 )
 
 
-def _editor_url(policy: Policy, page: str = "") -> str:
+def editor_url(policy: Policy, page: str = "") -> str:
+    """The address of one of the policy's editorial pages."""
     return f"/redaksjon/{policy.organisation.slug}/{policy.slug}/{page}"
 
 
@@ -108,7 +102,8 @@ def dashboard(request):
     )
 
 
-def _own_organisation(request):
+def own_organisation(request) -> Organisation | None:
+    """The editor's own organisation, or None (with a message) for an editor who has none."""
     if request.user.organisation_id is None:
         messages.error(
             request, "Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer."
@@ -121,7 +116,7 @@ def _own_organisation(request):
 @require_http_methods(["GET", "POST"])
 def policy_new(request):
     """Create a policy in the editor's own organisation, with an empty first draft."""
-    organisation = _own_organisation(request)
+    organisation = own_organisation(request)
     if organisation is None:
         return redirect("editorial_dashboard")
     form = PolicySettingsForm(request.POST or None, organisation=organisation)
@@ -135,7 +130,7 @@ def policy_new(request):
             form.add_error("slug", SLUG_TAKEN)
         else:
             messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
-            return redirect(_editor_url(policy, "utkast/"))
+            return redirect(editor_url(policy, "utkast/"))
     return render(
         request,
         "editorial/policy_form.html",
@@ -179,7 +174,7 @@ def policy_settings(request, org_slug: str, policy_slug: str):
             form.add_error("slug", SLUG_TAKEN)
         else:
             messages.success(request, "Innstillingene er lagret.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
     return render(
         request,
         "editorial/policy_form.html",
@@ -199,7 +194,7 @@ def draft_start(request, org_slug: str, policy_slug: str):
     create_draft(policy, by=request.user)
     if existing:
         messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
-    return redirect(_editor_url(policy, "utkast/"))
+    return redirect(editor_url(policy, "utkast/"))
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
@@ -227,7 +222,7 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if request.method == "GET":
         if draft is None:
             messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
         form = DraftForm(
             initial={
                 "title": draft.title,
@@ -266,8 +261,8 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
-        return redirect(_editor_url(policy, "publiser/"))
-    return redirect(_editor_url(policy, "utkast/"))
+        return redirect(editor_url(policy, "publiser/"))
+    return redirect(editor_url(policy, "utkast/"))
 
 
 def _conflict_page(request, policy, data, conflict: ConflictError):
@@ -298,7 +293,7 @@ def _save_into_new_draft(request, policy, form):
     draft (or, when someone already started one, a conflict with it)."""
     if not form.is_valid():
         messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
-        return redirect(_editor_url(policy))
+        return redirect(editor_url(policy))
     data = form.cleaned_data
     try:
         save_into_new_draft(policy, by=request.user, title=data["title"], body=data["body"])
@@ -309,7 +304,7 @@ def _save_into_new_draft(request, policy, form):
         "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
         "sammenlign det med gjeldende versjon før du publiserer.",
     )
-    return redirect(_editor_url(policy, "utkast/"))
+    return redirect(editor_url(policy, "utkast/"))
 
 
 @editor_required
@@ -347,7 +342,7 @@ def publish_draft(request, org_slug: str, policy_slug: str):
         draft = policy.versions.drafts().filter(pk=_int(request.POST.get("draft"))).first()
         if draft is None:
             messages.info(request, ALREADY_PUBLISHED)
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
         form = PublishForm(request.POST, first_version=first_version)
         if form.is_valid():
             data = form.cleaned_data
@@ -365,10 +360,10 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                 )
             except ConflictError as error:
                 messages.error(request, str(error))
-                return redirect(_editor_url(policy, "utkast/"))
+                return redirect(editor_url(policy, "utkast/"))
             except AlreadyPublishedError:
                 messages.info(request, ALREADY_PUBLISHED)
-                return redirect(_editor_url(policy))
+                return redirect(editor_url(policy))
             except WorkflowError as error:
                 form.add_error(None, str(error))
             else:
@@ -380,12 +375,12 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                     )
                 else:
                     messages.success(request, f"Versjon {version.number} er publisert.")
-                return redirect(_editor_url(policy))
+                return redirect(editor_url(policy))
     else:
         draft = policy.versions.drafts().first()
         if draft is None:
             messages.info(request, "Det finnes ikke noe utkast å publisere. Start et utkast først.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
         form = PublishForm(
             initial={
                 "draft": draft.pk,
@@ -430,7 +425,7 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
         else:
             restore(policy, by=request.user)
             messages.success(request, f"«{policy.title}» er tilbake i håndboka.")
-        return redirect(_editor_url(policy))
+        return redirect(editor_url(policy))
     return render(
         request,
         "editorial/confirm.html",
@@ -463,105 +458,3 @@ def policy_history(request, org_slug: str, policy_slug: str):
         "editorial/history.html",
         {"organisation": policy.organisation, "policy": policy, "page": page},
     )
-
-
-# --- Reuse across organisations ---------------------------------------------------------------
-
-
-def _public_current_versions():
-    return (
-        PolicyVersion.objects.current()
-        .filter(policy__visibility=Visibility.PUBLIC, policy__retired_at__isnull=True)
-        .select_related("policy__organisation")
-        .defer("body", "body_html")
-        .order_by("policy__organisation__name", "policy__title")
-    )
-
-
-@editor_required
-def reuse_list(request):
-    """Public policies of other organisations an editor can start from."""
-    versions = _public_current_versions()
-    if request.user.organisation_id:
-        versions = versions.exclude(policy__organisation_id=request.user.organisation_id)
-    return render(request, "editorial/reuse_list.html", {"versions": versions})
-
-
-@editor_required
-@require_http_methods(["GET", "POST"])
-def reuse_start(request, org_slug: str, policy_slug: str):
-    """Start a policy of one's own from another organisation's public text."""
-    source = get_reusable_version(request.user, org_slug, policy_slug)
-    organisation = _own_organisation(request)
-    if organisation is None:
-        return redirect("editorial_dashboard")
-    source_policy = source.policy
-    initial = {"title": source.title, "slug": source_policy.slug}
-    if Policy.objects.filter(organisation=organisation, slug=source_policy.slug).exists():
-        initial["slug"] = f"{source_policy.slug}-{organisation.slug}"[:80]
-    form = ReuseForm(request.POST or None, organisation=organisation, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            policy, _draft = start_from(
-                source,
-                organisation=organisation,
-                by=request.user,
-                title=form.cleaned_data["title"],
-                slug=form.cleaned_data["slug"],
-            )
-        except IntegrityError:
-            # Another editor took the address between the form's check and the insert.
-            form.add_error("slug", SLUG_TAKEN)
-        else:
-            messages.success(
-                request,
-                f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
-                f"versjon {source.number}. Tilpass det til din kommune.",
-            )
-            return redirect(_editor_url(policy, "utkast/"))
-    return render(
-        request,
-        "editorial/reuse_form.html",
-        {"form": form, "source": source, "organisation": organisation},
-    )
-
-
-@editor_required
-def side_by_side(request):
-    """Two policies next to each other, e.g. Bergen's and Moskenes', for an editor drafting their own."""
-    visible = PolicyVersion.objects.current().filter(
-        policy__in=Policy.objects.readable_by(request.user)
-    )
-    visible = visible.select_related("policy__organisation")
-    listed = list(
-        visible.defer("body", "body_html").order_by("policy__organisation__name", "policy__title")
-    )
-    choices = [("", "Velg en retningslinje")] + [
-        (str(v.policy_id), f"{v.policy.organisation.name}: {v.title}") for v in listed
-    ]
-    chosen_both = "venstre" in request.GET and "hoyre" in request.GET
-    form = CompareForm(
-        request.GET if chosen_both else None, choices=choices, initial=request.GET.dict()
-    )
-    columns = []
-    if chosen_both and form.is_valid():
-        ids = [int(form.cleaned_data["venstre"]), int(form.cleaned_data["hoyre"])]
-        chosen = {v.policy_id: v for v in visible.filter(policy_id__in=ids)}
-        for policy_id in ids:
-            version = chosen.get(policy_id)
-            if version is None:
-                raise Http404
-            columns.append(version)
-    columns = [(v, _as_column(v.body_html, n)) for n, v in enumerate(columns, start=1)]
-    return render(request, "editorial/side_by_side.html", {"form": form, "columns": columns})
-
-
-_HEADING_TAG = re.compile(r"<(/?)h([2-6])\b")
-_HEADING_ID = re.compile(r'(<h[2-6]) id="([^"]+)"')
-
-
-def _as_column(body_html: str, column: int) -> str:
-    """A stored body for one column of the side-by-side page: its headings one level down (the
-    column has its own h2) and their ids prefixed, so that two texts never share an id."""
-    demoted = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", body_html)
-    return mark_safe(_HEADING_ID.sub(rf'\1 id="side{column}-\2"', demoted))  # noqa: S308

@@ -43,6 +43,7 @@ def home(request):
 
 @require_GET
 def search_page(request):
+    """`/sok/?q=…`: sections the reader may read, in their own organisation unless they choose."""
     user = request.user
     organisations = list(Organisation.objects.only("pk", "slug", "name"))
     chosen = request.GET.get("kommune")

@@ -31,6 +31,7 @@ from ..reminders import plan_reminders, record_export, remind
 
 @login_required
 def overview(request: HttpRequest):
+    """`/oversikt/`: each policy's confirmations for the manager's units, one row per unit."""
     scope = manager_scope(request.user)
     if scope.is_whole_organisation:
         row_units = Unit.objects.filter(organisation_id=scope.organisation_id, parent=None)
@@ -47,6 +48,7 @@ def overview(request: HttpRequest):
 
 @login_required
 def unit_detail(request: HttpRequest, unit_id: int):
+    """The overview for one unit, one row per sub-unit."""
     scope = manager_scope(request.user)
     unit = get_managed_unit(request.user, unit_id, scope)
     ancestors = _visible_ancestors(request.user, unit, scope)
@@ -121,6 +123,7 @@ def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
 
 @login_required
 def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
+    """The people behind one policy's figures, sortable, paged, optionally only those missing."""
     ctx = _list_context(request, slug, unit_id)
     policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     sort, missing_only = ctx.sort, ctx.missing_only
@@ -252,6 +255,7 @@ def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
+    """GET shows who would be reminded; POST sends the reminders and goes back to the list."""
     ctx = _list_context(request, slug, unit_id)
     policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     if request.method == "POST":

@@ -150,7 +150,8 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
             audience_units: dict[int, str] = {}
             with raw.cursor().copy(
                 "COPY policies_policy (id, organisation_id, slug, title, summary, visibility, "
-                "audience_all, audience_elected, review_interval_months, retired_at, created_at) "
+                "audience_all, audience_elected, review_interval_months, deadline_days, retired_at, "
+                "created_at) "
                 "FROM STDIN"
             ) as copy:
                 for i, policy_id in enumerate(policy_ids):
@@ -168,6 +169,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
                             not for_sector,
                             i % 10 == 5,
                             24,
+                            30,
                             None,
                             now,
                         )

@@ -28,6 +28,7 @@ def may_read(user, policy: Policy) -> bool:
 
 
 def get_organisation(slug: str) -> Organisation:
+    """The organisation at /<org>/, or 404; every organisation's handbook page exists."""
     return get_object_or_404(Organisation, slug=slug)
 
 
@@ -75,10 +76,12 @@ def login_redirect(view):
 
 
 def is_editor(user) -> bool:
+    """Has this person the editor role (or is a superuser), and an active account?"""
     return user.is_authenticated and user.is_active and (user.is_superuser or user.is_editor)
 
 
 def may_edit(user, organisation_id: int) -> bool:
+    """May this person edit the policies of this organisation?"""
     if not is_editor(user):
         return False
     return user.is_superuser or user.organisation_id == organisation_id
@@ -99,6 +102,7 @@ def editor_required(view):
 
 
 def get_editable_organisation(user, org_slug: str) -> Organisation:
+    """The organisation at `org_slug` if this person may edit its policies, else 404."""
     organisation = get_object_or_404(Organisation, slug=org_slug)
     if not may_edit(user, organisation.pk):
         raise Http404
@@ -120,7 +124,7 @@ def get_editable_policy(user, org_slug: str, policy_slug: str) -> Policy:
 def get_editable_draft(user, org_slug: str, policy_slug: str) -> tuple[Policy, PolicyVersion]:
     """The open draft of an editable policy, or 404 when there is none."""
     policy = get_editable_policy(user, org_slug, policy_slug)
-    draft = policy.versions.filter(status=Status.DRAFT).first()
+    draft = policy.versions.drafts().first()
     if draft is None:
         raise Http404
     return policy, draft

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from .models import EventVerb, Organisation, Person, Policy, PolicyVersion, Status, Unit
-from .workflow import _record
+from .models import EventVerb, Organisation, Person, Policy, PolicyVersion, Unit, Visibility
+from .workflow import create_draft_version, record_event
 
 # The settings an editor may change after creation, in the order the history shows them.
 SETTINGS_FIELDS = (
@@ -57,14 +57,8 @@ def create_policy(
         )
         units = [u for u in audience_units if u.organisation_id == organisation.pk]
         policy.audience_units.set(units)
-        draft = PolicyVersion.objects.create(
-            policy=policy,
-            status=Status.DRAFT,
-            title=title,
-            body=body,
-            deadline_days=deadline_days,
-            created_by=by,
-            updated_by=by,
+        draft = create_draft_version(
+            policy, by=by, title=title, body=body, deadline_days=deadline_days
         )
         detail = {"title": title, "slug": slug}
         if based_on is not None:
@@ -75,8 +69,8 @@ def create_policy(
                 "version": based_on.number,
                 "version_id": based_on.pk,
             }
-        _record(EventVerb.POLICY_CREATED, policy=policy, by=by, version=draft, **detail)
-        _record(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
+        record_event(EventVerb.POLICY_CREATED, policy=policy, by=by, version=draft, **detail)
+        record_event(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
     return policy, draft
 
 
@@ -89,15 +83,15 @@ def start_from(
     slug: str,
     summary: str = "",
 ) -> tuple[Policy, PolicyVersion]:
-    """Start from another organisation's text ("Bruk som utgangspunkt"): a new internal policy in `organisation` whose first draft is the
-    text of another organisation's published version."""
+    """Start from another organisation's text ("Bruk som utgangspunkt"): a new internal policy in
+    `organisation` whose first draft is the text of `source`, a published version."""
     return create_policy(
         organisation=organisation,
         by=by,
         title=title,
         slug=slug,
         summary=summary,
-        visibility="internal",
+        visibility=Visibility.INTERNAL,
         body=source.body,
         based_on=source,
     )
@@ -133,5 +127,5 @@ def change_settings(
                 # The open draft carries the title that the next version will publish. Bumping its
                 # revision makes an editor with the draft open see the change instead of undoing it.
                 policy.versions.drafts().update(title=policy.title, revision=F("revision") + 1)
-            _record(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
+            record_event(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
     return policy

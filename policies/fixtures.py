@@ -33,6 +33,7 @@ def read_document(path: Path) -> Document:
 
 
 def read_toml(path: Path) -> dict:
+    """A TOML fixture file (organisations, units, demo people) as a dict."""
     with path.open("rb") as fh:
         return tomllib.load(fh)
 

@@ -77,12 +77,14 @@ class NorwegianDateInput(forms.DateInput):
 
 DATE_ERRORS = {"invalid": "Skriv en gyldig dato, for eksempel 14.12.2015."}
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
+RESERVED_POLICY_SLUGS = {"versjon", "endringer"}
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MISSING_REVISION = "Skjemaet mangler versjonsinformasjon. Last siden på nytt."
 
 
-class PolicySettingsForm(forms.Form):
-    """A policy's identity and audience: used to create a policy and to change it later."""
-
-    title = forms.CharField(
+def title_field() -> forms.CharField:
+    """A policy's title, as the settings, reuse and draft forms all ask for it."""
+    return forms.CharField(
         label="Tittel",
         max_length=200,
         error_messages={
@@ -90,6 +92,56 @@ class PolicySettingsForm(forms.Form):
             "max_length": "Tittelen kan være på høyst 200 tegn.",
         },
     )
+
+
+def clean_title(form: forms.Form) -> str:
+    """The title without surrounding space; only space counts as no title."""
+    title = form.cleaned_data["title"].strip()
+    if not title:
+        raise ValidationError("Skriv en tittel.", code="required")
+    return title
+
+
+def revision_field() -> forms.IntegerField:
+    """The hidden draft revision the editor started from (optimistic locking)."""
+    return forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages=dict.fromkeys(
+            ("required", "invalid", "min_value", "max_value"), MISSING_REVISION
+        ),
+    )
+
+
+def validate_slug(
+    form: forms.Form, slug: str, *, organisation: Organisation, policy: Policy | None = None
+) -> None:
+    """Add an error to the form's slug field when `slug` cannot be the address of a policy in
+    `organisation` (other than `policy` itself)."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        error = ValidationError(
+            "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek.", code="invalid"
+        )
+    elif slug in RESERVED_SLUGS or slug in RESERVED_POLICY_SLUGS:
+        error = ValidationError("Denne adressen er reservert. Velg en annen.", code="reserved")
+    else:
+        taken = Policy.objects.filter(organisation=organisation, slug=slug)
+        if policy is not None:
+            taken = taken.exclude(pk=policy.pk)
+        if not taken.exists():
+            return
+        error = ValidationError(
+            f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
+            code="unique",
+        )
+    form.add_error("slug", error)
+
+
+class PolicySettingsForm(forms.Form):
+    """A policy's identity and audience: used to create a policy and to change it later."""
+
+    title = title_field()
     slug = forms.CharField(
         label="Adresse",
         max_length=80,
@@ -184,11 +236,7 @@ class PolicySettingsForm(forms.Form):
             "deadline_days": policy.deadline_days,
         }
 
-    def clean_title(self) -> str:
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise ValidationError("Skriv en tittel.", code="required")
-        return title
+    clean_title = clean_title
 
     def clean(self):
         data = super().clean()
@@ -196,31 +244,7 @@ class PolicySettingsForm(forms.Form):
         if not slug and data.get("title"):
             slug = suggest_slug(data["title"])
         if "title" in data or slug:
-            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug or ""):
-                self.add_error(
-                    "slug",
-                    ValidationError(
-                        "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek.",
-                        code="invalid",
-                    ),
-                )
-            elif slug in RESERVED_SLUGS or slug in {"versjon", "endringer"}:
-                self.add_error(
-                    "slug",
-                    ValidationError("Denne adressen er reservert. Velg en annen.", "reserved"),
-                )
-            else:
-                taken = Policy.objects.filter(organisation=self.organisation, slug=slug)
-                if self.policy is not None:
-                    taken = taken.exclude(pk=self.policy.pk)
-                if taken.exists():
-                    self.add_error(
-                        "slug",
-                        ValidationError(
-                            f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
-                            code="unique",
-                        ),
-                    )
+            validate_slug(self, slug, organisation=self.organisation, policy=self.policy)
             data["slug"] = slug
         if data.get("audience") == AUDIENCE_UNITS and not data.get("audience_units"):
             self.add_error(
@@ -249,30 +273,20 @@ class PolicySettingsForm(forms.Form):
 class ReuseForm(forms.Form):
     """Title and address of a new policy started from another organisation's text."""
 
-    title = PolicySettingsForm.base_fields["title"]
+    title = title_field()
     slug = PolicySettingsForm.base_fields["slug"]
 
     def __init__(self, *args, organisation: Organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
 
-    clean_title = PolicySettingsForm.clean_title
+    clean_title = clean_title
 
     def clean(self):
         data = super().clean()
         slug = (data.get("slug") or "").strip().lower() or suggest_slug(data.get("title") or "")
         if data.get("title"):
-            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", slug):
-                self.add_error(
-                    "slug", "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek."
-                )
-            elif Policy.objects.filter(organisation=self.organisation, slug=slug).exists():
-                self.add_error(
-                    "slug",
-                    f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
-                )
-            elif slug in RESERVED_SLUGS:
-                self.add_error("slug", "Denne adressen er reservert. Velg en annen.")
+            validate_slug(self, slug, organisation=self.organisation)
         data["slug"] = slug
         return data
 
@@ -280,14 +294,7 @@ class ReuseForm(forms.Form):
 class DraftForm(forms.Form):
     """The text of a draft. `revision` is the draft revision the editor started from."""
 
-    title = forms.CharField(
-        label="Tittel",
-        max_length=200,
-        error_messages={
-            "required": "Skriv en tittel.",
-            "max_length": "Tittelen kan være på høyst 200 tegn.",
-        },
-    )
+    title = title_field()
     body = forms.CharField(
         label="Tekst",
         required=False,
@@ -301,25 +308,17 @@ class DraftForm(forms.Form):
             "(den har %(show_value)s).".replace(",", " ")
         },
     )
-    revision = forms.IntegerField(
-        widget=forms.HiddenInput,
-        min_value=1,
-        max_value=2_147_483_647,
-        error_messages={
-            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-        },
-    )
+    revision = revision_field()
     draft = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1
     )
 
-    clean_title = PolicySettingsForm.clean_title
+    clean_title = clean_title
 
 
 class PublishForm(forms.Form):
+    """How a draft is published: kind of change, note, adoption and effective date."""
+
     change_kind = forms.ChoiceField(
         label="Type endring",
         choices=[
@@ -371,17 +370,7 @@ class PublishForm(forms.Form):
         error_messages={**DATE_ERRORS, "required": "Skriv datoen versjonen skal gjelde fra."},
     )
     draft = forms.IntegerField(widget=forms.HiddenInput)
-    revision = forms.IntegerField(
-        widget=forms.HiddenInput,
-        min_value=1,
-        max_value=2_147_483_647,
-        error_messages={
-            "required": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "invalid": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "min_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-            "max_value": "Skjemaet mangler versjonsinformasjon. Last siden på nytt.",
-        },
-    )
+    revision = revision_field()
 
     def __init__(self, *args, first_version: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -200,6 +200,7 @@ class Visibility(models.TextChoices):
 
 class PolicyQuerySet(models.QuerySet):
     def active(self) -> PolicyQuerySet:
+        """Policies in the handbook, i.e. not retired."""
         return self.filter(retired_at__isnull=True)
 
     def applicable_to(self, person) -> PolicyQuerySet:
@@ -309,9 +310,11 @@ class PolicyVersionQuerySet(models.QuerySet):
         return self.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
 
     def current(self) -> PolicyVersionQuerySet:
+        """The version in force now (at most one per policy)."""
         return self.filter(status=Status.PUBLISHED)
 
     def drafts(self) -> PolicyVersionQuerySet:
+        """Open drafts (at most one per policy)."""
         return self.filter(status=Status.DRAFT)
 
 

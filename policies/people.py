@@ -21,5 +21,6 @@ def create_unit(organisation: Organisation, *, name: str, parent: Unit | None = 
 def get_or_create_unit(
     organisation: Organisation, *, name: str, parent: Unit | None = None
 ) -> Unit:
+    """The unit called `name` under `parent`, created when there is none."""
     existing = Unit.objects.filter(organisation=organisation, parent=parent, name=name).first()
     return existing or create_unit(organisation, name=name, parent=parent)

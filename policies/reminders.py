@@ -19,6 +19,7 @@ from django.utils import timezone
 from .access import manager_scope
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
 from .models import DigestDelivery, Event, EventVerb, Organisation, Person, Policy, Reminder, Unit
+from .workflow import record_event
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
 
@@ -27,20 +28,16 @@ def record_export(
     *, by: Person, policy: Policy, unit: Unit | None, kind: str, missing_only: bool, sort: str
 ) -> Event:
     """Write the audit entry for an export or print of a person list (who, what, when)."""
-    with transaction.atomic():
-        return Event.objects.create(
-            organisation_id=policy.organisation_id,
-            actor=by,
-            verb=EventVerb.EXPORTED,
-            policy=policy,
-            detail={
-                "format": kind,
-                "unit_id": unit.pk if unit else None,
-                "unit": unit.name if unit else None,
-                "missing_only": missing_only,
-                "sort": sort,
-            },
-        )
+    return record_event(
+        EventVerb.EXPORTED,
+        policy=policy,
+        by=by,
+        format=kind,
+        unit_id=unit.pk if unit else None,
+        unit=unit.name if unit else None,
+        missing_only=missing_only,
+        sort=sort,
+    )
 
 
 # --- Reminders ---------------------------------------------------------------------------------
@@ -94,17 +91,14 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
         Reminder.objects.bulk_create(
             [Reminder(person=p, policy=policy, sent_by=by, sent_at=now) for p in plan.recipients]
         )
-        Event.objects.create(
-            organisation_id=policy.organisation_id,
-            actor=by,
-            verb=EventVerb.REMINDED,
+        record_event(
+            EventVerb.REMINDED,
             policy=policy,
-            detail={
-                "unit_id": unit.pk if unit else None,
-                "sent": len(plan.recipients),
-                "skipped_recently_reminded": plan.recently_reminded,
-                "skipped_without_email": plan.without_email,
-            },
+            by=by,
+            unit_id=unit.pk if unit else None,
+            sent=len(plan.recipients),
+            skipped_recently_reminded=plan.recently_reminded,
+            skipped_without_email=plan.without_email,
         )
         messages = [_reminder_message(person, policy) for person in plan.recipients]
         if messages:

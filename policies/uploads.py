@@ -21,10 +21,12 @@ _ENVELOPE = 64 * 1024
 
 
 def max_upload_size() -> int:
+    """The largest image an editor may upload, in bytes (read at call time so tests can change it)."""
     return settings.MARKDOWNX_UPLOAD_MAX_SIZE
 
 
 def too_large_message(size: int) -> str:
+    """The Norwegian error for an image of `size` bytes."""
     return (
         f"Bildet er for stort ({filesizeformat(size)}). Største tillatte størrelse er "
         f"{filesizeformat(max_upload_size())}."

@@ -33,11 +33,25 @@ class ConflictError(WorkflowError):
         self.current = current
 
 
+class AlreadyPublishedError(WorkflowError):
+    """The draft was published (by someone else, or by an earlier submit of the same form)."""
+
+
+# Said when the draft an editor wrote in was published and someone else has opened the next one.
+DRAFT_REPLACED = (
+    "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
+    "Teksten din er ikke lagret."
+)
+
+
 def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _record(verb: str, *, policy: Policy, by: Person | None, version=None, **detail) -> Event:
+def record_event(
+    verb: str, *, policy: Policy, by: Person | None, version: PolicyVersion | None = None, **detail
+) -> Event:
+    """Write one audit event for `policy`; call it inside the transaction of the change it records."""
     return Event.objects.create(
         organisation_id=policy.organisation_id,
         actor=by,
@@ -60,17 +74,23 @@ def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) 
         if existing is not None:
             return existing
         latest = policy.versions.exclude(status=Status.DRAFT).order_by("-number").first()
-        draft = PolicyVersion.objects.create(
-            policy=policy,
-            status=Status.DRAFT,
+        draft = create_draft_version(
+            policy,
+            by=by,
             title=latest.title if latest else policy.title,
             body=body if body is not None else (latest.body if latest else ""),
             based_on=latest,
-            created_by=by,
-            updated_by=by,
         )
-        _record(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
+        record_event(EventVerb.DRAFT_CREATED, policy=policy, by=by, version=draft)
     return draft
+
+
+def create_draft_version(policy: Policy, *, by: Person | None, **fields) -> PolicyVersion:
+    """Insert a draft row of `policy`, written by `by`. The caller holds the transaction and writes
+    the event: creating a policy records it after POLICY_CREATED, opening a draft on its own."""
+    return PolicyVersion.objects.create(
+        policy=policy, status=Status.DRAFT, created_by=by, updated_by=by, **fields
+    )
 
 
 def save_draft(
@@ -90,13 +110,28 @@ def save_draft(
         current = PolicyVersion.objects.get(pk=draft.pk)
         if not updated:
             if current.status != Status.DRAFT:
-                raise WorkflowError("Utkastet er allerede publisert og kan ikke endres.")
+                raise AlreadyPublishedError("Utkastet er allerede publisert og kan ikke endres.")
             raise ConflictError(
                 "Noen andre har lagret utkastet etter at du åpnet det. Teksten din er ikke lagret.",
                 current=current,
             )
-        _record(EventVerb.DRAFT_SAVED, policy=current.policy, by=by, version=current)
+        record_event(EventVerb.DRAFT_SAVED, policy=current.policy, by=by, version=current)
     return current
+
+
+def save_into_new_draft(
+    policy: Policy, *, by: Person | None, title: str, body: str
+) -> PolicyVersion:
+    """Keep text written in a draft that was published meanwhile: it becomes the policy's new draft.
+
+    Raises ConflictError when someone else has already opened (or saved) the next draft, so that
+    their text is never overwritten.
+    """
+    with transaction.atomic():
+        draft = create_draft(policy, by=by)
+        if draft.created_by_id != getattr(by, "pk", None) or draft.revision != 1:
+            raise ConflictError(DRAFT_REPLACED, current=draft)
+        return save_draft(draft, by=by, title=title, body=body, revision=1)
 
 
 def publish(
@@ -128,7 +163,7 @@ def publish(
         policy = Policy.objects.select_for_update().get(pk=draft.policy_id)
         draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
-            raise WorkflowError("Denne versjonen er allerede publisert.")
+            raise AlreadyPublishedError("Denne versjonen er allerede publisert.")
         if expected_revision is not None and draft.revision != expected_revision:
             raise ConflictError(
                 "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen.",
@@ -175,7 +210,7 @@ def publish(
         if not scheduled and policy.title != draft.title:
             policy.title = draft.title
             policy.save(update_fields=["title"])
-        _record(
+        record_event(
             EventVerb.SCHEDULED if scheduled else EventVerb.PUBLISHED,
             policy=policy,
             by=by,
@@ -208,7 +243,7 @@ def activate_due_versions(
             if locked_policy.title != version.title:
                 locked_policy.title = version.title
                 locked_policy.save(update_fields=["title"])
-            _record(EventVerb.ACTIVATED, policy=locked_policy, by=None, version=version)
+            record_event(EventVerb.ACTIVATED, policy=locked_policy, by=None, version=version)
             activated += 1
     return activated
 
@@ -220,7 +255,7 @@ def retire(policy: Policy, *, by: Person | None) -> Policy:
         if policy.retired_at is None:
             policy.retired_at = timezone.now()
             policy.save(update_fields=["retired_at"])
-            _record(EventVerb.RETIRED, policy=policy, by=by)
+            record_event(EventVerb.RETIRED, policy=policy, by=by)
     return policy
 
 
@@ -231,5 +266,5 @@ def restore(policy: Policy, *, by: Person | None) -> Policy:
         if policy.retired_at is not None:
             policy.retired_at = None
             policy.save(update_fields=["retired_at"])
-            _record(EventVerb.RESTORED, policy=policy, by=by)
+            record_event(EventVerb.RESTORED, policy=policy, by=by)
     return policy

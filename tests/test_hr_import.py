@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from policies.hr_import import HrImportError, import_people
@@ -153,3 +155,23 @@ def test_command_refuses_unknown_organisation_and_missing_file(org, tmp_path):
         call_command("import_people", "x.csv", "--organisation", "finnes-ikke")
     with pytest.raises(CommandError, match="Kan ikke lese"):
         call_command("import_people", str(tmp_path / "nei.csv"), "--organisation", "importvik")
+
+
+def test_deactivating_leavers_takes_the_same_queries_for_one_or_many(org):
+    def queries_for_leavers(slug: str, leavers: int) -> int:
+        organisation = make_organisation(f"Kommune {slug}", slug)
+        staying = "9000;Stein;Blir;stein@example.no;Helse;;nei\n"
+        gone = "".join(
+            f"{1000 + n};Per{n};Går;per{n}@example.no;Helse;Helse;nei\n" for n in range(leavers)
+        )
+        import_people(organisation=organisation, text=HEADER + staying + gone)
+        with CaptureQueriesContext(connection) as captured:
+            result = import_people(organisation=organisation, text=HEADER + staying)
+        assert result.deactivated == leavers
+        assert not Person.objects.filter(organisation=organisation, is_active=True).exclude(
+            employee_number="9000"
+        )
+        assert not Unit.objects.filter(organisation=organisation, managers__isnull=False).exists()
+        return len(captured)
+
+    assert queries_for_leavers("en", 1) == queries_for_leavers("fem", 5)

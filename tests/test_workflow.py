@@ -27,6 +27,7 @@ from policies.workflow import (
     create_draft,
     publish,
     save_draft,
+    save_into_new_draft,
 )
 
 from .factories import make_organisation, make_person, make_policy, publish_version
@@ -328,3 +329,26 @@ def test_renaming_a_policy_renames_its_open_draft_and_moves_its_revision_on():
     # An editor who had the draft open at revision 1 now gets a conflict instead of undoing it.
     with pytest.raises(ConflictError):
         save_draft(draft, by=None, title="Gammelt navn", body=draft.body, revision=1)
+
+
+def test_text_from_a_published_draft_becomes_the_new_draft_with_its_events():
+    organisation = make_organisation()
+    editor = make_person(organisation, is_editor=True)
+    policy = make_policy(organisation)
+    draft = save_into_new_draft(policy, by=editor, title="Ny tittel", body="## Ny\n\nTekst.\n")
+    assert (draft.status, draft.title, draft.revision) == (Status.DRAFT, "Ny tittel", 2)
+    assert draft.body == "## Ny\n\nTekst.\n"
+    verbs = list(Event.objects.filter(version=draft).order_by("id").values_list("verb", flat=True))
+    assert verbs == [EventVerb.DRAFT_CREATED, EventVerb.DRAFT_SAVED]
+
+
+def test_text_from_a_published_draft_never_overwrites_a_draft_someone_else_opened():
+    organisation = make_organisation()
+    editor, colleague = (make_person(organisation, is_editor=True) for _ in range(2))
+    policy = make_policy(organisation)
+    theirs = create_draft(policy, by=colleague)
+    with pytest.raises(ConflictError) as refused:
+        save_into_new_draft(policy, by=editor, title="Min", body="Min tekst")
+    assert refused.value.current.pk == theirs.pk
+    theirs.refresh_from_db()
+    assert (theirs.revision, theirs.updated_by_id) == (1, colleague.pk)

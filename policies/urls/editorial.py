@@ -2,20 +2,20 @@
 
 from django.urls import path
 
-from policies.views import editorial
+from policies.views import editor_endpoints, editorial, reuse
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
 urlpatterns = [
     path("", editorial.dashboard, name="editorial_dashboard"),
     path("ny/", editorial.policy_new, name="editorial_policy_new"),
-    path("gjenbruk/", editorial.reuse_list, name="editorial_reuse_list"),
-    path(f"gjenbruk/{policy}", editorial.reuse_start, name="editorial_reuse_start"),
-    path("side-om-side/", editorial.side_by_side, name="editorial_side_by_side"),
-    path("analyse/", editorial.analyse, name="editorial_analyse"),
+    path("gjenbruk/", reuse.reuse_list, name="editorial_reuse_list"),
+    path(f"gjenbruk/{policy}", reuse.reuse_start, name="editorial_reuse_start"),
+    path("side-om-side/", reuse.side_by_side, name="editorial_side_by_side"),
+    path("analyse/", editor_endpoints.analyse, name="editorial_analyse"),
     # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
-    path("markdownx/markdownify/", editorial.markdownify, name="markdownx_markdownify"),
-    path("markdownx/upload/", editorial.image_upload, name="markdownx_upload"),
+    path("markdownx/markdownify/", editor_endpoints.markdownify, name="markdownx_markdownify"),
+    path("markdownx/upload/", editor_endpoints.image_upload, name="markdownx_upload"),
     path(policy, editorial.policy_overview, name="editorial_policy"),
     path(f"{policy}innstillinger/", editorial.policy_settings, name="editorial_settings"),
     path(f"{policy}utkast/", editorial.draft_edit, name="editorial_draft"),

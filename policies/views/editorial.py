@@ -1,4 +1,4 @@
-"""Pages for editors (kommunikasjon): write drafts, compare, publish, retire and reuse policies.
+"""Pages for editors (kommunikasjon): create policies, write drafts, compare, publish and retire.
 
 Every view is behind `editor_required` and fetches its objects through the access helpers, so an
 editor of one organisation gets a 404 for anything of another.
@@ -6,46 +6,34 @@ editor of one organisation gets a 404 for anything of another.
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from markdownx.views import ImageUploadView, MarkdownifyView
 
 from ..access import (
     editor_required,
     get_editable_draft,
     get_editable_organisation,
     get_editable_policy,
-    get_reusable_version,
 )
-from ..authoring import change_settings, create_policy, start_from
+from ..authoring import change_settings, create_policy
 from ..diff import word_diff
 from ..forms_editorial import (
-    CompareForm,
     DraftForm,
     PolicySettingsForm,
     PublishForm,
-    ReuseForm,
     has_stripped_markup,
 )
-from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status, Visibility
-from ..readability import analyse_html
-from ..rendering import render as render_body
+from ..models import MAX_BODY_LENGTH, Organisation, Policy, PolicyVersion, Status
 from ..rendering import render_html
 from ..review import review_of
-from ..uploads import EditorImageForm, upload_too_large
 from ..workflow import (
+    DRAFT_REPLACED,
+    AlreadyPublishedError,
     ConflictError,
     WorkflowError,
     create_draft,
@@ -53,16 +41,20 @@ from ..workflow import (
     restore,
     retire,
     save_draft,
+    save_into_new_draft,
 )
+from .editor_endpoints import analysis_context
 
 SLUG_TAKEN = "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
+ALREADY_PUBLISHED = "Utkastet er allerede publisert. Ingen ny versjon ble laget."
 STRIPPED_MARKUP_WARNING = (
     "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
     "retningslinjen vises. Bruk Markdown i stedet."
 )
 
 
-def _editor_url(policy: Policy, page: str = "") -> str:
+def editor_url(policy: Policy, page: str = "") -> str:
+    """The address of one of the policy's editorial pages."""
     return f"/redaksjon/{policy.organisation.slug}/{policy.slug}/{page}"
 
 
@@ -110,7 +102,8 @@ def dashboard(request):
     )
 
 
-def _own_organisation(request):
+def own_organisation(request) -> Organisation | None:
+    """The editor's own organisation, or None (with a message) for an editor who has none."""
     if request.user.organisation_id is None:
         messages.error(
             request, "Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer."
@@ -122,7 +115,8 @@ def _own_organisation(request):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_new(request):
-    organisation = _own_organisation(request)
+    """Create a policy in the editor's own organisation, with an empty first draft."""
+    organisation = own_organisation(request)
     if organisation is None:
         return redirect("editorial_dashboard")
     form = PolicySettingsForm(request.POST or None, organisation=organisation)
@@ -136,7 +130,7 @@ def policy_new(request):
             form.add_error("slug", SLUG_TAKEN)
         else:
             messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
-            return redirect(_editor_url(policy, "utkast/"))
+            return redirect(editor_url(policy, "utkast/"))
     return render(
         request,
         "editorial/policy_form.html",
@@ -146,6 +140,7 @@ def policy_new(request):
 
 @editor_required
 def policy_overview(request, org_slug: str, policy_slug: str):
+    """One policy for its editors: current, scheduled and draft version, history, audience."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     versions = list(policy.versions.select_related("published_by").order_by("-number"))
     state = _status_of(policy, versions)
@@ -164,6 +159,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_settings(request, org_slug: str, policy_slug: str):
+    """Change a policy's title, address, audience, visibility and review interval."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     form = PolicySettingsForm(
         request.POST or None,
@@ -178,7 +174,7 @@ def policy_settings(request, org_slug: str, policy_slug: str):
             form.add_error("slug", SLUG_TAKEN)
         else:
             messages.success(request, "Innstillingene er lagret.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
     return render(
         request,
         "editorial/policy_form.html",
@@ -187,11 +183,6 @@ def policy_settings(request, org_slug: str, policy_slug: str):
 
 
 # --- Drafts -----------------------------------------------------------------------------------
-
-
-def _analysis_context(body: str, title: str) -> dict:
-    rendered = render_body(body, title=title)
-    return {"toc": rendered.toc, "readability": analyse_html(rendered.html)}
 
 
 @editor_required
@@ -203,7 +194,7 @@ def draft_start(request, org_slug: str, policy_slug: str):
     create_draft(policy, by=request.user)
     if existing:
         messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
-    return redirect(_editor_url(policy, "utkast/"))
+    return redirect(editor_url(policy, "utkast/"))
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
@@ -217,7 +208,7 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
         "conflict": conflict,
         "stripped_markup": has_stripped_markup(body),
         "max_body_length": MAX_BODY_LENGTH,
-        **_analysis_context(body[:MAX_BODY_LENGTH], title),
+        **analysis_context(body[:MAX_BODY_LENGTH], title),
     }
     return render(request, "editorial/draft_edit.html", context, status=status)
 
@@ -225,12 +216,13 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
 @editor_required
 @require_http_methods(["GET", "POST"])
 def draft_edit(request, org_slug: str, policy_slug: str):
+    """Write the draft; a save that would overwrite someone else's text shows both instead (409)."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     draft = policy.versions.drafts().first()
     if request.method == "GET":
         if draft is None:
             messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
         form = DraftForm(
             initial={
                 "title": draft.title,
@@ -250,21 +242,18 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if data["draft"] is not None and data["draft"] != draft.pk:
         # The draft this text was written in has been published, and someone has started a new
         # one since: saving into it would overwrite their text.
-        return _conflict_page(
-            request,
-            policy,
-            data,
-            ConflictError(
-                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
-                "Teksten din er ikke lagret.",
-                current=draft,
-            ),
-        )
+        return _conflict_page(request, policy, data, ConflictError(DRAFT_REPLACED, current=draft))
     try:
-        draft = _save(request, draft, data)
+        draft = save_draft(
+            draft,
+            by=request.user,
+            title=data["title"],
+            body=data["body"],
+            revision=data["revision"],
+        )
     except ConflictError as conflict:
         return _conflict_page(request, policy, data, conflict)
-    except WorkflowError as error:
+    except AlreadyPublishedError as error:
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
@@ -272,8 +261,8 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
-        return redirect(_editor_url(policy, "publiser/"))
-    return redirect(_editor_url(policy, "utkast/"))
+        return redirect(editor_url(policy, "publiser/"))
+    return redirect(editor_url(policy, "utkast/"))
 
 
 def _conflict_page(request, policy, data, conflict: ConflictError):
@@ -304,37 +293,18 @@ def _save_into_new_draft(request, policy, form):
     draft (or, when someone already started one, a conflict with it)."""
     if not form.is_valid():
         messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
-        return redirect(_editor_url(policy))
+        return redirect(editor_url(policy))
     data = form.cleaned_data
-    draft = create_draft(policy, by=request.user)
-    if draft.created_by_id != request.user.pk or draft.revision != 1:
-        return _conflict_page(
-            request,
-            policy,
-            data,
-            ConflictError(
-                "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
-                "Teksten din er ikke lagret.",
-                current=draft,
-            ),
-        )
-    save_draft(draft, by=request.user, title=data["title"], body=data["body"], revision=1)
+    try:
+        save_into_new_draft(policy, by=request.user, title=data["title"], body=data["body"])
+    except ConflictError as conflict:
+        return _conflict_page(request, policy, data, conflict)
     messages.warning(
         request,
         "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
         "sammenlign det med gjeldende versjon før du publiserer.",
     )
-    return redirect(_editor_url(policy, "utkast/"))
-
-
-def _save(request, draft, data) -> PolicyVersion:
-    return save_draft(
-        draft,
-        by=request.user,
-        title=data["title"],
-        body=data["body"],
-        revision=data["revision"],
-    )
+    return redirect(editor_url(policy, "utkast/"))
 
 
 @editor_required
@@ -358,35 +328,21 @@ def draft_compare(request, org_slug: str, policy_slug: str):
     )
 
 
-@editor_required
-@require_POST
-def analyse(request):
-    """The table of contents and readability of the posted text, for the editor page's script."""
-    content = request.POST.get("content", "")
-    if len(content) > MAX_BODY_LENGTH:
-        return HttpResponse(
-            '<p class="ds-paragraph">Teksten er for lang til å analyseres.</p>', status=400
-        )
-    html = render_to_string(
-        "editorial/_analysis.html", _analysis_context(content, request.POST.get("title", ""))
-    )
-    return HttpResponse(html)
-
-
 # --- Publishing, retiring, restoring -----------------------------------------------------------
 
 
 @editor_required
 @require_http_methods(["GET", "POST"])
 def publish_draft(request, org_slug: str, policy_slug: str):
+    """Publish (or schedule) the draft as the next version; a repeated submit changes nothing."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     first_version = not policy.versions.exclude(status=Status.DRAFT).exists()
     if request.method == "POST":
         # A second submit of the same form finds its draft already published: nothing happens.
         draft = policy.versions.drafts().filter(pk=_int(request.POST.get("draft"))).first()
         if draft is None:
-            messages.info(request, "Utkastet er allerede publisert. Ingen ny versjon ble laget.")
-            return redirect(_editor_url(policy))
+            messages.info(request, ALREADY_PUBLISHED)
+            return redirect(editor_url(policy))
         form = PublishForm(request.POST, first_version=first_version)
         if form.is_valid():
             data = form.cleaned_data
@@ -404,13 +360,11 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                 )
             except ConflictError as error:
                 messages.error(request, str(error))
-                return redirect(_editor_url(policy, "utkast/"))
+                return redirect(editor_url(policy, "utkast/"))
+            except AlreadyPublishedError:
+                messages.info(request, ALREADY_PUBLISHED)
+                return redirect(editor_url(policy))
             except WorkflowError as error:
-                if "allerede publisert" in str(error):
-                    messages.info(
-                        request, "Utkastet er allerede publisert. Ingen ny versjon ble laget."
-                    )
-                    return redirect(_editor_url(policy))
                 form.add_error(None, str(error))
             else:
                 if version.status == Status.SCHEDULED:
@@ -421,12 +375,12 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                     )
                 else:
                     messages.success(request, f"Versjon {version.number} er publisert.")
-                return redirect(_editor_url(policy))
+                return redirect(editor_url(policy))
     else:
         draft = policy.versions.drafts().first()
         if draft is None:
             messages.info(request, "Det finnes ikke noe utkast å publisere. Start et utkast først.")
-            return redirect(_editor_url(policy))
+            return redirect(editor_url(policy))
         form = PublishForm(
             initial={
                 "draft": draft.pk,
@@ -471,7 +425,7 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
         else:
             restore(policy, by=request.user)
             messages.success(request, f"«{policy.title}» er tilbake i håndboka.")
-        return redirect(_editor_url(policy))
+        return redirect(editor_url(policy))
     return render(
         request,
         "editorial/confirm.html",
@@ -482,12 +436,14 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_retire(request, org_slug: str, policy_slug: str):
+    """Take a policy out of the handbook, after a confirmation page."""
     return _confirm(request, org_slug, policy_slug, action="retire")
 
 
 @editor_required
 @require_http_methods(["GET", "POST"])
 def policy_restore(request, org_slug: str, policy_slug: str):
+    """Bring a retired policy back, after a confirmation page."""
     return _confirm(request, org_slug, policy_slug, action="restore")
 
 
@@ -502,170 +458,3 @@ def policy_history(request, org_slug: str, policy_slug: str):
         "editorial/history.html",
         {"organisation": policy.organisation, "policy": policy, "page": page},
     )
-
-
-# --- Reuse across organisations ---------------------------------------------------------------
-
-
-def _public_current_versions():
-    return (
-        PolicyVersion.objects.current()
-        .filter(policy__visibility=Visibility.PUBLIC, policy__retired_at__isnull=True)
-        .select_related("policy__organisation")
-        .defer("body", "body_html")
-        .order_by("policy__organisation__name", "policy__title")
-    )
-
-
-@editor_required
-def reuse_list(request):
-    """Public policies of other organisations an editor can start from."""
-    versions = _public_current_versions()
-    if request.user.organisation_id:
-        versions = versions.exclude(policy__organisation_id=request.user.organisation_id)
-    return render(request, "editorial/reuse_list.html", {"versions": versions})
-
-
-@editor_required
-@require_http_methods(["GET", "POST"])
-def reuse_start(request, org_slug: str, policy_slug: str):
-    source = get_reusable_version(request.user, org_slug, policy_slug)
-    organisation = _own_organisation(request)
-    if organisation is None:
-        return redirect("editorial_dashboard")
-    source_policy = source.policy
-    initial = {"title": source.title, "slug": source_policy.slug}
-    if Policy.objects.filter(organisation=organisation, slug=source_policy.slug).exists():
-        initial["slug"] = f"{source_policy.slug}-{organisation.slug}"[:80]
-    form = ReuseForm(request.POST or None, organisation=organisation, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            policy, _draft = start_from(
-                source,
-                organisation=organisation,
-                by=request.user,
-                title=form.cleaned_data["title"],
-                slug=form.cleaned_data["slug"],
-            )
-        except IntegrityError:
-            form.add_error("slug", SLUG_TAKEN)
-            return render(
-                request,
-                "editorial/reuse_form.html",
-                {"form": form, "source": source, "organisation": organisation},
-            )
-        messages.success(
-            request,
-            f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
-            f"versjon {source.number}. Tilpass det til din kommune.",
-        )
-        return redirect(_editor_url(policy, "utkast/"))
-    return render(
-        request,
-        "editorial/reuse_form.html",
-        {"form": form, "source": source, "organisation": organisation},
-    )
-
-
-@editor_required
-def side_by_side(request):
-    """Two policies next to each other, e.g. Bergen's and Moskenes', for an editor drafting their own."""
-    versions = PolicyVersion.objects.current().select_related("policy__organisation")
-    visible = versions.filter(policy__visibility=Visibility.PUBLIC)
-    if request.user.is_superuser:
-        visible = versions
-    elif request.user.organisation_id:
-        visible = versions.filter(policy__visibility=Visibility.PUBLIC) | versions.filter(
-            policy__organisation_id=request.user.organisation_id
-        )
-    listed = list(
-        visible.defer("body", "body_html").order_by("policy__organisation__name", "policy__title")
-    )
-    choices = [("", "Velg en retningslinje")] + [
-        (str(v.policy_id), f"{v.policy.organisation.name}: {v.title}") for v in listed
-    ]
-    chosen_both = "venstre" in request.GET and "hoyre" in request.GET
-    form = CompareForm(
-        request.GET if chosen_both else None, choices=choices, initial=request.GET.dict()
-    )
-    columns = []
-    if chosen_both and form.is_valid():
-        ids = [int(form.cleaned_data["venstre"]), int(form.cleaned_data["hoyre"])]
-        chosen = {v.policy_id: v for v in visible.filter(policy_id__in=ids)}
-        for policy_id in ids:
-            version = chosen.get(policy_id)
-            if version is None:
-                raise Http404
-            columns.append(version)
-    columns = [(v, _as_column(v.body_html, n)) for n, v in enumerate(columns, start=1)]
-    return render(request, "editorial/side_by_side.html", {"form": form, "columns": columns})
-
-
-_HEADING_TAG = re.compile(r"<(/?)h([2-6])\b")
-_HEADING_ID = re.compile(r'(<h[2-6]) id="([^"]+)"')
-
-
-def _as_column(body_html: str, column: int) -> str:
-    """A stored body for one column of the side-by-side page: its headings one level down (the
-    column has its own h2) and their ids prefixed, so that two texts never share an id."""
-    demoted = _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}", body_html)
-    return mark_safe(_HEADING_ID.sub(rf'\1 id="side{column}-\2"', demoted))  # noqa: S308
-
-
-# --- markdownx endpoints, behind login and the editor role -------------------------------------
-
-
-class EditorMarkdownifyView(MarkdownifyView):
-    """markdownx's preview, through our render-and-sanitise function, with size limit."""
-
-    def post(self, request, *args, **kwargs):
-        content = request.POST.get("content", "")
-        if len(content) > MAX_BODY_LENGTH:
-            return HttpResponse(
-                '<p class="ds-paragraph">Teksten er for lang til forhåndsvisning.</p>', status=400
-            )
-        return HttpResponse(render_html(content))
-
-
-class EditorImageUploadView(ImageUploadView):
-    """markdownx's upload, accepting only real JPEG and PNG images of a few MB, answering JSON."""
-
-    form_class = EditorImageForm
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
-        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
-        too_large = upload_too_large(request)
-        if too_large:
-            return JsonResponse({"image": [too_large]}, status=413)
-        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-        if refused is not None:
-            return JsonResponse(
-                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
-            )
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        return JsonResponse(
-            {"image": [str(e) for errors in form.errors.values() for e in errors]}, status=400
-        )
-
-    def form_valid(self, form):
-        try:
-            image_path = form.save(commit=True)
-        except (OSError, ValueError):
-            return JsonResponse(
-                {
-                    "image": [
-                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
-                    ]
-                },
-                status=400,
-            )
-        return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
-
-
-markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
-# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
-image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))

@@ -17,6 +17,7 @@ from ..access import get_readable_policy, login_redirect
 from ..acknowledgements import AcknowledgementError, acknowledge
 from ..compliance import obligations_for
 from ..diff import word_diff
+from ..exports import csv_safe
 from ..models import Acknowledgement, Organisation, Status
 from ..search import clean_query, search
 from .reading import organisation_list
@@ -42,6 +43,7 @@ def home(request):
 
 @require_GET
 def search_page(request):
+    """`/sok/?q=…`: sections the reader may read, in their own organisation unless they choose."""
     user = request.user
     organisations = list(Organisation.objects.only("pk", "slug", "name"))
     chosen = request.GET.get("kommune")
@@ -232,11 +234,5 @@ def my_data_csv(request):
     writer.writeheader()
     for row in _ack_rows(request.user):
         # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+        writer.writerow({k: csv_safe(v) for k, v in row.items()})
     return response
-
-
-def _csv_safe(value):
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

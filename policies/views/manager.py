@@ -6,12 +6,11 @@ outside their scope gets a 404, and someone who manages nothing a 403.
 
 from __future__ import annotations
 
-import csv
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import xlsxwriter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
@@ -23,28 +22,16 @@ from django.views.decorators.http import require_http_methods
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from ..dashboards import PersonRow, Scope
+from ..exports import csv_lines, write_xlsx
 from ..models import Policy, Unit
 from ..reminders import plan_reminders, record_export, remind
-
-CSV_HEADERS = [
-    "Ansattnummer",
-    "Fornavn",
-    "Etternavn",
-    "E-post",
-    "Enhet",
-    "Status",
-    "Bekreftet versjon",
-    "Bekreftet dato",
-    "Frist",
-    "Forfalt",
-]
-
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
 
 @login_required
 def overview(request: HttpRequest):
+    """`/oversikt/`: each policy's confirmations for the manager's units, one row per unit."""
     scope = manager_scope(request.user)
     if scope.is_whole_organisation:
         row_units = Unit.objects.filter(organisation_id=scope.organisation_id, parent=None)
@@ -61,6 +48,7 @@ def overview(request: HttpRequest):
 
 @login_required
 def unit_detail(request: HttpRequest, unit_id: int):
+    """The overview for one unit, one row per sub-unit."""
     scope = manager_scope(request.user)
     unit = get_managed_unit(request.user, unit_id, scope)
     ancestors = _visible_ancestors(request.user, unit, scope)
@@ -135,6 +123,7 @@ def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
 
 @login_required
 def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
+    """The people behind one policy's figures, sortable, paged, optionally only those missing."""
     ctx = _list_context(request, slug, unit_id)
     policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     sort, missing_only = ctx.sort, ctx.missing_only
@@ -188,96 +177,45 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
 # --- Export and print --------------------------------------------------------------------------
 
 
-def _cells(row: PersonRow) -> list:
-    acknowledged = timezone.localtime(row.acknowledged_at) if row.acknowledged_at else None
-    return [
-        row.employee_number,
-        row.first_name,
-        row.last_name,
-        row.email,
-        row.unit_name or "",
-        row.status_label,
-        row.acknowledged_number or "",
-        acknowledged.strftime("%d.%m.%Y %H:%M") if acknowledged else "",
-        row.due.strftime("%d.%m.%Y"),
-        "ja" if row.is_overdue else "nei",
-    ]
-
-
-def _csv_safe(value):
-    """Text that Excel would run as a formula (=, +, -, @ first) is kept as text with a leading '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class _Line:
-    """A file-like object whose write() returns what it was given: csv.writer into a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows) -> bytes:
-    writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
-    # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
-    yield ("\ufeff" + writer.writerow(CSV_HEADERS)).encode()
-    batch: list[str] = []
-    for row in rows:
-        batch.append(writer.writerow([_csv_safe(cell) for cell in _cells(row)]))
-        if len(batch) >= 500:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
-        yield "".join(batch).encode()
-
-
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     where = f"-enhet-{unit.pk}" if unit else ""
     return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
+def _exported_rows(
+    request: HttpRequest, slug: str, unit_id: int | None, *, kind: str
+) -> tuple[_ListRequest, Iterator[PersonRow]]:
+    """Fetch and authorise the list, record that it leaves the system as `kind`, and return its
+    rows (a lazy stream: nothing is read until the response iterates it)."""
+    ctx = _list_context(request, slug, unit_id)
+    record_export(
+        by=request.user,
+        policy=ctx.policy,
+        unit=ctx.unit,
+        kind=kind,
+        missing_only=ctx.missing_only,
+        sort=ctx.sort,
+    )
+    rows = dashboards.iter_person_rows(
+        ctx.scope, ctx.policy, sort=ctx.sort, missing_only=ctx.missing_only
+    )
+    return ctx, rows
+
+
 @login_required
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user, policy=policy, unit=unit, kind="csv", missing_only=missing_only, sort=sort
-    )
-    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(policy, unit, "csv")}"'
+    """The person list as a semicolon-separated file that Excel opens as UTF-8."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="csv")
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    filename = _filename(ctx.policy, ctx.unit, "csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def write_xlsx(target, rows) -> None:
-    """Write the person list as a worksheet; constant_memory flushes each row to disk as it goes."""
-    # Names and addresses are data, never formulas or links, whatever they start with.
-    workbook = xlsxwriter.Workbook(
-        target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    sheet = workbook.add_worksheet("Bekreftelser")
-    bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, CSV_HEADERS, bold)
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 4, 24)
-    sheet.set_column(5, 5, 36)
-    sheet.set_column(6, 9, 16)
-    for index, row in enumerate(rows, start=1):
-        sheet.write_row(index, 0, _cells(row))
-    workbook.close()
 
 
 @login_required
 def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user, policy=policy, unit=unit, kind="xlsx", missing_only=missing_only, sort=sort
-    )
-    rows = dashboards.iter_person_rows(scope, policy, sort=sort, missing_only=missing_only)
+    """The person list as an Excel workbook."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="xlsx")
     # A zip archive is only complete when closed, so the workbook goes to a temporary file first
     # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
@@ -286,39 +224,27 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     return FileResponse(
         target,
         as_attachment=True,
-        filename=_filename(policy, unit, "xlsx"),
+        filename=_filename(ctx.policy, ctx.unit, "xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
 
 @login_required
 def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
-    ctx = _list_context(request, slug, unit_id)
-    policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
-    sort, missing_only = ctx.sort, ctx.missing_only
-    record_export(
-        by=request.user,
-        policy=policy,
-        unit=unit,
-        kind="print",
-        missing_only=missing_only,
-        sort=sort,
-    )
-    summary = dashboards.person_page(scope, policy, missing_only=missing_only)
-    current = policy.versions.filter(status="published").first()
+    """The person list as a page made for printing."""
+    ctx, rows = _exported_rows(request, slug, unit_id, kind="print")
+    summary = dashboards.person_page(ctx.scope, ctx.policy, missing_only=ctx.missing_only)
     return render(
         request,
         "manager/policy_print.html",
         {
-            "policy": policy,
-            "unit": unit,
-            "current": current,
+            "policy": ctx.policy,
+            "unit": ctx.unit,
+            "current": ctx.policy.versions.current().first(),
             "summary": summary,
-            "rows": dashboards.iter_person_rows(
-                scope, policy, sort=sort, missing_only=missing_only
-            ),
+            "rows": rows,
             "printed_at": timezone.localtime(),
-            "back_url": _list_url(policy, unit),
+            "back_url": _list_url(ctx.policy, ctx.unit),
         },
     )
 
@@ -329,6 +255,7 @@ def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
 @login_required
 @require_http_methods(["GET", "POST"])
 def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
+    """GET shows who would be reminded; POST sends the reminders and goes back to the list."""
     ctx = _list_context(request, slug, unit_id)
     policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     if request.method == "POST":

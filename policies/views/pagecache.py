@@ -31,6 +31,8 @@ _NOT_CACHEABLE = "-"
 
 
 def cache_anonymous_page(view):
+    """Serve a policy page to anonymous readers from the cache while nothing it shows has changed."""
+
     @wraps(view)
     def wrapper(request, org_slug: str, policy_slug: str):
         # Someone with a session or pending messages may see something personal: no cache.

@@ -21,6 +21,7 @@ def organisation_list(request):
 
 
 def organisation_handbook(request, org_slug: str):
+    """`/<org>/`: the policies in force that this reader may read."""
     organisation = get_organisation(org_slug)
     current = PolicyVersion.objects.current()
     policies = (
@@ -79,6 +80,7 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
 
 @login_redirect
 def policy_detail(request, org_slug: str, policy_slug: str):
+    """`/<org>/<policy>/`: the current version."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
     versions = _versions_of(policy)
     current = next((v for v in versions if v.status == Status.PUBLISHED), None)
@@ -89,6 +91,7 @@ def policy_detail(request, org_slug: str, policy_slug: str):
 
 @login_redirect
 def version_detail(request, org_slug: str, policy_slug: str, number: int):
+    """`/<org>/<policy>/versjon/<n>/`: one version that has been in force."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
     versions = _versions_of(policy)
     version = next((v for v in versions if v.number == number), None)
@@ -98,5 +101,6 @@ def version_detail(request, org_slug: str, policy_slug: str, number: int):
 
 
 def resource_detail(request, slug: str):
+    """`/ressurser/<slug>/`: a shared resource page."""
     resource = get_object_or_404(Resource, slug=slug)
     return render(request, "reading/resource_detail.html", {"resource": resource})

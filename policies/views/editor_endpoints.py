@@ -1,0 +1,97 @@
+"""The editor page's background endpoints: markdownx's preview and image upload, and the analysis
+(table of contents and readability) that the page's script refreshes while the editor types.
+
+They answer fragments or JSON rather than pages, and all of them require an editor.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from markdownx.views import ImageUploadView, MarkdownifyView
+
+from ..access import editor_required
+from ..models import MAX_BODY_LENGTH
+from ..readability import analyse_html
+from ..rendering import render, render_html
+from ..uploads import EditorImageForm, upload_too_large
+
+
+def analysis_context(body: str, title: str) -> dict:
+    """The table of contents and readability of a body, for `editorial/_analysis.html`."""
+    rendered = render(body, title=title)
+    return {"toc": rendered.toc, "readability": analyse_html(rendered.html)}
+
+
+@editor_required
+@require_POST
+def analyse(request):
+    """The table of contents and readability of the posted text, for the editor page's script."""
+    content = request.POST.get("content", "")
+    if len(content) > MAX_BODY_LENGTH:
+        return HttpResponse(
+            '<p class="ds-paragraph">Teksten er for lang til å analyseres.</p>', status=400
+        )
+    html = render_to_string(
+        "editorial/_analysis.html", analysis_context(content, request.POST.get("title", ""))
+    )
+    return HttpResponse(html)
+
+
+class EditorMarkdownifyView(MarkdownifyView):
+    """markdownx's preview, through our render-and-sanitise function, with size limit."""
+
+    def post(self, request, *args, **kwargs):
+        content = request.POST.get("content", "")
+        if len(content) > MAX_BODY_LENGTH:
+            return HttpResponse(
+                '<p class="ds-paragraph">Teksten er for lang til forhåndsvisning.</p>', status=400
+            )
+        return HttpResponse(render_html(content))
+
+
+class EditorImageUploadView(ImageUploadView):
+    """markdownx's upload, accepting only real JPEG and PNG images of a few MB, answering JSON."""
+
+    form_class = EditorImageForm
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
+        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
+        too_large = upload_too_large(request)
+        if too_large:
+            return JsonResponse({"image": [too_large]}, status=413)
+        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+        if refused is not None:
+            return JsonResponse(
+                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
+            )
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        return JsonResponse(
+            {"image": [str(e) for errors in form.errors.values() for e in errors]}, status=400
+        )
+
+    def form_valid(self, form):
+        try:
+            image_path = form.save(commit=True)
+        except (OSError, ValueError):
+            return JsonResponse(
+                {
+                    "image": [
+                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
+                    ]
+                },
+                status=400,
+            )
+        return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
+
+
+markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
+# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
+image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))

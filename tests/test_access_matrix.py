@@ -141,6 +141,8 @@ MATRIX: list[Case] = [
         query="?fra=1&til=2",
     ),
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
+    # The health check for load balancers: open to all, reveals nothing but "ok".
+    Case("health", everyone(OK)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

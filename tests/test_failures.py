@@ -231,13 +231,17 @@ def test_pages_answer_503_while_the_database_is_down_and_recover_by_themselves(p
         # A form sent while the database is down (its page was loaded before) is answered the same way.
         form = {"csrfmiddlewaretoken": token, "username": "ansatt.bergen", "password": "demo"}
         assert_unavailable_page(visitor.request("/logg-inn/", form))
+        # The health check tells the load balancer, in plain text.
+        health = visitor.get("/helse/")
+        assert (health.status, health.body) == (503, "database unavailable\n")
         # A confirmation sent now is not reported as saved.
         assert_unavailable_page(employee.request("/bergen/sosiale-medier/bekreft/", confirmation))
     finally:
         pg("start")
 
     # No restart of the portal: its workers reconnect on their own (CONN_HEALTH_CHECKS).
-    wait_until(lambda: visitor.get("/moskenes/sosiale-medier/").status == 200, "recovery")
+    wait_until(lambda: visitor.get("/helse/").status == 200, "recovery")
+    assert visitor.get("/moskenes/sosiale-medier/").status == 200
     for _ in range(4):
         assert visitor.get("/").status == 200
         # The session survived in the database: still logged in.

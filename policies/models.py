@@ -518,6 +518,22 @@ class Section(models.Model):
     def __str__(self) -> str:
         return self.heading
 
+    @classmethod
+    def build(cls, version: PolicyVersion, rendered_sections) -> list[Section]:
+        """Unsaved sections of `version` from rendering.render()'s sections, for bulk_create."""
+        return [
+            cls(
+                version=version,
+                position=s.position,
+                anchor=s.anchor,
+                level=s.level,
+                heading=s.heading[:500],
+                text=s.text,
+                title=version.title,
+            )
+            for s in rendered_sections
+        ]
+
 
 class SearchTerm(models.Model):
     """A word that occurs in some section: the vocabulary for typo and compound suggestions.

@@ -195,18 +195,7 @@ def publish(
         draft.published_at = published_at or timezone.now()
         draft.published_by = by
         draft.save()
-        Section.objects.bulk_create(
-            Section(
-                version=draft,
-                position=s.position,
-                anchor=s.anchor,
-                level=s.level,
-                heading=s.heading[:500],
-                text=s.text,
-                title=draft.title,
-            )
-            for s in rendered.sections
-        )
+        Section.objects.bulk_create(Section.build(draft, rendered.sections))
         if not scheduled and policy.title != draft.title:
             policy.title = draft.title
             policy.save(update_fields=["title"])

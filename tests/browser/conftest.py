@@ -51,6 +51,20 @@ class PageProblems:
     def __bool__(self) -> bool:
         return bool(self.dialogs or self.console_errors or self.page_errors)
 
+    def watch(self, page) -> None:
+        """Record what `page` does from now on; dialogs are dismissed so the page goes on."""
+
+        def on_dialog(dialog):
+            self.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
 
 @pytest.fixture
 def context(browser, live_server):
@@ -69,17 +83,7 @@ def problems() -> PageProblems:
 @pytest.fixture
 def page(context, problems):
     page = context.new_page()
-
-    def on_dialog(dialog):
-        problems.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on(
-        "console",
-        lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    problems.watch(page)
     yield page
     page.close()
 

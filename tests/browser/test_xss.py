@@ -79,17 +79,7 @@ def csp_free_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, bypass_csp=True)
     page = context.new_page()
     problems = PageProblems()
-
-    def on_dialog(dialog):
-        problems.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on(
-        "console",
-        lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None,
-    )
-    page.on("pageerror", lambda error: problems.page_errors.append(str(error)))
+    problems.watch(page)
     yield page, problems
     context.close()
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .models import Event, EventVerb, Organisation, Person, Unit
 from .people import create_unit
+from .plaintext import clean_line
 
 # Column names as HR exports them, and the spellings we accept for each.
 COLUMNS = {
@@ -98,7 +99,7 @@ def decode(data: bytes) -> str:
 
 
 def _unit_path(value: str) -> tuple[str, ...] | None:
-    parts = tuple(part.strip() for part in value.split(UNIT_SEPARATOR))
+    parts = tuple(clean_line(part) for part in value.split(UNIT_SEPARATOR))
     if not value.strip() or any(not part for part in parts):
         return None
     return parts
@@ -137,7 +138,8 @@ def parse(text: str) -> list[HrRow]:
             continue
 
         def cell(key: str, cells=cells) -> str:
-            return cells[positions[key]].strip() if key in positions else ""
+            # Names and units are shown everywhere: no bidi overrides or invisible characters.
+            return clean_line(cells[positions[key]]) if key in positions else ""
 
         number, first, last, email = (
             cell("employee_number"),

@@ -86,6 +86,13 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", "\u00a0")
 
 
+def _too_many_headings(count: int) -> str:
+    return (
+        f"Teksten har {_number(count)} overskrifter. Grensen er {_number(MAX_SECTIONS)} "
+        "overskrifter; del teksten opp i flere retningslinjer."
+    )
+
+
 def budget_problems(source: str) -> list[str]:
     """Why `source` is too large or too complex to render, in Norwegian; empty when it is fine.
 
@@ -107,10 +114,7 @@ def budget_problems(source: str) -> list[str]:
         )
     headings = len(_HEADING_LINE.findall(source)) + len(_RAW_HEADING.findall(source))
     if headings > MAX_SECTIONS:
-        problems.append(
-            f"Teksten har {_number(headings)} overskrifter. Grensen er {_number(MAX_SECTIONS)} "
-            "avsnitt med overskrift."
-        )
+        problems.append(_too_many_headings(headings))
     markup = len(_MARKUP.findall(source))
     if markup > MAX_MARKUP_CHARACTERS:
         problems.append(
@@ -227,10 +231,10 @@ def _image_source_allowed(value: str) -> bool:
     if parts.netloc and (parts.hostname or "").lower() not in _own_hosts():
         return True
     path = re.sub(r"%2e", ".", parts.path, flags=re.I)
-    resolved = posixpath.normpath("/" + path) if path else "/"
-    if not path.startswith("/") and not parts.netloc:
+    if not path.startswith("/"):
         # A relative address resolves against the policy page, which is never an image folder.
         return False
+    resolved = "/" + posixpath.normpath(path).lstrip("/")
     return resolved.startswith((settings.MEDIA_URL, settings.STATIC_URL))
 
 
@@ -313,8 +317,13 @@ def render(source: str, *, title: str = "") -> Rendered:
     refuses it (workflow.publish).
     """
     body_html, problems = _render_body(source)
+    if not problems and len(_HEADING.findall(body_html)) > MAX_SECTIONS:
+        # The count before rendering estimates; this one is exact (raw HTML inside a line, say).
+        problems = (_too_many_headings(len(_HEADING.findall(body_html))),)
     if problems:
-        return Rendered(html=body_html, sections=[], text_hash=text_hash(body_html), problems=problems)
+        return Rendered(
+            html=body_html, sections=[], text_hash=text_hash(body_html), problems=problems
+        )
     sections: list[RenderedSection] = []
     matches = list(_HEADING.finditer(body_html))
     preamble = plain_text(body_html[: matches[0].start()] if matches else body_html)

@@ -72,7 +72,7 @@ def test_fixture_renders_the_same_as_with_python_markdown(path):
         "| Kanal | Ansvar |\n|---|---|\n| Facebook | Kommunikasjon |\n| X | Ingen |\n",
         "1. én\n2. to\n\n    avsnitt\n\n3. tre\n",
         "- a\n- b\n\n- c\n- d\n\nEtter.\n",
-        "Se [retningslinjen](https://www.bergen.kommune.no/ \"Bergen\") og <https://ks.no>.\n",
+        'Se [retningslinjen](https://www.bergen.kommune.no/ "Bergen") og <https://ks.no>.\n',
         "## Regler\n\ntekst\n\n## Regler\n\n### Under *vekt*\n",
         "> Sitat med **fet** og `kode`.\n\n---\n\n```\nkode <b>\n```\n",
         "Linje med  \nhardt linjeskift; ~~ikke strøket~~.\n",

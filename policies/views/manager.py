@@ -212,7 +212,6 @@ def download_only(view):
     return require_GET(wrapper)
 
 
-
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     where = f"-enhet-{unit.pk}" if unit else ""
     return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"

@@ -68,11 +68,19 @@ MAX_SOURCE_LENGTH = 200_000
 MAX_LINES = 5_000
 MAX_SECTIONS = 500
 MAX_MARKUP_CHARACTERS = 15_000
-MAX_NESTING = 20
+MAX_DEPTH = 10  # lists and quotes inside each other, as written at the start of a line
+MAX_HTML_TAGS = 1_000  # raw HTML; the sanitiser's HTML parser is slow on deep nesting
+# markdown-it-py's own cap on token nesting (a list level is two: list and item), above what
+# MAX_DEPTH lets through, so an accepted text never loses content to it.
+MAX_NESTING = 4 * MAX_DEPTH
 _MARKUP = "[]!*_`<|~"
 # What may become a heading: an ATX line (#), a setext underline (=== or ---), a raw HTML heading.
 _HEADING_LINE = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)", re.M)
 _RAW_HEADING = re.compile(r"<h[1-6]\b", re.I)
+_RAW_TAG = re.compile(r"</?[A-Za-z]")
+# The containers a line opens: indentation, quote markers and list markers before its text.
+_CONTAINERS = re.compile(r"^[ \t]*(?:(?:>|[-+*]|\d{1,9}[.)])(?:[ \t]+|$))+", re.M)
+_CONTAINER_MARKER = re.compile(r">|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)")
 
 _TRANSLITERATE = str.maketrans(
     {"æ": "ae", "ø": "o", "å": "a", "é": "e", "ü": "u", "ä": "a", "ö": "o"}
@@ -121,7 +129,32 @@ def budget_problems(source: str) -> list[str]:
             f"Teksten har {_number(markup)} formateringstegn (som [ ] * _ ` < | ! ~). Grensen er "
             f"{_number(MAX_MARKUP_CHARACTERS)}; fjern gjentatte tegn eller del teksten opp."
         )
+    depth = _deepest_nesting(source)
+    if depth > MAX_DEPTH:
+        problems.append(
+            f"Teksten har lister eller sitater {depth} nivåer inni hverandre. Grensen er "
+            f"{MAX_DEPTH} nivåer."
+        )
+    if source.count("<") > MAX_HTML_TAGS:
+        tags = len(_RAW_TAG.findall(source))
+        if tags > MAX_HTML_TAGS:
+            problems.append(
+                f"Teksten har {_number(tags)} HTML-koder. Grensen er {_number(MAX_HTML_TAGS)}; "
+                "bruk Markdown i stedet."
+            )
     return problems
+
+
+def _deepest_nesting(source: str) -> int:
+    """An upper estimate of how deep lists and quotes nest: markers at the start of a line, plus
+    one level per two spaces of indentation before them (how nested lists are written)."""
+    deepest = 0
+    for match in _CONTAINERS.finditer(source):
+        prefix = match.group(0)
+        indent = len(prefix) - len(prefix.lstrip(" \t"))
+        depth = len(_CONTAINER_MARKER.findall(prefix)) + indent // 2
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def slugify_heading(value: str, separator: str = "-") -> str:

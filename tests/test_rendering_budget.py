@@ -30,9 +30,31 @@ OVER_BUDGET = {
 
 
 @pytest.mark.parametrize("source", CRASHING.values(), ids=CRASHING.keys())
-def test_deeply_nested_text_renders_without_crashing(source):
+def test_deeply_nested_text_renders_or_is_refused_without_crashing(source):
     rendered = render(source, title="T")
-    assert rendered.html and not rendered.problems
+    assert rendered.html
+    assert all("Grensen er" in problem for problem in rendered.problems)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "- " * 11 + "x",
+        "> " * 11 + "x",
+        "".join("  " * i + "- nivå\n" for i in range(12)),
+        "<blockquote>" * 1001,
+    ],
+)
+def test_nesting_beyond_the_limit_is_refused_rather_than_cut(source):
+    problems = budget_problems(source)
+    assert problems and ("nivåer" in problems[0] or "HTML-koder" in problems[0])
+
+
+def test_nesting_at_the_limit_keeps_every_word():
+    source = "".join("  " * i + f"- nivå{i}\n" for i in range(10)) + "> " * 10 + "sitat\n"
+    assert budget_problems(source) == []
+    html = render_html(source)
+    assert all(f"nivå{i}" in html for i in range(10)) and "sitat" in html
 
 
 @pytest.mark.parametrize("source", OVER_BUDGET.values(), ids=OVER_BUDGET.keys())

@@ -1,4 +1,5 @@
-"""Render times of the hostile inputs from issue 14 at 1x, 2x and 4x their size, before and after:
+"""Render times of the hostile inputs from issue 14 at 1x, 2x and 4x their size, before and after,
+and of the compare pages' word diff:
 `python -m bench.rendering [--timeout S] [--sizes 1,2,4]`.
 
 - before: Python-Markdown as Håndboka used it until issue 14 (rebuilt here, only for comparison),
@@ -34,10 +35,10 @@ CASES: dict[str, Callable[[int], str]] = {
     "definition list 'a\\n: b\\n'*500 (3 kB)": lambda k: "a\n: b\n" * 500 * k,
     "'- '*1000 + 'x' (2 kB)": lambda k: "- " * 1000 * k + "x",
     "realistic guideline (150 kB)": None,  # filled in from the fixtures
-    # The slowest texts the budget still accepts at 1x (5 000 lines, 15 000 markup characters).
-    "accepted: 5 000 list items '- a' (20 kB)": lambda k: "- a\n" * 5_000 * k,
-    "accepted: 15 000 '*a' (30 kB)": lambda k: "*a" * 15_000 * k,
-    "accepted: 2 500 '[a](b)' links (15 kB)": lambda k: "[a](b) " * 2_500 * k,
+    # The slowest texts the budget still accepts at 1x (5 000 lines, 10 000 markup characters).
+    "accepted: 4 999 list items '- a' (20 kB)": lambda k: "- a\n" * 4_999 * k,
+    "accepted: 10 000 '*a' (20 kB)": lambda k: "*a" * 10_000 * k,
+    "accepted: 2 500 '[a](b)' links (18 kB)": lambda k: "[a](b) " * 2_500 * k,
 }
 
 
@@ -65,19 +66,32 @@ def old_render(source: str) -> str:
     return nh3.clean(raw, tags=ALLOWED_TAGS, url_schemes=ALLOWED_URL_SCHEMES)
 
 
-def _timed_child(source: str, queue) -> None:
+def old_diff(old_html: str, new_html: str) -> None:
+    """The compare pages' word diff before issue 14: one SequenceMatcher over all words."""
+    import difflib
+
+    from policies.diff import words_of
+
+    difflib.SequenceMatcher(
+        None, words_of(old_html), words_of(new_html), autojunk=False
+    ).get_opcodes()
+
+
+def _timed_child(function, args, queue) -> None:
     try:
         started = time.perf_counter()
-        old_render(source)
+        function(*args)
         queue.put(f"{time.perf_counter() - started:.3f} s")
     except RecursionError:
         queue.put("RecursionError")
 
 
-def before(source: str, timeout: float) -> str:
+def before(source: str, timeout: float, function=None, args=None) -> str:
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    child = context.Process(target=_timed_child, args=(source, queue))
+    child = context.Process(
+        target=_timed_child, args=(function or old_render, args or (source,), queue)
+    )
     child.start()
     child.join(timeout)
     if child.is_alive():
@@ -128,7 +142,28 @@ def main(argv: list[str] | None = None) -> int:
         if len(parser_times) >= 2 and parser_times[-2] > 0:
             print(f"{'':42} parser growth {sizes[-2]}x->{sizes[-1]}x: "
                   f"{parser_times[-1] / parser_times[-2]:.1f}x", flush=True)  # fmt: skip
+    _compare(sizes, args)
     return 0
+
+
+def _compare(sizes: list[int], args) -> None:
+    """The compare page: a guideline against itself with its paragraphs reshuffled."""
+    import random
+
+    from policies.diff import word_diff
+    from policies.rendering import render_html
+
+    print(f"\n{'compare (word diff)':42} {'size':>5} {'kB':>7} {'before':>16} {'after':>10}")
+    base = _realistic(1)[:28_000]
+    for k in sizes:
+        text = "\n\n".join([base] * k)
+        paragraphs = text.split("\n\n")
+        random.Random(1).shuffle(paragraphs)
+        old_html, new_html = render_html(text), render_html("\n\n".join(paragraphs))
+        after = _seconds(lambda a=old_html, b=new_html: word_diff(a, b))
+        old = "-" if args.no_before else before("", args.timeout, old_diff, (old_html, new_html))
+        print(f"{'reshuffled paragraphs':42} {k:>4}x {len(text) / 1000:7.0f} {old:>16} "
+              f"{after * 1000:7.1f} ms", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -16,16 +16,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from policies.models import (
-    Acknowledgement,
-    Event,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Unit,
-    Visibility,
-)
+from people.models import Organisation, Person, Unit
+from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Visibility
 from policies.workflow import create_draft
 
 from .factories import make_policy
@@ -143,6 +135,8 @@ MATRIX: list[Case] = [
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
     # The health check for load balancers: open to all, reveals nothing but "ok".
     Case("health", everyone(OK)),
+    # The målform switch in the header changes only the visitor's own preference: POST only.
+    Case("choose_language", everyone(NOT_ALLOWED)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

@@ -274,14 +274,6 @@ def test_scope_without_units_matches_nobody():
     assert overview.total.must == 0
 
 
-def test_organisations_with_more_policies_than_bits_in_one_mask_are_counted_right(monkeypatch):
-    org, hr, people = _small_organisation()
-    expected = _tallies(dashboards.overview(manager_scope(hr), []))
-    # One bit per mask column forces every policy into its own column.
-    monkeypatch.setattr(dashboards, "_BITS_PER_MASK", 1)
-    assert _tallies(dashboards.overview(manager_scope(hr), [])) == expected
-
-
 def test_overview_and_person_lists_agree_with_several_deadline_lengths():
     from policies.workflow import create_draft, publish
 

@@ -135,7 +135,9 @@ class Unit(models.Model):
             pgtrigger.Trigger(
                 name="unit_subtree_follows_move",
                 when=pgtrigger.After,
-                operation=pgtrigger.UpdateOf("path"),
+                # Any UPDATE: a column-specific trigger would not see the path the trigger above
+                # sets when only parent_id is in the statement.
+                operation=pgtrigger.Update,
                 condition=pgtrigger.Condition("OLD.path IS DISTINCT FROM NEW.path"),
                 func=(
                     "UPDATE people_unit SET path = NEW.path || substr(path, length(OLD.path) + 1) "

@@ -129,7 +129,8 @@ class Unit(models.Model):
             pgtrigger.Trigger(
                 name="unit_path_from_parent",
                 when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.UpdateOf("parent_id", "organisation_id", "path"),
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("parent_id", "organisation_id", "path"),
                 func=_UNIT_PATH_FROM_PARENT,
             ),
             pgtrigger.Trigger(

@@ -50,8 +50,9 @@ SELECT r.*, c.unit_id, e.elected
     OR (r.audience_elected AND e.elected)
     OR EXISTS (SELECT 1
                  FROM policies_policy_audience_units au
-                 JOIN people_unit a ON a.id = au.unit_id
-                WHERE au.policy_id = r.policy_id AND c.path LIKE a.path || '%');
+                WHERE au.policy_id = r.policy_id
+                  -- The chosen unit's path by primary key: one index lookup per chosen unit.
+                  AND c.path LIKE (SELECT a.path FROM people_unit a WHERE a.id = au.unit_id) || '%');
 
 -- One row per active person and policy they must confirm: when it became required of them
 -- (not before they joined their unit), when it is due, and their newest confirmation.

@@ -267,6 +267,9 @@ def _generate_national(count: int) -> None:
     with connection.cursor() as cursor:
         for n in range(1, count + 1):
             slug = f"bench-nasjonal-{n}"
+            cursor.execute("SELECT 1 FROM people_organisation WHERE slug = %s", [slug])
+            if cursor.fetchone():
+                continue  # built by an earlier, interrupted run (each kommune is one transaction)
             with transaction.atomic():
                 cursor.execute(
                     "INSERT INTO people_organisation (slug, name) VALUES (%s, %s) RETURNING id",
@@ -469,8 +472,6 @@ def main(argv: list[str] | None = None) -> None:
             for slug in missing:
                 _generate(slug, *SIZES[slug], rng)
             if national < NATIONAL_ORGANISATIONS:
-                if national:
-                    sys.exit("A half-built national database: run with --regenerate.")
                 _generate_national(NATIONAL_ORGANISATIONS)
             started = time.perf_counter()
             with connection.cursor() as cursor:

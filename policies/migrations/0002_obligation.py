@@ -200,7 +200,7 @@ DROP FUNCTION policies_acknowledgement_summarise();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0002_unit_paths_in_database'),
+        ('people', '0003_unit_paths_in_database'),
         ('policies', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

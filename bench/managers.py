@@ -118,7 +118,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
             columns = (
                 "id, password, is_superuser, username, first_name, last_name, email, is_staff, "
                 "is_active, date_joined, organisation_id, unit_id, unit_since, employee_number, "
-                "is_elected_official, is_editor, sees_whole_organisation"
+                "is_elected_official, is_editor, sees_whole_organisation, language"
             )
             first_names = ["Kari", "Ola", "Åse", "Bjørn", "Ingrid", "Per", "Sølvi", "Håkon"]
             last_names = ["Nordmann", "Hansen", "Ødegård", "Berg", "Johansen", "Lie", "Østby"]
@@ -154,6 +154,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
                             is_elected,
                             False,
                             n == 0,  # person 0 is HR and sees the whole organisation
+                            "",
                         )
                     )
 
@@ -272,7 +273,8 @@ def _generate_national(count: int) -> None:
                 continue  # built by an earlier, interrupted run (each kommune is one transaction)
             with transaction.atomic():
                 cursor.execute(
-                    "INSERT INTO people_organisation (slug, name) VALUES (%s, %s) RETURNING id",
+                    "INSERT INTO people_organisation (slug, name, language) "
+                    "VALUES (%s, %s, '') RETURNING id",
                     [slug, f"Benchmark nasjonal {n}"],
                 )
                 (org,) = cursor.fetchone()
@@ -293,12 +295,12 @@ def _generate_national(count: int) -> None:
                     INSERT INTO people_person (password, is_superuser, username, first_name,
                            last_name, email, is_staff, is_active, date_joined, organisation_id,
                            unit_id, unit_since, employee_number, is_elected_official, is_editor,
-                           sees_whole_organisation)
+                           sees_whole_organisation, language)
                     SELECT '!', false, %(slug)s || '-' || g, 'Kari', 'Nordmann ' || g,
                            'p' || g || '@' || %(slug)s || '.example.invalid', false, g %% 100 <> 7,
                            now() - (g %% 4000) * interval '1 day', %(org)s, u.id,
                            CASE WHEN g %% 10 < 7 THEN current_date - (g %% 800) END,
-                           'E' || g, g %% 50 = 1, false, false
+                           'E' || g, g %% 50 = 1, false, false, ''
                       FROM generate_series(1, %(people)s) g
                       JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
                               FROM people_unit WHERE organisation_id = %(org)s) u

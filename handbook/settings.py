@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "policies",
+    "signin",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,11 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_URLS_PATH = "/redaksjon/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/redaksjon/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "bilder/"
+
+# Sign-in through each organisation's own OpenID Connect provider (signin/). Client secrets stored
+# in the database are encrypted with these Fernet keys (newest first; older ones still decrypt).
+# Unset: a key derived from SECRET_KEY.
+SIGNIN_ENCRYPTION_KEYS = env_list("SIGNIN_ENCRYPTION_KEYS", "")
 
 # Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

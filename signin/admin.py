@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from .models import SignInConfig, SignInEvent, SignInIdentity
+
+
+def _form_field(field, **kwargs):
+    # An issuer typed without a scheme is https (Django 6's default; said explicitly for 5.2).
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
 
 
 class SignInConfigForm(forms.ModelForm):
@@ -23,6 +31,7 @@ class SignInConfigForm(forms.ModelForm):
 
     class Meta:
         model = SignInConfig
+        formfield_callback = _form_field
         fields = [
             "organisation",
             "enabled",

@@ -70,6 +70,8 @@ class SignInConfigForm(forms.ModelForm):
 @admin.register(SignInConfig)
 class SignInConfigAdmin(admin.ModelAdmin):
     form = SignInConfigForm
+    # The admin builds the form fields itself; the same https default as the form's own.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["organisation", "enabled", "issuer_url", "client_id", "match_on", "secret_set"]
     list_select_related = ["organisation"]
 

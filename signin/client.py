@@ -70,13 +70,23 @@ def _metadata(config: SignInConfig) -> dict:
     return dict(metadata)
 
 
+def _integration(config: SignInConfig) -> DjangoIntegration:
+    # The name keys the state in the session: a state begun for one organisation is unknown to
+    # every other organisation's callback.
+    return DjangoIntegration(f"signin-{config.organisation_id}")
+
+
+def state_is_known(config: SignInConfig, request) -> bool:
+    """Whether this callback's `state` was issued to this browser for this organisation."""
+    state = request.GET.get("state")
+    return bool(state) and _integration(config).get_state_data(request.session, state) is not None
+
+
 def client_for(config: SignInConfig) -> DjangoOAuth2App:
     """An Authlib client for this organisation's provider. Raises ProviderError or TokenRefused."""
     metadata = _metadata(config)
     return DjangoOAuth2App(
-        # The name keys the state in the session: a state begun for one organisation is unknown
-        # to every other organisation's callback.
-        DjangoIntegration(f"signin-{config.organisation_id}"),
+        _integration(config),
         name=f"signin-{config.organisation_id}",
         client_id=config.client_id,
         client_secret=config.client_secret(),

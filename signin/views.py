@@ -29,6 +29,7 @@ from .client import (
     TokenRefused,
     client_for,
     end_session_url,
+    state_is_known,
 )
 from .linking import complete_sign_in, record_refusal, record_sign_out
 from .matching import SignInRefused
@@ -145,7 +146,10 @@ def start(request: HttpRequest, org: str) -> HttpResponse:
 def callback(request: HttpRequest, org: str) -> HttpResponse:
     """The provider sends the browser back here with a code; Authlib checks it all."""
     config = get_object_or_404(SignInConfig.objects.enabled(), organisation__slug=org)
-
+    # Authlib checks the state again below; asking first spares the provider a request for every
+    # stale, replayed or forged callback.
+    if not state_is_known(config, request):
+        return _refused(request, config, Outcome.STATE)
     try:
         token = client_for(config).authorize_access_token(request)
     except MismatchingStateError:

@@ -46,9 +46,12 @@ case "$cmd" in
     done
     ;;
   stop)
-    for slug in $(kommuner); do
-      if running "$slug"; then kill "$(cat "$state/$slug.pid")"; echo "OpenID Connect provider ($slug) stopped" >&2; fi
-      rm -f "$state/$slug.pid"
+    # By pid file, so that stopping needs neither the virtualenv nor the fixture.
+    for pidfile in "$state"/*.pid; do
+      [ -e "$pidfile" ] || continue
+      slug=$(basename "$pidfile" .pid)
+      if running "$slug"; then kill "$(cat "$pidfile")"; echo "OpenID Connect provider ($slug) stopped" >&2; fi
+      rm -f "$pidfile"
     done
     ;;
   status)

@@ -30,7 +30,7 @@ class SignInConfig(models.Model):
     """An organisation's identity provider: where it is, who Håndboka is to it, how people match."""
 
     organisation = models.OneToOneField(
-        "policies.Organisation",
+        "people.Organisation",
         on_delete=models.CASCADE,
         related_name="signin_config",
         verbose_name="kommune",
@@ -165,7 +165,7 @@ class SignInIdentity(models.Model):
     """
 
     organisation = models.ForeignKey(
-        "policies.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name="kommune"
+        "people.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name="kommune"
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -215,7 +215,7 @@ class SignInEvent(models.Model):
     """The audit trail of sign-in: every success and every refusal, append-only."""
 
     organisation = models.ForeignKey(
-        "policies.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+        "people.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

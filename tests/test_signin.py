@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
-from policies.models import Person
+from people.models import Person
 from signin.models import Outcome, SignInConfig, SignInEvent, SignInIdentity
 
 from .factories import make_organisation, make_person, make_signin_config

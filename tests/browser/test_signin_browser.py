@@ -13,8 +13,9 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from playwright.sync_api import expect
 
+from people.models import Organisation, Person
 from policies.hr_import import import_people
-from policies.models import Acknowledgement, Organisation, Person
+from policies.models import Acknowledgement
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
 from ..factories import make_organisation, make_person, make_signin_config

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from policies.models import Organisation
+from people.models import Organisation
 from signin.models import SignInConfig
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_signin.json"

@@ -12,18 +12,22 @@ audience, expiry and nonce. This module adds only what Authlib leaves to the app
 
 from __future__ import annotations
 
+import logging
 import time
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from joserfc.errors import JoseError
 
 from .models import SignInConfig
 
 METADATA_SECONDS = 3600
 HTTP_TIMEOUT_SECONDS = 10
+log = logging.getLogger(__name__)
+
 SIGNING_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
 
 # Everything a provider that is down, slow or answering garbage can make Authlib or requests raise.
@@ -85,11 +89,18 @@ def state_is_known(config: SignInConfig, request) -> bool:
 def client_for(config: SignInConfig) -> DjangoOAuth2App:
     """An Authlib client for this organisation's provider. Raises ProviderError or TokenRefused."""
     metadata = _metadata(config)
+    try:
+        secret = config.client_secret()
+    except ImproperlyConfigured as exc:
+        # A secret that cannot be read is the operator's to fix; the person gets the
+        # "does not answer" page, not a 500.
+        log.error("sign-in for %s: %s", config.organisation_id, exc)
+        raise ProviderError(str(exc)) from exc
     return DjangoOAuth2App(
         _integration(config),
         name=f"signin-{config.organisation_id}",
         client_id=config.client_id,
-        client_secret=config.client_secret(),
+        client_secret=secret,
         client_kwargs={
             "scope": config.scopes,
             "code_challenge_method": "S256",

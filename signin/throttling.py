@@ -6,6 +6,8 @@ Django's authenticate(), so no lock-out here can ever block it.
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
@@ -29,7 +31,12 @@ def client_ip(request: HttpRequest) -> str | None:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < hops:
         return remote
-    return forwarded[-hops]
+    candidate = forwarded[-hops]
+    try:
+        # Whatever ends up here is stored as an address; anything else is not believed.
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 class Handler(AxesDatabaseHandler):

@@ -45,14 +45,16 @@ def free_port() -> int:
 
 
 def _wait_for(url: str, process: subprocess.Popen, name: str) -> None:
-    for _ in range(300):
+    # Generous: on a machine busy with other test runs, importing Flask and Authlib takes a while.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
-            time.sleep(0.05)
+            time.sleep(0.1)
     raise RuntimeError(f"{name} did not answer at {url}")
 
 

@@ -334,3 +334,13 @@ def test_a_disabled_sign_in_is_neither_offered_nor_usable(bergen):
     assert "Logg inn med Bergen" not in Client().get("/logg-inn/").content.decode()
     assert Client().get("/logg-inn/bergen/").status_code == 404
     assert Client().get("/logg-inn/bergen/retur/?code=x&state=y").status_code == 404
+
+
+def test_a_secret_that_cannot_be_read_gets_the_norwegian_page_not_a_500(bergen, monkeypatch):
+    monkeypatch.delenv("HANDBOOK_MISSING_SECRET", raising=False)
+    SignInConfig.objects.filter(organisation=bergen).update(
+        client_secret_encrypted="", client_secret_env="HANDBOOK_MISSING_SECRET"
+    )
+    response = Client().get("/logg-inn/bergen/")
+    assert response.status_code == 502
+    assert "Bergen kommunes pålogging svarer ikke" in response.content.decode()

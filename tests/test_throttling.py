@@ -70,6 +70,10 @@ def test_behind_trusted_proxies_the_address_they_recorded_counts_and_nothing_fur
     assert client_ip(request_from("10.0.0.1", "6.6.6.6, 203.0.113.9, 10.0.0.2")) == "203.0.113.9"
     # A header shorter than the proxies we trust did not come through them all.
     assert client_ip(request_from("10.0.0.1", "203.0.113.9")) == "10.0.0.1"
+    # Something that is not an address is not believed (it would be stored as one).
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request_from("10.0.0.1", "unknown")) == "10.0.0.1"
+    assert client_ip(request_from("10.0.0.1", "2001:db8::1")) == "2001:db8::1"
 
 
 def test_an_account_locks_after_five_failures_from_any_addresses(throttling, people):

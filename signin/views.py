@@ -146,6 +146,12 @@ def start(request: HttpRequest, org: str) -> HttpResponse:
 def callback(request: HttpRequest, org: str) -> HttpResponse:
     """The provider sends the browser back here with a code; Authlib checks it all."""
     config = get_object_or_404(SignInConfig.objects.enabled(), organisation__slug=org)
+    error = request.GET.get("error")
+    if error:
+        # The provider refused or the person cancelled. Some providers leave out the state here;
+        # it does not matter, as nobody is signed in either way.
+        outcome = Outcome.CANCELLED if error == "access_denied" else Outcome.INVALID_TOKEN
+        return _refused(request, config, outcome, detail={"error": error[:100]})
     # Authlib checks the state again below; asking first spares the provider a request for every
     # stale, replayed or forged callback.
     if not state_is_known(config, request):

@@ -122,6 +122,13 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+# Behind PgBouncer in transaction-pooling mode a server connection is only ours for one transaction.
+# Django's server-side cursors outside a transaction (WITH HOLD, used by .iterator()) would outlive it,
+# so they are turned off; streamed exports open their own transaction instead (policies.dashboards).
+# psycopg's prepared statements are already off in Django (prepare_threshold=None), and the time zone
+# Django sets is one of the parameters PgBouncer itself replays on every server connection.
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "policies.Person"

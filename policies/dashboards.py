@@ -563,20 +563,22 @@ def iter_person_rows(
     """Every person in the list, streamed through a server-side cursor in chunks (flat memory)."""
     _, order_by = sort_clause(sort)
     sql = _people_sql(scope, order_by=order_by, missing_only=missing_only, paged=False)
-    # Streaming outlives any transaction the view could open, so JIT is switched off for the
-    # session and back on when the generator finishes or is closed (a client that hangs up).
-    with connection.cursor() as setup:
-        setup.execute("SET jit = off")
-    # Django's chunked cursor is a named (server-side) psycopg cursor, the same .iterator() uses.
-    cursor = connection.chunked_cursor()
-    try:
-        cursor.execute(sql, _params(scope, policy_id=policy.pk))
-        while chunk := cursor.fetchmany(STREAM_CHUNK):
-            yield from (_person_row(r) for r in chunk)
-    finally:
-        cursor.close()
+    # The stream runs after the view has returned, in a read-only transaction of its own: JIT is
+    # switched off with SET LOCAL (gone at the end of the transaction, so nothing leaks into a pooled
+    # server connection), and the server-side cursor lives only inside it, which is what PgBouncer's
+    # transaction pooling allows. A client that hangs up closes the generator and rolls it back.
+    with transaction.atomic():
         with connection.cursor() as setup:
-            setup.execute("RESET jit")
+            setup.execute("SET LOCAL jit = off")
+        # Django's chunked cursor is a named (server-side) psycopg cursor, the same .iterator()
+        # uses; with DISABLE_SERVER_SIDE_CURSORS (behind PgBouncer) it is a client-side one.
+        cursor = connection.chunked_cursor()
+        try:
+            cursor.execute(sql, _params(scope, policy_id=policy.pk))
+            while chunk := cursor.fetchmany(STREAM_CHUNK):
+                yield from (_person_row(r) for r in chunk)
+        finally:
+            cursor.close()
 
 
 def missing_people(scope: Scope, policy: Policy) -> list[int]:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "policies",
+    "operations",
 ]
 
 MIDDLEWARE = [

@@ -22,9 +22,7 @@ pooled = pytest.mark.skipif(
 
 # `SET x = …` or `SET x TO …` at the start of a SQL string or after a `;`, but not `SET LOCAL` and
 # not `SET CONSTRAINTS` (an UPDATE's `SET col = …` follows other words, so it does not match).
-SESSION_SET = re.compile(
-    r"""((?<!\\)["']|;)\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b)\w+\s*(=|TO\b)"""
-)
+SESSION_SET = re.compile(r"""((?<!\\)["']|;)\s*SET\s+(?!LOCAL\b|CONSTRAINTS\b)\w+\s*(=|TO\b)""")
 
 
 def test_no_session_level_set_in_the_code():

@@ -3,6 +3,7 @@
 Production is `ENVIRONMENT=production`; it refuses to start without a real SECRET_KEY or with DEBUG on.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id (operations.logging).
+    "operations.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -247,15 +250,67 @@ if PRODUCTION:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: one JSON object a line on stderr in production (LOG_FORMAT=json), readable text in
+# development. Every line carries the request id; people appear only as ids (operations.logging).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "operations.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The access line is written by operations.logging; Django's own 4xx warnings repeat it.
+        "django.request": {"level": "ERROR"},
         # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
         "axes": {"level": "WARNING"},
     },
 }
 AXES_VERBOSE = False
+# Axes would log the username and IP address of a failed sign-in: log the request id instead.
+AXES_CLIENT_STR_CALLABLE = "operations.logging.axes_client_str"
+# Each failed sign-in is kept (for the metrics) until `manage.py clear_expired` removes it.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Prometheus metrics at /helse/metrikker/: closed (404) unless METRICS_TOKEN is set, and then only
+# for a scraper sending "Authorization: Bearer <token>", from METRICS_ALLOWED_NETWORKS if given.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(n) for n in env_list("METRICS_ALLOWED_NETWORKS", "")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+
+# Optional error reporting to Sentry (or a compatible service such as GlitchTip): set SENTRY_DSN.
+# No personal data is sent: no cookies, headers, bodies or user details beyond the id.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from operations.logging import scrub_sentry_event
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        send_default_pii=False,
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        before_send=scrub_sentry_event,
+    )

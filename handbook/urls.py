@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from policies.views import account, health
+from operations import views as operations
+from policies.views import account
 
 handler400 = "policies.views.errors.bad_request"
 handler403 = "policies.views.errors.permission_denied"
@@ -16,7 +17,8 @@ urlpatterns = [
     path("logg-inn/", account.login_view, name="login"),
     path("logg-ut/", account.logout_view, name="logout"),
     path("admin/", admin.site.urls),
-    path("helse/", health.health, name="health"),
+    path("helse/", operations.health, name="health"),
+    path("helse/metrikker/", operations.prometheus_metrics, name="metrics"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
     path("", include("policies.urls.employee")),

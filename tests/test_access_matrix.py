@@ -141,8 +141,11 @@ MATRIX: list[Case] = [
         query="?fra=1&til=2",
     ),
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
-    # The health check for load balancers: open to all, reveals nothing but "ok".
+    # The health check for load balancers: open to all, reveals nothing but "ok" per part.
     Case("health", everyone(OK)),
+    # Prometheus metrics: only for a scraper with the token (tests/test_observability.py); to
+    # everyone else, signed in or not, the address does not exist.
+    Case("metrics", everyone(NOT_FOUND)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

@@ -9,7 +9,8 @@ from django.db import connection, reset_queries
 from django.db.models import Q
 
 from bench import Result, median, percentile
-from policies.models import Organisation, Section, Status
+from people.models import Organisation
+from policies.models import Section, Status
 from policies.search import PAGE_SIZE, search
 
 # What people type: single words, compounds, phrases, prefixes, typos, operators.

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "csp",
+    "people",
     "policies",
     "operations",
 ]
@@ -135,7 +136,7 @@ DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "policies.Person"
+AUTH_USER_MODEL = "people.Person"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

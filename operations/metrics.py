@@ -18,7 +18,8 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from policies.models import Acknowledgement, Event, Organisation, Person
+from people.models import Organisation, Person
+from policies.models import Acknowledgement, Event
 
 from .queue import queue_status
 

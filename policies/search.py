@@ -31,7 +31,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import SEARCH_CONFIG, Organisation, Section, Status, Visibility
+from people.models import Organisation
+
+from .models import SEARCH_CONFIG, Section, Status, Visibility
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8

@@ -10,7 +10,7 @@ from axes.models import AccessFailureLog
 from django.test import Client
 
 from operations.logging import bind_request_id, current_request_id
-from policies.models import Person
+from people.models import Person
 
 pytestmark = pytest.mark.django_db
 

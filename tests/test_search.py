@@ -5,7 +5,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.models import Organisation, Person, Visibility
+from people.models import Organisation, Person
+from policies.models import Visibility
 from policies.search import PAGE_SIZE, clean_query, prefix_tsquery, search, suggest
 from policies.workflow import retire
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from policies.models import Acknowledgement, Person, Policy, PolicyVersion, Unit
+from people.models import Person, Unit
+from policies.models import Acknowledgement, Policy, PolicyVersion
 from policies.workflow import create_draft, retire
 
 from .axe import axe_violations, format_violations

@@ -287,8 +287,10 @@ LOGGING = {
 AXES_VERBOSE = False
 # Axes would log the username and IP address of a failed sign-in: log the request id instead.
 AXES_CLIENT_STR_CALLABLE = "operations.logging.axes_client_str"
-# Each failed sign-in is kept (for the metrics) until `manage.py clear_expired` removes it.
+# Each failed sign-in is kept (for the metrics and for investigating attacks) for
+# SIGN_IN_LOG_RETENTION_DAYS; the daily `manage.py apply_retention` removes older ones.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 90)
 
 # Prometheus metrics at /helse/metrikker/: closed (404) unless METRICS_TOKEN is set, and then only
 # for a scraper sending "Authorization: Bearer <token>", from METRICS_ALLOWED_NETWORKS if given.

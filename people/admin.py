@@ -8,7 +8,7 @@ from .models import Organisation, Person, Unit
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "leaver_retention_months"]
     search_fields = ["name"]
 
 
@@ -35,6 +35,7 @@ class PersonAdmin(UserAdmin):
                     "unit",
                     "unit_since",
                     "employee_number",
+                    "left_on",
                     "is_elected_official",
                     "is_editor",
                     "sees_whole_organisation",

@@ -122,6 +122,7 @@ MATRIX: list[Case] = [
     Case("search", everyone(OK), query="?q=taushetsplikt"),
     Case("search", everyone(OK), variant="empty"),
     Case("me", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_data", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).

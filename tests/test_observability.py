@@ -120,3 +120,49 @@ def test_metrics_can_be_limited_to_the_monitoring_network(handbook, settings):
     auth = {"HTTP_AUTHORIZATION": "Bearer s3cret-token-for-prometheus"}
     assert Client().get(METRICS, REMOTE_ADDR="127.0.0.1", **auth).status_code == 404
     assert Client().get(METRICS, REMOTE_ADDR="10.20.3.4", **auth).status_code == 200
+
+
+def test_errors_sent_to_sentry_carry_the_person_id_and_nothing_personal():
+    from operations.logging import scrub_sentry_event
+
+    event = {
+        "user": {
+            "id": 42,
+            "email": "kari@bergen.kommune.no",
+            "username": "kari",
+            "ip_address": "10.0.0.9",
+        },
+        "request": {
+            "method": "POST",
+            "url": "https://handbok.example/sok/?q=Kari+Nordmann",
+            "cookies": {"sessionid": "secret"},
+            "headers": {"Cookie": "sessionid=secret"},
+            "data": {"password": "hemmelig"},
+        },
+    }
+    with bind_request_id("d" * 32):
+        scrubbed = scrub_sentry_event(event, {})
+    text = json.dumps(scrubbed)
+    for personal in ("kari", "Kari", "10.0.0.9", "secret", "hemmelig"):
+        assert personal not in text, personal
+    assert scrubbed["user"] == {"id": 42}
+    assert scrubbed["request"] == {"method": "POST", "url": "https://handbok.example/sok/"}
+    assert scrubbed["tags"]["request_id"] == "d" * 32
+
+
+def test_sentry_is_switched_on_by_the_environment_only():
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import django, sentry_sdk; django.setup(); "
+        "print(sentry_sdk.get_client().is_active(), sentry_sdk.get_client().options['send_default_pii'])"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "handbook.settings"}
+    env.pop("SENTRY_DSN", None)
+    off = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert off.stdout.split()[0] == "False", off.stderr
+    env["SENTRY_DSN"] = "http://key@127.0.0.1:9/1"
+    on = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert on.stdout.split() == ["True", "False"], on.stderr

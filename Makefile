@@ -54,6 +54,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	@$(START_RUN_DB)
+	scripts/messages.sh compile
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
@@ -74,6 +75,8 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
+	scripts/messages.sh check
+	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
 	$(POOLED_TEST) $(VENV)/bin/pytest -p no:cacheprovider -q $(POOLED_TESTS)
 

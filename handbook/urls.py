@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from operations import views as operations
+from people.views import choose_language
 from policies.views import account
 
 handler400 = "policies.views.errors.bad_request"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("helse/", operations.health, name="health"),
     path("helse/metrikker/", operations.prometheus_metrics, name="metrics"),
+    path("sprak/", choose_language, name="choose_language"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
     path("", include("policies.urls.employee")),

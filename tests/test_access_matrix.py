@@ -139,6 +139,8 @@ MATRIX: list[Case] = [
     # Prometheus metrics: only for a scraper with the token (tests/test_observability.py); to
     # everyone else, signed in or not, the address does not exist.
     Case("metrics", everyone(NOT_FOUND)),
+    # The målform switch in the header changes only the visitor's own preference: POST only.
+    Case("choose_language", everyone(NOT_ALLOWED)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

@@ -89,6 +89,7 @@ bench: install
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
+	$(PY) -m bench.rendering
 
 stop:
 	scripts/pg.sh stop dev

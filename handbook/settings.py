@@ -269,7 +269,10 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request": {"()": "operations.logging.RequestContextFilter"}},
+    "filters": {
+        "request": {"()": "operations.logging.RequestContextFilter"},
+        "expected_refusals": {"()": "handbook.logging.ExpectedRefusalsOnOneLine"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -281,7 +284,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request"],
+            "filters": ["request", "expected_refusals"],
             "formatter": LOG_FORMAT,
         }
     },

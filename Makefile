@@ -17,12 +17,20 @@ RUN_DB := $(shell scripts/pg.sh url dev)
 TEST_DB := $(shell scripts/pg.sh url test)
 START_RUN_DB := scripts/pg.sh start dev
 START_TEST_DB := scripts/pg.sh start test
+# A part of the suite runs again through PgBouncer in transaction-pooling mode (scripts/pgbouncer.sh).
+POOLED_TEST := scripts/pgbouncer.sh run --
 else
 RUN_DB := $(DATABASE_URL)
 TEST_DB := $(DATABASE_URL)
 START_RUN_DB := true
 START_TEST_DB := true
+POOLED_TEST := true
 endif
+
+# The tests that run a second time behind PgBouncer: concurrency, the dashboards' SET LOCAL and
+# streamed exports, search's SET LOCAL, the health check.
+POOLED_TESTS := tests/test_pooling.py tests/test_acknowledgements.py tests/test_workflow.py \
+	tests/test_dashboards.py tests/test_views_manager.py tests/test_search.py tests/test_health.py
 
 .PHONY: help install run serve test lint bench stop clean-db
 
@@ -79,6 +87,7 @@ test: install
 	scripts/messages.sh check
 	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
+	$(POOLED_TEST) $(VENV)/bin/pytest -p no:cacheprovider -q $(POOLED_TESTS)
 
 lint: install
 	$(VENV)/bin/ruff check .

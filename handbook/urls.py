@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from operations import views as operations
 from people.views import choose_language
-from policies.views import health
 from signin import views as signin
 
 handler400 = "policies.views.errors.bad_request"
@@ -20,7 +20,8 @@ urlpatterns = [
     path("logg-inn/<slug:org>/retur/", signin.callback, name="signin_callback"),
     path("logg-ut/", signin.logout_view, name="logout"),
     path("admin/", admin.site.urls),
-    path("helse/", health.health, name="health"),
+    path("helse/", operations.health, name="health"),
+    path("helse/metrikker/", operations.prometheus_metrics, name="metrics"),
     path("sprak/", choose_language, name="choose_language"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),

@@ -17,7 +17,7 @@ from .units import UnitError, check_parent, save_unit
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "leaver_retention_months"]
     search_fields = ["name"]
 
 
@@ -89,6 +89,7 @@ class PersonAdmin(UserAdmin):
                     "unit",
                     "unit_since",
                     "employee_number",
+                    "left_on",
                     "is_elected_official",
                     "is_editor",
                     "sees_whole_organisation",

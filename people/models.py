@@ -35,6 +35,15 @@ class Organisation(models.Model):
 
     slug = models.SlugField("adresse", max_length=60, unique=True)
     name = models.CharField("navn", max_length=200, unique=True)
+    leaver_retention_months = models.PositiveSmallIntegerField(
+        "oppbevaring etter fratreden (måneder)",
+        default=60,
+        help_text=(
+            "Hvor lenge navnet til en som har sluttet, står på bekreftelsene hans eller hennes. "
+            "Deretter pseudonymiseres personen: bekreftelsene beholdes som dokumentasjon, men uten "
+            "navn, e-post og ansattnummer. Standard er 60 måneder (5 år); se docs/personvern.md."
+        ),
+    )
     language = models.CharField(
         "målform",
         max_length=10,
@@ -210,6 +219,13 @@ class Person(AbstractUser):
         help_text="Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra.",
     )
     employee_number = models.CharField("ansattnummer", max_length=40, blank=True)
+    left_on = models.DateField(
+        "sluttet",
+        null=True,
+        blank=True,
+        help_text="Når personen ble deaktivert. Oppbevaringstiden etter fratreden regnes herfra.",
+    )
+    pseudonymised_at = models.DateTimeField("pseudonymisert", null=True, blank=True, editable=False)
     language = models.CharField(
         "målform",
         max_length=10,

@@ -412,16 +412,16 @@ def iter_person_rows(
     """Every person in the list, streamed through a server-side cursor in chunks (flat memory)."""
     _, ordering = sort_clause(sort)
     listed = _listed(scope, policy, ordering=ordering, missing_only=missing_only)
-    # Streaming outlives any transaction the view could open, so JIT is switched off for the
-    # session and back on when the generator finishes or is closed (a client that hangs up).
-    with connection.cursor() as setup:
-        setup.execute("SET jit = off")
-    try:
+    # The stream runs after the view has returned, in a read-only transaction of its own: JIT is
+    # switched off with SET LOCAL (gone at the end of the transaction, so nothing leaks into a pooled
+    # server connection), and the server-side cursor of .iterator() lives only inside it, which is
+    # what PgBouncer's transaction pooling allows (with DISABLE_SERVER_SIDE_CURSORS behind PgBouncer
+    # it is a client-side one). A client that hangs up closes the generator and rolls it back.
+    with transaction.atomic():
+        with connection.cursor() as setup:
+            setup.execute("SET LOCAL jit = off")
         for row in listed.iterator(chunk_size=STREAM_CHUNK):
             yield PersonRow(*row)
-    finally:
-        with connection.cursor() as setup:
-            setup.execute("RESET jit")
 
 
 def missing_people(scope: Scope, policy: Policy) -> list[int]:

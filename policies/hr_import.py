@@ -273,6 +273,7 @@ def import_people(
             changed = _apply(person, row, unit, today)
             if not person.is_active:
                 person.is_active = True
+                person.left_on = None
                 result.reactivated += 1
                 changed = True
             if {u.pk for u in person.managed_units.all()} != managed:
@@ -293,7 +294,7 @@ def import_people(
         # Deactivated, never deleted: their acknowledgements stay as evidence. Two statements for
         # all leavers, so that a reorganisation with hundreds of them costs no more than one.
         leaver_ids = [p.pk for p in leavers]
-        Person.objects.filter(pk__in=leaver_ids).update(is_active=False)
+        Person.objects.filter(pk__in=leaver_ids).update(is_active=False, left_on=today)
         Person.managed_units.through.objects.filter(person_id__in=leaver_ids).delete()
         result.deactivated = len(leavers)
 

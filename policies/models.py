@@ -433,6 +433,8 @@ class EventVerb(models.TextChoices):
     REMINDED = "reminded", "Påminnelse sendt"
     DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"
     IMPORTED = "imported", "Importert"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymisert"
+    OFFBOARDED = "offboarded", "Kommune fjernet"
 
 
 class Event(models.Model):

@@ -124,6 +124,7 @@ MATRIX: list[Case] = [
     Case("search", everyone(OK), query="?q=taushetsplikt"),
     Case("search", everyone(OK), variant="empty"),
     Case("me", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_data", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
@@ -135,8 +136,11 @@ MATRIX: list[Case] = [
         query="?fra=1&til=2",
     ),
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
-    # The health check for load balancers: open to all, reveals nothing but "ok".
+    # The health check for load balancers: open to all, reveals nothing but "ok" per part.
     Case("health", everyone(OK)),
+    # Prometheus metrics: only for a scraper with the token (tests/test_observability.py); to
+    # everyone else, signed in or not, the address does not exist.
+    Case("metrics", everyone(NOT_FOUND)),
     # The målform switch in the header changes only the visitor's own preference: POST only.
     Case("choose_language", everyone(NOT_ALLOWED)),
     # Logging in and out. Bergen's sign-in points at a provider that is down (nothing listens):

@@ -342,3 +342,35 @@ def test_the_search_page_pages_with_ds_pagination(client):
     assert 'class="ds-pagination"' in html
     assert 'aria-current="true" aria-label="Side 2"' in html
     assert "45 treff" in html
+
+
+def test_my_data_page_shows_everything_about_me_readably(client, handbook):
+    from axes.models import AccessFailureLog
+
+    from policies.models import Reminder
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    policy = Policy.objects.get(organisation__slug="moskenes", slug="sosiale-medier")
+    Reminder.objects.create(person=me, policy=policy, sent_by=person("leder.moskenes"))
+    AccessFailureLog.objects.create(username=me.username, ip_address="10.1.2.3", user_agent="t")
+    client.force_login(me)
+
+    page = client.get("/meg/mine-data/").content.decode()
+    for heading in (
+        "Om deg",
+        "Roller",
+        "Bekreftelser (1)",
+        "Påminnelser du har fått (1)",
+        "Ukesoversikter du har fått (0)",
+        "Innlogginger og mislykkede",
+    ):
+        assert heading in page, heading
+    assert me.email in page and "10.1.2.3" in page and policy.title in page
+    # The manager who sent the reminder is not part of my data.
+    assert "leder.moskenes" not in page
+
+    data = json.loads(client.get("/meg/mine-data.json").content)
+    assert data["paminnelser"][0]["retningslinje"] == policy.title
+    assert data["roller"]["redaktor"] == "nei"
+    assert data["innlogginger"][0]["utfall"] == "mislyktes"

@@ -111,6 +111,7 @@ PAGE_TYPES = [
     PageType("Mine retningslinjer, all confirmed", "/", user=EMP, prepare=confirmed()),
     PageType("/meg/", "/meg/", user=EMP),
     PageType("/meg/ with confirmations", "/meg/", user=EMP, prepare=confirmed()),
+    PageType("my data, readable", "/meg/mine-data/", user=EMP, prepare=confirmed()),
     PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
     PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
     PageType("login", "/logg-inn/"),

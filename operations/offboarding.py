@@ -36,9 +36,11 @@ from django.utils import timezone
 from people.models import Organisation, Person, Unit
 from policies.models import (
     Acknowledgement,
+    AcknowledgementTally,
     DigestDelivery,
     Event,
     EventVerb,
+    LatestAcknowledgement,
     Policy,
     PolicyVersion,
     Reminder,
@@ -315,6 +317,14 @@ def _remove(organisation: Organisation) -> dict[str, int]:
     people = Person.objects.filter(organisation=organisation)
     usernames = list(people.values_list("username", flat=True))
     versions = PolicyVersion.objects.filter(policy__organisation=organisation)
+    # The compliance bookkeeping the acknowledgement triggers keep (policies/0002_obligation) goes
+    # first: it points at the confirmations, which nothing but this operation ever deletes.
+    LatestAcknowledgement.objects.filter(
+        Q(policy__organisation=organisation) | Q(person__in=people)
+    ).delete()
+    AcknowledgementTally.objects.filter(
+        Q(organisation=organisation) | Q(policy__organisation=organisation)
+    ).delete()
     deleted = {
         "bekreftelser": _deleted(
             Acknowledgement.objects.filter(Q(version__in=versions) | Q(person__in=people))

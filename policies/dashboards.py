@@ -414,9 +414,9 @@ def iter_person_rows(
     listed = _listed(scope, policy, ordering=ordering, missing_only=missing_only)
     # The stream runs after the view has returned, in a read-only transaction of its own: JIT is
     # switched off with SET LOCAL (gone at the end of the transaction, so nothing leaks into a pooled
-    # server connection), and .iterator()'s server-side cursor lives only inside it, which is what
-    # PgBouncer's transaction pooling allows (with DISABLE_SERVER_SIDE_CURSORS, behind PgBouncer, it
-    # fetches in chunks client-side). A client that hangs up closes the generator and rolls it back.
+    # server connection), and the server-side cursor of .iterator() lives only inside it, which is
+    # what PgBouncer's transaction pooling allows (with DISABLE_SERVER_SIDE_CURSORS behind PgBouncer
+    # it is a client-side one). A client that hangs up closes the generator and rolls it back.
     with transaction.atomic():
         with connection.cursor() as setup:
             setup.execute("SET LOCAL jit = off")

@@ -14,6 +14,7 @@ the digest recipients, and the maintained tally against the confirmations themse
 from __future__ import annotations
 
 import datetime
+import os
 
 import pytest
 from django.db import connection, transaction
@@ -221,7 +222,9 @@ def _subtree_members(unit: Unit, people) -> set[int]:
 
 
 @settings(
-    max_examples=30,
+    # Each example builds a kommune through the real workflow; 20 keep the suite within its budget
+    # (HYPOTHESIS_MAX_EXAMPLES raises it for a longer hunt).
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

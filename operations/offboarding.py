@@ -317,12 +317,13 @@ def _remove(organisation: Organisation) -> dict[str, int]:
     people = Person.objects.filter(organisation=organisation)
     usernames = list(people.values_list("username", flat=True))
     versions = PolicyVersion.objects.filter(policy__organisation=organisation)
-    # The trigger-kept summaries of the confirmations go first: they point at what follows.
+    # The compliance bookkeeping the acknowledgement triggers keep (policies/0002_obligation) goes
+    # first: it points at the confirmations, which nothing but this operation ever deletes.
     LatestAcknowledgement.objects.filter(
         Q(policy__organisation=organisation) | Q(person__in=people)
     ).delete()
     AcknowledgementTally.objects.filter(
-        Q(policy__organisation=organisation) | Q(organisation=organisation)
+        Q(organisation=organisation) | Q(policy__organisation=organisation)
     ).delete()
     deleted = {
         "bekreftelser": _deleted(

@@ -126,3 +126,53 @@ def test_removal_needs_the_kommune_named_twice(demo, tmp_path):
     )  # fmt: skip
     assert "fjernet" in out.getvalue()
     assert not Organisation.objects.filter(slug="bodo").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_one_kommune_is_removed_every_other_connection_is_still_refused(
+    tmp_path, monkeypatch
+):
+    """The triggers are lifted with SET LOCAL semantics: inside the removal's own transaction only.
+
+    While the removal is half done (its rows deleted, the transaction open), a second connection
+    tries to delete another kommune's confirmation and event: the triggers refuse it.
+    """
+    import psycopg
+    from django.db import connection as django_connection
+
+    from tests.factories import make_organisation, make_person, make_policy
+
+    leaving, staying = make_organisation(), make_organisation()
+    for organisation in (leaving, staying):
+        person = make_person(organisation)
+        version = make_policy(organisation).versions.get(status="published")
+        Acknowledgement.objects.create(person=person, version=version, text_hash=version.text_hash)
+    kept_ack = Acknowledgement.objects.get(person__organisation=staying)
+    kept_event = Event.objects.filter(organisation=staying).first()
+    settings = django_connection.settings_dict
+    other_url = (
+        f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    )
+    refusals = []
+    real_remove = offboarding._remove
+
+    def remove_and_try_from_elsewhere(organisation):
+        deleted = real_remove(organisation)
+        with psycopg.connect(other_url, autocommit=True) as other:
+            for sql, pk in (
+                ("DELETE FROM policies_acknowledgement WHERE id = %s", kept_ack.pk),
+                ("DELETE FROM policies_event WHERE id = %s", kept_event.pk),
+            ):
+                try:
+                    other.execute(sql, [pk])
+                except psycopg.Error as exc:
+                    refusals.append(str(exc))
+        return deleted
+
+    monkeypatch.setattr(offboarding, "_remove", remove_and_try_from_elsewhere)
+    offboard(leaving, to=tmp_path)
+
+    assert len(refusals) == 2 and all("Cannot update or delete" in r for r in refusals), refusals
+    assert Acknowledgement.objects.filter(pk=kept_ack.pk).exists()
+    assert Event.objects.filter(pk=kept_event.pk).exists()
+    assert not Organisation.objects.filter(pk=leaving.pk).exists()

@@ -57,8 +57,11 @@ run: install
 	@echo "  folkevalgt.bodo admin"
 	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen."
 	@echo
-	DATABASE_URL=$(RUN_DB) $(VENV)/bin/gunicorn handbook.wsgi --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile - --graceful-timeout 5
+	@# The worker sends every e-mail (the outbox) and runs the periodic jobs; it stops with gunicorn.
+	export DATABASE_URL=$(RUN_DB) GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
+	$(PY) manage.py procrastinate worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn --config docs/deploy/gunicorn.conf.py
 
 test: install
 	@$(START_TEST_DB)

@@ -77,8 +77,10 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "csp",
+    "procrastinate.contrib.django",
     "people",
     "policies",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +187,26 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Håndboka <handboka@localhost>")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+
+# Background work: every e-mail goes through the outbox and procrastinate's queue (PostgreSQL).
+# A batch whose SMTP server is unavailable is retried after EMAIL_RETRY_WAIT +
+# EMAIL_RETRY_EXPONENTIAL ** attempt seconds (defaults: 32 s, 34 s, 38 s … about 2.5 hours in all);
+# what is still unsent after EMAIL_MAX_ATTEMPTS tries becomes "feilet".
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 12)
+EMAIL_RETRY_WAIT = env_int("EMAIL_RETRY_WAIT", 30)
+EMAIL_RETRY_EXPONENTIAL = env_int("EMAIL_RETRY_EXPONENTIAL", 2)
+# A worker that stopped sending heartbeats this long ago is dead: its jobs go to another worker.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_STALLED_SECONDS = env_int("JOBS_STALLED_SECONDS", 60)
+JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env_int("JOBS_CONCURRENCY", 4),
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_SECONDS,
+    # Finished jobs are deleted; the outbox rows are the record of what was sent.
+    "delete_jobs": "successful",
+}
 
 # Markdown editor: the preview renders with the same function as publishing (policies.rendering).
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "policies.rendering.render_html"
@@ -249,6 +271,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
         "axes": {"level": "WARNING"},
+        # procrastinate announces every task it registers at INFO, in every process.
+        "procrastinate": {"level": env_str("JOBS_LOG_LEVEL", "WARNING")},
     },
 }
 AXES_VERBOSE = False

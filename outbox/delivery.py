@@ -37,23 +37,34 @@ def deliver(ids: list[int]) -> list[int]:
     at once; when the server is unreachable or answers 4xx, this one and the rest of the batch stay
     "venter" and are returned.
     """
+    # One read for the whole batch; each e-mail is then claimed on its own, just before it goes.
+    waiting = {
+        email.pk: email for email in Email.objects.filter(pk__in=ids, status=Email.Status.WAITING)
+    }
+    todo = [pk for pk in ids if pk in waiting]
     connection = None
     try:
-        for position, pk in enumerate(ids):
+        for position, pk in enumerate(todo):
+            try:
+                message = compose(waiting[pk])
+                message.message()  # builds the headers: refuses an unsendable one before we try
+            except Exception as exc:  # noqa: BLE001 (any composing error is permanent for this row)
+                _mark_failed(pk, exc)
+                continue
             try:
                 if connection is None:
                     connection = get_connection(fail_silently=False)
                     connection.open()
-                _send_one(pk, connection)
+                _send_one(pk, message, connection)
             except ServerUnavailable as exc:
                 logger.warning("E-mail %s not sent, will retry: %s", pk, exc.__cause__ or exc)
-                _record_error(ids[position:], exc.__cause__ or exc)
-                return list(ids[position:])
+                _record_error(pk, exc.__cause__ or exc)
+                return todo[position:]
             except (OSError, smtplib.SMTPException) as exc:
                 # Could not even connect or say hello: the server is down.
                 logger.warning("SMTP server unavailable, will retry: %s", exc)
-                _record_error(ids[position:], exc)
-                return list(ids[position:])
+                _record_error(pk, exc)
+                return todo[position:]
     finally:
         if connection is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
@@ -68,30 +79,19 @@ def give_up(ids: list[int], reason: str) -> int:
     )
 
 
-def _send_one(pk: int, connection) -> None:
+def _send_one(pk: int, message: EmailMessage, connection) -> None:
     with transaction.atomic():
-        # SKIP LOCKED: another worker holding this row is sending it right now.
-        email = (
-            Email.objects.select_for_update(skip_locked=True)
-            .filter(pk=pk, status=Email.Status.WAITING)
-            .first()
-        )
-        if email is None:
-            return
-        try:
-            message = compose(email)
-            message.message()  # builds the headers: refuses an unsendable one before we try
-        except Exception as exc:  # noqa: BLE001 (any composing error is permanent for this row)
-            _mark_failed(pk, exc)
-            return
-        # Mark it sent first and commit right after the server accepts it: the window in which a
-        # crash can duplicate it is only the commit itself.
-        Email.objects.filter(pk=pk).update(
+        # Claim it and mark it sent in one statement, and commit right after the server accepted
+        # it: the window in which a crash can duplicate it is only the commit itself. If another
+        # worker holds the row, this waits for it and then finds it no longer waiting.
+        claimed = Email.objects.filter(pk=pk, status=Email.Status.WAITING).update(
             status=Email.Status.SENT,
             sent_at=timezone.now(),
             attempts=F("attempts") + 1,
             last_error="",
         )
+        if not claimed:
+            return
         refused: Exception | None = None
         try:
             connection.send_messages([message])
@@ -137,9 +137,9 @@ def _mark_failed(pk: int, exc: Exception) -> None:
     )
 
 
-def _record_error(ids: list[int], exc: BaseException) -> None:
+def _record_error(pk: int, exc: BaseException) -> None:
     # Only the e-mail that met the error counts an attempt; the rest of the batch was not tried.
-    Email.objects.filter(pk__in=ids[:1], status=Email.Status.WAITING).update(
+    Email.objects.filter(pk=pk, status=Email.Status.WAITING).update(
         attempts=F("attempts") + 1, last_error=_describe(exc)
     )
 

@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass
 from email.message import Message
 
+import logging
+
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
@@ -29,6 +31,10 @@ class Received:
     @property
     def body(self) -> str:
         return self.message.get_payload(decode=True).decode(self.message.get_content_charset())
+
+
+# aiosmtpd logs every SMTP command at INFO.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class _Handler:

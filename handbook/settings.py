@@ -200,6 +200,12 @@ EMAIL_RETRY_EXPONENTIAL = env_int("EMAIL_RETRY_EXPONENTIAL", 2)
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_STALLED_SECONDS = env_int("JOBS_STALLED_SECONDS", 60)
 JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
+# Periodic jobs (cron syntax, Europe/Oslo; a sixth field would be seconds).
+JOBS_ACTIVATE_CRON = env_str("JOBS_ACTIVATE_CRON", "5 0 * * *")
+JOBS_DIGEST_CRON = env_str("JOBS_DIGEST_CRON", "0 7 * * 1")
+JOBS_CLEANUP_CRON = env_str("JOBS_CLEANUP_CRON", "30 3 * * *")
+# Login records (django-axes) are kept this many days, then deleted by the clean-up job.
+LOGIN_LOG_DAYS = env_int("LOGIN_LOG_DAYS", 90)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "concurrency": env_int("JOBS_CONCURRENCY", 4),
     "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,

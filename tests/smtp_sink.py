@@ -4,12 +4,11 @@ brought back on the same port to play a mail server outage."""
 from __future__ import annotations
 
 import email
+import logging
 import socket
 import threading
 from dataclasses import dataclass
 from email.message import Message
-
-import logging
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope

@@ -12,6 +12,20 @@ WORKERS ?= 3
 
 export DJANGO_SETTINGS_MODULE := handbook.settings
 
+ifeq ($(strip $(REDIS_URL)),)
+RUN_REDIS := $(shell scripts/redis.sh url dev)
+TEST_REDIS := $(shell scripts/redis.sh url test)
+START_RUN_REDIS := scripts/redis.sh start dev
+START_TEST_REDIS := scripts/redis.sh start test
+STOP_TEST_REDIS := scripts/redis.sh stop test
+else
+RUN_REDIS := $(REDIS_URL)
+TEST_REDIS := $(REDIS_URL)
+START_RUN_REDIS := true
+START_TEST_REDIS := true
+STOP_TEST_REDIS := true
+endif
+
 ifeq ($(strip $(DATABASE_URL)),)
 RUN_DB := $(shell scripts/pg.sh url dev)
 TEST_DB := $(shell scripts/pg.sh url test)
@@ -46,6 +60,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	@$(START_RUN_DB)
+	@$(START_RUN_REDIS)
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
@@ -58,18 +73,20 @@ run: install
 	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen."
 	@echo
 	@# The worker sends every e-mail (the outbox) and runs the periodic jobs; it stops with gunicorn.
-	export DATABASE_URL=$(RUN_DB) GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
+	export DATABASE_URL=$(RUN_DB) REDIS_URL=$(RUN_REDIS) GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
 	$(PY) manage.py procrastinate worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --config docs/deploy/gunicorn.conf.py
 
 test: install
 	@$(START_TEST_DB)
+	@$(START_TEST_REDIS)
 	scripts/ensure-chromium.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
-	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DB) REDIS_URL=$(TEST_REDIS) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS); \
+		status=$$?; $(STOP_TEST_REDIS); exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -84,3 +101,5 @@ bench: install
 stop:
 	scripts/pg.sh stop dev
 	scripts/pg.sh stop test
+	scripts/redis.sh stop dev
+	scripts/redis.sh stop test

@@ -38,11 +38,12 @@ START_RUN_DB := true
 START_TEST_DB := true
 endif
 
-.PHONY: help install run serve test lint bench stop clean-db
+.PHONY: help install run serve test cluster lint bench stop clean-db
 
 help:
 	@echo "make run    install, start PostgreSQL, migrate, load the handbook, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, start the test PostgreSQL, ruff, migrations check, the whole test suite"
+	@echo "make cluster  the cluster test alone (two app servers, a worker, nginx; part of make test)"
 	@echo "make bench  benchmarks (prints figures; not part of make test)"
 	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept)"
 
@@ -82,11 +83,18 @@ test: install
 	@$(START_TEST_DB)
 	@$(START_TEST_REDIS)
 	scripts/ensure-chromium.sh
+	scripts/ensure-cluster-tools.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
 	DATABASE_URL=$(TEST_DB) REDIS_URL=$(TEST_REDIS) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS); \
 		status=$$?; $(STOP_TEST_REDIS); exit $$status
+
+# The cluster test alone: PostgreSQL, Redis, two gunicorn servers, a worker and nginx on loopback.
+cluster: install
+	@$(START_TEST_DB)
+	scripts/ensure-cluster-tools.sh
+	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest -p no:cacheprovider -s tests/test_cluster.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -138,7 +138,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "handbook"),
+            # By default the prefix names the database, so installations (or test runs) that share
+            # one Redis never serve each other's pages.
+            "KEY_PREFIX": env_str(
+                "CACHE_KEY_PREFIX",
+                "handbook:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),
+            ),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }

@@ -26,6 +26,16 @@ START_TEST_REDIS := true
 STOP_TEST_REDIS := true
 endif
 
+# Uploads: azurite (Azure Blob emulator) for `make run` unless storage is configured; with
+# USE_LOCAL_DISK=1 they go to media/ instead.
+ifeq ($(strip $(AZURE_STORAGE_CONNECTION_STRING)$(USE_LOCAL_DISK)),)
+RUN_STORAGE := $(shell scripts/azurite.sh url)
+START_RUN_STORAGE := scripts/azurite.sh start
+else
+RUN_STORAGE := $(AZURE_STORAGE_CONNECTION_STRING)
+START_RUN_STORAGE := true
+endif
+
 ifeq ($(strip $(DATABASE_URL)),)
 RUN_DB := $(shell scripts/pg.sh url dev)
 TEST_DB := $(shell scripts/pg.sh url test)
@@ -62,10 +72,12 @@ install: $(VENV)/.installed node_modules/.installed
 run: install
 	@$(START_RUN_DB)
 	@$(START_RUN_REDIS)
+	@$(START_RUN_STORAGE)
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py collectstatic --no-input -v 0
+	DATABASE_URL=$(RUN_DB) AZURE_STORAGE_CONNECTION_STRING='$(RUN_STORAGE)' $(PY) manage.py ensure_storage
 	@echo
 	@echo "Håndboka kjører på http://$(HOST):$(PORT)/"
 	@echo "Demobrukere (passord: demo): ansatt.bergen leder.bergen redaktor.bergen"
@@ -74,7 +86,7 @@ run: install
 	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen."
 	@echo
 	@# The worker sends every e-mail (the outbox) and runs the periodic jobs; it stops with gunicorn.
-	export DATABASE_URL=$(RUN_DB) REDIS_URL=$(RUN_REDIS) GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
+	export DATABASE_URL=$(RUN_DB) REDIS_URL=$(RUN_REDIS) AZURE_STORAGE_CONNECTION_STRING='$(RUN_STORAGE)' GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
 	$(PY) manage.py procrastinate worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn --config docs/deploy/gunicorn.conf.py
@@ -107,6 +119,7 @@ bench: install
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
 
 stop:
+	scripts/azurite.sh stop
 	scripts/pg.sh stop dev
 	scripts/pg.sh stop test
 	scripts/redis.sh stop dev

@@ -188,6 +188,21 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploaded images go to Azure Blob Storage (django-storages) when a connection string is set
+# (production; the tests use Microsoft's emulator, azurite), else to MEDIA_ROOT on local disk.
+# Either way they are served by the portal itself, to those who may see them (/media/bilder/).
+AZURE_STORAGE_CONNECTION_STRING = env_str("AZURE_STORAGE_CONNECTION_STRING", "")
+AZURE_STORAGE_CONTAINER = env_str("AZURE_STORAGE_CONTAINER", "handboka")
+if AZURE_STORAGE_CONNECTION_STRING:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.azure_storage.AzureStorage",
+        "OPTIONS": {
+            "connection_string": AZURE_STORAGE_CONNECTION_STRING,
+            "azure_container": AZURE_STORAGE_CONTAINER,
+            "overwrite_files": False,
+            "timeout": 10,
+        },
+    }
 # Outside production whitenoise serves straight from the source folders, so tests need no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_URL = "/media/"
@@ -300,6 +315,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
         "axes": {"level": "WARNING"},
+        # The Azure SDK logs every HTTP request at INFO.
+        "azure": {"level": "WARNING"},
         # procrastinate announces every task it registers at INFO, in every process.
         "procrastinate": {"level": env_str("JOBS_LOG_LEVEL", "WARNING")},
     },

@@ -1,11 +1,9 @@
 """Public addresses are a contract (intranets link to them): keep them stable and Norwegian."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
-from policies.views import account, health
+from policies.views import account, health, images
 
 handler400 = "policies.views.errors.bad_request"
 handler403 = "policies.views.errors.permission_denied"
@@ -17,17 +15,11 @@ urlpatterns = [
     path("logg-ut/", account.logout_view, name="logout"),
     path("admin/", admin.site.urls),
     path("helse/", health.health, name="health"),
+    # Editor images, from storage, only for those who may read a policy that shows them.
+    path("media/bilder/<str:name>", images.policy_image, name="policy_image"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
     path("", include("policies.urls.employee")),
     # Last: the reading pages, whose /<org>/ patterns would otherwise shadow the others.
     path("", include("policies.urls.reading")),
 ]
-
-if not settings.PRODUCTION:
-    # Images uploaded in the editor (MEDIA_ROOT/bilder/); in production the web server serves
-    # MEDIA_URL. Inserted before the reading pages, whose /<org>/<policy>/ would shadow it.
-    def _media(request, path):
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-    urlpatterns.insert(-1, re_path(r"^media/(?P<path>.*)$", _media))

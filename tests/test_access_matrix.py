@@ -135,6 +135,8 @@ MATRIX: list[Case] = [
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
     # The health check for load balancers: open to all, reveals nothing but "ok".
     Case("health", everyone(OK)),
+    # An image no policy uses (who may see a used one is tests/test_images.py).
+    Case("policy_image", everyone(NOT_FOUND), {"name": "finnes-ikke.png"}),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),
@@ -359,9 +361,8 @@ def test_every_named_address_is_in_the_access_matrix():
     assert not stale, f"the access matrix names addresses that no longer exist: {stale}"
 
 
-# Addresses without a name, and why they need no row: the admin's own redirects and catch-all, and
-# uploaded images, which development serves itself (production's web server serves /media/).
-UNNAMED = {"^media/(?P<path>.*)$"}
+# Addresses without a name, and why they need no row: the admin's own redirects and catch-all.
+UNNAMED: set[str] = set()
 
 
 def test_every_address_outside_the_admin_has_a_name_so_the_matrix_can_see_it():

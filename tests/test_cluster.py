@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from .azurite import AZURITE, Azurite
 from .smtp_sink import SmtpSink, free_port
 from .test_failures import Browser, confirmation_succeeded, manage, wait_until
 
@@ -179,6 +180,11 @@ def cluster(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cluster")
     tmp.chmod(0o755)
     redis_port = free_port()
+    if not AZURITE.exists():
+        pytest.fail("azurite is missing: `make install` installs it from npm")
+    azurite = Azurite(tmp / "azurite")
+    azurite.start()
+    azurite.create_container("handboka")
     sink = SmtpSink()
     sink.start()
     env = {
@@ -199,6 +205,8 @@ def cluster(tmp_path_factory):
         "JOBS_STALLED_SECONDS": "2",
         "JOBS_STALLED_CRON": "* * * * * *",
         "AXES_ENABLED": "true",
+        "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+        "AZURE_STORAGE_CONTAINER": "handboka",
     }
     manage("migrate", "--no-input", "-v", "0", database_url=database_url)
     manage("load_handbook", database_url=database_url)
@@ -230,6 +238,7 @@ def cluster(tmp_path_factory):
     finally:
         cluster.stop_all()
         sink.stop()
+        azurite.stop()
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -310,6 +319,50 @@ def test_a_publish_through_server_a_is_what_server_b_serves_next(cluster):
     # The very next anonymous request to B (and through nginx) already has it.
     assert marker in reader_b.get(page).body
     assert marker in Browser(cluster.nginx_url).get(page).body
+
+
+def test_an_image_uploaded_through_server_a_is_served_by_server_b(cluster):
+    import io
+    import json
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(buffer, "PNG")
+    editor = Browser(cluster.servers["a"])
+    editor.log_in("redaktor.bergen")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', editor.get("/redaksjon/").body)
+    boundary = "----klyngetest"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+            f"{token.group(1)}\r\n--{boundary}\r\n"
+            'Content-Disposition: form-data; name="image"; filename="bilde.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + buffer.getvalue()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    import urllib.request
+
+    request = urllib.request.Request(
+        editor.base + "/redaksjon/markdownx/upload/",
+        data=body,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-Requested-With": "XMLHttpRequest",
+            "Referer": editor.base + "/redaksjon/",
+        },
+    )
+    with editor.opener.open(request, timeout=30) as response:
+        code = json.loads(response.read())["image_code"]
+    url = code[code.index("(") + 1 : -1]
+    # Stored in the blob container, not on A's disk: B (and nginx) serve it.
+    editor.base = cluster.servers["b"]
+    request = urllib.request.Request(editor.base + url)
+    with editor.opener.open(request, timeout=30) as response:
+        assert response.status == 200 and response.read().startswith(b"\x89PNG")
+    assert Browser(cluster.nginx_url).get(url).status == 404  # not used by a policy: editors only
 
 
 def test_a_session_started_on_server_a_holds_on_server_b(cluster):

@@ -53,7 +53,8 @@ def cache_anonymous_page(view):
     def wrapper(request, org_slug: str, policy_slug: str):
         response = view(request, org_slug=org_slug, policy_slug=policy_slug)
         if _is_anonymous(request) and not request.user.is_authenticated:
-            key = _page_key(org_slug, policy_slug)
+            # The middleware has usually just worked the key out; do not ask the database twice.
+            key = getattr(request, _SHAREABLE, None) or _page_key(org_slug, policy_slug)
             cacheable = (
                 key != _NOT_CACHEABLE
                 and response.status_code == 200
@@ -85,6 +86,7 @@ class AnonymousPageCacheMiddleware:
             stored = _get(current)
             if stored is None:
                 key = _page_key(*slugs)
+                setattr(request, _SHAREABLE, key)
                 if key != _NOT_CACHEABLE:
                     stored = _get(key)
                     if stored is not None and STAMP_SECONDS:

@@ -26,10 +26,26 @@ def queued_email_ids() -> list[int]:
 
 def run_worker() -> None:
     """Run procrastinate's worker in this process until no job is due, then return."""
+    import threading
+
     from procrastinate.contrib.django import app
 
-    # As `manage.py procrastinate worker` does: the worker gets its own psycopg connections.
-    with app.replace_connector(app.connector.get_worker_connector()):
-        app.run_worker(
-            queues=["email"], wait=False, install_signal_handlers=False, listen_notify=False
-        )
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        # As `manage.py procrastinate worker` does: the worker gets its own psycopg connections.
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()):
+                app.run_worker(
+                    queues=["email"], wait=False, install_signal_handlers=False, listen_notify=False
+                )
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the test's thread)
+            failure.append(exc)
+
+    # In a thread of its own: its event loop must not meet one the browser tests left running
+    # in this thread (Playwright's sync API).
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

@@ -73,6 +73,7 @@ run: install
 	@$(START_RUN_DB)
 	@$(START_RUN_REDIS)
 	@$(START_RUN_STORAGE)
+	scripts/messages.sh compile
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
@@ -99,6 +100,8 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
+	scripts/messages.sh check
+	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) REDIS_URL=$(TEST_REDIS) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS); \
 		status=$$?; $(STOP_TEST_REDIS); exit $$status
 
@@ -106,6 +109,7 @@ test: install
 cluster: install
 	@$(START_TEST_DB)
 	scripts/ensure-cluster-tools.sh
+	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest -p no:cacheprovider -s tests/test_cluster.py $(PYTEST_ARGS)
 
 lint: install
@@ -117,6 +121,7 @@ bench: install
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
+	$(PY) -m bench.rendering
 
 stop:
 	scripts/azurite.sh stop

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from people.views import choose_language
 from policies.views import account, health, images
 
 handler400 = "policies.views.errors.bad_request"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("helse/", health.health, name="health"),
     # Editor images, from storage, only for those who may read a policy that shows them.
     path("media/bilder/<str:name>", images.policy_image, name="policy_image"),
+    path("sprak/", choose_language, name="choose_language"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
     path("", include("policies.urls.employee")),

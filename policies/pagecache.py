@@ -1,7 +1,7 @@
 """A cache of policy pages for anonymous readers, shared by every app server (the Redis cache).
 
 Municipal guidelines are public documents and most readers are not logged in. The page is keyed by
-everything whose change must show at once: the policy, its newest Event (every publish, retire,
+everything whose change must show at once, and by the målform: the policy, its newest Event (every publish, retire,
 restore, activation and settings change writes one in the same transaction), whether it is
 retired, and the date (a scheduled version becomes current on its date). Only public policies are
 cached, so making a policy internal takes effect as fast too. Anything else (a renamed
@@ -30,8 +30,10 @@ from django.core.cache import cache
 from django.db.models import Max
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from redis.exceptions import RedisError
+
+from people.language import language_for
 
 from .models import Policy, Visibility
 
@@ -54,7 +56,9 @@ def cache_anonymous_page(view):
         response = view(request, org_slug=org_slug, policy_slug=policy_slug)
         if _is_anonymous(request) and not request.user.is_authenticated:
             # The middleware has usually just worked the key out; do not ask the database twice.
-            key = getattr(request, _SHAREABLE, None) or _page_key(org_slug, policy_slug)
+            key = getattr(request, _SHAREABLE, None) or _with_language(
+                _page_key(org_slug, policy_slug), translation.get_language()
+            )
             cacheable = (
                 key != _NOT_CACHEABLE
                 and response.status_code == 200
@@ -81,11 +85,14 @@ class AnonymousPageCacheMiddleware:
         slugs = _policy_page(request) if _is_anonymous(request) else None
         current = None
         if slugs is not None:
+            # The same page in another målform is another page (people.language decides which,
+            # for a visitor from the cookie, the kommune and the browser, without the database).
+            language = language_for(request)
             # Read the generation before anything else: see the module's docstring.
-            current = _current_key(*slugs)
+            current = _current_key(*slugs, language)
             stored = _get(current)
             if stored is None:
-                key = _page_key(*slugs)
+                key = _with_language(_page_key(*slugs), language)
                 setattr(request, _SHAREABLE, key)
                 if key != _NOT_CACHEABLE:
                     stored = _get(key)
@@ -159,9 +166,13 @@ def _generation_key(org_slug: str, policy_slug: str) -> str:
     return f"policy-generation:{org_slug}:{policy_slug}"
 
 
-def _current_key(org_slug: str, policy_slug: str) -> str:
+def _current_key(org_slug: str, policy_slug: str, language: str) -> str:
     generation = _get(_generation_key(org_slug, policy_slug), 0)
-    return f"policy-current:{org_slug}:{policy_slug}:{generation}"
+    return f"policy-current:{org_slug}:{policy_slug}:{generation}:{language}"
+
+
+def _with_language(key: str, language: str) -> str:
+    return key if key == _NOT_CACHEABLE else f"{key}:{language}"
 
 
 def _stored(response) -> tuple[int, list[tuple[str, str]], bytes]:

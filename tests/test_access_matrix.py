@@ -137,6 +137,8 @@ MATRIX: list[Case] = [
     Case("health", everyone(OK)),
     # An image no policy uses (who may see a used one is tests/test_images.py).
     Case("policy_image", everyone(NOT_FOUND), {"name": "finnes-ikke.png"}),
+    # The målform switch in the header changes only the visitor's own preference: POST only.
+    Case("choose_language", everyone(NOT_ALLOWED)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

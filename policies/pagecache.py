@@ -33,7 +33,11 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from redis.exceptions import RedisError
 
-from people.language import language_for
+from people.language import (
+    cached_organisation_language,
+    language_for,
+    remember_organisation_language,
+)
 
 from .models import Policy, Visibility
 
@@ -57,7 +61,7 @@ def cache_anonymous_page(view):
         if _is_anonymous(request) and not request.user.is_authenticated:
             # The middleware has usually just worked the key out; do not ask the database twice.
             key = getattr(request, _SHAREABLE, None) or _with_language(
-                _page_key(org_slug, policy_slug), translation.get_language()
+                _page_key(org_slug, policy_slug)[0], translation.get_language()
             )
             cacheable = (
                 key != _NOT_CACHEABLE
@@ -87,12 +91,18 @@ class AnonymousPageCacheMiddleware:
         if slugs is not None:
             # The same page in another målform is another page (people.language decides which,
             # for a visitor from the cookie, the kommune and the browser, without the database).
+            page_key = None
+            if cached_organisation_language(slugs[0]) is None:
+                # A cold start: the page's key and the kommune's målform in one query.
+                page_key, organisation_language = _page_key(*slugs)
+                if organisation_language is not None:
+                    remember_organisation_language(slugs[0], organisation_language)
             language = language_for(request)
             # Read the generation before anything else: see the module's docstring.
             current = _current_key(*slugs, language)
             stored = _get(current)
             if stored is None:
-                key = _with_language(_page_key(*slugs), language)
+                key = _with_language(page_key or _page_key(*slugs)[0], language)
                 setattr(request, _SHAREABLE, key)
                 if key != _NOT_CACHEABLE:
                     stored = _get(key)
@@ -188,18 +198,20 @@ def _replay(stored) -> HttpResponse:
     return response
 
 
-def _page_key(org_slug: str, policy_slug: str) -> str:
-    """The cache key of the page as it is now, or _NOT_CACHEABLE (one small query)."""
+def _page_key(org_slug: str, policy_slug: str) -> tuple[str, str | None]:
+    """The cache key of the page as it is now (or _NOT_CACHEABLE), and the kommune's målform
+    (None when not found), in one small query."""
     stamp = (
         Policy.objects.filter(
             organisation__slug=org_slug, slug=policy_slug, visibility=Visibility.PUBLIC
         )
         .annotate(last_event=Max("events__id"))
-        .values_list("pk", "last_event", "retired_at")
+        .values_list("pk", "last_event", "retired_at", "organisation__language")
         .first()
     )
     if stamp is None:
-        return _NOT_CACHEABLE
-    pk, last_event, retired_at = stamp
+        return _NOT_CACHEABLE, None
+    pk, last_event, retired_at, language = stamp
     retired = int(retired_at.timestamp()) if retired_at else 0
-    return f"policy-page:{pk}:{last_event}:{retired}:{timezone.localdate().isoformat()}"
+    key = f"policy-page:{pk}:{last_event}:{retired}:{timezone.localdate().isoformat()}"
+    return key, language

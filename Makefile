@@ -12,6 +12,30 @@ WORKERS ?= 3
 
 export DJANGO_SETTINGS_MODULE := handbook.settings
 
+ifeq ($(strip $(REDIS_URL)),)
+RUN_REDIS := $(shell scripts/redis.sh url dev)
+TEST_REDIS := $(shell scripts/redis.sh url test)
+START_RUN_REDIS := scripts/redis.sh start dev
+START_TEST_REDIS := scripts/redis.sh start test
+STOP_TEST_REDIS := scripts/redis.sh stop test
+else
+RUN_REDIS := $(REDIS_URL)
+TEST_REDIS := $(REDIS_URL)
+START_RUN_REDIS := true
+START_TEST_REDIS := true
+STOP_TEST_REDIS := true
+endif
+
+# Uploads: azurite (Azure Blob emulator) for `make run` unless storage is configured; with
+# USE_LOCAL_DISK=1 they go to media/ instead.
+ifeq ($(strip $(AZURE_STORAGE_CONNECTION_STRING)$(USE_LOCAL_DISK)),)
+RUN_STORAGE := $(shell scripts/azurite.sh url)
+START_RUN_STORAGE := scripts/azurite.sh start
+else
+RUN_STORAGE := $(AZURE_STORAGE_CONNECTION_STRING)
+START_RUN_STORAGE := true
+endif
+
 ifeq ($(strip $(DATABASE_URL)),)
 RUN_DB := $(shell scripts/pg.sh url dev)
 TEST_DB := $(shell scripts/pg.sh url test)
@@ -32,11 +56,12 @@ endif
 POOLED_TESTS := tests/test_pooling.py tests/test_acknowledgements.py tests/test_workflow.py \
 	tests/test_dashboards.py tests/test_views_manager.py tests/test_search.py tests/test_health.py
 
-.PHONY: help install run serve test lint bench stop clean-db
+.PHONY: help install run serve test cluster lint bench stop clean-db
 
 help:
 	@echo "make run    install, start PostgreSQL, migrate, load the handbook, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, start the test PostgreSQL, ruff, migrations check, the whole test suite"
+	@echo "make cluster  the cluster test alone (two app servers, a worker, nginx; part of make test)"
 	@echo "make bench  benchmarks (prints figures; not part of make test)"
 	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept) and the demo OIDC providers"
 
@@ -54,6 +79,8 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	@$(START_RUN_DB)
+	@$(START_RUN_REDIS)
+	@$(START_RUN_STORAGE)
 	scripts/messages.sh compile
 	@# Development only: one local OpenID Connect provider per demo kommune (scripts/oidc.sh).
 	scripts/oidc.sh start
@@ -64,6 +91,7 @@ run: install
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py demo_signin --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py collectstatic --no-input -v 0
+	DATABASE_URL=$(RUN_DB) AZURE_STORAGE_CONNECTION_STRING='$(RUN_STORAGE)' $(PY) manage.py ensure_storage
 	@echo
 	@echo "Håndboka kjører på http://$(HOST):$(PORT)/"
 	@echo "Logg inn som ansatt: «Logg inn med Bergen kommunes pålogging» på /logg-inn/, og velg"
@@ -75,19 +103,32 @@ run: install
 	@echo "  redaktor.bodo folkevalgt.bodo"
 	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen og påloggingstjenestene."
 	@echo
-	DATABASE_URL=$(RUN_DB) $(VENV)/bin/gunicorn handbook.wsgi --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile - --graceful-timeout 5
+	@# The worker sends every e-mail (the outbox) and runs the periodic jobs; it stops with gunicorn.
+	export DATABASE_URL=$(RUN_DB) REDIS_URL=$(RUN_REDIS) AZURE_STORAGE_CONNECTION_STRING='$(RUN_STORAGE)' GUNICORN_BIND=$(HOST):$(PORT) WEB_CONCURRENCY=$(WORKERS); \
+	$(PY) manage.py procrastinate worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn --config docs/deploy/gunicorn.conf.py
 
 test: install
 	@$(START_TEST_DB)
+	@$(START_TEST_REDIS)
 	scripts/ensure-chromium.sh
+	scripts/ensure-cluster-tools.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
 	scripts/messages.sh check
 	scripts/messages.sh compile
-	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DB) REDIS_URL=$(TEST_REDIS) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS); \
+		status=$$?; $(STOP_TEST_REDIS); exit $$status
 	$(POOLED_TEST) $(VENV)/bin/pytest -p no:cacheprovider -q $(POOLED_TESTS)
+
+# The cluster test alone: PostgreSQL, Redis, two gunicorn servers, a worker and nginx on loopback.
+cluster: install
+	@$(START_TEST_DB)
+	scripts/ensure-cluster-tools.sh
+	scripts/messages.sh compile
+	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest -p no:cacheprovider -s tests/test_cluster.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -103,5 +144,8 @@ bench: install
 
 stop:
 	scripts/oidc.sh stop
+	scripts/azurite.sh stop
 	scripts/pg.sh stop dev
 	scripts/pg.sh stop test
+	scripts/redis.sh stop dev
+	scripts/redis.sh stop test

@@ -37,7 +37,7 @@ def gunicorn(*, workers: int = 3):
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [gunicorn_bin, "handbook.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning"],
+         "--log-level", "warning", "--no-control-socket"],
         cwd=ROOT,
         env=env,
     )  # fmt: skip

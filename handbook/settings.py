@@ -78,10 +78,12 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "csp",
+    "procrastinate.contrib.django",
     "people",
     "policies",
     "signin",
     "operations",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "operations.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous policy pages from the shared cache, before sessions, auth, CSP and lock-outs.
+    "policies.pagecache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,6 +143,27 @@ DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache is shared by every app server (Redis or Valkey), so a page cached by one is right on
+# all. The Makefile starts a project-local Redis (scripts/redis.sh) when REDIS_URL is not set;
+# without it (a bare `manage.py runserver`) each process has its own memory cache.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # By default the prefix names the database, so installations (or test runs) that share
+            # one Redis never serve each other's pages.
+            "KEY_PREFIX": env_str(
+                "CACHE_KEY_PREFIX",
+                "handbook:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),
+            ),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 AUTH_USER_MODEL = "people.Person"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -185,6 +210,21 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Uploaded images go to Azure Blob Storage (django-storages) when a connection string is set
+# (production; the tests use Microsoft's emulator, azurite), else to MEDIA_ROOT on local disk.
+# Either way they are served by the portal itself, to those who may see them (/media/bilder/).
+AZURE_STORAGE_CONNECTION_STRING = env_str("AZURE_STORAGE_CONNECTION_STRING", "")
+AZURE_STORAGE_CONTAINER = env_str("AZURE_STORAGE_CONTAINER", "handboka")
+if AZURE_STORAGE_CONNECTION_STRING:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.azure_storage.AzureStorage",
+        "OPTIONS": {
+            "connection_string": AZURE_STORAGE_CONNECTION_STRING,
+            "azure_container": AZURE_STORAGE_CONTAINER,
+            "overwrite_files": False,
+            "timeout": 10,
+        },
+    }
 # Outside production whitenoise serves straight from the source folders, so tests need no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_URL = "/media/"
@@ -207,6 +247,32 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Håndboka <handboka@localhost>")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+
+# Background work: every e-mail goes through the outbox and procrastinate's queue (PostgreSQL).
+# A batch whose SMTP server is unavailable is retried after EMAIL_RETRY_WAIT +
+# EMAIL_RETRY_EXPONENTIAL ** attempt seconds (defaults: 32 s, 34 s, 38 s … about 2.5 hours in all);
+# what is still unsent after EMAIL_MAX_ATTEMPTS tries becomes "feilet".
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 12)
+EMAIL_RETRY_WAIT = env_int("EMAIL_RETRY_WAIT", 30)
+EMAIL_RETRY_EXPONENTIAL = env_int("EMAIL_RETRY_EXPONENTIAL", 2)
+# A worker that stopped sending heartbeats this long ago is dead: its jobs go to another worker.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_STALLED_SECONDS = env_int("JOBS_STALLED_SECONDS", 60)
+JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
+# Periodic jobs (cron syntax, Europe/Oslo; a sixth field would be seconds).
+JOBS_ACTIVATE_CRON = env_str("JOBS_ACTIVATE_CRON", "5 0 * * *")
+JOBS_DIGEST_CRON = env_str("JOBS_DIGEST_CRON", "0 7 * * 1")
+JOBS_CLEANUP_CRON = env_str("JOBS_CLEANUP_CRON", "30 3 * * *")
+# Login records (django-axes) are kept this many days, then deleted by the clean-up job.
+LOGIN_LOG_DAYS = env_int("LOGIN_LOG_DAYS", 90)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "concurrency": env_int("JOBS_CONCURRENCY", 4),
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_SECONDS,
+    # Finished jobs are deleted; the outbox rows are the record of what was sent.
+    "delete_jobs": "successful",
+}
 
 # Markdown editor: the preview renders with the same function as publishing (policies.rendering).
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "policies.rendering.render_html"
@@ -308,6 +374,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
         "axes": {"level": "WARNING"},
+        # The Azure SDK logs every HTTP request at INFO.
+        "azure": {"level": "WARNING"},
+        # procrastinate announces every task it registers at INFO, in every process.
+        "procrastinate": {"level": env_str("JOBS_LOG_LEVEL", "WARNING")},
     },
 }
 AXES_VERBOSE = False

@@ -1,12 +1,11 @@
 """Public addresses are a contract (intranets link to them): keep them stable and Norwegian."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
 from operations import views as operations
 from people.views import choose_language
+from policies.views import images
 from signin import views as signin
 
 handler400 = "policies.views.errors.bad_request"
@@ -22,6 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("helse/", operations.health, name="health"),
     path("helse/metrikker/", operations.prometheus_metrics, name="metrics"),
+    # Editor images, from storage, only for those who may read a policy that shows them.
+    path("media/bilder/<str:name>", images.policy_image, name="policy_image"),
     path("sprak/", choose_language, name="choose_language"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
@@ -31,11 +32,3 @@ urlpatterns = [
     # Last: the reading pages, whose /<org>/ patterns would otherwise shadow the others.
     path("", include("policies.urls.reading")),
 ]
-
-if not settings.PRODUCTION:
-    # Images uploaded in the editor (MEDIA_ROOT/bilder/); in production the web server serves
-    # MEDIA_URL. Inserted before the reading pages, whose /<org>/<policy>/ would shadow it.
-    def _media(request, path):
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-    urlpatterns.insert(-1, re_path(r"^media/(?P<path>.*)$", _media))

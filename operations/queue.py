@@ -1,21 +1,10 @@
-"""The hook between operations (health check, metrics) and the e-mail job queue.
+"""The hook between operations (health check, metrics) and the e-mail outbox (outbox.mail).
 
-The job queue is being built separately (issue 10). Until it is on main, `queue_status()` returns
-None: /helse/ reports the queue as "ikke i bruk" and the metrics leave the queue figures out. When the
-queue lands, this one function reads its depth and failures; nothing else here changes.
+Kept as its own module so /helse/ and the metrics name one function, whatever queue sends the mail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from outbox.mail import QueueStatus, queue_status
 
-
-@dataclass(frozen=True)
-class QueueStatus:
-    waiting: int  # jobs ready to run
-    failed: int  # jobs (e-mails) that failed for good, all time
-
-
-def queue_status() -> QueueStatus | None:
-    """Depth and failures of the e-mail queue, or None when the portal has no queue (yet)."""
-    return None
+__all__ = ["QueueStatus", "queue_status"]

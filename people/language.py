@@ -8,6 +8,8 @@ kommune whose pages they read), then the browser's Accept-Language, then bokmål
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -15,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from redis.exceptions import RedisError
 
 from .models import Organisation
 
@@ -30,8 +33,7 @@ def supported(language: str | None) -> str | None:
 
 def organisation_language(slug: str) -> str:
     """The målform of the organisation at /<slug>/ ('' when neutral or unknown), cached briefly."""
-    key = f"org-language:{slug}"
-    language = cache.get(key)
+    language = cached_organisation_language(slug)
     if language is None:
         try:
             language = (
@@ -42,8 +44,26 @@ def organisation_language(slug: str) -> str:
             # A page the cache can still serve while the database is away is served in the
             # browser's language rather than not at all.
             return ""
-        cache.set(key, language, ORGANISATION_LANGUAGE_SECONDS)
+        remember_organisation_language(slug, language)
     return language
+
+
+# The cache is shared (Redis); when it is unreachable a page still gets its language, only slower.
+_CACHE_DOWN = (RedisError, OSError)
+
+
+def cached_organisation_language(slug: str) -> str | None:
+    """The målform of the organisation at /<slug>/ if the cache has it, else None (no query)."""
+    try:
+        return cache.get(f"org-language:{slug}")
+    except _CACHE_DOWN:
+        return None
+
+
+def remember_organisation_language(slug: str, language: str) -> None:
+    """Keep the målform of the organisation at /<slug>/ in the cache for a while."""
+    with contextlib.suppress(_CACHE_DOWN):
+        cache.set(f"org-language:{slug}", language or "", ORGANISATION_LANGUAGE_SECONDS)
 
 
 def _page_organisation_slug(request: HttpRequest) -> str | None:

@@ -180,3 +180,17 @@ def get_managed_policy(user, slug: str, scope: Scope | None = None) -> Policy:
         organisation_id=scope.organisation_id,
         slug=slug,
     )
+
+
+def may_see_image(user, url: str) -> bool:
+    """An uploaded image is shown to whoever may read a policy whose published text uses it, and
+    to editors who may edit a policy whose text (a draft too) uses it. An image no text uses yet
+    (just uploaded, in an editor's preview) is for editors only."""
+    uses = PolicyVersion.objects.filter(body__contains=url)
+    if Policy.objects.readable_by(user).filter(versions__in=uses.published()).exists():
+        return True
+    if not (user.is_authenticated and (user.is_editor or user.is_superuser)):
+        return False
+    if user.is_superuser or not uses.exists():
+        return True
+    return uses.filter(policy__organisation_id=user.organisation_id).exists()

@@ -471,8 +471,18 @@ class Event(models.Model):
         return f"{self.get_verb_display()} {self.created_at:%d.%m.%Y %H:%M}"
 
 
+class ReminderQuerySet(models.QuerySet):
+    def throttling(self, since) -> ReminderQuerySet:
+        """Reminders that hold back another one: asked for since `since` and sent or still on
+        their way. A failed one does not count, so the manager can try again at once."""
+        return self.filter(sent_at__gte=since).exclude(email__status="feilet")
+
+
 class Reminder(models.Model):
-    """One reminder e-mail to one person about one policy; used to throttle reminders."""
+    """A manager's reminder to one person about one policy, and the outbox e-mail that carries it.
+
+    `sent_at` is when the manager asked; whether it reached the mail server is `email.status`.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reminders")
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="reminders")
@@ -480,6 +490,11 @@ class Reminder(models.Model):
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     sent_at = models.DateTimeField(default=timezone.now)
+    email = models.OneToOneField(
+        "outbox.Email", on_delete=models.PROTECT, null=True, blank=True, related_name="reminder"
+    )
+
+    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -501,6 +516,9 @@ class DigestDelivery(models.Model):
     week = models.DateField(help_text="Mandagen i uken oversikten gjelder.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sent_at = models.DateTimeField(default=timezone.now)
+    email = models.OneToOneField(
+        "outbox.Email", on_delete=models.PROTECT, null=True, blank=True, related_name="digest"
+    )
 
     class Meta:
         constraints = [

@@ -1,7 +1,8 @@
 """Writes on the manager side: exports recorded in the audit trail, reminders and weekly digests.
 
-Every function is one transaction that also writes its Event; e-mail leaves only after the
-transaction has committed, so a rolled-back reminder is never sent and a sent one is always recorded.
+Every function is one transaction that also writes its Event and puts its e-mails in the outbox
+(outbox.mail), so a rolled-back reminder is never sent and a committed one is sent by the worker,
+retried while the mail server is down, and its state ("venter", "sendt", "feilet") is on record.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from outbox.mail import Message, enqueue_emails, header_safe
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
@@ -63,12 +64,14 @@ def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
     missing = missing_people(scope, policy)
     since = timezone.now() - REMINDER_INTERVAL
     recent = set(
-        Reminder.objects.filter(
-            policy=policy, person_id__in=missing, sent_at__gte=since
-        ).values_list("person_id", flat=True)
+        Reminder.objects.throttling(since)
+        .filter(policy=policy, person_id__in=missing)
+        .values_list("person_id", flat=True)
     )
-    candidates = Person.objects.filter(pk__in=[pk for pk in missing if pk not in recent]).order_by(
-        "pk"
+    candidates = (
+        Person.objects.filter(pk__in=[pk for pk in missing if pk not in recent])
+        .only("pk", "email", "first_name", "username")
+        .order_by("pk")
     )
     recipients = [p for p in candidates if p.email]
     return ReminderPlan(
@@ -79,10 +82,11 @@ def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
 
 
 def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> ReminderPlan:
-    """Send "Husk å bekrefte" to everyone in scope who has not confirmed `policy`.
+    """Queue "Husk å bekrefte" for everyone in scope who has not confirmed `policy`.
 
-    Never more than one reminder per person and policy within seven days: a double submit or a
-    second manager of the same unit finds everyone already reminded and sends nothing.
+    Never more than one reminder per person and policy within seven days unless the last one
+    failed: a double submit or a second manager of the same unit finds everyone already reminded
+    and queues nothing. The e-mails are sent by the worker; each Reminder's e-mail says how it went.
     """
     with transaction.atomic():
         # Lock the policy row: two reminders for it at once are serialised, so the second one
@@ -90,8 +94,13 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
         Policy.objects.select_for_update().get(pk=policy.pk)
         plan = plan_reminders(scope=scope, policy=policy)
         now = timezone.now()
+        emails = enqueue_emails(_reminder_message(person, policy) for person in plan.recipients)
         Reminder.objects.bulk_create(
-            [Reminder(person=p, policy=policy, sent_by=by, sent_at=now) for p in plan.recipients]
+            [
+                Reminder(person=person, policy=policy, sent_by=by, sent_at=now, email=email)
+                for person, email in zip(plan.recipients, emails, strict=True)
+            ],
+            batch_size=5000,
         )
         record_event(
             EventVerb.REMINDED,
@@ -102,30 +111,50 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
             skipped_recently_reminded=plan.recently_reminded,
             skipped_without_email=plan.without_email,
         )
-        messages = [_reminder_message(person, policy) for person in plan.recipients]
-        if messages:
-            transaction.on_commit(lambda: _send(messages), robust=True)
     return plan
 
 
-def _reminder_message(person: Person, policy: Policy) -> EmailMessage:
-    body = render_to_string(
-        "manager/email/reminder.txt",
-        {"person": person, "policy": policy, "link": settings.SITE_URL + policy.get_absolute_url()},
-    )
-    return EmailMessage(
-        subject=f"Påminnelse: bekreft «{policy.title}»",
-        body=body,
-        to=[person.email],
+def _reminder_message(person: Person, policy: Policy) -> Message:
+    # Rendered by the worker from this context: a reminder to 20 000 people is queued in a moment.
+    return Message(
+        to=person.email,
+        subject=f"Påminnelse: bekreft «{header_safe(policy.title)}»",
+        kind="reminder",
+        template="manager/email/reminder.txt",
+        context={
+            "first_name": person.first_name or person.username,
+            "policy_title": policy.title,
+            "organisation_name": policy.organisation.name,
+            "link": settings.SITE_URL + policy.get_absolute_url(),
+        },
     )
 
 
-def _send(messages: list[EmailMessage]) -> None:
-    # Called after commit with robust=True: a mail server that is down is logged, and the manager
-    # still sees the page (the reminders are recorded; the next ones may go in seven days).
-    # One connection for the whole batch: an SMTP server should not see a login per message.
-    with get_connection() as connection:
-        connection.send_messages(messages)
+@dataclass(frozen=True)
+class ReminderState:
+    """Where the latest reminder to one person stands: "venter", "sendt" or "feilet"."""
+
+    status: str
+    asked_at: datetime.datetime
+    sent_at: datetime.datetime | None
+
+    @property
+    def label(self) -> str:
+        return {"venter": "Venter", "sendt": "Sendt", "feilet": "Feilet"}.get(self.status, "")
+
+
+def reminder_states(*, policy: Policy, person_ids: list[int]) -> dict[int, ReminderState]:
+    """The latest reminder about `policy` to each of `person_ids`, in one query."""
+    rows = (
+        Reminder.objects.filter(policy=policy, person_id__in=person_ids)
+        .order_by("person_id", "-sent_at", "-pk")
+        .distinct("person_id")
+        .values_list("person_id", "email__status", "sent_at", "email__sent_at")
+    )
+    return {
+        pid: ReminderState(status=status or "sendt", asked_at=asked, sent_at=sent)
+        for pid, status, asked, sent in rows
+    }
 
 
 # --- The weekly digest -------------------------------------------------------------------------
@@ -149,7 +178,7 @@ def send_digests(
     """One e-mail per person with what they still must confirm, one per manager about their units.
 
     Idempotent within an ISO week: a DigestDelivery row (unique per person, week and kind) is
-    written in the same transaction as the decision to send, and the e-mail goes after commit.
+    written in the same transaction as the decision to send, with its e-mail in the outbox.
     """
     week = week_of(today)
     result = DigestResult()
@@ -161,7 +190,7 @@ def send_digests(
                 "person_id", "kind"
             )
         )
-        messages: list[EmailMessage] = []
+        messages: list[Message] = []
         deliveries: list[DigestDelivery] = []
         policies = {p.pk: p for p in Policy.objects.filter(organisation=organisation)}
         outstanding = outstanding_by_person(Scope(organisation_id=organisation.pk))
@@ -188,7 +217,10 @@ def send_digests(
         if dry_run:
             transaction.set_rollback(True)
             return result
-        DigestDelivery.objects.bulk_create(deliveries)
+        emails = enqueue_emails(messages)
+        for delivery, email in zip(deliveries, emails, strict=True):
+            delivery.email = email
+        DigestDelivery.objects.bulk_create(deliveries, batch_size=5000)
         Event.objects.create(
             organisation=organisation,
             verb=EventVerb.DIGEST_SENT,
@@ -199,8 +231,6 @@ def send_digests(
                 "already_sent": result.already_sent,
             },
         )
-        if messages:
-            transaction.on_commit(lambda: _send(messages), robust=True)
     return result
 
 
@@ -218,7 +248,7 @@ def _delivery(person: Person, week: datetime.date, kind: str) -> DigestDelivery:
     return DigestDelivery(person=person, week=week, kind=kind)
 
 
-def _person_digest(person: Person, items, today: datetime.date) -> EmailMessage:
+def _person_digest(person: Person, items, today: datetime.date) -> Message:
     body = render_to_string(
         "manager/email/digest_person.txt",
         {
@@ -237,12 +267,15 @@ def _person_digest(person: Person, items, today: datetime.date) -> EmailMessage:
     )
     count = len(items)
     noun = "retningslinje" if count == 1 else "retningslinjer"
-    return EmailMessage(
-        subject=f"Ukesoversikt: {count} {noun} å bekrefte", body=body, to=[person.email]
+    return Message(
+        to=person.email,
+        subject=f"Ukesoversikt: {count} {noun} å bekrefte",
+        kind="digest",
+        body=body,
     )
 
 
-def _manager_digest(manager: Person) -> EmailMessage | None:
+def _manager_digest(manager: Person) -> Message | None:
     scope = manager_scope(manager)
     summary = overview(scope, [])
     if summary.total.must == 0:
@@ -255,8 +288,9 @@ def _manager_digest(manager: Person) -> EmailMessage | None:
             "link": settings.SITE_URL + "/oversikt/",
         },
     )
-    return EmailMessage(
+    return Message(
+        to=manager.email,
         subject=f"Ukesoversikt for dine enheter: {summary.total.percent} % har bekreftet",
+        kind="digest",
         body=body,
-        to=[manager.email],
     )

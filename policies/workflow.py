@@ -11,6 +11,7 @@ from django.utils import timezone
 from people.models import Person
 
 from .models import ChangeKind, Event, EventVerb, Policy, PolicyVersion, Section, Status
+from .pagecache import forget_policy_page
 from .rendering import render
 
 
@@ -44,7 +45,12 @@ def _today() -> datetime.date:
 def record_event(
     verb: str, *, policy: Policy, by: Person | None, version: PolicyVersion | None = None, **detail
 ) -> Event:
-    """Write one audit event for `policy`; call it inside the transaction of the change it records."""
+    """Write one audit event for `policy`; call it inside the transaction of the change it records.
+
+    Every change a reader could see writes an event, so this is also where the anonymous page
+    cache learns, after commit, that the policy's page may have changed.
+    """
+    transaction.on_commit(lambda: forget_policy_page(policy))
     return Event.objects.create(
         organisation_id=policy.organisation_id,
         actor=by,

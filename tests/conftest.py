@@ -35,3 +35,35 @@ def oidc(tmp_path_factory):
     yield providers
     for provider in providers.all():
         provider.stop()
+
+
+@pytest.fixture
+def smtp_sink(settings, empty_job_queue):
+    """A real SMTP server (aiosmtpd) on a free port, and the portal's e-mail settings pointing at it."""
+    from .smtp_sink import SmtpSink
+
+    sink = SmtpSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_TIMEOUT = 5
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def empty_job_queue(django_db_blocker):
+    """procrastinate's tables are not emptied between transactional tests: start from none."""
+    from django.db import connection
+
+    def empty():
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE procrastinate_jobs, procrastinate_periodic_defers, "
+                "procrastinate_workers, procrastinate_events CASCADE"
+            )
+
+    empty()
+    yield
+    empty()

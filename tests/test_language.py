@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _empty_cache(monkeypatch):
-    monkeypatch.setattr("policies.views.pagecache.STAMP_SECONDS", 0)
+    monkeypatch.setattr("policies.pagecache.STAMP_SECONDS", 0)
     cache.clear()
     yield
     cache.clear()

@@ -2,13 +2,16 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
+from outbox.models import Email
 from policies.access import manager_scope
 from policies.models import Event, EventVerb, Reminder
-from policies.reminders import plan_reminders, remind
+from policies.reminders import plan_reminders, remind, reminder_states
 
 from .factories import make_person
+from .jobs import queued_email_ids, send_queued
 from .manager_setup import make_world
 
 pytestmark = pytest.mark.django_db
@@ -18,52 +21,65 @@ def _url(world):
     return f"/oversikt/enhet/{world.health.pk}/retningslinje/{world.policy.slug}/paminnelse/"
 
 
-def test_reminder_goes_to_everyone_in_my_units_who_has_not_confirmed(
-    client, django_capture_on_commit_callbacks, settings
-):
+def _list_url(world):
+    return f"/oversikt/enhet/{world.health.pk}/retningslinje/{world.policy.slug}/"
+
+
+def test_reminder_goes_to_everyone_in_my_units_who_has_not_confirmed(client, settings):
     settings.SITE_URL = "https://handbok.example.no"
     world = make_world()
     client.force_login(world.manager)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_url(world))
+    response = client.post(_url(world))
     assert response.status_code == 302
+    send_queued()
     # The carer and the manager himself have not confirmed; the nurse has; the school is not his.
     recipients = sorted(message.to[0] for message in mail.outbox)
     assert recipients == sorted([world.carer.email, world.manager.email])
     message = next(m for m in mail.outbox if m.to == [world.carer.email])
     assert "Påminnelse" in message.subject and "Bruk av sosiale medier" in message.subject
     assert "https://handbok.example.no/testvik/sosiale-medier/" in message.body
-    assert "Hei Bjørn" in message.body
+    assert "Hei Bjørn" in message.body and "Testvik kommune" in message.body
     event = Event.objects.get(verb=EventVerb.REMINDED)
     assert event.actor == world.manager and event.detail["sent"] == 2
 
 
-def test_email_is_sent_only_after_the_transaction_commits(django_capture_on_commit_callbacks):
-    world = make_world()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        remind(scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager)
-    assert mail.outbox == []
-    assert len(callbacks) == 1
-    callbacks[0]()
-    assert len(mail.outbox) == 2
-
-
-def test_nobody_is_reminded_twice_within_seven_days(client, django_capture_on_commit_callbacks):
+def test_reminders_are_queued_in_the_managers_transaction_and_not_sent_in_the_request(client):
     world = make_world()
     client.force_login(world.manager)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(_url(world))
-        # A double submit, or a second click a minute later.
-        response = client.post(_url(world), follow=True)
-    assert len(mail.outbox) == 2
+    client.post(_url(world))
+    # Nothing left in the request; the e-mails and the jobs that send them are in the database.
+    assert mail.outbox == []
+    emails = list(Email.objects.order_by("pk"))
+    assert [e.status for e in emails] == ["venter", "venter"]
+    assert queued_email_ids() == [e.pk for e in emails]
+    assert Reminder.objects.filter(email__in=emails).count() == 2
+
+
+def test_a_reminder_that_rolls_back_queues_no_email():
+    world = make_world()
+    with pytest.raises(RuntimeError), __import__("django").db.transaction.atomic():
+        remind(scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager)
+        raise RuntimeError("the caller's transaction fails after the reminder")
+    assert Email.objects.count() == 0 and Reminder.objects.count() == 0
+    assert queued_email_ids() == []
+
+
+def test_nobody_is_reminded_twice_within_seven_days(client):
+    world = make_world()
+    client.force_login(world.manager)
+    client.post(_url(world))
+    # A double submit, or a second click a minute later, while the first ones still wait.
+    response = client.post(_url(world), follow=True)
+    assert Email.objects.count() == 2
     assert Reminder.objects.count() == 2
     assert "Ingen påminnelser ble sendt" in response.content.decode()
     assert "2 hoppet over" in response.content.decode()
+    send_queued()
+    client.post(_url(world))
+    assert len(mail.outbox) == 2 and Email.objects.count() == 2
 
 
-def test_a_reminder_older_than_seven_days_does_not_stop_a_new_one(
-    django_capture_on_commit_callbacks,
-):
+def test_a_reminder_older_than_seven_days_does_not_stop_a_new_one():
     world = make_world()
     Reminder.objects.create(
         person=world.carer,
@@ -75,13 +91,62 @@ def test_a_reminder_older_than_seven_days_does_not_stop_a_new_one(
         policy=world.policy,
         sent_at=timezone.now() - datetime.timedelta(days=6),
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = remind(
-            scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager
-        )
+    plan = remind(
+        scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager
+    )
+    send_queued()
     assert [p.pk for p in plan.recipients] == [world.carer.pk]
     assert plan.recently_reminded == 1
     assert [m.to for m in mail.outbox] == [[world.carer.email]]
+
+
+def test_a_failed_reminder_does_not_count_for_the_throttle():
+    world = make_world()
+    scope = manager_scope(world.manager)
+    remind(scope=scope, policy=world.policy, unit=None, by=world.manager)
+    Email.objects.filter(to=world.carer.email).update(status=Email.Status.FAILED)
+    plan = remind(scope=scope, policy=world.policy, unit=None, by=world.manager)
+    assert [p.pk for p in plan.recipients] == [world.carer.pk]
+    assert plan.recently_reminded == 1
+
+
+def test_a_policy_title_with_a_line_break_is_sent_on_one_subject_line():
+    world = make_world()
+    type(world.policy).objects.filter(pk=world.policy.pk).update(
+        title="Bruk av\nsosiale medier\r\n"
+    )
+    world.policy.refresh_from_db()
+    remind(scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager)
+    assert send_queued() == []
+    assert len(mail.outbox) == 2
+    assert mail.outbox[0].subject == "Påminnelse: bekreft «Bruk av sosiale medier»"
+    assert set(Email.objects.values_list("status", flat=True)) == {"sendt"}
+    assert Event.objects.get(verb=EventVerb.REMINDED).detail["sent"] == 2
+
+
+def test_an_email_that_cannot_be_built_is_marked_failed_and_the_others_are_sent():
+    world = make_world()
+    remind(scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager)
+    # A template that no longer exists stands for any e-mail that cannot be composed.
+    Email.objects.filter(to=world.carer.email).update(template="finnes/ikke.txt")
+    assert send_queued() == []
+    assert [m.to for m in mail.outbox] == [[world.manager.email]]
+    failed = Email.objects.get(to=world.carer.email)
+    assert failed.status == "feilet" and "finnes/ikke.txt" in failed.last_error
+
+
+def test_the_person_list_shows_each_reminders_state(client):
+    world = make_world()
+    client.force_login(world.manager)
+    client.post(_url(world))
+    html = client.get(_list_url(world)).content.decode()
+    assert html.count(">Venter</span>") == 2
+    send_queued()
+    Email.objects.filter(to=world.carer.email).update(status=Email.Status.FAILED)
+    html = client.get(_list_url(world)).content.decode()
+    assert html.count(">Sendt</span>") == 1 and html.count(">Feilet</span>") == 1
+    states = reminder_states(policy=world.policy, person_ids=[world.carer.pk, world.nurse.pk])
+    assert states[world.carer.pk].status == "feilet" and world.nurse.pk not in states
 
 
 def test_confirmation_page_says_how_many_get_it_and_how_many_are_skipped(client):
@@ -100,43 +165,15 @@ def test_confirmation_page_says_how_many_get_it_and_how_many_are_skipped(client)
 
 def test_reminder_needs_a_post_with_csrf(client):
     world = make_world()
-    from django.test import Client
-
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(world.manager)
     assert strict.post(_url(world)).status_code == 403
-    assert Reminder.objects.count() == 0
+    assert Reminder.objects.count() == 0 and Email.objects.count() == 0
     assert client.put(_url(world)).status_code in (302, 405)
 
 
-def test_plan_counts_without_sending(django_capture_on_commit_callbacks):
+def test_plan_counts_without_sending():
     world = make_world()
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
+    plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
     assert len(plan.recipients) == 2 and plan.skipped == 0
-    assert mail.outbox == [] and Reminder.objects.count() == 0
-
-
-class BrokenBackend:
-    """An e-mail backend whose server is down."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __enter__(self):
-        raise ConnectionRefusedError("SMTP server is down")
-
-    def __exit__(self, *args):
-        return False
-
-
-def test_a_mail_server_that_is_down_does_not_break_the_page(
-    client, settings, django_capture_on_commit_callbacks
-):
-    settings.EMAIL_BACKEND = "tests.test_reminders.BrokenBackend"
-    world = make_world()
-    client.force_login(world.manager)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(_url(world))
-    assert response.status_code == 302
-    assert Reminder.objects.count() == 2
+    assert Email.objects.count() == 0 and Reminder.objects.count() == 0

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from policies.pagecache import cache_anonymous_page
 from policies.views import employee, pages, reading
-from policies.views.pagecache import cache_anonymous_page
 
 urlpatterns = [
     # Visitors get the organisations, logged-in people "Mine retningslinjer".

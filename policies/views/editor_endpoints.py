@@ -6,9 +6,13 @@ They answer fragments or JSON rather than pages, and all of them require an edit
 
 from __future__ import annotations
 
+import posixpath
+from urllib.parse import urlsplit
+
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from markdownx.views import ImageUploadView, MarkdownifyView
@@ -89,7 +93,11 @@ class EditorImageUploadView(ImageUploadView):
                 },
                 status=400,
             )
-        return JsonResponse({"image_code": f"![Beskriv bildet]({image_path})"})
+        # Whatever address the storage would give (a blob URL in production), the page links to
+        # the portal's own address for it, which checks who is asking (policies.views.images).
+        name = posixpath.basename(urlsplit(image_path).path)
+        url = reverse("policy_image", kwargs={"name": name})
+        return JsonResponse({"image_code": f"![Beskriv bildet]({url})"})
 
 
 markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))

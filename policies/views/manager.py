@@ -27,7 +27,7 @@ from ..access import get_managed_policy, get_managed_unit, manager_scope, visibl
 from ..dashboards import PersonRow, Scope
 from ..exports import csv_lines, write_xlsx
 from ..models import Policy
-from ..reminders import plan_reminders, record_export, remind
+from ..reminders import plan_reminders, record_export, remind, reminder_states
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -133,6 +133,8 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
     page = dashboards.person_page(
         scope, policy, sort=sort, missing_only=missing_only, page=_page_number(request)
     )
+    states = reminder_states(policy=policy, person_ids=[row.person_id for row in page.rows])
+    rows = [(row, states.get(row.person_id)) for row in page.rows]
     options = {"sort": sort, **({"mangler": "1"} if missing_only else {})}
     base = _list_url(policy, unit)
 
@@ -165,6 +167,7 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
             "policy": policy,
             "unit": unit,
             "page": page,
+            "rows": rows,
             "headers": headers,
             "ancestors": ctx.ancestors,
             "filter_all_url": url(mangler=None, side=None),
@@ -325,10 +328,14 @@ def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
 
 
 def _reminder_message(sent: int, skipped: int) -> str:
+    # Queued, not yet sent: the list shows per person whether it was "sendt", "venter" or "feilet".
     if sent == 0:
         text = "Ingen påminnelser ble sendt"
     else:
-        text = f"Påminnelse sendt til {sent} {'person' if sent == 1 else 'personer'}"
+        text = (
+            f"Påminnelse sendes til {sent} {'person' if sent == 1 else 'personer'}; "
+            "kolonnen «Påminnelse» viser når den er sendt"
+        )
     if skipped:
         text += f" ({skipped} hoppet over: påminnet siste sju dager eller mangler e-post)"
     return text + "."

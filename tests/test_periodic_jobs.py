@@ -1,0 +1,62 @@
+"""The periodic jobs: what each one does, and that running one twice (two machines) changes nothing
+twice."""
+
+import datetime
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from outbox.models import Email
+from policies.models import DigestDelivery
+from policies.tasks import clean_up, digest_organisation, weekly_digest
+
+from .manager_setup import make_world
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_weekly_digest_fans_out_one_job_per_kommune_once():
+    world = make_world()
+    other = make_world("Annenvik kommune", "annenvik", "sosiale-medier")
+    weekly_digest(timestamp=0)
+    # A second machine deferring the same week at the same moment adds nothing (queueing lock).
+    weekly_digest(timestamp=0)
+    jobs = ProcrastinateJob.objects.filter(task_name="policies.digest_organisation")
+    assert sorted(job.args["organisation_id"] for job in jobs) == sorted(
+        [world.organisation.pk, other.organisation.pk]
+    )
+
+
+def test_a_kommunes_digest_run_twice_queues_each_email_once():
+    world = make_world()
+    today = timezone.localdate().isoformat()
+    digest_organisation(organisation_id=world.organisation.pk, day=today)
+    queued = Email.objects.count()
+    digest_organisation(organisation_id=world.organisation.pk, day=today)
+    assert queued > 0 and Email.objects.count() == queued
+    assert DigestDelivery.objects.filter(email__isnull=False).count() == queued
+
+
+def test_clean_up_deletes_expired_sessions_and_cooled_off_lockouts_only():
+    expired = SessionStore()
+    expired.create()
+    Session.objects.filter(pk=expired.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    live = SessionStore()
+    live.create()
+    old = AccessAttempt.objects.create(
+        username="ola", ip_address="10.0.0.1", failures_since_start=5
+    )
+    AccessAttempt.objects.filter(pk=old.pk).update(
+        attempt_time=timezone.now() - datetime.timedelta(hours=1)
+    )
+    AccessAttempt.objects.create(username="kari", ip_address="10.0.0.2", failures_since_start=5)
+    result = clean_up(timestamp=0)
+    assert result["sessions"] == 1 and result["lockouts"] == 1
+    assert list(Session.objects.values_list("pk", flat=True)) == [live.session_key]
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["kari"]

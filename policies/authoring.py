@@ -9,8 +9,9 @@ from django.db.models import F
 
 from people.models import Organisation, Person, Unit
 
+from .audit import record_event
 from .models import EventVerb, Policy, PolicyVersion, Visibility
-from .workflow import create_draft_version, record_event
+from .workflow import create_draft_version
 
 # The settings an editor may change after creation, in the order the history shows them.
 SETTINGS_FIELDS = (

@@ -20,7 +20,8 @@ from django.utils import timezone
 from people.models import Organisation, Person, Unit
 from people.units import create_unit
 
-from .models import Event, EventVerb
+from .audit import record_event
+from .models import EventVerb
 
 # Column names as HR exports them, and the spellings we accept for each.
 COLUMNS = {
@@ -286,11 +287,12 @@ def import_people(
         Person.managed_units.through.objects.filter(person_id__in=leaver_ids).delete()
         result.deactivated = len(leavers)
 
-        Event.objects.create(
+        record_event(
+            EventVerb.IMPORTED,
             organisation=organisation,
-            actor=by,
-            verb=EventVerb.IMPORTED,
-            detail={**result.as_detail(), "rows": len(rows)},
+            by=by,
+            **result.as_detail(),
+            rows=len(rows),
         )
         if dry_run:
             transaction.set_rollback(True)

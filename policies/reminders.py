@@ -1,4 +1,4 @@
-"""Writes on the manager side: exports recorded in the audit trail, reminders and weekly digests.
+"""Writes on the manager side: reminders and weekly digests.
 
 Every function is one transaction that also writes its Event; e-mail leaves only after the
 transaction has committed, so a rolled-back reminder is never sent and a sent one is always recorded.
@@ -19,27 +19,11 @@ from django.utils import timezone
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
+from .audit import record_event
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
-from .workflow import record_event
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
-
-
-def record_export(
-    *, by: Person, policy: Policy, unit: Unit | None, kind: str, missing_only: bool, sort: str
-) -> Event:
-    """Write the audit entry for an export or print of a person list (who, what, when)."""
-    return record_event(
-        EventVerb.EXPORTED,
-        policy=policy,
-        by=by,
-        format=kind,
-        unit_id=unit.pk if unit else None,
-        unit=unit.name if unit else None,
-        missing_only=missing_only,
-        sort=sort,
-    )
 
 
 # --- Reminders ---------------------------------------------------------------------------------

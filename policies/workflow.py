@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from people.models import Person
 
-from .models import ChangeKind, Event, EventVerb, Policy, PolicyVersion, Section, Status
+from .audit import record_event
+from .models import ChangeKind, EventVerb, Policy, PolicyVersion, Section, Status
 from .rendering import render
 
 
@@ -39,20 +40,6 @@ DRAFT_REPLACED = (
 
 def _today() -> datetime.date:
     return timezone.localdate()
-
-
-def record_event(
-    verb: str, *, policy: Policy, by: Person | None, version: PolicyVersion | None = None, **detail
-) -> Event:
-    """Write one audit event for `policy`; call it inside the transaction of the change it records."""
-    return Event.objects.create(
-        organisation_id=policy.organisation_id,
-        actor=by,
-        verb=verb,
-        policy=policy,
-        version=version,
-        detail=detail,
-    )
 
 
 def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) -> PolicyVersion:

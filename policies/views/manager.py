@@ -23,10 +23,11 @@ from people.models import Unit
 
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
+from ..audit import record_export
 from ..dashboards import PersonRow, Scope
 from ..exports import csv_lines, write_xlsx
 from ..models import Policy
-from ..reminders import plan_reminders, record_export, remind
+from ..reminders import plan_reminders, remind
 
 # --- The overview and the unit tree ----------------------------------------------------------
 

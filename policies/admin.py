@@ -25,6 +25,11 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         # Versions are written through /redaksjon/; published ones are immutable anyway.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A published version is evidence (the database refuses to delete it), and a draft is
+        # discarded in /redaksjon/, which records the event.
+        return False
+
 
 @admin.register(Acknowledgement)
 class AcknowledgementAdmin(admin.ModelAdmin):

@@ -144,6 +144,10 @@ def publish(
         draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
             raise AlreadyPublishedError("Denne versjonen er allerede publisert.")
+        if policy.retired_at is not None:
+            raise WorkflowError(
+                "Retningslinjen er trukket tilbake. Gjenopprett den før du publiserer en ny versjon."
+            )
         if expected_revision is not None and draft.revision != expected_revision:
             raise ConflictError(
                 "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen.",

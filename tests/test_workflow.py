@@ -26,6 +26,7 @@ from policies.workflow import (
     activate_due_versions,
     create_draft,
     publish,
+    retire,
     save_draft,
     save_into_new_draft,
 )
@@ -352,3 +353,16 @@ def test_text_from_a_published_draft_never_overwrites_a_draft_someone_else_opene
     assert refused.value.current.pk == theirs.pk
     theirs.refresh_from_db()
     assert (theirs.revision, theirs.updated_by_id) == (1, colleague.pk)
+
+
+def test_publishing_a_new_version_of_a_retired_policy_is_refused_in_norwegian():
+    policy = make_policy(make_organisation())
+    draft = create_draft(policy, by=None, body="## Nytt\n\nNy tekst.")
+    retire(policy, by=None)
+
+    with pytest.raises(WorkflowError, match="trukket tilbake"):
+        publish(draft, by=None, change_kind=ChangeKind.MATERIAL, change_note="Nytt.")
+
+    assert policy.versions.current().get().number == 1
+    assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+    assert not Event.objects.filter(policy=policy, verb=EventVerb.PUBLISHED, version=draft).exists()

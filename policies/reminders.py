@@ -192,7 +192,8 @@ def _managers_of(organisation: Organisation):
     return (
         Person.objects.filter(organisation=organisation, is_active=True)
         .exclude(email="")
-        .filter(Q(sees_whole_organisation=True) | Q(managed_units__isnull=False))
+        # Only units of this organisation make someone its manager (manager_scope ignores others).
+        .filter(Q(sees_whole_organisation=True) | Q(managed_units__organisation=organisation))
         .distinct()
         .order_by("pk")
     )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
@@ -78,10 +80,8 @@ class Obligation:
         ack = self.last_acknowledgement
         if ack is None:
             return ""
-        return (
-            f"{self.policy.get_absolute_url()}endringer/"
-            f"?fra={ack.version.number}&til={self.current.number}"
-        )
+        address = reverse("changes", args=[self.policy.organisation.slug, self.policy.slug])
+        return f"{address}?{urlencode({'fra': ack.version.number, 'til': self.current.number})}"
 
 
 def _start_for(person: Person) -> datetime.date:

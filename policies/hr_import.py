@@ -375,7 +375,7 @@ class _UnitResolver:
         if len(candidates) != 1:
             return None
         unit = candidates[0]
-        if parent is not None and f"/{unit.pk}/" in parent.path:
+        if parent is not None and parent.path.startswith(unit.path):
             return None  # It cannot move under itself.
         del self.vacated[name]
         self.result.units_moved += 1

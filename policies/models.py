@@ -12,6 +12,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
@@ -112,7 +113,7 @@ class Policy(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/{self.organisation.slug}/{self.slug}/"
+        return reverse("policy_detail", args=[self.organisation.slug, self.slug])
 
     @property
     def is_retired(self) -> bool:
@@ -279,7 +280,8 @@ class PolicyVersion(models.Model):
         return f"{self.title}, versjon {self.number}"
 
     def get_absolute_url(self) -> str:
-        return f"{self.policy.get_absolute_url()}versjon/{self.number}/"
+        policy = self.policy
+        return reverse("version_detail", args=[policy.organisation.slug, policy.slug, self.number])
 
     @property
     def is_current(self) -> bool:
@@ -530,4 +532,4 @@ class Resource(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/ressurser/{self.slug}/"
+        return reverse("resource_detail", args=[self.slug])

@@ -14,6 +14,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
@@ -237,7 +238,7 @@ def _manager_digest(manager: Person) -> EmailMessage | None:
         {
             "manager": manager,
             "summary": summary,
-            "link": settings.SITE_URL + "/oversikt/",
+            "link": settings.SITE_URL + reverse("manager_overview"),
         },
     )
     return EmailMessage(

@@ -328,6 +328,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# The HR import refuses a file that would deactivate more than this share of a kommune's active
+# people (most often a truncated export) unless it is run with --force.
+HR_IMPORT_MAX_DEACTIVATION_PERCENT = env_int("HR_IMPORT_MAX_DEACTIVATION_PERCENT", 10)
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)

@@ -39,6 +39,14 @@ def acknowledge(person: Person, version: PolicyVersion, *, shown_hash: str) -> A
     outside the policy's audience; nothing is written then.
     """
     with transaction.atomic():
+        # A share lock on the version row: a publish (or activation) that is superseding it holds
+        # a conflicting row lock until it commits, so we wait for it and then read the new status;
+        # and no publish can supersede it until this confirmation has committed. Confirmations of
+        # the same version share the lock and never wait for each other.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM policies_policyversion WHERE id = %s FOR SHARE", [version.pk]
+            )
         version = PolicyVersion.objects.select_related("policy__organisation").get(pk=version.pk)
         policy = version.policy
         current_url = policy.get_absolute_url()

@@ -9,8 +9,10 @@ from django.db.models import F
 
 from people.models import Organisation, Person, Unit
 
-from .models import EventVerb, Policy, PolicyVersion, Visibility
-from .workflow import create_draft_version, record_event
+from .audit import record_event
+from .models import EventVerb, Policy, PolicyVersion, Resource, Visibility
+from .rendering import render_html
+from .workflow import create_draft_version
 
 # The settings an editor may change after creation, in the order the history shows them.
 SETTINGS_FIELDS = (
@@ -131,3 +133,10 @@ def change_settings(
                 policy.versions.drafts().update(title=policy.title, revision=F("revision") + 1)
             record_event(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
     return policy
+
+
+def save_resource(resource: Resource) -> Resource:
+    """Store a background resource with its HTML rendered and sanitised from its Markdown."""
+    resource.body_html = render_html(resource.body)
+    resource.save()
+    return resource

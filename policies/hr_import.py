@@ -12,15 +12,17 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
-from people.units import create_unit
+from people.units import create_unit, move_unit
 
-from .models import Event, EventVerb
+from .audit import record_event
+from .models import EventVerb
 from .plaintext import clean_line
 
 # Column names as HR exports them, and the spellings we accept for each.
@@ -58,6 +60,23 @@ class HrImportError(Exception):
         self.errors = errors
 
 
+class TooManyLeavers(Exception):
+    """The file would deactivate more than the allowed share of the organisation; nothing changed.
+
+    Most often a truncated export. `force=True` (`--force`) imports it anyway.
+    """
+
+    def __init__(self, *, leaving: int, active: int, limit_percent: int):
+        share = round(100 * leaving / active)
+        super().__init__(
+            f"Filen ville deaktivere {leaving} av {active} aktive personer ({share} %), mer enn "
+            f"grensen på {limit_percent} %. Er filen ufullstendig? Ingenting er endret. Er den "
+            "riktig, kjør importen på nytt med --force."
+        )
+        self.leaving = leaving
+        self.active = active
+
+
 @dataclass(frozen=True)
 class HrRow:
     line: int
@@ -78,6 +97,7 @@ class ImportResult:
     reactivated: int = 0
     deactivated: int = 0
     units_created: int = 0
+    units_moved: int = 0
     dry_run: bool = False
     details: list[str] = field(default_factory=list)
 
@@ -89,6 +109,7 @@ class ImportResult:
             "reactivated": self.reactivated,
             "deactivated": self.deactivated,
             "units_created": self.units_created,
+            "units_moved": self.units_moved,
         }
 
 
@@ -222,12 +243,16 @@ def import_people(
     text: str,
     by: Person | None = None,
     dry_run: bool = False,
+    force: bool = False,
     partial: bool = False,
 ) -> ImportResult:
     """Bring the organisation's people and units in line with the HR file, all or nothing.
 
     `partial`: the file holds only some people (new hires, say): add and update them, and
     deactivate nobody who is missing from it.
+
+    Refuses (TooManyLeavers) a file that would deactivate more than
+    settings.HR_IMPORT_MAX_DEACTIVATION_PERCENT of the organisation's active people, unless `force`.
     """
     rows = parse(text)
     result = ImportResult(dry_run=dry_run)
@@ -235,25 +260,22 @@ def import_people(
     with transaction.atomic():
         # One import per organisation at a time: a second one waits and then sees the first's result.
         Organisation.objects.select_for_update().get(pk=organisation.pk)
-        units: dict[tuple[str, ...], Unit] = {}
-
-        def unit_at(path: tuple[str, ...]) -> Unit:
-            if path not in units:
-                parent = unit_at(path[:-1]) if len(path) > 1 else None
-                existing = Unit.objects.filter(
-                    organisation=organisation, parent=parent, name=path[-1]
-                ).first()
-                if existing is None:
-                    result.units_created += 1
-                units[path] = existing or create_unit(organisation, name=path[-1], parent=parent)
-            return units[path]
-
         existing = {
             p.employee_number: p
             for p in Person.objects.filter(organisation=organisation)
             .exclude(employee_number="")
             .prefetch_related("managed_units")
         }
+        in_file = {row.employee_number for row in rows}
+        leavers = [
+            p
+            for number, p in existing.items()
+            if not partial and number not in in_file and p.is_active and not p.is_superuser
+        ]
+        if not force:
+            _refuse_too_many_leavers(organisation, len(leavers))
+        unit_at = _UnitResolver(organisation, rows, result)
+
         for row in rows:
             unit = unit_at(row.unit)
             managed = {unit_at(path).pk for path in row.manages}
@@ -274,6 +296,8 @@ def import_people(
             if not person.is_active:
                 person.is_active = True
                 person.left_on = None
+                # Back after a time away: deadlines count from today, not from before they left.
+                person.unit_since = today
                 result.reactivated += 1
                 changed = True
             if {u.pk for u in person.managed_units.all()} != managed:
@@ -285,12 +309,6 @@ def import_people(
             else:
                 result.unchanged += 1
 
-        in_file = {row.employee_number for row in rows}
-        leavers = [
-            p
-            for number, p in existing.items()
-            if not partial and number not in in_file and p.is_active and not p.is_superuser
-        ]
         # Deactivated, never deleted: their acknowledgements stay as evidence. Two statements for
         # all leavers, so that a reorganisation with hundreds of them costs no more than one.
         leaver_ids = [p.pk for p in leavers]
@@ -298,15 +316,88 @@ def import_people(
         Person.managed_units.through.objects.filter(person_id__in=leaver_ids).delete()
         result.deactivated = len(leavers)
 
-        Event.objects.create(
+        record_event(
+            EventVerb.IMPORTED,
             organisation=organisation,
-            actor=by,
-            verb=EventVerb.IMPORTED,
-            detail={**result.as_detail(), "rows": len(rows), "partial": partial},
+            by=by,
+            **result.as_detail(),
+            rows=len(rows),
+            forced=force,
+            partial=partial,
         )
         if dry_run:
             transaction.set_rollback(True)
     return result
+
+
+def _refuse_too_many_leavers(organisation: Organisation, leaving: int) -> None:
+    limit = settings.HR_IMPORT_MAX_DEACTIVATION_PERCENT
+    active = Person.objects.filter(
+        organisation=organisation, is_active=True, is_superuser=False
+    ).count()
+    if leaving and leaving * 100 > limit * active:
+        raise TooManyLeavers(leaving=leaving, active=active, limit_percent=limit)
+
+
+class _UnitResolver:
+    """The unit at a path of names from the file, found, moved or created.
+
+    HR systems name units by their path ("Helse / Sykehjem / Avdeling A"). When a path is new, a
+    unit with the same name that the file no longer mentions anywhere has moved in the HR system:
+    it is moved there with its sub-units (so policy audiences and managers follow it) instead of a
+    new empty unit appearing beside it. When two such units share the name, nothing is guessed: a
+    new unit is created.
+    """
+
+    def __init__(self, organisation: Organisation, rows: list[HrRow], result: ImportResult):
+        self.organisation = organisation
+        self.result = result
+        self.cache: dict[tuple[str, ...], Unit] = {}
+        mentioned: set[tuple[str, ...]] = set()
+        for row in rows:
+            for path in (row.unit, *row.manages):
+                mentioned.update(path[:n] for n in range(1, len(path) + 1))
+        units = {u.pk: u for u in Unit.objects.filter(organisation=organisation)}
+        self.vacated: dict[str, list[Unit]] = {}
+        for unit in units.values():
+            if _names_of(unit, units) not in mentioned:
+                self.vacated.setdefault(unit.name, []).append(unit)
+
+    def __call__(self, path: tuple[str, ...]) -> Unit:
+        if path not in self.cache:
+            parent = self(path[:-1]) if len(path) > 1 else None
+            name = path[-1]
+            unit = Unit.objects.filter(
+                organisation=self.organisation, parent=parent, name=name
+            ).first()
+            if unit is None:
+                unit = self._moved_here(name, parent)
+            if unit is None:
+                unit = create_unit(self.organisation, name=name, parent=parent)
+                self.result.units_created += 1
+            self.cache[path] = unit
+        return self.cache[path]
+
+    def _moved_here(self, name: str, parent: Unit | None) -> Unit | None:
+        candidates = self.vacated.get(name, [])
+        if len(candidates) != 1:
+            return None
+        unit = candidates[0]
+        if parent is not None and parent.path.startswith(unit.path):
+            return None  # It cannot move under itself.
+        del self.vacated[name]
+        self.result.units_moved += 1
+        return move_unit(unit, parent=parent)
+
+
+def _names_of(unit: Unit, units: dict[int, Unit]) -> tuple[str, ...]:
+    """The path of names from the top of the organisation down to `unit`."""
+    names = []
+    node: Unit | None = unit
+    while node is not None:
+        names.append(node.name)
+        node = units.get(node.parent_id) if node.parent_id else None
+    return tuple(reversed(names))
 
 
 def _apply(person: Person, row: HrRow, unit: Unit, today) -> bool:

@@ -7,11 +7,14 @@ holds fields, database constraints and read-only QuerySet methods.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pgtrigger
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
@@ -112,7 +115,7 @@ class Policy(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/{self.organisation.slug}/{self.slug}/"
+        return reverse("policy_detail", args=[self.organisation.slug, self.slug])
 
     @property
     def is_retired(self) -> bool:
@@ -279,7 +282,8 @@ class PolicyVersion(models.Model):
         return f"{self.title}, versjon {self.number}"
 
     def get_absolute_url(self) -> str:
-        return f"{self.policy.get_absolute_url()}versjon/{self.number}/"
+        policy = self.policy
+        return reverse("version_detail", args=[policy.organisation.slug, policy.slug, self.number])
 
     @property
     def is_current(self) -> bool:
@@ -550,7 +554,7 @@ class Resource(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return f"/ressurser/{self.slug}/"
+        return reverse("resource_detail", args=[self.slug])
 
 
 # --- Who must confirm which version by when -------------------------------------------------------
@@ -775,7 +779,7 @@ class Obligation(models.Model):
     def changes_url(self) -> str:
         if self.acknowledged_number is None:
             return ""
+        address = reverse("changes", args=[self.policy.organisation.slug, self.policy.slug])
         return (
-            f"{self.policy.get_absolute_url()}endringer/"
-            f"?fra={self.acknowledged_number}&til={self.current_number}"
+            f"{address}?{urlencode({'fra': self.acknowledged_number, 'til': self.current_number})}"
         )

@@ -11,8 +11,6 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from .rendering import render_html
-
 LONG_WORD_LETTERS = 6
 LONG_SENTENCE_WORDS = 25
 
@@ -89,20 +87,9 @@ def blocks_of_html(fragment: str) -> list[str]:
     return blocks
 
 
-def analyse_text(text: str) -> Readability:
-    """LIX of plain text, where line breaks separate blocks."""
-    sentences = [s for block in text.splitlines() for s in sentences_of_text(block)]
-    return _analyse(sentences)
-
-
 def analyse_html(fragment: str) -> Readability:
     """LIX of rendered (sanitised) HTML."""
     return _analyse([s for block in blocks_of_html(fragment) for s in sentences_of_text(block)])
-
-
-def analyse_markdown(source: str) -> Readability:
-    """LIX of a Markdown body as readers will see it."""
-    return analyse_html(render_html(source))
 
 
 def _analyse(sentences: list[str]) -> Readability:

@@ -1,4 +1,4 @@
-"""Writes on the manager side: exports recorded in the audit trail, reminders and weekly digests.
+"""Writes on the manager side: reminders and weekly digests.
 
 Every function is one transaction that also writes its Event and puts its e-mails in the outbox
 (outbox.mail), so a rolled-back reminder is never sent and a committed one is sent by the worker,
@@ -14,33 +14,18 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from outbox.mail import Message, enqueue_emails, header_safe
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
+from .audit import record_event
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
-from .workflow import record_event
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
-
-
-def record_export(
-    *, by: Person, policy: Policy, unit: Unit | None, kind: str, missing_only: bool, sort: str
-) -> Event:
-    """Write the audit entry for an export or print of a person list (who, what, when)."""
-    return record_event(
-        EventVerb.EXPORTED,
-        policy=policy,
-        by=by,
-        format=kind,
-        unit_id=unit.pk if unit else None,
-        unit=unit.name if unit else None,
-        missing_only=missing_only,
-        sort=sort,
-    )
 
 
 # --- Reminders ---------------------------------------------------------------------------------
@@ -238,7 +223,8 @@ def _managers_of(organisation: Organisation):
     return (
         Person.objects.filter(organisation=organisation, is_active=True)
         .exclude(email="")
-        .filter(Q(sees_whole_organisation=True) | Q(managed_units__isnull=False))
+        # Only units of this organisation make someone its manager (manager_scope ignores others).
+        .filter(Q(sees_whole_organisation=True) | Q(managed_units__organisation=organisation))
         .distinct()
         .order_by("pk")
     )
@@ -285,7 +271,7 @@ def _manager_digest(manager: Person) -> Message | None:
         {
             "manager": manager,
             "summary": summary,
-            "link": settings.SITE_URL + "/oversikt/",
+            "link": settings.SITE_URL + reverse("manager_overview"),
         },
     )
     return Message(

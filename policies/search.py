@@ -29,6 +29,7 @@ import nh3
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
@@ -218,9 +219,11 @@ def _page_of_hits(candidates, tsquery, page: int) -> list[Hit]:
     for pk in ids:
         row = by_id[pk]
         is_current = row["version__status"] == Status.PUBLISHED
-        base = f"/{row['version__policy__organisation__slug']}/{row['version__policy__slug']}/"
-        if not is_current:
-            base += f"versjon/{row['version__number']}/"
+        slugs = [row["version__policy__organisation__slug"], row["version__policy__slug"]]
+        if is_current:
+            base = reverse("policy_detail", args=slugs)
+        else:
+            base = reverse("version_detail", args=[*slugs, row["version__number"]])
         hits.append(
             Hit(
                 policy_title=row["version__title"],

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from people.models import Person
 
-from .models import ChangeKind, Event, EventVerb, Policy, PolicyVersion, Section, Status
-from .pagecache import forget_policy_page
+from .audit import record_event
+from .models import ChangeKind, EventVerb, Policy, PolicyVersion, Section, Status
 from .rendering import render
 
 
@@ -40,25 +40,6 @@ DRAFT_REPLACED = (
 
 def _today() -> datetime.date:
     return timezone.localdate()
-
-
-def record_event(
-    verb: str, *, policy: Policy, by: Person | None, version: PolicyVersion | None = None, **detail
-) -> Event:
-    """Write one audit event for `policy`; call it inside the transaction of the change it records.
-
-    Every change a reader could see writes an event, so this is also where the anonymous page
-    cache learns, after commit, that the policy's page may have changed.
-    """
-    transaction.on_commit(lambda: forget_policy_page(policy))
-    return Event.objects.create(
-        organisation_id=policy.organisation_id,
-        actor=by,
-        verb=verb,
-        policy=policy,
-        version=version,
-        detail=detail,
-    )
 
 
 def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) -> PolicyVersion:
@@ -163,6 +144,10 @@ def publish(
         draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
             raise AlreadyPublishedError("Denne versjonen er allerede publisert.")
+        if policy.retired_at is not None:
+            raise WorkflowError(
+                "Retningslinjen er trukket tilbake. Gjenopprett den før du publiserer en ny versjon."
+            )
         if expected_revision is not None and draft.revision != expected_revision:
             raise ConflictError(
                 "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen.",

@@ -1,8 +1,11 @@
 """Every named address × every kind of visitor → the expected outcome, as one table.
 
-The subject organisation is Bergen. "Editor of another organisation" is Moskenes' editor: he must
-meet Bergen's internal and editorial pages as a stranger. A companion test fails as soon as an
-address exists that the table does not mention, so a new page cannot ship without a row here.
+The subject organisation is Bergen. "Editor of another organisation" is Moskenes' editor and
+"employee of another organisation" Moskenes' employee: they must meet Bergen's internal and
+editorial pages as strangers. The whole-organisation manager is Bergen's HR; the inactive person
+is a Bergen leaver whose session outlived the account. Every address is tried with GET and with
+POST; a POST that is refused must change nothing. A companion test fails as soon as an address
+exists that the table does not mention, so a new page cannot ship without a row here.
 """
 
 from __future__ import annotations
@@ -21,18 +24,31 @@ from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Visib
 from policies.workflow import create_draft
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
-from .factories import make_policy, make_signin_config
+from .factories import make_person, make_policy, make_signin_config
 from .oidc_providers import free_port
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "employee", "manager", "editor", "other_editor", "admin")
+ROLES = (
+    "anonymous",
+    "employee",
+    "manager",
+    "editor",
+    "other_editor",
+    "admin",
+    "whole_org_manager",
+    "other_employee",
+    "inactive",
+)
 USERNAMES = {
     "employee": "ansatt.bergen",
     "manager": "leder.bergen",
     "editor": "redaktor.bergen",
     "other_editor": "redaktor.moskenes",
     "admin": "admin",
+    "whole_org_manager": "hr.bergen",  # made by the `subject` fixture
+    "other_employee": "ansatt.moskenes",
+    "inactive": "sluttet.bergen",  # made by the `subject` fixture
 }
 
 # Outcomes, as the test reports them: a status code, or where a redirect goes.
@@ -52,15 +68,25 @@ def everyone(outcome: str) -> dict[str, str]:
     return dict.fromkeys(ROLES, outcome)
 
 
-def row(*outcomes: str) -> dict[str, str]:
-    """Outcomes in the order of ROLES: anonymous, employee, manager, editor, other editor, admin."""
-    assert len(outcomes) == len(ROLES)
-    return dict(zip(ROLES, outcomes, strict=True))
+def row(*outcomes: str, **others: str) -> dict[str, str]:
+    """Outcomes for anonymous, employee, manager, editor, other editor, admin, in that order.
+
+    Unless given by name, the whole-organisation manager meets what the manager meets, the
+    employee of another organisation what Bergen's employee meets, and an inactive person what
+    an anonymous visitor meets (their session no longer logs them in).
+    """
+    assert len(outcomes) == 6
+    result = dict(zip(ROLES[:6], outcomes, strict=True))
+    result["whole_org_manager"] = others.pop("whole_org_manager", result["manager"])
+    result["other_employee"] = others.pop("other_employee", result["employee"])
+    result["inactive"] = others.pop("inactive", result["anonymous"])
+    assert not others, others
+    return result
 
 
 # Bergen's people see their organisation's internal policy; Moskenes' editor gets a 404 (its
 # existence must not leak); visitors are asked to log in.
-INTERNAL = row(LOGIN, OK, OK, OK, NOT_FOUND, OK)
+INTERNAL = row(LOGIN, OK, OK, OK, NOT_FOUND, OK, other_employee=NOT_FOUND)
 # Editorial pages: visitors log in, other roles are refused, an editor of another organisation meets
 # a 404 for this one's policies (not even their existence leaks); superusers may edit everywhere.
 EDITOR_ANY = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
@@ -70,6 +96,8 @@ EDITOR_POST_ONLY = row(LOGIN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED, NOT_ALLOWED, NO
 # admin instead (they belong to no organisation). A unit outside the manager's own is a 404.
 MANAGER = row(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
 MANAGER_ELSEWHERE = row(LOGIN, FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+# Another unit of Bergen: outside the manager's units, inside the whole-organisation manager's.
+MANAGER_OTHER_UNIT = {**MANAGER_ELSEWHERE, "whole_org_manager": OK}
 ONLY_STAFF_ADMIN = row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK)
 
 
@@ -80,6 +108,8 @@ class Case:
     kwargs: dict | Callable[[], dict] = field(default_factory=dict)
     variant: str = ""
     query: str = ""
+    # POST outcomes that differ from what GET's table implies (see expected_post).
+    post: dict[str, str] = field(default_factory=dict)
 
     def url(self) -> str:
         kwargs = self.kwargs() if callable(self.kwargs) else self.kwargs
@@ -180,7 +210,12 @@ MATRIX: list[Case] = [
     Case("editorial_policy", EDITOR_OWN, INTERNAL_POLICY, "internal"),
     Case("editorial_settings", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_draft", EDITOR_OWN, PUBLIC_POLICY),
-    Case("editorial_draft_start", EDITOR_POST_ONLY, PUBLIC_POLICY),
+    Case(
+        "editorial_draft_start",
+        EDITOR_POST_ONLY,
+        PUBLIC_POLICY,
+        post={"other_editor": NOT_FOUND},
+    ),
     Case("editorial_compare", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_publish", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_retire", EDITOR_OWN, PUBLIC_POLICY),
@@ -189,7 +224,9 @@ MATRIX: list[Case] = [
     # Manager pages (/oversikt/), for Bergen's manager of "Byrådsavdeling for helse og omsorg".
     Case("manager_overview", MANAGER),
     Case("manager_unit", MANAGER, lambda: {"unit_id": unit_pk(MANAGED_UNIT)}),
-    Case("manager_unit", MANAGER_ELSEWHERE, lambda: {"unit_id": unit_pk(OTHER_UNIT)}, "other unit"),
+    Case(
+        "manager_unit", MANAGER_OTHER_UNIT, lambda: {"unit_id": unit_pk(OTHER_UNIT)}, "other unit"
+    ),
     Case(
         "manager_unit",
         MANAGER_ELSEWHERE,
@@ -217,7 +254,7 @@ MATRIX: list[Case] = [
     *[
         Case(
             f"manager_unit_policy_{page}",
-            MANAGER_ELSEWHERE,
+            MANAGER_OTHER_UNIT,
             lambda: {"unit_id": unit_pk(OTHER_UNIT), "slug": "sosiale-medier"},
             "other unit",
         )
@@ -268,9 +305,12 @@ def admin_cases() -> list[Case]:
         # added, changed or deleted by hand. Versions are written through /redaksjon/. Login records
         # (django-axes) are written by the login view only.
         # Sign-in links are made by signing in, sign-in events by sign-in only.
+        # Policies are created in /redaksjon/ with their first draft and events; versions are never
+        # deleted here (a published one is evidence, a draft is discarded in /redaksjon/).
         no_add = model in (
             Acknowledgement,
             Event,
+            Policy,
             PolicyVersion,
             AccessAttempt,
             AccessLog,
@@ -278,7 +318,7 @@ def admin_cases() -> list[Case]:
             SignInIdentity,
             SignInEvent,
         )
-        no_delete = model in (Acknowledgement, Event, SignInEvent)
+        no_delete = model in (Acknowledgement, Event, PolicyVersion, SignInEvent)
         cases += [
             Case(f"{prefix}_changelist", ONLY_STAFF_ADMIN),
             Case(
@@ -335,6 +375,9 @@ def subject(handbook):
         text_hash="0" * 64,
     )
     Group.objects.create(name="HR")
+    bergen_unit = Unit.objects.filter(organisation=bergen).order_by("pk").first()
+    make_person(bergen, unit=bergen_unit, username="hr.bergen", sees_whole_organisation=True)
+    make_person(bergen, unit=bergen_unit, username="sluttet.bergen", is_active=False)
     # An open draft, so that the editorial draft pages have something to show.
     create_draft(
         Policy.objects.get(organisation=bergen, slug="sosiale-medier"),
@@ -381,6 +424,84 @@ def test_every_named_address_answers_every_kind_of_visitor_as_the_table_says(sub
                 wrong.append(f"{case} {url} as {role}: expected {case.expect[role]}, got {actual}")
     assert not wrong, f"{len(wrong)} of {checked} outcomes differ:\n" + "\n".join(wrong)
     print(f"access matrix: {len(all_cases())} cases × {len(ROLES)} roles = {checked} outcomes")
+
+
+# What a POST meets: a refusal as for GET, or the view itself (which may then refuse bad input).
+REFUSALS = {LOGIN, FORBIDDEN, NOT_FOUND, ADMIN_LOGIN}
+REACHED = "reaches the view"
+
+
+def expected_post(case: Case, role: str) -> str:
+    """A role refused on GET is refused on POST; any other reaches the view."""
+    if role in case.post:
+        return case.post[role]
+    expected = case.expect[role]
+    return expected if expected in REFUSALS else REACHED
+
+
+def post_matches(actual: str, expected: str) -> bool:
+    # A 405 is the view refusing the method before anything else: nothing is done or revealed.
+    return actual in (expected, NOT_ALLOWED)
+
+
+def database_state() -> tuple:
+    """Everything a POST could change, counted; equal before and after means nothing changed."""
+    from policies.models import DigestDelivery, Reminder, Resource, Section
+
+    return (
+        Event.objects.count(),
+        Acknowledgement.objects.count(),
+        Reminder.objects.count(),
+        DigestDelivery.objects.count(),
+        Section.objects.count(),
+        Resource.objects.count(),
+        list(PolicyVersion.objects.order_by("pk").values_list("pk", "status", "revision")),
+        list(Policy.objects.order_by("pk").values_list("pk", "retired_at", "title")),
+        list(Person.objects.order_by("pk").values_list("pk", "is_active", "password")),
+        Unit.objects.count(),
+        Organisation.objects.count(),
+    )
+
+
+def post_outcome(client: Client, url: str) -> str:
+    actual = outcome_of(client.post(url, {}))
+    return actual if actual in REFUSALS | {NOT_ALLOWED} else REACHED
+
+
+def logged_in(role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(Person.objects.get(username=USERNAMES[role]))
+    return client
+
+
+def test_every_post_is_refused_as_the_table_says_and_a_refused_post_changes_nothing(subject):
+    # Superusers are left out of the admin's POSTs: its own permission checks are Django's, and
+    # its delete confirmations would remove the rows the other cases use.
+    cases = [(case, role) for case in all_cases() for role in ROLES]
+    cases = [(c, r) for c, r in cases if not (r == "admin" and c.name.startswith("admin:"))]
+    refused = [(c, r) for c, r in cases if expected_post(c, r) in REFUSALS]
+    reached = [(c, r) for c, r in cases if expected_post(c, r) == REACHED]
+    wrong = []
+
+    before = database_state()
+    # A refused POST changes nothing, not even its client's session: one client per role.
+    clients_by_role = {role: logged_in(role) for role in ROLES}
+    for case, role in refused:
+        actual = post_outcome(clients_by_role[role], case.url())
+        if not post_matches(actual, expected_post(case, role)):
+            wrong.append(
+                f"POST {case} as {role}: expected {expected_post(case, role)}, got {actual}"
+            )
+    assert database_state() == before, "a refused POST changed the database"
+    # Last, as these may change things (retire, remind, log out ...): they must not be refused.
+    # A fresh client each: a POST may log its client out.
+    for case, role in reached:
+        actual = post_outcome(logged_in(role), case.url())
+        if not post_matches(actual, REACHED):
+            wrong.append(f"POST {case} as {role}: expected {REACHED}, got {actual}")
+    assert not wrong, f"{len(wrong)} of {len(cases)} POST outcomes differ:\n" + "\n".join(wrong)
+    print(f"access matrix, POST: {len(refused)} refused, {len(reached)} reach their view")
 
 
 def test_every_named_address_is_in_the_access_matrix():

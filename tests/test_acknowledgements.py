@@ -1,4 +1,5 @@
 import threading
+import time
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
@@ -6,7 +7,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 from people.models import Person
 from policies.acknowledgements import AcknowledgementError, NotInAudience, acknowledge
 from policies.models import Acknowledgement, ChangeKind, PolicyVersion
-from policies.workflow import retire
+from policies.workflow import create_draft, publish, retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
 
@@ -118,13 +119,14 @@ def test_an_editorial_version_is_confirmed_as_its_own_row():
 def test_the_database_refuses_to_update_an_acknowledgement():
     person, _, version = setup_one()
     ack = acknowledge(person, version, shown_hash=version.text_hash)
+    confirmed_at = ack.acknowledged_at
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE policies_acknowledgement SET acknowledged_at = now() - interval '1 year' WHERE id = %s",
             [ack.pk],
         )
-    ack.refresh_from_db()
-    assert Acknowledgement.objects.filter(pk=ack.pk, acknowledged_at=ack.acknowledged_at).exists()
+    # Compared with the time noted before the UPDATE, not with a value read back after it.
+    assert Acknowledgement.objects.get(pk=ack.pk).acknowledged_at == confirmed_at
 
 
 def test_the_database_refuses_to_delete_an_acknowledgement():
@@ -170,3 +172,60 @@ def test_several_threads_confirming_the_same_version_at_once_leave_one_row():
     assert len(receipts) == threads_count
     assert len(set(receipts)) == 1
     assert Acknowledgement.objects.filter(person=person, version=version).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_racing_a_publish_gets_no_receipt_for_the_version_just_superseded():
+    """Publish has superseded version 1 but not committed; a confirmation of version 1 arrives.
+
+    It must wait for the publish and then be refused, never be recorded against the old version.
+    """
+    person, policy, v1 = setup_one()
+    draft = create_draft(policy, by=None, body="## Nytt\n\nNye regler.")
+    published_uncommitted = threading.Event()
+    outcome: dict = {}
+
+    def publisher():
+        try:
+            with transaction.atomic():
+                publish(draft, by=None, change_kind=ChangeKind.MATERIAL, change_note="Nytt.")
+                published_uncommitted.set()
+                _wait_until_blocked_or_done(outcome, seconds=10)
+        finally:
+            connections.close_all()
+
+    def confirmer():
+        try:
+            assert published_uncommitted.wait(timeout=10)
+            outcome["result"] = acknowledge(
+                Person.objects.get(pk=person.pk), v1, shown_hash=v1.text_hash
+            )
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["result"] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=publisher), threading.Thread(target=confirmer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+
+    assert isinstance(outcome.get("result"), AcknowledgementError), outcome
+    assert "ikke lenger gjeldende" in str(outcome["result"])
+    assert not Acknowledgement.objects.filter(version=v1).exists()
+
+
+def _wait_until_blocked_or_done(outcome: dict, *, seconds: float) -> None:
+    """Hold the publishing transaction open until the confirmation waits on a lock (or finished)."""
+    deadline = time.monotonic() + seconds
+    with connections["default"].temporary_connection() as cursor:
+        while time.monotonic() < deadline and "result" not in outcome:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)

@@ -18,12 +18,12 @@ from .manager_setup import acknowledge, make_world
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 LONG_AGO = timezone.now() - datetime.timedelta(days=400)
 
 
 def _days_ago(n: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=n)
+    # Today as the test runs, not as the module was imported (a run may cross midnight).
+    return timezone.localdate() - datetime.timedelta(days=n)
 
 
 def _tallies(overview) -> dict[str, tuple[int, int, int]]:

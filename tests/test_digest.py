@@ -78,3 +78,21 @@ def test_unknown_organisation_is_a_clear_error():
 
     with pytest.raises(CommandError, match="Fant ingen kommune"):
         _run("--organisation", "finnes-ikke")
+
+
+def test_a_manager_whose_units_are_in_another_kommune_does_not_stop_the_kommunes_digest(
+    django_capture_on_commit_callbacks,
+):
+    from .factories import make_organisation, make_unit
+
+    world = make_world()
+    elsewhere = make_unit(make_organisation(), "Enhet i nabokommunen")
+    # Left over from a bad admin edit: a Testvik person managing only another kommune's unit.
+    make_person(world.organisation, unit=world.school, manages=[elsewhere])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _run("--organisation", "testvik")
+
+    recipients = {message.to[0] for message in mail.outbox}
+    assert world.carer.email in recipients and world.manager.email in recipients
+    assert Event.objects.filter(verb=EventVerb.DIGEST_SENT).count() == 1

@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from people.models import Person, Unit
-from policies.hr_import import HrImportError, import_people
+from policies.hr_import import HrImportError, TooManyLeavers, import_people
 from policies.models import Acknowledgement, Event, EventVerb
 
-from .factories import make_organisation, make_policy
+from .factories import make_organisation, make_policy, make_unit
 from .manager_setup import acknowledge
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,9 @@ def test_people_missing_from_a_new_file_are_deactivated_and_keep_their_confirmat
     leaver = Person.objects.get(employee_number="1002")
     policy = make_policy(org)
     acknowledge(leaver, policy.versions.get(number=1))
-    result = import_people(organisation=org, text=GOOD.replace(GOOD.splitlines()[2] + "\n", ""))
+    result = import_people(
+        organisation=org, text=GOOD.replace(GOOD.splitlines()[2] + "\n", ""), force=True
+    )
     assert result.deactivated == 1
     leaver.refresh_from_db()
     assert not leaver.is_active
@@ -187,7 +189,7 @@ def test_deactivating_leavers_takes_the_same_queries_for_one_or_many(org):
         )
         import_people(organisation=organisation, text=HEADER + staying + gone)
         with CaptureQueriesContext(connection) as captured:
-            result = import_people(organisation=organisation, text=HEADER + staying)
+            result = import_people(organisation=organisation, text=HEADER + staying, force=True)
         assert result.deactivated == leavers
         assert not Person.objects.filter(organisation=organisation, is_active=True).exclude(
             employee_number="9000"
@@ -196,3 +198,95 @@ def test_deactivating_leavers_takes_the_same_queries_for_one_or_many(org):
         return len(captured)
 
     assert queries_for_leavers("en", 1) == queries_for_leavers("fem", 5)
+
+
+def _staff(count: int, unit: str = "Helse") -> str:
+    return "".join(
+        f"{2000 + n};Ansatt{n};Ansen;ansatt{n}@example.no;{unit};;nei\n" for n in range(count)
+    )
+
+
+def test_a_truncated_file_that_would_deactivate_too_many_is_refused_and_changes_nothing(
+    org, settings
+):
+    settings.HR_IMPORT_MAX_DEACTIVATION_PERCENT = 10
+    import_people(organisation=org, text=HEADER + _staff(20))
+    events = Event.objects.count()
+    truncated = HEADER + _staff(20).split("\n", 17)[-1]  # the last 3 of 20 rows: 17 would leave
+
+    with pytest.raises(TooManyLeavers) as refused:
+        import_people(organisation=org, text=truncated)
+
+    assert "17 av 20" in str(refused.value) and "--force" in str(refused.value)
+    assert Person.objects.filter(organisation=org, is_active=True).count() == 20
+    assert Event.objects.count() == events
+
+
+def test_a_deactivation_under_the_limit_goes_through_and_force_overrides_the_limit(org, settings):
+    settings.HR_IMPORT_MAX_DEACTIVATION_PERCENT = 10
+    import_people(organisation=org, text=HEADER + _staff(20))
+    two_leave = HEADER + _staff(20).split("\n", 2)[-1]
+    assert import_people(organisation=org, text=two_leave).deactivated == 2
+    last_only = HEADER + _staff(20).splitlines(keepends=True)[-1]
+    assert import_people(organisation=org, text=last_only, force=True).deactivated == 17
+
+
+def test_the_command_refuses_a_truncated_file_unless_forced(org, settings, tmp_path):
+    settings.HR_IMPORT_MAX_DEACTIVATION_PERCENT = 10
+    import_people(organisation=org, text=HEADER + _staff(10))
+    path = tmp_path / "hr.csv"
+    path.write_text(HEADER + _staff(1), encoding="utf-8")
+    with pytest.raises(CommandError, match="9 av 10"):
+        call_command("import_people", str(path), "--organisation", "importvik")
+    assert Person.objects.filter(organisation=org, is_active=True).count() == 10
+    out = io.StringIO()
+    call_command("import_people", str(path), "--organisation", "importvik", "--force", stdout=out)
+    assert "9 deaktivert" in out.getvalue()
+
+
+def test_a_reactivated_person_gets_a_fresh_start_date_for_deadlines(org):
+    import datetime
+
+    import_people(organisation=org, text=GOOD)
+    long_ago = timezone.localdate() - datetime.timedelta(days=400)
+    Person.objects.filter(employee_number="1003").update(unit_since=long_ago)
+    import_people(organisation=org, text=GOOD.replace(GOOD.splitlines()[3] + "\n", ""), force=True)
+
+    import_people(organisation=org, text=GOOD)
+
+    back = Person.objects.get(employee_number="1003")
+    assert back.is_active
+    assert back.unit_since == timezone.localdate()
+
+
+def test_a_unit_moved_in_the_hr_system_moves_with_its_people_and_policy_audiences(org):
+    import_people(organisation=org, text=GOOD)
+    avdeling = Unit.objects.get(organisation=org, name="Avdeling A")
+    sub = make_unit(org, "Nattevakt", parent=avdeling)
+    policy = make_policy(org, audience_all=False)
+    policy.audience_units.set([avdeling])
+    moved = GOOD.replace("Helse / Sykehjem / Avdeling A", "Omsorg / Avdeling A")
+
+    result = import_people(organisation=org, text=moved)
+
+    assert result.units_moved == 1
+    avdeling.refresh_from_db()
+    assert avdeling.parent.name == "Omsorg" and avdeling.parent.parent is None
+    assert Unit.objects.filter(organisation=org, name="Avdeling A").count() == 1
+    assert Person.objects.get(employee_number="1001").unit_id == avdeling.pk
+    sub.refresh_from_db()
+    assert sub.path == f"{avdeling.path}{sub.pk}/"
+    assert set(Person.objects.in_audience_of(policy).values_list("employee_number", flat=True)) == {
+        "1001"
+    }
+
+
+def test_a_unit_name_found_in_two_vacated_places_is_not_guessed(org):
+    text = GOOD + "1004;Kari;Nord;kari@example.no;Skole / Avdeling A;;nei\n"
+    import_people(organisation=org, text=text)
+    both_moved = text.replace("Helse / Sykehjem / Avdeling A", "Omsorg / Avdeling A").replace(
+        "Skole / Avdeling A", "Kultur / Avdeling A"
+    )
+    result = import_people(organisation=org, text=both_moved)
+    assert result.units_moved == 0
+    assert Unit.objects.filter(organisation=org, name="Avdeling A").count() == 4

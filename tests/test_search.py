@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from people.models import Organisation, Person
-from policies.models import Visibility
+from policies.models import Policy, Visibility
 from policies.search import PAGE_SIZE, clean_query, prefix_tsquery, search, suggest
 from policies.workflow import retire
 
@@ -31,7 +31,6 @@ def test_taushetsplikt_finds_moskenes_section_on_loyalty_and_confidentiality_fir
     assert hit.organisation_name == "Moskenes kommune"
     assert "taushetsplikt" in hit.heading.lower()
     assert hit.url.startswith("/moskenes/sosiale-medier/#")
-    assert "<mark>" in hit.snippet or "taushetsplikt" in hit.heading.lower()
 
 
 def test_privatperson_finds_bergens_din_rolle_som_privatperson(handbook):
@@ -72,7 +71,7 @@ def test_a_correctly_spelt_word_gets_no_suggestion(handbook):
 
 def test_hits_show_policy_organisation_heading_and_a_marked_snippet(handbook):
     hit = first_hit("privatperson")
-    assert hit.policy_title == "Retningslinjer for bruk av sosiale medier" or hit.policy_title
+    assert hit.policy_title == "Retningslinjer for sosiale medier"
     assert "<mark>privatperson</mark>" in hit.snippet.lower()
     assert hit.is_current
 
@@ -269,22 +268,45 @@ def test_clean_query_strips_nul_and_caps_the_length():
     assert clean_query(None) == ""
 
 
+def _assert_a_sane_result(result) -> None:
+    """What must hold for any query: a page of hits that are all public and well formed."""
+    assert len(result.hits) <= PAGE_SIZE
+    assert result.count >= len(result.hits)
+    assert (result.count == 0) == (not result.hits)
+    public = {p.get_absolute_url() for p in Policy.objects.filter(visibility=Visibility.PUBLIC)}
+    for hit in result.hits:
+        assert hit.url.split("versjon/")[0].split("#")[0] in public, hit.url
+        assert "<" not in str(hit.snippet).replace("<mark>", "").replace("</mark>", "")
+
+
+# The handbook is loaded once per test (not per example): hypothesis searches a real database.
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=st.text(max_size=300))
-def test_any_text_is_a_valid_search(query):
-    result = search(query, user=ANONYMOUS)
-    assert result.count >= 0
+def test_any_text_is_a_valid_search(handbook, query):
+    _assert_a_sane_result(search(query, user=ANONYMOUS))
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=st.text(alphabet=st.sampled_from(list("abcæøå &|!():*'\"-<>\\%_ORAND ")), max_size=40))
-def test_any_combination_of_operators_is_a_valid_search(query):
-    result = search(query, user=ANONYMOUS)
-    assert result.count >= 0
+def test_any_combination_of_operators_is_a_valid_search(handbook, query):
+    _assert_a_sane_result(search(query, user=ANONYMOUS))
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    before=st.text(alphabet=" ,.;:?", max_size=8),
+    after=st.text(alphabet=" ,.;:?", max_size=8),
+)
+def test_punctuation_around_a_word_never_loses_its_hits(handbook, before, after):
+    result = search(f"{before}taushetsplikt{after}", user=ANONYMOUS)
+    _assert_a_sane_result(result)
+    assert result.hits and result.hits[0].organisation_name == "Moskenes kommune"
 
 
 def test_a_logged_in_person_searches_in_their_own_organisation_by_default(client, handbook):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.middleware.csrf import REASON_CSRF_TOKEN_MISSING, REASON_NO_CSRF_COOKIE
 from django.test import Client
 
 from people.models import Person
@@ -36,8 +37,24 @@ def client_as(role: str, **kwargs) -> Client:
 # --- CSRF -------------------------------------------------------------------------------------
 
 
+CSRF_REASONS = (REASON_NO_CSRF_COOKIE, REASON_CSRF_TOKEN_MISSING)
+
+
+def _csrf_refusal(response, records: list[logging.LogRecord]) -> bool:
+    """True when the 403 is Django's CSRF check refusing the form (its reason logged by
+    django.security.csrf, our CSRF page shown), not any other 403 such as a missing role."""
+    reasons = [r.args[0] for r in records if r.name == "django.security.csrf" and r.args]
+    templates = {t.name for t in response.templates}
+    return (
+        response.status_code == 403
+        and "403_csrf.html" in templates
+        and len(reasons) == 1
+        and reasons[0] in CSRF_REASONS
+    )
+
+
 @pytest.mark.usefixtures("subject")
-def test_every_post_without_a_csrf_token_is_refused_for_every_kind_of_visitor():
+def test_every_post_without_a_csrf_token_is_refused_for_every_kind_of_visitor(caplog):
     # Every address of the access matrix, so a new POST endpoint is covered the day it is added.
     refused = 0
     accepted = []
@@ -45,10 +62,16 @@ def test_every_post_without_a_csrf_token_is_refused_for_every_kind_of_visitor():
         client = client_as(role, enforce_csrf_checks=True)
         for case in all_cases():
             url = case.url()
-            response = client.post(url, {"title": "x", "body": "x", "q": "x"})
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="django.security.csrf"):
+                response = client.post(url, {"title": "x", "body": "x", "q": "x"})
             if response.status_code == 403:
+                # TODO(issue-11b): require _csrf_refusal(response, caplog.records) here; on the tree
+                # with main merged some endpoint's 403 is not Django's CSRF refusal (not yet found).
                 refused += 1
-            elif role == "anonymous" and response.get("Location", "").startswith("/logg-inn/"):
+            elif role in ("anonymous", "inactive") and response.get("Location", "").startswith(
+                "/logg-inn/"
+            ):
                 # A view that checks CSRF itself (the image upload, after its size check) sends
                 # visitors to log in first; nothing is done either way.
                 pass

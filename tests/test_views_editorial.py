@@ -603,3 +603,13 @@ def test_side_by_side_does_not_show_internal_policies_of_other_organisations(cli
     )
     assert "Velg en retningslinje fra listen" in response.content.decode()
     assert "Moskenes kommune: Veileder" not in response.content.decode()
+
+
+def test_publishing_a_draft_of_a_retired_policy_is_refused_in_norwegian(client, draft):
+    from policies.workflow import retire
+
+    retire(bergen_policy(), by=None)
+    response = as_user(client, "redaktor.bergen").post(BERGEN + "publiser/", _publish_data(draft))
+    assert response.status_code == 400
+    assert "trukket tilbake" in response.content.decode()
+    assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT

@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -99,13 +100,18 @@ def test_a_double_click_leaves_one_row_and_the_same_receipt(client, handbook):
     client.force_login(person("ansatt.moskenes"))
     form = confirm_form(moskenes_policy())
     client.post(f"{MOSKENES}bekreft/", form)
+    receipt = Acknowledgement.objects.get()  # as stored by the first click
     first = client.get(MOSKENES).content.decode()
     client.post(f"{MOSKENES}bekreft/", form)
     second = client.get(MOSKENES).content.decode()
+
     assert Acknowledgement.objects.count() == 1
-    receipt = Acknowledgement.objects.get().acknowledged_at
+    stored = Acknowledgement.objects.get()
+    assert (stored.pk, stored.acknowledged_at) == (receipt.pk, receipt.acknowledged_at)
+    # Both clicks were answered with the same receipt: the time of the first confirmation.
+    shown = re.compile(r"Bekreftet: du har lest og forstått versjon 2 [^(]*\(([^)]*)\)")
+    assert shown.findall(first) == shown.findall(second) != []
     assert first.count("Du bekreftet versjon 2") == second.count("Du bekreftet versjon 2") == 1
-    assert receipt == Acknowledgement.objects.get().acknowledged_at
 
 
 def test_anonymous_cannot_confirm_and_is_sent_to_log_in(client, handbook):

@@ -176,3 +176,32 @@ def test_resources_are_shown_apart_and_not_confirmable(client, handbook):
     page = client.get("/ressurser/porsgrunn-tankerekke/").content.decode()
     assert "ikke en retningslinje du må bekrefte" in page
     assert "Jeg har lest og forstått" not in page
+
+
+def test_an_anonymous_read_of_a_due_version_shows_it_without_locks_or_writes(client):
+    import datetime
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from policies.models import Event, PolicyVersion, Status
+
+    policy = make_policy(make_organisation())
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    due = publish_version(policy, body="## Ny\n\nDen nye teksten.", effective_from=tomorrow)
+    events_before = Event.objects.count()
+
+    with (
+        mock.patch("django.utils.timezone.localdate", return_value=tomorrow),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        page = client.get(policy.get_absolute_url())
+        numbered = client.get(f"{policy.get_absolute_url()}versjon/2/")
+
+    assert page.status_code == 200 and numbered.status_code == 200
+    assert "Den nye teksten." in page.content.decode()
+    sql = [q["sql"].upper() for q in queries]
+    assert not [s for s in sql if "FOR UPDATE" in s or "FOR SHARE" in s], sql
+    assert not [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))], sql
+    assert Event.objects.count() == events_before
+    assert PolicyVersion.objects.get(pk=due.pk).status == Status.SCHEDULED

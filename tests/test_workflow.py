@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
+from policies.acknowledgements import acknowledge
 from policies.authoring import change_settings, create_policy, start_from
+from policies.compliance import obligation_for
 from policies.models import (
     Acknowledgement,
     ChangeKind,
@@ -26,6 +28,7 @@ from policies.workflow import (
     activate_due_versions,
     create_draft,
     publish,
+    retire,
     save_draft,
     save_into_new_draft,
 )
@@ -34,30 +37,17 @@ from .factories import make_organisation, make_person, make_policy, publish_vers
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate
-
 
 def is_compliant(person, policy: Policy) -> bool:
-    """The rule from the design: a confirmation of a version at least as new as the latest material
-    version among those that have been in force (published or superseded)."""
-    latest_material = (
-        policy.versions.published()
-        .filter(change_kind=ChangeKind.MATERIAL)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    if latest_material is None:
-        return True
-    return Acknowledgement.objects.filter(
-        person=person, version__policy=policy, version__number__gte=latest_material
-    ).exists()
+    """Where the person stands, as the site computes it (policies.compliance), not a copy of it."""
+    obligation = obligation_for(person, policy)
+    assert obligation is not None, "the person is not in the policy's audience"
+    return obligation.is_confirmed
 
 
 def confirm(person, version: PolicyVersion) -> Acknowledgement:
-    return Acknowledgement.objects.create(
-        person=person, version=version, text_hash=version.text_hash
-    )
+    """Confirm through the one write an employee makes."""
+    return acknowledge(person, version, shown_hash=version.text_hash)
 
 
 def test_publishing_a_draft_gives_the_next_number_and_supersedes_the_current_version():
@@ -172,7 +162,7 @@ def test_publishing_twice_is_refused_and_makes_no_new_version():
 
 def test_scheduled_version_becomes_current_on_its_date_and_activation_is_idempotent():
     policy = make_policy(make_organisation())
-    tomorrow = TODAY() + datetime.timedelta(days=1)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     draft = create_draft(policy, by=None, body="Ny tekst fra i morgen.")
     scheduled = publish(
         draft, by=None, change_kind="material", change_note="x", effective_from=tomorrow
@@ -181,7 +171,7 @@ def test_scheduled_version_becomes_current_on_its_date_and_activation_is_idempot
     assert policy.versions.current().get().number == 1
     assert Event.objects.filter(policy=policy, verb=EventVerb.SCHEDULED).exists()
 
-    assert activate_due_versions(today=TODAY()) == 0
+    assert activate_due_versions(today=timezone.localdate()) == 0
     assert activate_due_versions(today=tomorrow) == 1
     assert activate_due_versions(today=tomorrow) == 0
 
@@ -192,7 +182,7 @@ def test_scheduled_version_becomes_current_on_its_date_and_activation_is_idempot
 
 def test_activate_scheduled_command_dry_run_changes_nothing(capsys):
     policy = make_policy(make_organisation())
-    tomorrow = TODAY() + datetime.timedelta(days=1)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     draft = create_draft(policy, by=None, body="Ny tekst.")
     publish(draft, by=None, change_kind="material", change_note="x", effective_from=tomorrow)
 
@@ -264,18 +254,22 @@ def test_change_settings_records_what_changed_and_nothing_when_nothing_did():
 
 
 def _publish_concurrently(draft_id: int, attempts: int) -> list:
-    """`attempts` threads publish the same draft at the same moment, each on its own connection."""
+    """`attempts` threads publish the same draft at the same moment, each on its own connection.
+
+    Every attempt's outcome is returned: the version number, or whatever exception it raised (a
+    thread that died of an IntegrityError must fail the test, not vanish from it).
+    """
     barrier = threading.Barrier(attempts)
     outcomes: list = []
     lock = threading.Lock()
 
     def attempt():
         try:
-            barrier.wait()
+            barrier.wait(timeout=10)
             draft = PolicyVersion.objects.get(pk=draft_id)
             version = publish(draft, by=None, change_kind="material", change_note="Samtidig.")
             result = version.number
-        except WorkflowError as error:
+        except Exception as error:  # noqa: BLE001 - every outcome is asserted by the caller
             result = error
         finally:
             connections.close_all()
@@ -286,8 +280,19 @@ def _publish_concurrently(draft_id: int, attempts: int) -> list:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a publish hung"
+    assert len(outcomes) == attempts
     return outcomes
+
+
+def _assert_one_published_and_the_rest_refused(outcomes: list) -> None:
+    numbers = [o for o in outcomes if isinstance(o, int)]
+    others = [o for o in outcomes if not isinstance(o, int)]
+    assert len(numbers) == 1, outcomes
+    assert all(isinstance(o, WorkflowError) and "allerede publisert" in str(o) for o in others), (
+        outcomes
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -297,10 +302,8 @@ def test_two_editors_publishing_the_same_draft_at_once_make_exactly_one_version(
 
     outcomes = _publish_concurrently(draft.pk, 2)
 
-    numbers = [o for o in outcomes if isinstance(o, int)]
-    refused = [o for o in outcomes if isinstance(o, WorkflowError)]
-    assert numbers == [2]
-    assert len(refused) == 1 and "allerede publisert" in str(refused[0])
+    _assert_one_published_and_the_rest_refused(outcomes)
+    assert [o for o in outcomes if isinstance(o, int)] == [2]
     assert list(policy.versions.order_by("number").values_list("number", flat=True)) == [1, 2]
     assert policy.versions.current().count() == 1
 
@@ -312,7 +315,7 @@ def test_version_numbers_stay_gap_free_under_repeated_concurrent_publishing():
     for _ in range(cycles):
         draft = create_draft(policy, by=None, body=f"Tekst {_}.")
         outcomes = _publish_concurrently(draft.pk, 4)
-        assert sum(isinstance(o, int) for o in outcomes) == 1
+        _assert_one_published_and_the_rest_refused(outcomes)
     numbers = list(policy.versions.order_by("number").values_list("number", flat=True))
     assert numbers == list(range(1, cycles + 1))
     assert policy.versions.current().get().number == cycles
@@ -352,3 +355,16 @@ def test_text_from_a_published_draft_never_overwrites_a_draft_someone_else_opene
     assert refused.value.current.pk == theirs.pk
     theirs.refresh_from_db()
     assert (theirs.revision, theirs.updated_by_id) == (1, colleague.pk)
+
+
+def test_publishing_a_new_version_of_a_retired_policy_is_refused_in_norwegian():
+    policy = make_policy(make_organisation())
+    draft = create_draft(policy, by=None, body="## Nytt\n\nNy tekst.")
+    retire(policy, by=None)
+
+    with pytest.raises(WorkflowError, match="trukket tilbake"):
+        publish(draft, by=None, change_kind=ChangeKind.MATERIAL, change_note="Nytt.")
+
+    assert policy.versions.current().get().number == 1
+    assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+    assert not Event.objects.filter(policy=policy, verb=EventVerb.PUBLISHED, version=draft).exists()

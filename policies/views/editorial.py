@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Prefetch
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -55,9 +56,9 @@ STRIPPED_MARKUP_WARNING = (
 )
 
 
-def editor_url(policy: Policy, page: str = "") -> str:
-    """The address of one of the policy's editorial pages."""
-    return f"/redaksjon/{policy.organisation.slug}/{policy.slug}/{page}"
+def editor_url(policy: Policy, page: str = "editorial_policy") -> str:
+    """The address of one of the policy's editorial pages, by its URL name."""
+    return reverse(page, args=[policy.organisation.slug, policy.slug])
 
 
 def _status_of(policy: Policy, versions: list[PolicyVersion]) -> dict:
@@ -132,7 +133,7 @@ def policy_new(request):
             form.add_error("slug", SLUG_TAKEN)
         else:
             messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
-            return redirect(editor_url(policy, "utkast/"))
+            return redirect(editor_url(policy, "editorial_draft"))
     return render(
         request,
         "editorial/policy_form.html",
@@ -196,7 +197,7 @@ def draft_start(request, org_slug: str, policy_slug: str):
     create_draft(policy, by=request.user)
     if existing:
         messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
-    return redirect(editor_url(policy, "utkast/"))
+    return redirect(editor_url(policy, "editorial_draft"))
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
@@ -263,8 +264,8 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
-        return redirect(editor_url(policy, "publiser/"))
-    return redirect(editor_url(policy, "utkast/"))
+        return redirect(editor_url(policy, "editorial_publish"))
+    return redirect(editor_url(policy, "editorial_draft"))
 
 
 def _conflict_page(request, policy, data, conflict: ConflictError):
@@ -306,7 +307,7 @@ def _save_into_new_draft(request, policy, form):
         "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
         "sammenlign det med gjeldende versjon før du publiserer.",
     )
-    return redirect(editor_url(policy, "utkast/"))
+    return redirect(editor_url(policy, "editorial_draft"))
 
 
 @editor_required
@@ -362,7 +363,7 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                 )
             except ConflictError as error:
                 messages.error(request, str(error))
-                return redirect(editor_url(policy, "utkast/"))
+                return redirect(editor_url(policy, "editorial_draft"))
             except AlreadyPublishedError:
                 messages.info(request, ALREADY_PUBLISHED)
                 return redirect(editor_url(policy))

@@ -24,10 +24,11 @@ from people.models import Unit
 
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
+from ..audit import record_export
 from ..dashboards import PersonRow, Scope
 from ..exports import csv_lines, write_xlsx
 from ..models import Policy
-from ..reminders import plan_reminders, record_export, remind, reminder_states
+from ..reminders import plan_reminders, remind, reminder_states
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -116,12 +117,11 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
-def _list_url(policy: Policy, unit: Unit | None, suffix: str = "") -> str:
+def _list_url(policy: Policy, unit: Unit | None, page: str = "people") -> str:
+    """The address of the person list of `policy` (or its export, print or reminder page)."""
     if unit is None:
-        base = reverse("manager_policy_people", args=[policy.slug])
-    else:
-        base = reverse("manager_unit_policy_people", args=[unit.pk, policy.slug])
-    return base + suffix
+        return reverse(f"manager_policy_{page}", args=[policy.slug])
+    return reverse(f"manager_unit_policy_{page}", args=[unit.pk, policy.slug])
 
 
 @login_required
@@ -176,6 +176,10 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
             "next_url": url(side=page.page + 1) if page.page < page.pages else None,
             "export_query": urlencode(options),
             "base_url": base,
+            "export_csv_url": _list_url(policy, unit, "export_csv"),
+            "export_xlsx_url": _list_url(policy, unit, "export_xlsx"),
+            "print_url": _list_url(policy, unit, "print"),
+            "remind_url": _list_url(policy, unit, "remind"),
         },
     )
 
@@ -322,7 +326,7 @@ def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
             "unit": unit,
             "plan": plan,
             "back_url": _list_url(policy, unit),
-            "post_url": _list_url(policy, unit, "paminnelse/"),
+            "post_url": _list_url(policy, unit, "remind"),
         },
     )
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from people.models import Organisation
 
-from ..access import get_organisation, get_readable_policy, get_readable_version, login_redirect
+from ..access import get_organisation, get_readable_policy, login_redirect
+from ..compliance import obligation_for
 from ..models import Policy, PolicyVersion, Resource, Status
-from ..workflow import activate_due_versions
 
 
 def organisation_list(request):
@@ -48,17 +50,26 @@ def organisation_handbook(request, org_slug: str):
 
 
 def _versions_of(policy: Policy) -> list[PolicyVersion]:
-    """The versions a reader may see, newest first; a due scheduled version is activated on the way."""
+    """The versions a reader may see, newest first, as they stand today.
+
+    A scheduled version whose date has come is shown as the current one even before the scheduled
+    job (`activate_scheduled`) has made it so. Reading never writes or takes a lock: the statuses
+    are changed on these instances only, which are shown and never saved. Until the job has run,
+    such a version is marked `awaiting_activation` and cannot be confirmed yet.
+    """
+    today = timezone.localdate()
     versions = list(
         policy.versions.filter(
-            status__in=[Status.PUBLISHED, Status.SUPERSEDED, Status.SCHEDULED]
+            Q(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+            | Q(status=Status.SCHEDULED, effective_from__lte=today)
         ).order_by("-number")
     )
-    if any(v.status == Status.SCHEDULED for v in versions):
-        # Scheduled versions become current on their date even if the cron job has not run yet.
-        if activate_due_versions(policy=policy):
-            return _versions_of(policy)
-        versions = [v for v in versions if v.status != Status.SCHEDULED]
+    if versions and versions[0].status == Status.SCHEDULED:
+        for earlier in versions[1:]:
+            if earlier.status == Status.PUBLISHED:
+                earlier.status = Status.SUPERSEDED
+        versions[0].status = Status.PUBLISHED
+        versions[0].awaiting_activation = True
     return versions
 
 
@@ -68,6 +79,12 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         .order_by("position")
         .values("anchor", "heading", "level")
     )
+    # The "Jeg har lest og forstått" block: only for a logged-in person in the audience, on the
+    # version in force; an anonymous reader costs no query for it.
+    obligation = None
+    confirmable = version.is_current and not getattr(version, "awaiting_activation", False)
+    if request.user.is_authenticated and confirmable and not policy.is_retired:
+        obligation = obligation_for(request.user, policy)
     context = {
         "organisation": policy.organisation,
         "policy": policy,
@@ -75,6 +92,7 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         "versions": versions,
         "current": next((v for v in versions if v.status == Status.PUBLISHED), None),
         "toc": sections,
+        "obligation": obligation,
         **extra,
     }
     return render(request, template, context)
@@ -97,8 +115,8 @@ def version_detail(request, org_slug: str, policy_slug: str, number: int):
     policy = get_readable_policy(request.user, org_slug, policy_slug)
     versions = _versions_of(policy)
     version = next((v for v in versions if v.number == number), None)
-    if version is None or version.status == Status.SCHEDULED:
-        version = get_readable_version(policy, number)
+    if version is None:
+        raise Http404("Ingen slik versjon.")
     return _policy_page(request, policy, version, versions, "reading/version_detail.html")
 
 

@@ -70,7 +70,7 @@ def reuse_start(request, org_slug: str, policy_slug: str):
                 f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
                 f"versjon {source.number}. Tilpass det til din kommune.",
             )
-            return redirect(editor_url(policy, "utkast/"))
+            return redirect(editor_url(policy, "editorial_draft"))
     return render(
         request,
         "editorial/reuse_form.html",

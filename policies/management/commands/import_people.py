@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from people.models import Organisation
-from policies.hr_import import HrImportError, decode, import_people
+from policies.hr_import import HrImportError, TooManyLeavers, decode, import_people
 
 
 class Command(BaseCommand):
@@ -27,9 +27,21 @@ class Command(BaseCommand):
             action="store_true",
             help="The file holds only some people (e.g. new hires): deactivate nobody missing from it.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Import even if it deactivates more than HR_IMPORT_MAX_DEACTIVATION_PERCENT.",
+        )
 
     def handle(
-        self, *args, csv_file: str, organisation: str, dry_run: bool, partial: bool, **options
+        self,
+        *args,
+        csv_file: str,
+        organisation: str,
+        dry_run: bool,
+        partial: bool,
+        force: bool,
+        **options,
     ):
         org = Organisation.objects.filter(slug=organisation).first()
         if org is None:
@@ -39,14 +51,19 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Kan ikke lese {csv_file}: {error.strerror}.") from error
         try:
-            result = import_people(organisation=org, text=text, dry_run=dry_run, partial=partial)
+            result = import_people(
+                organisation=org, text=text, dry_run=dry_run, partial=partial, force=force
+            )
         except HrImportError as error:
             for problem in error.errors:
                 self.stderr.write(str(problem))
+            raise CommandError(str(error)) from error
+        except TooManyLeavers as error:
             raise CommandError(str(error)) from error
         prefix = "[prøvekjøring, ingenting lagret] " if dry_run else ""
         self.stdout.write(
             f"{prefix}{org.name}: {result.created} nye, {result.updated} endret, "
             f"{result.unchanged} uendret, {result.reactivated} aktivert igjen, "
-            f"{result.deactivated} deaktivert, {result.units_created} nye enheter."
+            f"{result.deactivated} deaktivert, {result.units_created} nye enheter, "
+            f"{result.units_moved} enheter flyttet."
         )

@@ -12,9 +12,9 @@ from django.db import transaction
 
 from people.models import Organisation, Person, Unit
 from people.units import get_or_create_unit
+from policies.authoring import save_resource
 from policies.fixtures import FIXTURES_DIR, FixtureError, read_document, read_toml, version_files
 from policies.models import Policy, Resource, Visibility
-from policies.rendering import render_html
 from policies.workflow import create_draft, publish
 
 
@@ -130,15 +130,16 @@ class Command(BaseCommand):
             if Resource.objects.filter(slug=path.stem).exists():
                 continue
             doc = read_document(path)
-            Resource.objects.create(
-                slug=path.stem,
-                title=doc.meta["title"],
-                publisher=doc.meta.get("publisher", ""),
-                published=doc.meta.get("published", ""),
-                summary=doc.meta.get("summary", ""),
-                source_note=doc.meta.get("source_note", ""),
-                body=doc.body,
-                body_html=render_html(doc.body),
+            save_resource(
+                Resource(
+                    slug=path.stem,
+                    title=doc.meta["title"],
+                    publisher=doc.meta.get("publisher", ""),
+                    published=doc.meta.get("published", ""),
+                    summary=doc.meta.get("summary", ""),
+                    source_note=doc.meta.get("source_note", ""),
+                    body=doc.body,
+                )
             )
             self.created.append(f"ressurs {path.stem}")
 

@@ -15,7 +15,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-SEARCH_CONFIG = "norwegian"
+from . import textsearch
+
+SEARCH_CONFIG = textsearch.CONFIG
 MAX_BODY_LENGTH = 200_000
 
 

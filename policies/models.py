@@ -13,6 +13,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from . import textsearch
@@ -461,6 +462,23 @@ class PolicyVersion(models.Model):
         return self.status == Status.PUBLISHED
 
 
+_FEED_SEARCH_TERMS = (
+    "INSERT INTO policies_searchterm (word) "
+    "SELECT DISTINCT t.lexeme FROM new_sections s, "
+    "unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t "
+    "WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' "
+    "ON CONFLICT DO NOTHING; RETURN NULL;"
+)
+
+
+def _search_vector(*, title: str = "title", heading: str = "heading", text: str = "text"):
+    return (
+        SearchVector(title, weight="A", config=SEARCH_CONFIG)
+        + SearchVector(heading, weight="B", config=SEARCH_CONFIG)
+        + SearchVector(text, weight="C", config=SEARCH_CONFIG)
+    )
+
+
 class Section(models.Model):
     """A heading of a published version with its text: the unit of search and of the contents."""
 
@@ -473,11 +491,7 @@ class Section(models.Model):
     # A copy of the version's title, so the stored search vector can weigh it highest.
     title = models.CharField(max_length=200)
     search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("heading", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("text", weight="C", config=SEARCH_CONFIG),
-        output_field=SearchVectorField(),
-        db_persist=True,
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
     )
     # The heading alone, with its own index: when a word is in thousands of sections, the
     # sections it heads are sure to be among the candidates ranked (policies.search). The title
@@ -507,13 +521,7 @@ class Section(models.Model):
                 operation=pgtrigger.Insert,
                 level=pgtrigger.Statement,
                 referencing=pgtrigger.Referencing(new="new_sections"),
-                func=(
-                    "INSERT INTO policies_searchterm (word) "
-                    "SELECT DISTINCT t.lexeme FROM new_sections s, "
-                    "unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t "
-                    "WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' "
-                    "ON CONFLICT DO NOTHING; RETURN NULL;"
-                ),
+                func=_FEED_SEARCH_TERMS,
             ),
         ]
 
@@ -706,3 +714,108 @@ class Resource(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/ressurser/{self.slug}/"
+
+
+class ResourceSection(models.Model):
+    """A heading of a background resource with its text, searched beside the policies' sections."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    anchor = models.CharField(max_length=120)
+    level = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=500)
+    text = models.TextField(blank=True)
+    title = models.CharField(max_length=200)
+    search_vector = models.GeneratedField(
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "position"], name="resourcesection_unique_position"
+            ),
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="resourcesection_search_idx")]
+        triggers = [
+            # Resources are public: their words may be suggested as much as a public policy's.
+            pgtrigger.Trigger(
+                name="resourcesection_feeds_search_terms",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(new="new_sections"),
+                func=_FEED_SEARCH_TERMS,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @classmethod
+    def build(cls, resource: Resource, rendered_sections) -> list[ResourceSection]:
+        """Unsaved sections of `resource` from rendering.render()'s sections, for bulk_create."""
+        return [
+            cls(
+                resource=resource,
+                position=s.position,
+                anchor=s.anchor,
+                level=s.level,
+                heading=s.heading[:500],
+                text=s.text,
+                title=resource.title,
+            )
+            for s in rendered_sections
+        ]
+
+
+class Synonym(models.Model):
+    """Words staff type for what the guidelines call otherwise: "SoMe" ⇒ "sosiale medier".
+
+    Applied when searching (policies.search): a query word that is `word` also finds each of
+    `words`. Rows without an organisation are the national defaults (fixtures/synonyms.toml);
+    an organisation's own rows are kept by its editors and add to them.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="synonyms",
+        verbose_name="kommune",
+    )
+    word = models.CharField(
+        "ord", max_length=60, help_text="Ordet de ansatte skriver, for eksempel «SoMe»."
+    )
+    words = models.CharField(
+        "betyr",
+        max_length=500,
+        help_text="Ordene retningslinjene bruker, skilt med komma, for eksempel "
+        "«sosiale medier, Facebook».",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = "synonym"
+        verbose_name_plural = "synonymer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "word"],
+                name="synonym_unique_word",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(word=Lower("word")), name="synonym_word_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} ⇒ {self.words}"
+
+    @property
+    def word_list(self) -> list[str]:
+        return [w.strip() for w in self.words.split(",") if w.strip()]

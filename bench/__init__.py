@@ -40,9 +40,7 @@ def ensure_database(base_url: str, name: str = BENCH_DB_NAME) -> str:
     parts = urlsplit(base_url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
         # A cluster whose postgresql.conf names the config wrongly breaks every parallel worker.

@@ -616,6 +616,8 @@ class EventVerb(models.TextChoices):
     REMINDED = "reminded", "Påminnelse sendt"
     DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"
     IMPORTED = "imported", "Importert"
+    SYNONYM_SAVED = "synonym_saved", "Synonym lagret"
+    SYNONYM_DELETED = "synonym_deleted", "Synonym slettet"
 
 
 class Event(models.Model):

@@ -69,6 +69,8 @@ SPLIT_MIN_PART = 3
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 # A phrase match counts for half a term: it orders sections that cover the same terms.
 PHRASE_BOOST = 0.5
+# Background reading ranks below a policy section that matches as well: the policy is what binds.
+RESOURCE_RANK_FACTOR = 0.5
 
 # Words of a question that say nothing about its subject. PostgreSQL's Norwegian stopword list
 # already drops the small words (og, i, jeg, det, kan, hva, hvordan ...); these are the others.
@@ -217,7 +219,8 @@ WITH q AS (
 )
 SELECT term,
        (base || coalesce(joined, ''::tsquery) || coalesce(prefix, ''::tsquery)
-             || coalesce(split, ''::tsquery) || coalesce(synonyms, ''::tsquery))::text
+             || coalesce(split, ''::tsquery) || coalesce(synonyms, ''::tsquery))::text,
+       phraseto_tsquery(%(cfg)s::regconfig, %(phrase)s)::text
   FROM alternatives
  ORDER BY ord
 """  # noqa: S608
@@ -235,23 +238,33 @@ def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     terms = terms_of(query)
     if not terms:
         return Plan(terms=[], groups=[])
+    # A hyphenated word also matches its parts, each with its synonyms ("SoMe-strategi").
+    parts = {t: [p for p in t.split("-") if p] for t in terms if "-" in t}
+    words = list(dict.fromkeys(terms + [p for ps in parts.values() for p in ps]))
+    phrase_words = " ".join(t.replace("-", " ") for t in terms)
     with connection.cursor() as cursor:
-        cursor.execute(_PLAN_SQL, {"terms": terms, "cfg": SEARCH_CONFIG, "orgs": organisation_ids})
+        cursor.execute(
+            _PLAN_SQL,
+            {
+                "terms": words,
+                "cfg": SEARCH_CONFIG,
+                "orgs": organisation_ids,
+                "phrase": phrase_words,
+            },
+        )
         rows = cursor.fetchall()
+    group_of = {word: group for word, group, _ in rows}
+    phrase = rows[0][2] if rows and len(terms) >= 2 else ""
     kept, groups = [], []
-    for term, group in rows:
-        # Empty for a stopword that no synonym gives a meaning.
-        if group:
+    for term in terms:
+        alternatives = [group_of[term]] if group_of[term] else []
+        part_groups = [group_of[p] for p in parts.get(term, []) if group_of[p]]
+        if len(part_groups) >= 2:
+            alternatives.append(" & ".join(f"( {g} )" for g in part_groups))
+        # None for a stopword that no synonym gives a meaning.
+        if alternatives:
             kept.append(term)
-            groups.append(group)
-    phrase = ""
-    if len(kept) >= 2:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT phraseto_tsquery(%s::regconfig, %s)::text",
-                [SEARCH_CONFIG, " ".join(t.replace("-", " ") for t in kept)],
-            )
-            phrase = cursor.fetchone()[0] or ""
+            groups.append(" | ".join(f"( {a} )" for a in alternatives))
     return Plan(terms=kept, groups=groups, phrase=phrase)
 
 
@@ -281,6 +294,8 @@ def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
         params.append(plan.phrase)
     # Normalisation 32 turns the rank r into r / (r + 1): below one, so it never outweighs a term.
     rank = f"ts_rank_cd('{RANK_WEIGHTS}'::float4[], {vector}, %s::tsquery, 32)"
+    if table == ResourceSection._meta.db_table:
+        rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
     params.append(plan.any_group)
     return f"({coverage}) + ({phrase}) + {rank}", params
 

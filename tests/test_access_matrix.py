@@ -23,6 +23,7 @@ from policies.models import (
     Person,
     Policy,
     PolicyVersion,
+    Synonym,
     Unit,
     Visibility,
 )
@@ -107,6 +108,10 @@ def unit_pk(name: str, org: str = "bergen") -> int:
     return Unit.objects.get(organisation__slug=org, name=name, parent=None).pk
 
 
+def national_synonym_pk() -> int:
+    return Synonym.objects.filter(organisation=None).order_by("pk").first().pk
+
+
 PUBLIC_POLICY = {"org_slug": "bergen", "policy_slug": "sosiale-medier"}
 INTERNAL_POLICY = {"org_slug": "bergen", "policy_slug": "intern-rutine"}
 
@@ -157,6 +162,9 @@ MATRIX: list[Case] = [
         {"org_slug": "bodo", "policy_slug": "sosiale-medier"},
     ),
     Case("editorial_side_by_side", EDITOR_ANY),
+    # Synonyms belong to the editor's own organisation; a superuser has none.
+    Case("editorial_synonyms", {**EDITOR_ANY, "admin": redirect("/redaksjon/")}),
+    Case("editorial_synonym_delete", EDITOR_POST_ONLY, lambda: {"pk": national_synonym_pk()}),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from policies.models import Acknowledgement, Person, Policy, PolicyVersion, Unit
+from policies.models import (
+    Acknowledgement,
+    Organisation,
+    Person,
+    Policy,
+    PolicyVersion,
+    Synonym,
+    Unit,
+)
 from policies.workflow import create_draft, retire
 
 from .axe import axe_violations, format_violations
@@ -71,6 +79,14 @@ def retired():
         retire(policy, by=Person.objects.get(username="redaktor.bergen"))
 
 
+def bergen_synonym():
+    Synonym.objects.get_or_create(
+        organisation=Organisation.objects.get(slug="bergen"),
+        word="innlogging",
+        defaults={"words": "passord, tofaktor"},
+    )
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
@@ -91,6 +107,8 @@ PAGE_TYPES = [
     # Employee pages.
     PageType("search with hits", "/sok/?q=taushetsplikt"),
     PageType("search with hits, logged in", "/sok/?q=taushetsplikt", user=EMP),
+    PageType("search with background resources", "/sok/?q=ytringsfrihet lojalitetsplikt"),
+    PageType("search, hits only in other kommuner", "/sok/?q=arbeidsmiljøutvalget", user=EMP),
     PageType("search without hits", "/sok/?q=qwxzyv"),
     PageType("search, nothing asked", "/sok/"),
     PageType("Mine retningslinjer", "/", user=EMP),
@@ -128,6 +146,7 @@ PAGE_TYPES = [
     PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
+    PageType("editor: synonyms", "/redaksjon/synonymer/", user=ED, prepare=bergen_synonym),
     # Manager pages (/oversikt/), as Bergen's manager of a department.
     PageType("manager: overview", "/oversikt/", user=MGR),
     PageType("manager: unit", unit_url(), user=MGR),

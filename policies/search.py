@@ -24,8 +24,9 @@ A question as employees type it ("kan jeg kritisere kommunen på facebook") is r
 A query that uses web search syntax (quotes, `-word`, `or`) is taken literally instead:
 `websearch_to_tsquery`, every word required, ranked by cover density.
 
-`ts_headline` is only computed for the rows on the page shown, and its output is sanitised so that
-only `<mark>` reaches the page.
+`ts_headline` is only computed for the rows on the page shown, with the cheap 'simple'
+configuration (see highlight_query), and its output is sanitised so that only `<mark>` reaches
+the page.
 """
 
 from __future__ import annotations
@@ -324,17 +325,32 @@ def _sanitise_snippet(headline: str) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 - nh3 allows nothing but <mark>.
 
 
+_LEXEME = re.compile(r"'((?:[^']|'')+)'")
+
+
+def highlight_query(plan: Plan) -> str:
+    """The plan's normalised words as prefixes, for ts_headline with the 'simple' configuration.
+
+    Headlines parse each shown text again; with the Ispell dictionary that costs more than the
+    search itself. The normal forms and stems are the beginnings of the words in the text
+    ("kommune" of "kommunen", "sosial" of "sosiale"), so matching them as prefixes with 'simple'
+    marks the same words at a fraction of the cost.
+    """
+    lexemes = dict.fromkeys(m.group(1) for m in _LEXEME.finditer(plan.any_group))
+    return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
+
+
 def _headline(plan: Plan) -> SearchHeadline:
     return SearchHeadline(
         "text",
-        RawSQL("%s::tsquery", [plan.any_group]),
+        RawSQL("%s::tsquery", [highlight_query(plan)]),
         start_sel="<mark>",
         stop_sel="</mark>",
         max_words=35,
         min_words=15,
         max_fragments=2,
         fragment_delimiter=" … ",
-        config=SEARCH_CONFIG,
+        config="simple",
     )
 
 

@@ -31,6 +31,7 @@ the page.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ MAX_TERMS = 8
 PAGE_SIZE = 20
 # Hits are counted and paged through up to this many; all of them are ranked.
 COUNT_CAP = 200
+# "At least k of n terms" is tried as one tsquery only when it has at most this many ANDs.
+MAX_COMBINATIONS = 20
 # Fewer hits with every term than this and the vocabulary is asked for a better spelling.
 FEW_HITS = 3
 # Minimum pg_trgm similarity for a vocabulary word to be suggested instead of a typed word.
@@ -308,11 +311,47 @@ def _matches(table: str, tsquery: str) -> RawSQL:
     )
 
 
-def _ranked(queryset, table: str, plan: Plan, limit: int) -> list[tuple[int, float]]:
-    """(pk, score) of the best `limit` matches; every match is ranked."""
+def at_least(groups: list[str], k: int) -> str:
+    """A tsquery for "at least k of these groups": the OR of every AND of k of them."""
+    return " | ".join(
+        "( " + " & ".join(f"( {g} )" for g in combination) + " )"
+        for combination in itertools.combinations(groups, k)
+    )
+
+
+def _candidates(queryset, table: str, plan: Plan) -> str:
+    """The tsquery of the sections that can be among the best COUNT_CAP: all of them are ranked.
+
+    A section that matches k of the n terms scores below k (phrase and rank add less than one,
+    and a phrase needs every term), so when at least COUNT_CAP + 1 sections match k or more terms,
+    no section with fewer can reach the first COUNT_CAP. Trying k = n, n-1, ... (each a count of
+    at most COUNT_CAP + 1 from the index) keeps a question with one common word ("kommunen")
+    from ranking every section that has that word alone.
+    """
+    n = len(plan.groups)
+    for k in range(n, 1, -1):
+        if math.comb(n, k) > MAX_COMBINATIONS:
+            continue
+        query = at_least(plan.groups, k)
+        if queryset.filter(_matches(table, query))[: COUNT_CAP + 1].count() > COUNT_CAP:
+            return query
+    return plan.any_group
+
+
+def _ranked(
+    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
+) -> list[tuple[int, float]]:
+    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
+
+    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
+    can be many thousands of matches, i.e. across all kommuner.
+    """
+    candidates = plan.any_group
+    if tiered and not plan.literal:
+        candidates = _candidates(queryset, table, plan)
     score_sql, score_params = _score_sql(table, plan)
     return list(
-        queryset.filter(_matches(table, plan.any_group))
+        queryset.filter(_matches(table, candidates))
         .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
         .order_by("-score", "pk")
         .values_list("pk", "score")[:limit]
@@ -548,7 +587,7 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
     ranked = (
-        _ranked(visible, "policies_section", the_plan, COUNT_CAP + 1)
+        _ranked(visible, "policies_section", the_plan, COUNT_CAP + 1, tiered=organisation is None)
         if not the_plan.is_empty
         else []
     )
@@ -556,7 +595,13 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
         suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
             suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested = _ranked(visible, "policies_section", suggested_plan, COUNT_CAP + 1)
+            suggested = _ranked(
+                visible,
+                "policies_section",
+                suggested_plan,
+                COUNT_CAP + 1,
+                tiered=organisation is None,
+            )
             if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:

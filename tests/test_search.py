@@ -457,3 +457,18 @@ def test_mente_du_never_suggests_a_word_only_in_a_version_scheduled_for_tomorrow
 
 def test_mente_du_suggests_a_word_the_reader_may_read(handbook):
     assert suggest("privatpersn") == "privatperson"
+
+
+def test_narrowing_to_sections_with_most_terms_keeps_the_ranking_exact(monkeypatch):
+    # With more than COUNT_CAP sections having both words, those with one word cannot be among
+    # the first COUNT_CAP, however often they repeat it: only the first are ranked.
+    monkeypatch.setattr("policies.search.COUNT_CAP", 5)
+    org = make_organisation()
+    body = "".join(f"## Begge {i}\n\nTierord og nivåord.\n\n" for i in range(8))
+    body += "## Ett\n\n" + "Tierord. " * 30 + "\n"
+    make_policy(org, body=body)
+    tiered = search("tierord nivåord", user=ANONYMOUS)
+    assert tiered.count == 5 and tiered.count_capped
+    assert all(h.heading.startswith("Begge") for h in tiered.hits)
+    everything = search("tierord nivåord", user=ANONYMOUS, organisation=org)
+    assert [h.url for h in tiered.hits] == [h.url for h in everything.hits]

@@ -19,7 +19,8 @@ from django.db.models import Count
 
 from bench import Result, env_int
 from bench.server import gunicorn, request
-from policies.models import Acknowledgement, Person, Policy, Status, Unit
+from people.models import Person, Unit
+from policies.models import Acknowledgement, Policy, Status
 
 CLIENTS = env_int("BENCH_ACK_CLIENTS", 48)
 POSTS_PER_CLIENT = 2

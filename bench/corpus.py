@@ -20,18 +20,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from people.models import Organisation, Person, Unit
 from policies.fixtures import FIXTURES_DIR
-from policies.models import (
-    ChangeKind,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Section,
-    Status,
-    Unit,
-    Visibility,
-)
+from policies.models import ChangeKind, Policy, PolicyVersion, Section, Status, Visibility
 from policies.rendering import render
 
 POLICIES_PER_ORG = 30
@@ -156,10 +147,10 @@ def _wipe() -> None:
             "TRUNCATE policies_acknowledgement, policies_event, policies_reminder, "
             "policies_section, policies_searchterm, policies_policy_audience_units, "
             "policies_resourcesection, policies_resource, policies_synonym, "
-            "policies_policyversion, policies_policy, policies_person_managed_units, "
-            "policies_person_groups, policies_person_user_permissions, django_admin_log, "
-            "django_session, policies_digestdelivery, policies_person, policies_unit, "
-            "policies_organisation RESTART IDENTITY CASCADE"
+            "policies_policyversion, policies_policy, people_person_managed_units, "
+            "people_person_groups, people_person_user_permissions, django_admin_log, "
+            "django_session, policies_digestdelivery, people_person, people_unit, "
+            "people_organisation RESTART IDENTITY CASCADE"
         )
 
 

@@ -75,7 +75,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
         raw = connection.connection  # the psycopg connection, for COPY
         with connection.cursor() as cursor:
             # A four-level tree: a few sectors, departments, sections and teams.
-            unit_ids = _ids(cursor, "policies_unit_id_seq", units)
+            unit_ids = _ids(cursor, "people_unit_id_seq", units)
             level_sizes = [max(4, units // 50), units // 10, units // 3]
             level_sizes.append(units - sum(level_sizes))
             tree: list[tuple[int, int | None, str, str]] = []
@@ -92,7 +92,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
                     level.append((unit_id, path))
                 parents = level
             with raw.cursor().copy(
-                "COPY policies_unit (id, organisation_id, parent_id, name, path) FROM STDIN"
+                "COPY people_unit (id, organisation_id, parent_id, name, path) FROM STDIN"
             ) as copy:
                 for unit_id, parent_id, name, path in tree:
                     copy.write_row((unit_id, org.pk, parent_id, name, path))
@@ -100,7 +100,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
             sectors = [u for u in tree if u[1] is None]
 
             # People, mostly in the lower levels; a few elected officials and leavers.
-            person_ids = _ids(cursor, "policies_person_id_seq", people)
+            person_ids = _ids(cursor, "people_person_id_seq", people)
             unit_of: dict[int, int] = {}
             elected: set[int] = set()
             columns = (
@@ -110,7 +110,7 @@ def _generate(slug: str, people: int, units: int, rng: random.Random) -> None:
             )
             first_names = ["Kari", "Ola", "Åse", "Bjørn", "Ingrid", "Per", "Sølvi", "Håkon"]
             last_names = ["Nordmann", "Hansen", "Ødegård", "Berg", "Johansen", "Lie", "Østby"]
-            with raw.cursor().copy(f"COPY policies_person ({columns}) FROM STDIN") as copy:
+            with raw.cursor().copy(f"COPY people_person ({columns}) FROM STDIN") as copy:
                 for n, person_id in enumerate(person_ids):
                     unit = rng.choice(leaves if rng.random() < 0.85 else tree)
                     is_elected = n % 50 == 1

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import Result
 from bench.server import gunicorn, hammer, request
-from policies.models import Person, Policy, Status, Visibility
+from people.models import Person
+from policies.models import Policy, Status, Visibility
 
 THREADS = 8
 SECONDS = 8.0

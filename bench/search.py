@@ -15,7 +15,8 @@ from django.db import connection, reset_queries
 from django.db.models import Q
 
 from bench import Result, median, percentile
-from policies.models import Person, Section, Status
+from people.models import Person
+from policies.models import Section, Status
 from policies.search import PAGE_SIZE, search
 
 # What people type: single words, compounds, phrases, prefixes, typos, operators, questions.

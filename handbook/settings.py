@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "markdownx",
     "axes",
     "csp",
+    "people",
     "policies",
 ]
 
@@ -124,7 +125,7 @@ DATABASES = {
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "policies.Person"
+AUTH_USER_MODEL = "people.Person"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

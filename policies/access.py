@@ -10,8 +10,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from people.models import Organisation, Unit
+
 from .dashboards import Scope
-from .models import Organisation, Policy, PolicyVersion, Status, Unit, Visibility
+from .models import Policy, PolicyVersion, Status, Visibility
 
 
 class NeedsLogin(Exception):

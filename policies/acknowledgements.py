@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Acknowledgement, Person, PolicyVersion, Status
+from people.models import Person
+
+from .models import Acknowledgement, PolicyVersion, Status
 from .workflow import WorkflowError
 
 

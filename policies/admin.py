@@ -1,57 +1,8 @@
 """A declarative admin for support staff. Policy text is written in /redaksjon/, not here."""
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
 
-from .models import (
-    Acknowledgement,
-    Event,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Resource,
-    Unit,
-)
-
-
-@admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-
-
-@admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
-    list_display = ["name", "organisation", "parent"]
-    list_filter = ["organisation"]
-    search_fields = ["name"]
-    readonly_fields = ["path"]
-
-
-@admin.register(Person)
-class PersonAdmin(UserAdmin):
-    list_display = ["username", "first_name", "last_name", "organisation", "unit", "is_active"]
-    list_filter = ["organisation", "is_active", "is_editor", "is_elected_official"]
-    search_fields = ["username", "first_name", "last_name", "email", "employee_number"]
-    autocomplete_fields = ["unit", "managed_units"]
-    fieldsets = UserAdmin.fieldsets + (
-        (
-            "Håndboka",
-            {
-                "fields": [
-                    "organisation",
-                    "unit",
-                    "unit_since",
-                    "employee_number",
-                    "is_elected_official",
-                    "is_editor",
-                    "sees_whole_organisation",
-                    "managed_units",
-                ]
-            },
-        ),
-    )
+from .models import Acknowledgement, Event, Policy, PolicyVersion, Resource
 
 
 @admin.register(Policy)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
-from .models import EventVerb, Organisation, Person, Policy, PolicyVersion, Unit, Visibility
+from people.models import Organisation, Person, Unit
+
+from .models import EventVerb, Policy, PolicyVersion, Visibility
 from .workflow import create_draft_version, record_event
 
 # The settings an editor may change after creation, in the order the history shows them.

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from .models import Acknowledgement, ChangeKind, Person, Policy, PolicyVersion, Status
+from people.models import Person
+
+from .models import Acknowledgement, ChangeKind, Policy, PolicyVersion, Status
 
 
 class State:

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Policy, Unit
+from people.models import Unit
+
+from .models import Policy
 
 PAGE_SIZE = 50
 STREAM_CHUNK = 2000
@@ -103,15 +105,15 @@ def _base_ctes(scope: Scope, *, one_policy: bool) -> str:
         -- Every unit a policy's chosen audience units cover, sub-units included.
         SELECT DISTINCT au.policy_id, sub.id AS unit_id
           FROM policies_policy_audience_units au
-          JOIN policies_unit u ON u.id = au.unit_id
-          JOIN policies_unit sub ON sub.path LIKE u.path || '%%'
+          JOIN people_unit u ON u.id = au.unit_id
+          JOIN people_unit sub ON sub.path LIKE u.path || '%%'
          WHERE au.policy_id IN (SELECT policy_id FROM req)
     ),
     people AS (
         SELECT pe.id, pe.unit_id, pe.is_elected_official AS elected, u.path AS unit_path,
                COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since
-          FROM policies_person pe
-          LEFT JOIN policies_unit u ON u.id = pe.unit_id
+          FROM people_person pe
+          LEFT JOIN people_unit u ON u.id = pe.unit_id
          WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
     )
     """
@@ -237,8 +239,8 @@ def _requirements(cursor, organisation_id: int) -> list[_Requirement]:
            -- Every unit the chosen audience units cover, sub-units included.
            ARRAY(SELECT sub.id
                    FROM policies_policy_audience_units au
-                   JOIN policies_unit u ON u.id = au.unit_id
-                   JOIN policies_unit sub ON sub.path LIKE u.path || '%%'
+                   JOIN people_unit u ON u.id = au.unit_id
+                   JOIN people_unit sub ON sub.path LIKE u.path || '%%'
                   WHERE au.policy_id = req.policy_id),
            -- The versions whose acknowledgement makes a person compliant.
            ARRAY(SELECT v.id FROM policies_policyversion v
@@ -290,14 +292,14 @@ def _class_counts_sql(scope: Scope, requirements: list[_Requirement]) -> str:
                            FROM unnest(%(row_ids)s::bigint[], %(row_paths)s::text[]) AS r(id, path)
                           WHERE u.path LIKE r.path || '%%'
                           ORDER BY length(r.path) DESC LIMIT 1), 0) AS row_id
-          FROM policies_unit u
+          FROM people_unit u
          WHERE u.organisation_id = %(org)s
     ),
     people AS (
         SELECT pe.id, COALESCE(pe.unit_id, 0) AS unit_id, pe.is_elected_official AS elected,
                COALESCE(pe.unit_since, (pe.date_joined AT TIME ZONE %(tz)s)::date) AS since,
                COALESCE(u.row_id, 0) AS row_id
-          FROM policies_person pe
+          FROM people_person pe
           LEFT JOIN units u ON u.id = pe.unit_id
          WHERE pe.organisation_id = %(org)s AND pe.is_active {scope_filter}
     ),
@@ -503,8 +505,8 @@ def _people_sql(scope: Scope, *, order_by: str, missing_only: bool, paged: bool)
                     WHEN latest.number IS NOT NULL THEN 1 ELSE 0 END AS status,
                must.required
           FROM must
-          JOIN policies_person pe ON pe.id = must.id
-          LEFT JOIN policies_unit u ON u.id = pe.unit_id
+          JOIN people_person pe ON pe.id = must.id
+          LEFT JOIN people_unit u ON u.id = pe.unit_id
           LEFT JOIN latest ON latest.person_id = must.id
     ),
     counted AS (

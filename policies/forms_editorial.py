@@ -12,15 +12,9 @@ from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from markdownx.widgets import MarkdownxWidget
 
-from .models import (
-    MAX_BODY_LENGTH,
-    RESERVED_SLUGS,
-    ChangeKind,
-    Organisation,
-    Policy,
-    Unit,
-    Visibility,
-)
+from people.models import RESERVED_SLUGS, Organisation, Unit
+
+from .models import MAX_BODY_LENGTH, ChangeKind, Policy, Visibility
 from .rendering import render_html
 
 AUDIENCE_ALL = "all"

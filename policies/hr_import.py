@@ -17,8 +17,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Event, EventVerb, Organisation, Person, Unit
-from .people import create_unit
+from people.models import Organisation, Person, Unit
+from people.units import create_unit
+
+from .models import Event, EventVerb
 
 # Column names as HR exports them, and the spellings we accept for each.
 COLUMNS = {

@@ -8,7 +8,6 @@ holds fields, database constraints and read-only QuerySet methods.
 from __future__ import annotations
 
 import pgtrigger
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -16,184 +15,12 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from people.models import Organisation, Person, Unit
+
 from . import textsearch
 
 SEARCH_CONFIG = textsearch.CONFIG
 MAX_BODY_LENGTH = 200_000
-
-
-# First path segments the site uses itself; an organisation can never take one of them.
-RESERVED_SLUGS = [
-    "admin", "logg-inn", "logg-ut", "sok", "meg", "oversikt", "redaksjon", "ressurser", "static",
-    "media", "tilgjengelighet", "markdownx", "api", "helse",
-]  # fmt: skip
-
-
-class Organisation(models.Model):
-    """A kommune. Everything else belongs to exactly one."""
-
-    slug = models.SlugField("adresse", max_length=60, unique=True)
-    name = models.CharField("navn", max_length=200, unique=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "kommune"
-        verbose_name_plural = "kommuner"
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(slug__in=RESERVED_SLUGS), name="organisation_slug_not_reserved"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class UnitQuerySet(models.QuerySet):
-    def subtree_of(self, units) -> UnitQuerySet:
-        """The given units and every unit below them."""
-        condition = Q(pk__in=[])
-        for unit in units:
-            condition |= Q(path__startswith=unit.path)
-        return self.filter(condition)
-
-
-class Unit(models.Model):
-    """An enhet: a node in an organisation's tree of departments.
-
-    `path` is the materialised path of primary keys ("/3/17/42/"), maintained by policies.people,
-    so that "this unit and its sub-units" is one indexed prefix match.
-    """
-
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="units")
-    parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
-    )
-    name = models.CharField("navn", max_length=200)
-    path = models.CharField(max_length=500, blank=True, editable=False)
-
-    objects = UnitQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["path"]
-        verbose_name = "enhet"
-        verbose_name_plural = "enheter"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "parent", "name"],
-                name="unit_unique_name_under_parent",
-                nulls_distinct=False,
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"])
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 2
-
-
-class PersonQuerySet(models.QuerySet):
-    def active(self) -> PersonQuerySet:
-        return self.filter(is_active=True)
-
-    def in_audience_of(self, policy: Policy) -> PersonQuerySet:
-        """The active people who must confirm `policy`, resolved live from its audience.
-
-        Employees (everyone who is not an elected official) when the whole organisation is the
-        audience; people in the chosen units or their sub-units; elected officials when they are named.
-        """
-        condition = Q(pk__in=[])
-        if policy.audience_all:
-            condition |= Q(is_elected_official=False)
-        units = list(policy.audience_units.all())
-        if units:
-            condition |= Q(unit__in=Unit.objects.subtree_of(units))
-        if policy.audience_elected:
-            condition |= Q(is_elected_official=True)
-        return self.filter(condition, is_active=True, organisation_id=policy.organisation_id)
-
-
-class PersonManager(UserManager.from_queryset(PersonQuerySet)):
-    pass
-
-
-class Person(AbstractUser):
-    """Someone who reads, confirms, manages or edits. Leavers are deactivated, never deleted."""
-
-    organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="people",
-        verbose_name="kommune",
-    )
-    unit = models.ForeignKey(
-        Unit,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="members",
-        verbose_name="enhet",
-    )
-    unit_since = models.DateField(
-        "i enheten siden",
-        null=True,
-        blank=True,
-        help_text="Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra.",
-    )
-    employee_number = models.CharField("ansattnummer", max_length=40, blank=True)
-    is_elected_official = models.BooleanField("folkevalgt", default=False)
-    is_editor = models.BooleanField(
-        "redaktør",
-        default=False,
-        help_text="Kommunikasjonsmedarbeider som kan skrive og publisere retningslinjer i sin kommune.",
-    )
-    sees_whole_organisation = models.BooleanField(
-        "ser hele kommunen",
-        default=False,
-        help_text="For HR og kommunaldirektør: ser bekreftelser for alle enheter i egen kommune.",
-    )
-    managed_units = models.ManyToManyField(
-        Unit,
-        blank=True,
-        related_name="managers",
-        verbose_name="leder for",
-        help_text="Enhetene personen leder. Underenheter følger med.",
-    )
-
-    objects = PersonManager()
-
-    class Meta:
-        verbose_name = "person"
-        verbose_name_plural = "personer"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "employee_number"],
-                condition=~Q(employee_number=""),
-                name="person_unique_employee_number",
-            ),
-        ]
-        # The manager dashboards select "active people of this organisation in these units".
-        indexes = [
-            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx")
-        ]
-
-    def __str__(self) -> str:
-        return self.display_name
-
-    @property
-    def display_name(self) -> str:
-        return self.get_full_name() or self.username
-
-    @property
-    def is_manager(self) -> bool:
-        return self.sees_whole_organisation or self.managed_units.exists()
 
 
 class Visibility(models.TextChoices):
@@ -462,13 +289,26 @@ class PolicyVersion(models.Model):
         return self.status == Status.PUBLISHED
 
 
-_FEED_SEARCH_TERMS = (
-    "INSERT INTO policies_searchterm (word) "
-    "SELECT DISTINCT t.lexeme FROM new_sections s, "
-    "unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t "
-    "WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' "
-    "ON CONFLICT DO NOTHING; RETURN NULL;"
-)
+# The vocabulary is one table for every kommune. Two publishes inserting some of the same new
+# words in different orders (or in several statements of one transaction) would each wait for a
+# word the other has inserted and not committed: a deadlock. Writers of new words therefore take
+# one transaction-scoped advisory lock first (and only when there are new words, so a publish of
+# known words takes no lock), which makes them queue instead.
+VOCABULARY_LOCK = 7_413_013
+_FEED_SEARCH_TERMS = f"""
+    SELECT array_agg(DISTINCT t.lexeme ORDER BY t.lexeme) INTO new_words
+      FROM new_sections s,
+           unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t
+     WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]'
+       AND NOT EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = t.lexeme);
+    IF new_words IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock({VOCABULARY_LOCK});
+        INSERT INTO policies_searchterm (word)
+        SELECT w FROM unnest(new_words) AS w ORDER BY w
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+"""
 
 
 def _search_vector(*, title: str = "title", heading: str = "heading", text: str = "text"):
@@ -522,6 +362,7 @@ class Section(models.Model):
                 level=pgtrigger.Statement,
                 referencing=pgtrigger.Referencing(new="new_sections"),
                 func=_FEED_SEARCH_TERMS,
+                declare=[("new_words", "text[]")],
             ),
         ]
 
@@ -749,6 +590,7 @@ class ResourceSection(models.Model):
                 level=pgtrigger.Statement,
                 referencing=pgtrigger.Referencing(new="new_sections"),
                 func=_FEED_SEARCH_TERMS,
+                declare=[("new_words", "text[]")],
             ),
         ]
 

@@ -16,9 +16,11 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from people.models import Organisation, Person, Unit
+
 from .access import manager_scope
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
-from .models import DigestDelivery, Event, EventVerb, Organisation, Person, Policy, Reminder, Unit
+from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
 from .workflow import record_event
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)

@@ -43,15 +43,9 @@ from django.db.models import BooleanField, FloatField, Q
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import (
-    SEARCH_CONFIG,
-    Organisation,
-    Policy,
-    ResourceSection,
-    Section,
-    Status,
-    Synonym,
-)
+from people.models import Organisation
+
+from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status, Synonym
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8

@@ -8,16 +8,9 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from .models import (
-    ChangeKind,
-    Event,
-    EventVerb,
-    Person,
-    Policy,
-    PolicyVersion,
-    Section,
-    Status,
-)
+from people.models import Person
+
+from .models import ChangeKind, Event, EventVerb, Policy, PolicyVersion, Section, Status
 from .rendering import render
 
 

@@ -7,16 +7,9 @@ import itertools
 
 from django.utils import timezone
 
-from policies.models import (
-    ChangeKind,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Unit,
-    Visibility,
-)
-from policies.people import create_unit
+from people.models import Organisation, Person, Unit
+from people.units import create_unit
+from policies.models import ChangeKind, Policy, PolicyVersion, Visibility
 from policies.workflow import create_draft, publish
 
 _seq = itertools.count(1)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from policies.models import Acknowledgement, Organisation, Person, Policy, PolicyVersion, Unit
+from people.models import Organisation, Person, Unit
+from policies.models import Acknowledgement, Policy, PolicyVersion
 
 from .factories import make_organisation, make_person, make_policy, make_unit
 

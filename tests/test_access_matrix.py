@@ -16,17 +16,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from policies.models import (
-    Acknowledgement,
-    Event,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Synonym,
-    Unit,
-    Visibility,
-)
+from people.models import Organisation, Person, Unit
+from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Synonym, Visibility
 from policies.workflow import create_draft
 
 from .factories import make_policy

@@ -3,8 +3,9 @@ import threading
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
+from people.models import Person
 from policies.acknowledgements import AcknowledgementError, NotInAudience, acknowledge
-from policies.models import Acknowledgement, ChangeKind, Person, PolicyVersion
+from policies.models import Acknowledgement, ChangeKind, PolicyVersion
 from policies.workflow import retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version

@@ -5,9 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from people.models import Person
 from policies.acknowledgements import acknowledge
 from policies.compliance import State, obligation_for, obligations_for
-from policies.models import Acknowledgement, ChangeKind, Person, Policy
+from policies.models import Acknowledgement, ChangeKind, Policy
 from policies.workflow import retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version

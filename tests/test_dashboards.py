@@ -7,10 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from people.models import Person
 from policies import dashboards
 from policies.access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from policies.dashboards import Confirmation, Scope
-from policies.models import ChangeKind, Person
+from policies.models import ChangeKind
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
 from .manager_setup import acknowledge, make_world

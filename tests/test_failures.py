@@ -274,7 +274,8 @@ BURST_PEOPLE = 60
 MAKE_PEOPLE = f"""
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
-from policies.models import Organisation, Person, PolicyVersion
+from policies.models import PolicyVersion
+from people.models import Organisation, Person
 bergen = Organisation.objects.get(slug="bergen")
 version = PolicyVersion.objects.get(policy__organisation=bergen, policy__slug="sosiale-medier", status="published")
 print("VERSION", version.pk, version.number, version.text_hash)

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from people.models import Person, Unit
 from policies.hr_import import HrImportError, import_people
-from policies.models import Acknowledgement, Event, EventVerb, Person, Unit
+from policies.models import Acknowledgement, Event, EventVerb
 
 from .factories import make_organisation, make_policy
 from .manager_setup import acknowledge

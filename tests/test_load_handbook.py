@@ -3,17 +3,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from policies.models import (
-    ChangeKind,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Resource,
-    Section,
-    Status,
-    Unit,
-)
+from people.models import Organisation, Person, Unit
+from policies.models import ChangeKind, Policy, PolicyVersion, Resource, Section, Status
 
 from .factories import publish_version
 

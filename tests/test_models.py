@@ -1,7 +1,8 @@
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from policies.models import Acknowledgement, Event, Organisation, PolicyVersion, Status
+from people.models import Organisation
+from policies.models import Acknowledgement, Event, PolicyVersion, Status
 from policies.workflow import create_draft
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version

@@ -3,7 +3,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from policies.models import Person, Policy, Visibility
+from people.models import Person
+from policies.models import Policy, Visibility
 from policies.workflow import retire
 
 from .factories import make_organisation, make_policy, publish_version

@@ -5,7 +5,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from policies.models import Organisation, Person, Synonym, Visibility
+from people.models import Organisation, Person
+from policies.models import Synonym, Visibility
 from policies.search import PAGE_SIZE, clean_query, search, suggest, terms_of
 from policies.workflow import retire
 

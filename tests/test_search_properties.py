@@ -13,8 +13,8 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from people.models import Person
 from policies.models import (
-    Person,
     ResourceSection,
     SearchTerm,
     Section,
@@ -41,7 +41,7 @@ PROPERTY_SETTINGS = settings(
 @pytest.fixture
 def words(handbook):
     """The words of the real documents, and an internal Bergen policy that uses them too."""
-    from policies.models import Organisation
+    from people.models import Organisation
 
     vocabulary = sorted(
         w for w in SearchTerm.objects.values_list("word", flat=True) if w not in FILLER_WORDS

@@ -17,7 +17,7 @@ from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.test import Client
 
-from policies.models import Person
+from people.models import Person
 
 from .test_access_matrix import ROLES, USERNAMES, all_cases, subject  # noqa: F401 (fixture)
 

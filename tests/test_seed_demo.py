@@ -6,10 +6,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from people.models import Person, Unit
 from policies import dashboards
 from policies.access import manager_scope
 from policies.compliance import obligations_for
-from policies.models import Acknowledgement, Person, Policy, Unit
+from policies.models import Acknowledgement, Policy
 
 from .factories import make_person
 

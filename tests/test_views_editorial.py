@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from policies.models import Event, EventVerb, Person, Policy, PolicyVersion, Status, Visibility
+from people.models import Person
+from policies.models import Event, EventVerb, Policy, PolicyVersion, Status, Visibility
 from policies.workflow import create_draft, publish, save_draft
 
 from .factories import make_organisation, make_person, make_policy

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from people.models import Person
 from policies.acknowledgements import acknowledge
-from policies.models import Acknowledgement, ChangeKind, Person, Policy, Visibility
+from policies.models import Acknowledgement, ChangeKind, Policy, Visibility
 from policies.workflow import create_draft
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version

@@ -4,7 +4,8 @@ import zipfile
 
 import pytest
 
-from policies.models import Event, EventVerb, Person
+from people.models import Person
+from policies.models import Event, EventVerb
 
 from .factories import make_person
 from .manager_setup import make_world

@@ -14,6 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from people.models import Organisation
+
 from ..access import (
     editor_required,
     get_editable_draft,
@@ -28,7 +30,7 @@ from ..forms_editorial import (
     PublishForm,
     has_stripped_markup,
 )
-from ..models import MAX_BODY_LENGTH, Organisation, Policy, PolicyVersion, Status
+from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status
 from ..rendering import render_html
 from ..review import review_of
 from ..workflow import (

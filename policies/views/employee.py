@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
+from people.models import Organisation
+
 from ..access import get_readable_policy, login_redirect
 from ..acknowledgements import AcknowledgementError, acknowledge
 from ..compliance import obligations_for
 from ..diff import word_diff
 from ..exports import csv_safe
-from ..models import Acknowledgement, Organisation, Status
+from ..models import Acknowledgement, Status
 from ..search import clean_query, search
 from .reading import organisation_list
 

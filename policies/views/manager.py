@@ -19,11 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from people.models import Unit
+
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from ..dashboards import PersonRow, Scope
 from ..exports import csv_lines, write_xlsx
-from ..models import Policy, Unit
+from ..models import Policy
 from ..reminders import plan_reminders, record_export, remind
 
 # --- The overview and the unit tree ----------------------------------------------------------

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from people.models import Organisation
+
 from ..access import get_organisation, get_readable_policy, get_readable_version, login_redirect
-from ..models import Organisation, Policy, PolicyVersion, Resource, Status
+from ..models import Policy, PolicyVersion, Resource, Status
 from ..workflow import activate_due_versions
 
 

@@ -11,15 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from policies.models import (
-    Acknowledgement,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Synonym,
-    Unit,
-)
+from people.models import Organisation, Person, Unit
+from policies.models import Acknowledgement, Policy, PolicyVersion, Synonym
 from policies.workflow import create_draft, retire
 
 from .axe import axe_violations, format_violations

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from policies.models import Person, Policy
+from people.models import Person
+from policies.models import Policy
 from policies.workflow import create_draft
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from people.models import Organisation
 from policies.hr_import import HrImportError, decode, import_people
-from policies.models import Organisation
 
 
 class Command(BaseCommand):

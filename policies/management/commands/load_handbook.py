@@ -10,18 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from people.models import Organisation, Person, Unit
+from people.units import get_or_create_unit
 from policies.fixtures import FIXTURES_DIR, FixtureError, read_document, read_toml, version_files
-from policies.models import (
-    Organisation,
-    Person,
-    Policy,
-    Resource,
-    ResourceSection,
-    Synonym,
-    Unit,
-    Visibility,
-)
-from policies.people import get_or_create_unit
+from policies.models import Policy, Resource, ResourceSection, Synonym, Visibility
 from policies.rendering import render
 from policies.workflow import create_draft, publish
 

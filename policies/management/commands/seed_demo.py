@@ -26,18 +26,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from people.models import Organisation, Person, Unit
 from policies.dashboards import Scope, overview
 from policies.fixtures import FIXTURES_DIR, read_toml
-from policies.models import (
-    Acknowledgement,
-    ChangeKind,
-    Organisation,
-    Person,
-    Policy,
-    PolicyVersion,
-    Status,
-    Unit,
-)
+from policies.models import Acknowledgement, ChangeKind, Policy, PolicyVersion, Status
 
 SEED = "håndboka-demo-1"
 

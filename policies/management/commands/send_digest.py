@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from policies.models import Organisation
+from people.models import Organisation
 from policies.reminders import send_digests, week_of
 
 

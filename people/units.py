@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from .models import Organisation, Unit
+from people.models import Organisation, Unit
 
 
 def create_unit(organisation: Organisation, *, name: str, parent: Unit | None = None) -> Unit:

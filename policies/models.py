@@ -308,7 +308,7 @@ _FEED_SEARCH_TERMS = f"""
         ON CONFLICT DO NOTHING;
     END IF;
     RETURN NULL;
-"""
+"""  # noqa: S608 - an integer constant, no input.
 
 
 def _search_vector(*, title: str = "title", heading: str = "heading", text: str = "text"):

@@ -31,7 +31,8 @@ def test_taushetsplikt_finds_moskenes_section_on_loyalty_and_confidentiality_fir
     assert hit.organisation_name == "Moskenes kommune"
     assert "taushetsplikt" in hit.heading.lower()
     assert hit.url.startswith("/moskenes/sosiale-medier/#")
-    assert "<mark>" in hit.snippet or "taushetsplikt" in hit.heading.lower()
+    # The word is in the heading only; the snippet is the section's text.
+    assert hit.snippet.startswith("Offentlig ansattes arbeidsforhold")
 
 
 def test_privatperson_finds_bergens_din_rolle_som_privatperson(handbook):
@@ -72,7 +73,8 @@ def test_a_correctly_spelt_word_gets_no_suggestion(handbook):
 
 def test_hits_show_policy_organisation_heading_and_a_marked_snippet(handbook):
     hit = first_hit("privatperson")
-    assert hit.policy_title == "Retningslinjer for bruk av sosiale medier" or hit.policy_title
+    assert hit.policy_title == "Retningslinjer for sosiale medier"
+    assert hit.organisation_name == "Bergen kommune"
     assert "<mark>privatperson</mark>" in hit.snippet.lower()
     assert hit.is_current
 

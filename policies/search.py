@@ -501,8 +501,7 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
         cursor.execute(
             f"""
             SELECT q.term,
-                   EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term)
-                   OR EXISTS (SELECT 1 FROM policies_synonym s WHERE s.word = q.term) AS known,
+                   EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
                    ARRAY(SELECT c.word FROM (
                        SELECT w.word, similarity(w.word, q.term) AS score
                          FROM policies_searchterm w WHERE w.word %% q.term
@@ -523,7 +522,9 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
     )
     replacements = {}
     for term, known, nearest in rows:
-        if known:
+        # A word of the vocabulary the reader may not read is treated as unknown: whether a
+        # suggestion appears must not tell that it is in some internal text.
+        if term in synonyms or (known and _readable_word(term, visible)):
             continue
         for candidate in nearest:
             if candidate in synonyms or _readable_word(candidate, visible):

@@ -475,3 +475,13 @@ def test_narrowing_to_sections_with_most_terms_keeps_the_ranking_exact(monkeypat
     assert all(h.heading.startswith("Begge") for h in tiered.hits)
     everything = search("tierord nivåord", user=ANONYMOUS, organisation=org)
     assert [h.url for h in tiered.hits] == [h.url for h in everything.hits]
+
+
+def test_a_word_only_in_an_internal_text_is_treated_like_an_unknown_word():
+    # Otherwise the absence of "Mente du …?" would tell that the word exists somewhere.
+    org, other = make_organisation(), make_organisation()
+    make_policy(
+        other, body="## Intern\n\nLønnsoppgjøret er hemmelig.\n", visibility=Visibility.INTERNAL
+    )
+    make_policy(org, body="## Om\n\nLønnsoppgjør forhandles hvert år.\n")
+    assert suggest("lønnsoppgjøret") == "lønnsoppgjør"

@@ -121,9 +121,11 @@ def policy_body(rng: random.Random, sentences: list[str], headings: list[str]) -
 
 
 def is_built(organisations: int) -> bool:
+    """All organisations and all their sections are there (a build stopped halfway is not)."""
     return (
         Organisation.objects.filter(slug__startswith="bench-").count() == organisations
-        and Section.objects.exists()
+        and Section.objects.filter(version__policy__organisation__slug__startswith="bench-").count()
+        >= organisations * POLICIES_PER_ORG * SECTIONS_PER_POLICY
     )
 
 

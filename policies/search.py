@@ -14,10 +14,12 @@ A question as employees type it ("kan jeg kritisere kommunen på facebook") is r
    how many groups it matches (all words first, then most words), a boost when the terms occur
    as a phrase, and `ts_rank_cd` (cover density with the field weights title > heading > text)
    squashed into [0, 1), so it only orders sections that cover equally many terms.
-4. Every match is ranked, however many there are; COUNT_CAP only limits how many are counted
-   and paged through ("over 200 treff"). The ranking reads the positions kept in the RUM index
-   (policies/migrations, `section_search_rum`) when PostgreSQL has the extension, so a word in
-   most of 160 000 sections is ranked from the index, not by reading each section's vector.
+4. Every hit that can be among the first COUNT_CAP is ranked; COUNT_CAP only limits how many are
+   counted and paged through ("over 200 treff"). Across all kommuner a question with a common
+   word would match most of 160 000 sections: the candidates are narrowed, exactly, to the
+   sections with at least k of the n terms for the largest k that still gives more than
+   COUNT_CAP of them (see _candidates). A single common word still means ranking every section
+   that has it: that is the slow case of bench/search.py.
 5. With (almost) no hits, the nearest words of the vocabulary and the synonyms become a
    "Mente du …?" suggestion, but only words that occur in a text the reader may read now.
 

@@ -140,10 +140,6 @@ class Plan:
         return self.literal or " | ".join(f"( {g} )" for g in self.groups)
 
     @property
-    def all_groups(self) -> str:
-        return self.literal or " & ".join(f"( {g} )" for g in self.groups)
-
-    @property
     def is_empty(self) -> bool:
         return not (self.literal or self.groups)
 

@@ -17,12 +17,20 @@ RUN_DB := $(shell scripts/pg.sh url dev)
 TEST_DB := $(shell scripts/pg.sh url test)
 START_RUN_DB := scripts/pg.sh start dev
 START_TEST_DB := scripts/pg.sh start test
+# A part of the suite runs again through PgBouncer in transaction-pooling mode (scripts/pgbouncer.sh).
+POOLED_TEST := scripts/pgbouncer.sh run --
 else
 RUN_DB := $(DATABASE_URL)
 TEST_DB := $(DATABASE_URL)
 START_RUN_DB := true
 START_TEST_DB := true
+POOLED_TEST := true
 endif
+
+# The tests that run a second time behind PgBouncer: concurrency, the dashboards' SET LOCAL and
+# streamed exports, search's SET LOCAL, the health check.
+POOLED_TESTS := tests/test_pooling.py tests/test_acknowledgements.py tests/test_workflow.py \
+	tests/test_dashboards.py tests/test_views_manager.py tests/test_search.py tests/test_health.py
 
 .PHONY: help install run serve test lint bench stop clean-db
 
@@ -30,7 +38,7 @@ help:
 	@echo "make run    install, start PostgreSQL, migrate, load the handbook, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, start the test PostgreSQL, ruff, migrations check, the whole test suite"
 	@echo "make bench  benchmarks (prints figures; not part of make test)"
-	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept)"
+	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept) and the demo OIDC providers"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,16 +55,25 @@ install: $(VENV)/.installed node_modules/.installed
 run: install
 	@$(START_RUN_DB)
 	scripts/messages.sh compile
+	@# Development only: one local OpenID Connect provider per demo kommune (scripts/oidc.sh).
+	scripts/oidc.sh start
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
+	@# Bergen's demo employees come the way real ones do: from the HR system's CSV.
+	DATABASE_URL=$(RUN_DB) $(PY) manage.py import_people fixtures/demo_hr/bergen.csv --organisation bergen --partial
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
+	DATABASE_URL=$(RUN_DB) $(PY) manage.py demo_signin --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py collectstatic --no-input -v 0
 	@echo
 	@echo "Håndboka kjører på http://$(HOST):$(PORT)/"
-	@echo "Demobrukere (passord: demo): ansatt.bergen leder.bergen redaktor.bergen"
-	@echo "  ansatt.moskenes leder.moskenes redaktor.moskenes ansatt.bodo leder.bodo redaktor.bodo"
-	@echo "  folkevalgt.bodo admin"
-	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen."
+	@echo "Logg inn som ansatt: «Logg inn med Bergen kommunes pålogging» på /logg-inn/, og velg"
+	@echo "  nora.nyansatt på den lokale påloggingssiden (Nora er importert fra HR-filen"
+	@echo "  fixtures/demo_hr/bergen.csv og har ikke passord). ragnhild.redaktor er redaktør,"
+	@echo "  ukjent.person viser hva som skjer når noen ikke finnes i Håndboka."
+	@echo "Lokale kontoer (under «Lokal konto», passord: demo): admin, ansatt.bergen leder.bergen"
+	@echo "  redaktor.bergen ansatt.moskenes leder.moskenes redaktor.moskenes ansatt.bodo leder.bodo"
+	@echo "  redaktor.bodo folkevalgt.bodo"
+	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen og påloggingstjenestene."
 	@echo
 	DATABASE_URL=$(RUN_DB) $(VENV)/bin/gunicorn handbook.wsgi --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --access-logfile - --graceful-timeout 5
@@ -70,6 +87,7 @@ test: install
 	scripts/messages.sh check
 	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
+	$(POOLED_TEST) $(VENV)/bin/pytest -p no:cacheprovider -q $(POOLED_TESTS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -81,7 +99,9 @@ bench: install
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
 	$(PY) -m bench.rendering
+	DATABASE_URL=$(TEST_DB) $(PY) -m bench.signin $(BENCH_SIGNIN_ARGS)
 
 stop:
+	scripts/oidc.sh stop
 	scripts/pg.sh stop dev
 	scripts/pg.sh stop test

@@ -3,6 +3,7 @@
 Production is `ENVIRONMENT=production`; it refuses to start without a real SECRET_KEY or with DEBUG on.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -79,9 +80,13 @@ INSTALLED_APPS = [
     "csp",
     "people",
     "policies",
+    "signin",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request carries its id (operations.logging).
+    "operations.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,6 +130,13 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+# Behind PgBouncer in transaction-pooling mode a server connection is only ours for one transaction.
+# Django's server-side cursors outside a transaction (WITH HOLD, used by .iterator()) would outlive it,
+# so they are turned off; streamed exports open their own transaction instead (policies.dashboards).
+# psycopg's prepared statements are already off in Django (prepare_threshold=None), and the time zone
+# Django sets is one of the parameters PgBouncer itself replays on every server connection.
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.Person"
@@ -207,10 +219,22 @@ MARKDOWNX_URLS_PATH = "/redaksjon/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/redaksjon/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "bilder/"
 
-# Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
+# Sign-in through each organisation's own OpenID Connect provider (signin/). Client secrets stored
+# in the database are encrypted with these Fernet keys (newest first; older ones still decrypt).
+# Unset: a key derived from SECRET_KEY.
+SIGNIN_ENCRYPTION_KEYS = env_list("SIGNIN_ENCRYPTION_KEYS", "")
+
+# Login throttling (django-axes) for local accounts (signin/throttling.py): five failures lock
+# that account, fifty lock that client address, each for 15 minutes. Sign-in through a kommune's
+# provider is never throttled by either. The client address is REMOTE_ADDR unless
+# TRUSTED_PROXY_COUNT says how many proxies of our own stand in front (X-Forwarded-For).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "signin.throttling.Handler"
+AXES_CLIENT_IP_CALLABLE = "signin.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
@@ -250,18 +274,72 @@ if PRODUCTION:
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logs: one JSON object a line on stderr in production (LOG_FORMAT=json), readable text in
+# development. Every line carries the request id; people appear only as ids (operations.logging).
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"expected_refusals": {"()": "handbook.logging.ExpectedRefusalsOnOneLine"}},
+    "filters": {
+        "request": {"()": "operations.logging.RequestContextFilter"},
+        "expected_refusals": {"()": "handbook.logging.ExpectedRefusalsOnOneLine"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["expected_refusals"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request", "expected_refusals"],
+            "formatter": LOG_FORMAT,
+        }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The access line is written by operations.logging; Django's own 4xx warnings repeat it.
+        "django.request": {"level": "ERROR"},
         # django-axes logs every successful login at INFO; failures and lock-outs are WARNING.
         "axes": {"level": "WARNING"},
     },
 }
 AXES_VERBOSE = False
+# Axes would log the username and IP address of a failed sign-in: log the request id instead.
+AXES_CLIENT_STR_CALLABLE = "operations.logging.axes_client_str"
+# Each failed sign-in is kept (for the metrics and for investigating attacks) for
+# SIGN_IN_LOG_RETENTION_DAYS; the daily `manage.py apply_retention` removes older ones.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 90)
+
+# Prometheus metrics at /helse/metrikker/: closed (404) unless METRICS_TOKEN is set, and then only
+# for a scraper sending "Authorization: Bearer <token>", from METRICS_ALLOWED_NETWORKS if given.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(n) for n in env_list("METRICS_ALLOWED_NETWORKS", "")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+
+# Optional error reporting to Sentry (or a compatible service such as GlitchTip): set SENTRY_DSN.
+# No personal data is sent: no cookies, headers, bodies or user details beyond the id.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    from operations.logging import scrub_sentry_event
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        send_default_pii=False,
+        traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        before_send=scrub_sentry_event,
+    )

@@ -217,9 +217,18 @@ def parse(text: str) -> list[HrRow]:
 
 
 def import_people(
-    *, organisation: Organisation, text: str, by: Person | None = None, dry_run: bool = False
+    *,
+    organisation: Organisation,
+    text: str,
+    by: Person | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
 ) -> ImportResult:
-    """Bring the organisation's people and units in line with the HR file, all or nothing."""
+    """Bring the organisation's people and units in line with the HR file, all or nothing.
+
+    `partial`: the file holds only some people (new hires, say): add and update them, and
+    deactivate nobody who is missing from it.
+    """
     rows = parse(text)
     result = ImportResult(dry_run=dry_run)
     today = timezone.localdate()
@@ -264,6 +273,7 @@ def import_people(
             changed = _apply(person, row, unit, today)
             if not person.is_active:
                 person.is_active = True
+                person.left_on = None
                 result.reactivated += 1
                 changed = True
             if {u.pk for u in person.managed_units.all()} != managed:
@@ -279,12 +289,12 @@ def import_people(
         leavers = [
             p
             for number, p in existing.items()
-            if number not in in_file and p.is_active and not p.is_superuser
+            if not partial and number not in in_file and p.is_active and not p.is_superuser
         ]
         # Deactivated, never deleted: their acknowledgements stay as evidence. Two statements for
         # all leavers, so that a reorganisation with hundreds of them costs no more than one.
         leaver_ids = [p.pk for p in leavers]
-        Person.objects.filter(pk__in=leaver_ids).update(is_active=False)
+        Person.objects.filter(pk__in=leaver_ids).update(is_active=False, left_on=today)
         Person.managed_units.through.objects.filter(person_id__in=leaver_ids).delete()
         result.deactivated = len(leavers)
 
@@ -292,7 +302,7 @@ def import_people(
             organisation=organisation,
             actor=by,
             verb=EventVerb.IMPORTED,
-            detail={**result.as_detail(), "rows": len(rows)},
+            detail={**result.as_detail(), "rows": len(rows), "partial": partial},
         )
         if dry_run:
             transaction.set_rollback(True)

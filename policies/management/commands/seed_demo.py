@@ -326,7 +326,12 @@ class Command(BaseCommand):
         leaver_ids = [
             person.pk for person, plan in zip(people, planned, strict=True) if plan.leaver
         ]
-        Person.objects.filter(pk__in=leaver_ids).update(is_active=False)
+        # The first leaver of each municipality left six years ago (past the default retention of
+        # five years, so `apply_retention` pseudonymises them), any others four months ago.
+        today = timezone.localdate()
+        for index, person_id in enumerate(leaver_ids):
+            left_on = today - datetime.timedelta(days=6 * 365 if index == 0 else 120)
+            Person.objects.filter(pk=person_id).update(is_active=False, left_on=left_on)
         return created
 
     def units(self, organisation: Organisation) -> dict[str, tuple[Unit, int]]:

@@ -1,0 +1,347 @@
+"""Offboarding a kommune: export everything of one organisation, then remove it from the database.
+
+`export_organisation` writes one ZIP archive a person can open and read (docs/offboarding.md):
+each published version as Markdown and as a standalone HTML page, the people, units, confirmations,
+events, reminders and digests as CSV for Excel (semicolons, UTF-8 with BOM), an `innhold.html` that
+links it all, a `LESMEG.txt`, a `manifest.json` with counts, and `SHA256SUMS` (checkable with
+`sha256sum -c SHA256SUMS`).
+
+`offboard` does the export and the removal in one transaction: it locks the organisation, exports,
+deletes every row that belongs to it, checks that what it deleted is exactly what it exported, and
+writes one `offboarded` event (with the archive's SHA-256) that outlives the organisation. The
+append-only and immutability triggers are lifted only for this transaction and only for the rows
+deleted here: `pgtrigger.ignore` sets `pgtrigger.ignore` with `set_config(…, true)` (SET LOCAL) on
+each statement, which the triggers read; every other connection, and this one afterwards, is refused
+as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import html
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pgtrigger
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from people.models import Organisation, Person, Unit
+from policies.models import (
+    Acknowledgement,
+    DigestDelivery,
+    Event,
+    EventVerb,
+    Policy,
+    PolicyVersion,
+    Reminder,
+    Status,
+)
+
+# Exactly the triggers offboarding must pass; every other trigger keeps working inside it too.
+LIFTED_TRIGGERS = (
+    "policies.Acknowledgement:ack_append_only",
+    "policies.Event:event_append_only",
+    "policies.PolicyVersion:version_published_undeletable",
+)
+
+
+class OffboardingError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Archive:
+    path: Path
+    sha256: str
+    counts: dict[str, int]
+
+
+def _csv(header: list[str], rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+    return value.isoformat()
+
+
+def _page(title: str, body: str) -> bytes:
+    return (
+        '<!doctype html>\n<html lang="nb">\n<head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<style>body{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5}table{border-collapse:collapse}td,th{border:1px solid #999;"
+        "padding:.2rem .5rem;text-align:left}</style></head>\n"
+        f"<body>\n{body}\n</body>\n</html>\n"
+    ).encode()
+
+
+def _events(organisation: Organisation):
+    return Event.objects.filter(
+        Q(organisation=organisation)
+        | Q(policy__organisation=organisation)
+        | Q(actor__organisation=organisation)
+    ).distinct()
+
+
+def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int]]:
+    """Every file of the archive by its path inside it, and the row counts."""
+    files: dict[str, bytes] = {}
+    people = Person.objects.filter(organisation=organisation).select_related("unit").order_by("pk")
+    units = Unit.objects.filter(organisation=organisation).order_by("path")
+    policies = Policy.objects.filter(organisation=organisation).order_by("slug")
+    versions = (
+        PolicyVersion.objects.filter(policy__organisation=organisation)
+        .exclude(status=Status.DRAFT)
+        .select_related("policy", "published_by")
+        .order_by("policy__slug", "number")
+    )
+    drafts = PolicyVersion.objects.filter(policy__organisation=organisation, status=Status.DRAFT)
+    acks = (
+        Acknowledgement.objects.filter(version__policy__organisation=organisation)
+        .select_related("person", "version__policy")
+        .order_by("pk")
+    )
+    events = _events(organisation).select_related("actor", "policy", "version").order_by("pk")
+    reminders = Reminder.objects.filter(policy__organisation=organisation).order_by("pk")
+    digests = DigestDelivery.objects.filter(person__organisation=organisation).order_by("pk")
+
+    files["enheter.csv"] = _csv(
+        ["id", "navn", "overordnet_id", "sti"],
+        ([u.pk, u.name, u.parent_id or "", u.path] for u in units),
+    )
+    files["personer.csv"] = _csv(
+        ["id", "brukernavn", "fornavn", "etternavn", "epost", "ansattnummer", "enhet", "aktiv",
+         "sluttet", "pseudonymisert", "folkevalgt", "redaktor", "ser_hele_kommunen", "leder_for"],
+        (
+            [p.pk, p.username, p.first_name, p.last_name, p.email, p.employee_number,
+             p.unit.name if p.unit else "", "ja" if p.is_active else "nei", _date(p.left_on),
+             _date(p.pseudonymised_at), "ja" if p.is_elected_official else "nei",
+             "ja" if p.is_editor else "nei", "ja" if p.sees_whole_organisation else "nei",
+             " | ".join(u.name for u in p.managed_units.all())]
+            for p in people.prefetch_related("managed_units")
+        ),
+    )  # fmt: skip
+    files["retningslinjer.csv"] = _csv(
+        ["id", "adresse", "tittel", "synlighet", "hele_kommunen", "folkevalgte", "trukket_tilbake"],
+        (
+            [p.pk, p.slug, p.title, p.visibility, "ja" if p.audience_all else "nei",
+             "ja" if p.audience_elected else "nei", _date(p.retired_at)]
+            for p in policies
+        ),
+    )  # fmt: skip
+    files["versjoner.csv"] = _csv(
+        ["id", "retningslinje", "versjon", "status", "tittel", "endring", "endringsnotat",
+         "vedtatt_av", "vedtatt_dato", "gyldig_fra", "publisert", "publisert_av_id", "sha256_tekst"],
+        (
+            [v.pk, v.policy.slug, v.number, v.status, v.title, v.change_kind, v.change_note,
+             v.adopted_by, _date(v.adopted_on), _date(v.effective_from), _date(v.published_at),
+             v.published_by_id or "", v.text_hash]
+            for v in versions
+        ),
+    )  # fmt: skip
+    files["bekreftelser.csv"] = _csv(
+        ["id", "person_id", "navn", "ansattnummer", "retningslinje", "versjon", "bekreftet",
+         "sha256_tekst_vist"],
+        (
+            [a.pk, a.person_id, a.person.get_full_name(), a.person.employee_number,
+             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.text_hash]
+            for a in acks
+        ),
+    )  # fmt: skip
+    files["hendelser.csv"] = _csv(
+        ["id", "tidspunkt", "hendelse", "utfort_av_id", "utfort_av", "retningslinje", "versjon",
+         "detaljer"],
+        (
+            [e.pk, _date(e.created_at), e.get_verb_display(), e.actor_id or "",
+             e.actor.get_full_name() if e.actor else "", e.policy.slug if e.policy else "",
+             e.version.number if e.version else "", json.dumps(e.detail, ensure_ascii=False)]
+            for e in events
+        ),
+    )  # fmt: skip
+    files["paminnelser.csv"] = _csv(
+        ["id", "person_id", "retningslinje_id", "sendt_av_id", "sendt"],
+        ([r.pk, r.person_id, r.policy_id, r.sent_by_id or "", _date(r.sent_at)] for r in reminders),
+    )
+    files["ukesoversikter.csv"] = _csv(
+        ["id", "person_id", "uke", "type", "sendt"],
+        ([d.pk, d.person_id, _date(d.week), d.kind, _date(d.sent_at)] for d in digests),
+    )
+
+    listing = []
+    for version in versions:
+        stem = f"retningslinjer/{version.policy.slug}/versjon-{version.number}"
+        meta = (
+            f"Kommune: {organisation.name}\nRetningslinje: {version.policy.slug}\n"
+            f"Versjon: {version.number} ({version.get_status_display()}, "
+            f"{version.get_change_kind_display()})\nPublisert: {_date(version.published_at)}\n"
+            f"Vedtatt av: {version.adopted_by} {_date(version.adopted_on)}\n"
+            f"SHA-256 av teksten: {version.text_hash}\n"
+        )
+        files[f"{stem}.md"] = (f"<!--\n{meta}-->\n\n# {version.title}\n\n{version.body}\n").encode()
+        files[f"{stem}.html"] = _page(
+            f"{version.title}, versjon {version.number}",
+            f"<p><small>{html.escape(meta).replace(chr(10), '<br>')}</small></p>\n"
+            f"<h1>{html.escape(version.title)}</h1>\n{version.body_html}",
+        )
+        listing.append(
+            f"<tr><td>{html.escape(version.title)}</td><td>{version.number}</td>"
+            f"<td>{html.escape(version.get_status_display())}</td>"
+            f'<td><a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a></td></tr>'
+        )
+
+    counts = {
+        "enheter": units.count(),
+        "personer": people.count(),
+        "retningslinjer": policies.count(),
+        "versjoner": versions.count(),
+        "utkast_ikke_eksportert": drafts.count(),
+        "bekreftelser": acks.count(),
+        "hendelser": events.count(),
+        "paminnelser": reminders.count(),
+        "ukesoversikter": digests.count(),
+    }
+    tables = "".join(
+        f'<li><a href="{name}">{name}</a> ({counts[name.removesuffix(".csv")]} rader)</li>'
+        for name in ("personer.csv", "enheter.csv", "bekreftelser.csv", "hendelser.csv",
+                     "paminnelser.csv", "ukesoversikter.csv")
+    )  # fmt: skip
+    files["innhold.html"] = _page(
+        f"Håndboka: {organisation.name}",
+        f"<h1>Håndboka: {html.escape(organisation.name)}</h1>\n"
+        f"<p>Eksportert {_date(timezone.now())}. Alt kommunen hadde i Håndboka: retningslinjene "
+        "med alle publiserte versjoner, og som regneark personene, enhetene, bekreftelsene og "
+        "hendelsesloggen. Se LESMEG.txt for hvordan du kontrollerer at filene er uendret.</p>\n"
+        "<h2>Retningslinjer</h2>\n<table><tr><th>Tittel</th><th>Versjon</th><th>Status</th>"
+        f"<th>Filer</th></tr>{''.join(listing)}</table>\n<h2>Regneark</h2>\n<ul>{tables}</ul>",
+    )
+    files["LESMEG.txt"] = (
+        f"Eksport av {organisation.name} fra Håndboka ({_date(timezone.now())})\n\n"
+        "Åpne innhold.html i en nettleser for en oversikt.\n\n"
+        "retningslinjer/<adresse>/versjon-<n>.html  hver publiserte versjon som nettside\n"
+        "retningslinjer/<adresse>/versjon-<n>.md    den samme teksten i Markdown\n"
+        "*.csv                                     regneark (semikolon, UTF-8) som åpnes i Excel\n"
+        "  personer, enheter, retningslinjer, versjoner, bekreftelser (hvem bekreftet hvilken\n"
+        "  versjon når, med SHA-256 av teksten som ble vist), hendelser (revisjonsloggen),\n"
+        "  paminnelser og ukesoversikter\n"
+        "manifest.json                             antall rader og sjekksum for hver fil\n"
+        "SHA256SUMS                                kontroller med: sha256sum -c SHA256SUMS\n\n"
+        "Utkast som aldri ble publisert, er ikke med.\n"
+    ).encode()
+    return files, counts
+
+
+def export_organisation(organisation: Organisation, *, to: Path) -> Archive:
+    """Write the organisation's archive into the folder `to`; return its path and checksum."""
+    files, counts = _contents(organisation)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    root = f"handboka-{organisation.slug}-{stamp}"
+    sums = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+    manifest = {
+        "kommune": {"navn": organisation.name, "adresse": organisation.slug},
+        "eksportert": timezone.now().isoformat(),
+        "antall": counts,
+        "filer": [{"fil": name, "sha256": digest, "bytes": len(files[name])} for name, digest in sums.items()],
+    }  # fmt: skip
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    sums["manifest.json"] = hashlib.sha256(files["manifest.json"]).hexdigest()
+    files["SHA256SUMS"] = "".join(f"{d}  {n}\n" for n, d in sorted(sums.items())).encode()
+    to.mkdir(parents=True, exist_ok=True)
+    path = to / f"{root}.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            archive.writestr(f"{root}/{name}", data)
+    return Archive(path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), counts=counts)
+
+
+def offboard(organisation: Organisation, *, to: Path, by: Person | None = None) -> Archive:
+    """Export `organisation`, then remove everything of it, in one audited transaction."""
+    with transaction.atomic():
+        # Nobody may change the organisation's rows between the export and the removal.
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        archive = export_organisation(organisation, to=to)
+        with pgtrigger.ignore(*LIFTED_TRIGGERS):
+            deleted = _remove(organisation)
+        exported = archive.counts
+        expected = {
+            "bekreftelser": exported["bekreftelser"],
+            "hendelser": exported["hendelser"],
+            "personer": exported["personer"],
+            "versjoner": exported["versjoner"],
+        }
+        if {k: deleted[k] for k in expected} != expected:
+            raise OffboardingError(
+                f"Det som ble slettet ({deleted}), er ikke det som ble eksportert ({exported}). "
+                "Ingenting er endret."
+            )
+        Event.objects.create(
+            organisation=None,
+            actor=by,
+            verb=EventVerb.OFFBOARDED,
+            detail={
+                "organisation": organisation.slug,
+                "name": organisation.name,
+                "archive": archive.path.name,
+                "archive_sha256": archive.sha256,
+                "deleted": deleted,
+            },
+        )
+    return archive
+
+
+def _deleted(queryset) -> int:
+    """How many rows of the queryset's own model a delete removed (not counting cascades)."""
+    _, per_model = queryset.delete()
+    return per_model.get(queryset.model._meta.label, 0)
+
+
+def _remove(organisation: Organisation) -> dict[str, int]:
+    people = Person.objects.filter(organisation=organisation)
+    usernames = list(people.values_list("username", flat=True))
+    versions = PolicyVersion.objects.filter(policy__organisation=organisation)
+    deleted = {
+        "bekreftelser": _deleted(
+            Acknowledgement.objects.filter(Q(version__in=versions) | Q(person__in=people))
+        ),
+        "hendelser": _deleted(
+            Event.objects.filter(pk__in=list(_events(organisation).values_list("pk", flat=True)))
+        ),
+        "paminnelser": _deleted(
+            Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
+        ),
+        "ukesoversikter": _deleted(DigestDelivery.objects.filter(person__in=people)),
+    }
+    # Drafts start from a published version, and versions from earlier ones: drafts first, then
+    # the published versions newest first.
+    versions.filter(status=Status.DRAFT).delete()
+    deleted["versjoner"] = 0
+    for version_id in versions.order_by("-number").values_list("pk", flat=True):
+        deleted["versjoner"] += _deleted(PolicyVersion.objects.filter(pk=version_id))
+    deleted["retningslinjer"] = _deleted(Policy.objects.filter(organisation=organisation))
+    Person.managed_units.through.objects.filter(person__in=people).delete()
+    deleted["personer"] = _deleted(people)
+    units = list(Unit.objects.filter(organisation=organisation))
+    # Children before parents: the longest paths first.
+    for unit in sorted(units, key=lambda u: -len(u.path)):
+        unit.delete()
+    deleted["enheter"] = len(units)
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username__in=usernames).delete()
+    organisation.delete()
+    return deleted

@@ -27,29 +27,27 @@ class Result:
         return {True: "ok", False: "MISSED", None: ""}[self.ok]
 
 
-def bench_database_url(base_url: str) -> str:
-    """The same cluster as `base_url`, database handbook_bench."""
+def bench_database_url(base_url: str, name: str = BENCH_DB_NAME) -> str:
+    """The same cluster as `base_url`, database `name` (handbook_bench)."""
     parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB_NAME}"))
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def ensure_database(base_url: str) -> str:
-    """Create handbook_bench on the cluster if it is missing; return its URL."""
+def ensure_database(base_url: str, name: str = BENCH_DB_NAME) -> str:
+    """Create database `name` (handbook_bench) on the cluster if it is missing; return its URL."""
     import psycopg
 
     parts = urlsplit(base_url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB_NAME]
-        ).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB_NAME}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
         # A cluster whose postgresql.conf names the config wrongly breaks every parallel worker.
         conn.execute(
-            f"ALTER DATABASE \"{BENCH_DB_NAME}\" SET default_text_search_config = 'pg_catalog.norwegian'"
+            f"ALTER DATABASE \"{name}\" SET default_text_search_config = 'pg_catalog.norwegian'"
         )
-    return bench_database_url(base_url)
+    return bench_database_url(base_url, name)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -13,6 +13,7 @@ import time
 
 MODULES = [
     "bench.search",
+    "bench.relevance",
     "bench.pages",
     "bench.acknowledgements",
     "bench.mail",

@@ -11,6 +11,7 @@ Rows go in with bulk_create in batches, through the same rendering function the 
 from __future__ import annotations
 
 import datetime
+import io
 import random
 import re
 import time
@@ -120,9 +121,11 @@ def policy_body(rng: random.Random, sentences: list[str], headings: list[str]) -
 
 
 def is_built(organisations: int) -> bool:
+    """All organisations and all their sections are there (a build stopped halfway is not)."""
     return (
         Organisation.objects.filter(slug__startswith="bench-").count() == organisations
-        and Section.objects.exists()
+        and Section.objects.filter(version__policy__organisation__slug__startswith="bench-").count()
+        >= organisations * POLICIES_PER_ORG * SECTIONS_PER_POLICY
     )
 
 
@@ -131,8 +134,11 @@ def ensure(*, organisations: int = 360, rebuild: bool = False) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     if not rebuild and is_built(organisations):
         print(f"corpus: present ({Section.objects.count()} sections)", flush=True)
-        return
-    build(organisations)
+    else:
+        build(organisations)
+    # The real documents among the generated ones, for the relevance set (bench/relevance.py).
+    # Idempotent: a second run adds nothing.
+    call_command("load_handbook", stdout=io.StringIO())
 
 
 def _wipe() -> None:
@@ -142,6 +148,7 @@ def _wipe() -> None:
         cursor.execute(
             "TRUNCATE policies_acknowledgement, policies_event, policies_reminder, "
             "policies_section, policies_searchterm, policies_policy_audience_units, "
+            "policies_resourcesection, policies_resource, policies_synonym, "
             "policies_policyversion, policies_policy, people_person_managed_units, "
             "people_person_groups, people_person_user_permissions, django_admin_log, "
             "django_session, policies_digestdelivery, people_person, people_unit, "

@@ -1,4 +1,10 @@
-"""Search latency over 50 fixed queries, against a naive ILIKE scan of the same sections."""
+"""Search latency over 50 fixed queries, against a naive ILIKE scan of the same sections.
+
+Every hit is ranked (coverage, phrase, cover density; policies.search): there is no sample.
+"All kommuner" is an anonymous reader over every public policy; "own kommune" is a logged-in
+employee searching their own kommune (public and internal policies), as the search page does
+by default.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,11 @@ from django.db import connection, reset_queries
 from django.db.models import Q
 
 from bench import Result, median, percentile
-from people.models import Organisation
+from people.models import Person
 from policies.models import Section, Status
 from policies.search import PAGE_SIZE, search
 
-# What people type: single words, compounds, phrases, prefixes, typos, operators.
+# What people type: single words, compounds, phrases, prefixes, typos, operators, questions.
 QUERIES = [
     "taushetsplikt", "privatperson", "folkevalgte", "krisekommunikasjon", "kriser",
     "sosiale medier", "ytringsfrihet", "lojalitet", "personvern", "facebook",
@@ -23,7 +29,8 @@ QUERIES = [
     "privatpersn", "krisekomm", "kommunikasjons", "ytrings", "saksbehandl", "kommunen",
     "hvem uttaler seg", "slik bør du svare", "temaer du ikke kommenterer", "din rolle",
     "avgrensede aktiviteter", "kampanjer prosjekter", "it's learning", "e-post",
-    "pårørende", "elever foreldre", "profil", "blogg", "bilder", "ks",
+    "pårørende", "elever foreldre", "kan jeg kritisere kommunen på facebook", "SoMe",
+    "elevkontakt", "IT-sikkerhet",
     "opphavsrett", "etikk", "varsling", "kildekritikk", "moderering", "xyzzy",
 ]  # fmt: skip
 
@@ -48,13 +55,13 @@ def _timed(fn, query: str) -> float:
 def run() -> list[Result]:
     assert len(QUERIES) == 50
     anonymous = AnonymousUser()
-    first_org = Organisation.objects.order_by("pk").first()
+    employee = Person.objects.select_related("organisation").get(username="bench0")
 
     def everywhere(q):
         return search(q, user=anonymous)
 
     def one_org(q):
-        return search(q, user=anonymous, organisation=first_org)
+        return search(q, user=employee, organisation=employee.organisation)
 
     for q in QUERIES:  # warm the cache: the figures are for a running server
         everywhere(q)
@@ -66,8 +73,10 @@ def run() -> list[Result]:
 
     ratio = median(naive) / median(fts_all)
     p95_all = percentile(fts_all, 95)
-    slowest = sorted(zip(fts_all, QUERIES, strict=True), reverse=True)[:3]
+    slowest = sorted(zip(fts_all, QUERIES, strict=True), reverse=True)[:5]
     print("   slowest (all organisations): " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in slowest))
+    slowest = sorted(zip(fts_org, QUERIES, strict=True), reverse=True)[:5]
+    print("   slowest (own kommune): " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in slowest))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM policies_section")
         (sections,) = cursor.fetchone()
@@ -82,8 +91,8 @@ def run() -> list[Result]:
         Result(
             "Søk, egen kommune: p50 / p95",
             f"{median(fts_org):.1f} / {percentile(fts_org, 95):.1f} ms",
-            "p95 ≤ 50 ms",
-            percentile(fts_org, 95) <= 50,
+            "p95 ≤ 15 ms",
+            percentile(fts_org, 95) <= 15,
         ),
         Result(
             "ILIKE-skann: p50 / p95",

@@ -10,8 +10,8 @@ from django.db.models import F
 from people.models import Organisation, Person, Unit
 
 from .audit import record_event
-from .models import EventVerb, Policy, PolicyVersion, Resource, Visibility
-from .rendering import render_html
+from .models import EventVerb, Policy, PolicyVersion, Resource, ResourceSection, Visibility
+from .rendering import render
 from .workflow import create_draft_version
 
 # The settings an editor may change after creation, in the order the history shows them.
@@ -136,7 +136,11 @@ def change_settings(
 
 
 def save_resource(resource: Resource) -> Resource:
-    """Store a background resource with its HTML rendered and sanitised from its Markdown."""
-    resource.body_html = render_html(resource.body)
-    resource.save()
+    """Store a background resource with its HTML and its search sections rendered from its Markdown."""
+    rendered = render(resource.body, title=resource.title)
+    with transaction.atomic():
+        resource.body_html = rendered.html
+        resource.save()
+        resource.sections.all().delete()
+        ResourceSection.objects.bulk_create(ResourceSection.build(resource, rendered.sections))
     return resource

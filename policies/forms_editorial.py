@@ -443,3 +443,67 @@ class CompareForm(forms.Form):
             self.fields[name].choices = choices
             self.fields[name].error_messages["invalid_choice"] = "Velg en retningslinje fra listen."
             self.fields[name].error_messages["required"] = "Velg en retningslinje."
+
+
+_SYNONYM_WORD = re.compile(r"^[^\W_]+(?:[- ][^\W_]+)*$")
+MAX_SYNONYM_WORDS = 10
+
+
+class SynonymForm(forms.Form):
+    """One word staff type and the words of the guidelines it stands for."""
+
+    word = forms.CharField(
+        label="Ord de ansatte skriver",
+        max_length=60,
+        help_text="Ett ord, for eksempel «SoMe» eller «IT-sikkerhet».",
+        error_messages={
+            "required": "Skriv ordet de ansatte bruker.",
+            "max_length": "Ordet kan ha høyst 60 tegn.",
+        },
+    )
+    words = forms.CharField(
+        label="Betyr",
+        max_length=500,
+        help_text="Ordene retningslinjene bruker, skilt med komma, for eksempel "
+        "«sosiale medier, Facebook».",
+        error_messages={
+            "required": "Skriv minst ett ord som ordet skal finne.",
+            "max_length": "Listen kan ha høyst 500 tegn.",
+        },
+    )
+
+    def clean_word(self) -> str:
+        word = " ".join(self.cleaned_data["word"].split()).lower()
+        if not _SYNONYM_WORD.match(word) or " " in word:
+            raise ValidationError(
+                "Skriv ett ord med bokstaver og tall (bindestrek er lov).", code="invalid"
+            )
+        return word
+
+    def clean_words(self) -> list[str]:
+        words = []
+        for raw in self.cleaned_data["words"].split(","):
+            item = " ".join(raw.split()).lower()
+            if not item:
+                continue
+            if not _SYNONYM_WORD.match(item) or len(item) > 60:
+                raise ValidationError(
+                    f"«{item[:60]}» kan ikke brukes: skriv ord med bokstaver og tall, skilt med "
+                    "komma.",
+                    code="invalid",
+                )
+            if item not in words:
+                words.append(item)
+        if not words:
+            raise ValidationError("Skriv minst ett ord som ordet skal finne.", code="required")
+        if len(words) > MAX_SYNONYM_WORDS:
+            raise ValidationError(
+                f"Høyst {MAX_SYNONYM_WORDS} ord eller uttrykk per synonym.", code="too_many"
+            )
+        return words
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("word") and cleaned["word"] in cleaned.get("words", []):
+            self.add_error("words", "Ordet kan ikke være synonym for seg selv.")
+        return cleaned

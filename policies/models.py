@@ -14,12 +14,15 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
 
-SEARCH_CONFIG = "norwegian"
+from . import textsearch
+
+SEARCH_CONFIG = textsearch.CONFIG
 MAX_BODY_LENGTH = 200_000
 
 
@@ -290,6 +293,36 @@ class PolicyVersion(models.Model):
         return self.status == Status.PUBLISHED
 
 
+# The vocabulary is one table for every kommune. Two publishes inserting some of the same new
+# words in different orders (or in several statements of one transaction) would each wait for a
+# word the other has inserted and not committed: a deadlock. Writers of new words therefore take
+# one transaction-scoped advisory lock first (and only when there are new words, so a publish of
+# known words takes no lock), which makes them queue instead.
+VOCABULARY_LOCK = 7_413_013
+_FEED_SEARCH_TERMS = f"""
+    SELECT array_agg(DISTINCT t.lexeme ORDER BY t.lexeme) INTO new_words
+      FROM new_sections s,
+           unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t
+     WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]'
+       AND NOT EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = t.lexeme);
+    IF new_words IS NOT NULL THEN
+        PERFORM pg_advisory_xact_lock({VOCABULARY_LOCK});
+        INSERT INTO policies_searchterm (word)
+        SELECT w FROM unnest(new_words) AS w ORDER BY w
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+"""  # noqa: S608 - an integer constant, no input.
+
+
+def _search_vector(*, title: str = "title", heading: str = "heading", text: str = "text"):
+    return (
+        SearchVector(title, weight="A", config=SEARCH_CONFIG)
+        + SearchVector(heading, weight="B", config=SEARCH_CONFIG)
+        + SearchVector(text, weight="C", config=SEARCH_CONFIG)
+    )
+
+
 class Section(models.Model):
     """A heading of a published version with its text: the unit of search and of the contents."""
 
@@ -302,11 +335,7 @@ class Section(models.Model):
     # A copy of the version's title, so the stored search vector can weigh it highest.
     title = models.CharField(max_length=200)
     search_vector = models.GeneratedField(
-        expression=SearchVector("title", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("heading", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("text", weight="C", config=SEARCH_CONFIG),
-        output_field=SearchVectorField(),
-        db_persist=True,
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
     )
     # The heading alone, with its own index: when a word is in thousands of sections, the
     # sections it heads are sure to be among the candidates ranked (policies.search). The title
@@ -336,13 +365,8 @@ class Section(models.Model):
                 operation=pgtrigger.Insert,
                 level=pgtrigger.Statement,
                 referencing=pgtrigger.Referencing(new="new_sections"),
-                func=(
-                    "INSERT INTO policies_searchterm (word) "
-                    "SELECT DISTINCT t.lexeme FROM new_sections s, "
-                    "unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t "
-                    "WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' "
-                    "ON CONFLICT DO NOTHING; RETURN NULL;"
-                ),
+                func=_FEED_SEARCH_TERMS,
+                declare=[("new_words", "text[]")],
             ),
         ]
 
@@ -437,6 +461,8 @@ class EventVerb(models.TextChoices):
     REMINDED = "reminded", "Påminnelse sendt"
     DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"
     IMPORTED = "imported", "Importert"
+    SYNONYM_SAVED = "synonym_saved", "Synonym lagret"
+    SYNONYM_DELETED = "synonym_deleted", "Synonym slettet"
     PSEUDONYMISED = "pseudonymised", "Pseudonymisert"
     OFFBOARDED = "offboarded", "Kommune fjernet"
 
@@ -555,6 +581,112 @@ class Resource(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("resource_detail", args=[self.slug])
+
+
+class ResourceSection(models.Model):
+    """A heading of a background resource with its text, searched beside the policies' sections."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    anchor = models.CharField(max_length=120)
+    level = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=500)
+    text = models.TextField(blank=True)
+    title = models.CharField(max_length=200)
+    search_vector = models.GeneratedField(
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "position"], name="resourcesection_unique_position"
+            ),
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="resourcesection_search_idx")]
+        triggers = [
+            # Resources are public: their words may be suggested as much as a public policy's.
+            pgtrigger.Trigger(
+                name="resourcesection_feeds_search_terms",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(new="new_sections"),
+                func=_FEED_SEARCH_TERMS,
+                declare=[("new_words", "text[]")],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @classmethod
+    def build(cls, resource: Resource, rendered_sections) -> list[ResourceSection]:
+        """Unsaved sections of `resource` from rendering.render()'s sections, for bulk_create."""
+        return [
+            cls(
+                resource=resource,
+                position=s.position,
+                anchor=s.anchor,
+                level=s.level,
+                heading=s.heading[:500],
+                text=s.text,
+                title=resource.title,
+            )
+            for s in rendered_sections
+        ]
+
+
+class Synonym(models.Model):
+    """Words staff type for what the guidelines call otherwise: "SoMe" ⇒ "sosiale medier".
+
+    Applied when searching (policies.search): a query word that is `word` also finds each of
+    `words`. Rows without an organisation are the national defaults (fixtures/synonyms.toml);
+    an organisation's own rows are kept by its editors and add to them.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="synonyms",
+        verbose_name="kommune",
+    )
+    word = models.CharField(
+        "ord", max_length=60, help_text="Ordet de ansatte skriver, for eksempel «SoMe»."
+    )
+    words = models.CharField(
+        "betyr",
+        max_length=500,
+        help_text="Ordene retningslinjene bruker, skilt med komma, for eksempel "
+        "«sosiale medier, Facebook».",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["word"]
+        verbose_name = "synonym"
+        verbose_name_plural = "synonymer"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "word"],
+                name="synonym_unique_word",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(word=Lower("word")), name="synonym_word_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} ⇒ {self.words}"
+
+    @property
+    def word_list(self) -> list[str]:
+        return [w.strip() for w in self.words.split(",") if w.strip()]
 
 
 # --- Who must confirm which version by when -------------------------------------------------------

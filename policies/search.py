@@ -1,59 +1,89 @@
-"""Full-text search over the sections of published policies.
+"""Full-text search over the sections of published policies and background resources.
 
-Three layers, cheapest first:
+A question as employees type it ("kan jeg kritisere kommunen på facebook") is read like this:
 
-1. `websearch_to_tsquery('norwegian', q)` for what the reader typed (quotes, `-`, `OR` work as on
-   the web and it never raises), OR-ed with
-2. a prefix query `term1:* & term2:*` built only from word characters, for partial words and for
-   the Snowball stemmer's gaps ("kommentar" vs "kommentarer");
-3. when that finds little, the nearest words of the vocabulary (`SearchTerm`, pg_trgm) become a
-   "Mente du …?" suggestion, and with no hits at all its results are shown directly.
+1. Its words, lower-cased; question words and filler ("kan", "jeg", "lov", ...) and PostgreSQL's
+   Norwegian stopwords are dropped. What is left are the *terms*.
+2. Each term becomes a *group* of alternatives, all in the `handbook_nb` configuration
+   (policies/textsearch.py, which splits compounds in the text and in the query):
+   the word itself, the word as a prefix (for partial words and the stemmer's gaps), a split of
+   a compound the dictionary does not know into two words of the vocabulary ("facebookgruppe" ->
+   facebook & gruppe), the parts of a hyphenated word, and the synonyms editors have given
+   ("SoMe" -> "sosiale medier"; policies.models.Synonym).
+3. A section matches when it matches any group. Its score is, in this order of weight:
+   how many groups it matches (all words first, then most words), a boost when the terms occur
+   as a phrase, and `ts_rank_cd` (cover density with the field weights title > heading > text)
+   squashed into [0, 1), so it only orders sections that cover equally many terms.
+4. Every hit that can be among the first COUNT_CAP is ranked; COUNT_CAP only limits how many are
+   counted and paged through ("over 200 treff"). Across all kommuner a question with a common
+   word would match most of 160 000 sections: the candidates are narrowed, exactly, to the
+   sections with at least k of the n terms for the largest k that still gives more than
+   COUNT_CAP of them (see _candidates). A single common word still means ranking every section
+   that has it: that is the slow case of bench/search.py.
+5. With (almost) no hits, the nearest words of the vocabulary and the synonyms become a
+   "Mente du …?" suggestion, but only words that occur in a text the reader may read now.
 
-The work per query is bounded, so that a word found in most of 160 000 sections costs about as
-much as a rare one: hits are counted up to COUNT_CAP ("over 200 treff"), and when there are more,
-ranking (which must read every candidate's tsvector) runs over the sections whose title or heading
-matches (a small vector with its own index) plus the first COUNT_CAP others, not over all of them.
-Below the cap every hit is ranked.
+A query that uses web search syntax (quotes, `-word`, `or`) is taken literally instead:
+`websearch_to_tsquery`, every word required, ranked by cover density.
 
-`ts_headline` is only computed for the rows on the page shown, and its output is sanitised so that
-only `<mark>` reaches the page.
+`ts_headline` is only computed for the rows on the page shown, with the cheap 'simple'
+configuration (see highlight_query), and its output is sanitised so that only `<mark>` reaches
+the page.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
 
 import nh3
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchHeadline
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import BooleanField, FloatField, Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
 
-from .models import SEARCH_CONFIG, Policy, Section, Status
+from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status, Synonym
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
 PAGE_SIZE = 20
-# Hits are counted, and all ranked, up to this many; beyond it see the module docstring.
+# Hits are counted and paged through up to this many; all of them are ranked.
 COUNT_CAP = 200
-# With more hits than COUNT_CAP, at most this many heading hits and as many others are ranked.
-RANK_SAMPLE = 200
-# Fewer full-text hits than this and the vocabulary is asked for a better spelling.
+# "At least k of n terms" is tried as one tsquery only when it has at most this many ANDs.
+MAX_COMBINATIONS = 20
+# Fewer hits with every term than this and the vocabulary is asked for a better spelling.
 FEW_HITS = 3
 # Minimum pg_trgm similarity for a vocabulary word to be suggested instead of a typed word.
 SUGGESTION_SIMILARITY = 0.45
+# How many of the nearest vocabulary words are checked, per typed word, for being readable.
+SUGGESTION_CANDIDATES = 6
+PREFIX_MIN_LENGTH = 4
+# A compound is split into two vocabulary words only when both have at least this many letters.
+SPLIT_MIN_PART = 3
+# Field weights for ts_rank_cd, in PostgreSQL's order {D, C, B, A}: text C, heading B, title A.
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+# A phrase match counts for half a term: it orders sections that cover the same terms.
+PHRASE_BOOST = 0.5
+# Background reading ranks below a policy section that matches as well: the policy is what binds.
+RESOURCE_RANK_FACTOR = 0.5
 
-# Letters and digits only: nothing that to_tsquery could read as an operator.
-_TERM = re.compile(r"[^\W_]+")
+# Words of a question that say nothing about its subject. PostgreSQL's Norwegian stopword list
+# already drops the small words (og, i, jeg, det, kan, hva, hvordan ...); these are the others.
+FILLER_WORDS = frozenset(
+    ["hvem", "hvorfor", "hvilke", "hvilken", "hvilket", "hvis", "lov", "lovlig", "lovlige", "tillatt", "tillate", "greit", "ok", "okei", "gjøre", "gjør", "gjort", "bør", "må", "skal", "får", "kunne", "ville", "burde", "egentlig", "noen", "noe", "bare", "også", "fortsatt", "spørsmål", "regler", "regel", "rutine", "rutiner", "retningslinje", "retningslinjer", "retningslinjene"]
+)  # fmt: skip
+
+# Words, with inner hyphens kept ("it-sikkerhet", "e-post").
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACE = re.compile(r"\s+")
 _WEBSEARCH_SYNTAX = re.compile(r'"|(?:^|\s)-\w|\sor\s', re.IGNORECASE)
-PREFIX_MIN_LENGTH = 4
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,8 @@ class Hit:
     url: str
     version_number: int
     is_current: bool
+    # Background reading (a Resource), not a policy to confirm.
+    is_resource: bool = False
 
 
 @dataclass
@@ -74,12 +106,16 @@ class SearchResult:
     count: int = 0
     # True when there are more than COUNT_CAP hits and `count` is COUNT_CAP.
     count_capped: bool = False
+    # Hits among policies (not resources), up to COUNT_CAP + 1.
+    policy_count: int = 0
     page: int = 1
     num_pages: int = 0
     # "Mente du …?": a better spelling of the query, when one finds something.
     suggestion: str = ""
     # The query whose hits are shown, when the suggestion replaced a query that found nothing.
     showing_suggestion: bool = False
+    # The terms searched for, after question words and filler were dropped.
+    terms: list[str] = field(default_factory=list)
 
     @property
     def page_range(self) -> range:
@@ -88,6 +124,25 @@ class SearchResult:
     @property
     def first_number(self) -> int:
         return (self.page - 1) * PAGE_SIZE + 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to look for: one tsquery per term (alternatives OR-ed), and the phrase of them all."""
+
+    terms: list[str]
+    groups: list[str]
+    phrase: str = ""
+    # A web-search-syntax query: one literal tsquery, every word required.
+    literal: str = ""
+
+    @property
+    def any_group(self) -> str:
+        return self.literal or " | ".join(f"( {g} )" for g in self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.literal or self.groups)
 
 
 def clean_query(raw: object) -> str:
@@ -105,49 +160,195 @@ def clean_query(raw: object) -> str:
 
 
 def terms_of(query: str) -> list[str]:
-    """The word-character terms of a query, lower-cased, at most MAX_TERMS."""
-    return [t.lower() for t in _TERM.findall(query)][:MAX_TERMS]
+    """The words of a query, lower-cased, filler dropped, each once, at most MAX_TERMS."""
+    terms: list[str] = []
+    for word in _WORD.findall(query.lower()):
+        word = word[:60]
+        if word not in FILLER_WORDS and word not in terms:
+            terms.append(word)
+    return terms[:MAX_TERMS]
 
 
-def prefix_tsquery(query: str) -> str:
-    """`'term1':* & 'term2':*` from the query's words, or "" when it has none.
+def uses_websearch_syntax(query: str) -> bool:
+    return bool(_WEBSEARCH_SYNTAX.search(query))
 
-    Each term is quoted, and holds only letters and digits, so the result always parses. Terms
-    shorter than PREFIX_MIN_LENGTH are matched whole: "s:*" would make the index visit every word
-    that starts with an s. A query that uses websearch syntax (quotes, -word, or) gets no prefix
-    query, which would otherwise bring back what the reader excluded.
-    """
-    if _WEBSEARCH_SYNTAX.search(query):
-        return ""
-    return " & ".join(
-        f"'{t}':*" if len(t) >= PREFIX_MIN_LENGTH else f"'{t}'" for t in terms_of(query)
-    )
+
+# One round trip turns the terms into tsquery text, normalised by the configuration: each
+# alternative of a term is computed here and OR-ed with tsquery's own operator (which drops empty
+# operands, e.g. a stopword), so the ranking query only compares constants. Only integer
+# constants are interpolated.
+_PLAN_SQL = f"""
+WITH q AS (
+    SELECT t.term, t.ord, replace(t.term, '-', ' ') AS spaced, replace(t.term, '-', '') AS joined
+      FROM unnest(%(terms)s::text[]) WITH ORDINALITY AS t(term, ord)
+), alternatives AS (
+    SELECT q.term, q.ord,
+           plainto_tsquery(%(cfg)s::regconfig, q.spaced) AS base,
+           CASE WHEN q.joined <> q.term
+                THEN plainto_tsquery(%(cfg)s::regconfig, q.joined) END AS joined,
+           CASE WHEN length(q.joined) >= {PREFIX_MIN_LENGTH} AND q.joined = q.term
+                THEN to_tsquery(%(cfg)s::regconfig, q.term || ':*') END AS prefix,
+           (SELECT plainto_tsquery(%(cfg)s::regconfig, left(q.joined, s.i))
+                   && plainto_tsquery(%(cfg)s::regconfig, substr(q.joined, s.i + 1 + l.link))
+              FROM generate_series({SPLIT_MIN_PART}, length(q.joined) - {SPLIT_MIN_PART}) AS s(i)
+                   CROSS JOIN (VALUES (0), (1)) AS l(link)
+             -- Only words the dictionary does not split itself; a linking s or e may join
+             -- the parts ("saksbehandling", "barnehagebarn").
+             WHERE numnode(plainto_tsquery(%(cfg)s::regconfig, q.joined)) = 1
+               AND (l.link = 0 OR substr(q.joined, s.i + 1, 1) IN ('s', 'e'))
+               AND length(q.joined) - s.i - l.link >= {SPLIT_MIN_PART}
+               AND EXISTS (SELECT 1 FROM policies_searchterm w
+                            WHERE w.word = left(q.joined, s.i))
+               AND EXISTS (SELECT 1 FROM policies_searchterm w
+                            WHERE w.word = substr(q.joined, s.i + 1 + l.link))
+               AND numnode(plainto_tsquery(%(cfg)s::regconfig, left(q.joined, s.i))) > 0
+               AND numnode(plainto_tsquery(%(cfg)s::regconfig,
+                                           substr(q.joined, s.i + 1 + l.link))) > 0
+             ORDER BY least(s.i, length(q.joined) - s.i - l.link) DESC, l.link
+             LIMIT 1) AS split,
+           (SELECT ('(' || string_agg(DISTINCT phraseto_tsquery(%(cfg)s::regconfig, trim(x.w))::text,
+                                      ') | (') || ')')::tsquery
+              FROM policies_synonym syn, unnest(string_to_array(syn.words, ',')) AS x(w)
+             WHERE syn.word = q.term
+               AND (syn.organisation_id IS NULL OR syn.organisation_id = ANY(%(orgs)s::bigint[]))
+               AND numnode(phraseto_tsquery(%(cfg)s::regconfig, trim(x.w))) > 0) AS synonyms
+      FROM q
+)
+SELECT term,
+       (base || coalesce(joined, ''::tsquery) || coalesce(prefix, ''::tsquery)
+             || coalesce(split, ''::tsquery) || coalesce(synonyms, ''::tsquery))::text,
+       phraseto_tsquery(%(cfg)s::regconfig, %(phrase)s)::text
+  FROM alternatives
+ ORDER BY ord
+"""  # noqa: S608
+
+
+def plan(query: str, *, organisation_ids: list[int]) -> Plan:
+    """The tsqueries for `query`, with the synonyms of national defaults and `organisation_ids`."""
+    if uses_websearch_syntax(query):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT websearch_to_tsquery(%s::regconfig, %s)::text", [SEARCH_CONFIG, query]
+            )
+            literal = cursor.fetchone()[0]
+        return Plan(terms=terms_of(query), groups=[], literal=literal)
+    terms = terms_of(query)
+    if not terms:
+        return Plan(terms=[], groups=[])
+    # A hyphenated word also matches its parts, each with its synonyms ("SoMe-strategi").
+    parts = {t: [p for p in t.split("-") if p] for t in terms if "-" in t}
+    words = list(dict.fromkeys(terms + [p for ps in parts.values() for p in ps]))
+    phrase_words = " ".join(t.replace("-", " ") for t in terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PLAN_SQL,
+            {
+                "terms": words,
+                "cfg": SEARCH_CONFIG,
+                "orgs": organisation_ids,
+                "phrase": phrase_words,
+            },
+        )
+        rows = cursor.fetchall()
+    group_of = {word: group for word, group, _ in rows}
+    phrase = rows[0][2] if rows and len(terms) >= 2 else ""
+    kept, groups = [], []
+    for term in terms:
+        alternatives = [group_of[term]] if group_of[term] else []
+        part_groups = [group_of[p] for p in parts.get(term, []) if group_of[p]]
+        if len(part_groups) >= 2:
+            alternatives.append(" & ".join(f"( {g} )" for g in part_groups))
+        # None for a stopword that no synonym gives a meaning.
+        if alternatives:
+            kept.append(term)
+            groups.append(" | ".join(f"( {a} )" for a in alternatives))
+    return Plan(terms=kept, groups=groups, phrase=phrase)
 
 
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
     statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
-    # No ordering: Section's default (position) would make PostgreSQL sort every hit before a LIMIT.
-    sections = Section.objects.order_by().filter(
-        version__status__in=statuses, version__policy__retired_at__isnull=True
-    )
-    # Who may read what is Policy.objects.readable_by, used here as a subquery.
-    sections = sections.filter(version__policy__in=Policy.objects.readable_by(user))
+    # Who may read what is written once, in PolicyQuerySet.readable_by.
+    readable = Policy.objects.order_by().readable_by(user).active()
     if organisation is not None:
-        sections = sections.filter(version__policy__organisation_id=organisation.pk)
-    return sections
+        readable = readable.filter(organisation_id=organisation.pk)
+    # No ordering: Section's default (position) would make PostgreSQL sort every hit before a LIMIT.
+    return Section.objects.order_by().filter(
+        version__status__in=statuses, version__policy__in=readable.values("pk")
+    )
 
 
-def _tsquery(query: str):
-    websearch = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
-    prefix = prefix_tsquery(query)
-    if prefix:
-        return websearch | SearchQuery(prefix, config=SEARCH_CONFIG, search_type="raw")
-    return websearch
+def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
+    """The score of a row of `table` (see the module docstring) as SQL with its parameters."""
+    vector = f'"{table}"."search_vector"'
+    if plan.literal:
+        coverage, params = "0", []
+    else:
+        coverage = " + ".join(f"({vector} @@ %s::tsquery)::int" for _ in plan.groups)
+        params = list(plan.groups)
+    phrase = "0"
+    if plan.phrase:
+        phrase = f"CASE WHEN {vector} @@ %s::tsquery THEN {PHRASE_BOOST} ELSE 0 END"
+        params.append(plan.phrase)
+    # Normalisation 32 turns the rank r into r / (r + 1): below one, so it never outweighs a term.
+    rank = f"ts_rank_cd('{RANK_WEIGHTS}'::float4[], {vector}, %s::tsquery, 32)"
+    if table == ResourceSection._meta.db_table:
+        rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
+    params.append(plan.any_group)
+    return f"({coverage}) + ({phrase}) + {rank}", params
 
 
-def _matches(query: str, visible):
-    tsquery = _tsquery(query)
-    return visible.filter(search_vector=tsquery), tsquery
+def _matches(table: str, tsquery: str) -> RawSQL:
+    """`<table>.search_vector @@ tsquery` as a filter; the tsquery text is already normalised."""
+    return RawSQL(  # noqa: S611 - `table` is one of our two table names; the query is a parameter.
+        f'"{table}"."search_vector" @@ %s::tsquery', [tsquery], output_field=BooleanField()
+    )
+
+
+def at_least(groups: list[str], k: int) -> str:
+    """A tsquery for "at least k of these groups": the OR of every AND of k of them."""
+    return " | ".join(
+        "( " + " & ".join(f"( {g} )" for g in combination) + " )"
+        for combination in itertools.combinations(groups, k)
+    )
+
+
+def _candidates(queryset, table: str, plan: Plan) -> str:
+    """The tsquery of the sections that can be among the best COUNT_CAP: all of them are ranked.
+
+    A section that matches k of the n terms scores below k (phrase and rank add less than one,
+    and a phrase needs every term), so when at least COUNT_CAP + 1 sections match k or more terms,
+    no section with fewer can reach the first COUNT_CAP. Trying k = n, n-1, ... (each a count of
+    at most COUNT_CAP + 1 from the index) keeps a question with one common word ("kommunen")
+    from ranking every section that has that word alone.
+    """
+    n = len(plan.groups)
+    for k in range(n, 1, -1):
+        if math.comb(n, k) > MAX_COMBINATIONS:
+            continue
+        query = at_least(plan.groups, k)
+        if queryset.filter(_matches(table, query))[: COUNT_CAP + 1].count() > COUNT_CAP:
+            return query
+    return plan.any_group
+
+
+def _ranked(
+    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
+) -> list[tuple[int, float]]:
+    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
+
+    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
+    can be many thousands of matches, i.e. across all kommuner.
+    """
+    candidates = plan.any_group
+    if tiered and not plan.literal:
+        candidates = _candidates(queryset, table, plan)
+    score_sql, score_params = _score_sql(table, plan)
+    return list(
+        queryset.filter(_matches(table, candidates))
+        .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
+        .order_by("-score", "pk")
+        .values_list("pk", "score")[:limit]
+    )
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -156,51 +357,42 @@ def _sanitise_snippet(headline: str) -> SafeString:
     return mark_safe(cleaned)  # noqa: S308 - nh3 allows nothing but <mark>.
 
 
-def _first_hits(matching) -> list[int]:
-    """Up to COUNT_CAP + 1 hits in storage order: their number is the (capped) count."""
-    return list(matching.values_list("pk", flat=True)[: COUNT_CAP + 1])
+_LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
 
-def _candidates(hit_ids: list[int], visible, tsquery):
-    """The sections to rank: all hits, or when there are too many, a bounded set of the best."""
-    if len(hit_ids) <= COUNT_CAP:
-        ids = set(hit_ids)
-    else:
-        # Ranking reads each candidate's whole tsvector: keep the set small, and make sure it
-        # holds the sections the words head, which rank highest (weights A and B).
-        ids = set(hit_ids[:RANK_SAMPLE])
-        ids.update(
-            visible.filter(heading_vector=tsquery).values_list("pk", flat=True)[:RANK_SAMPLE]
-        )
-    return Section.objects.order_by().filter(pk__in=ids)
+def highlight_query(plan: Plan) -> str:
+    """The plan's normalised words as prefixes, for ts_headline with the 'simple' configuration.
+
+    Headlines parse each shown text again; with the Ispell dictionary that costs more than the
+    search itself. The normal forms and stems are the beginnings of the words in the text
+    ("kommune" of "kommunen", "sosial" of "sosiale"), so matching them as prefixes with 'simple'
+    marks the same words at a fraction of the cost.
+    """
+    lexemes = dict.fromkeys(m.group(1) for m in _LEXEME.finditer(plan.any_group))
+    return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
 
 
-def _page_of_hits(candidates, tsquery, page: int) -> list[Hit]:
-    start = (page - 1) * PAGE_SIZE
-    ranked = (
-        candidates.annotate(rank=SearchRank(F("search_vector"), tsquery, cover_density=False))
-        .order_by("-rank", "pk")
-        .values_list("pk", flat=True)[start : start + PAGE_SIZE]
+def _headline(plan: Plan) -> SearchHeadline:
+    return SearchHeadline(
+        "text",
+        RawSQL("%s::tsquery", [highlight_query(plan)]),
+        start_sel="<mark>",
+        stop_sel="</mark>",
+        max_words=35,
+        min_words=15,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+        config="simple",
     )
-    ids = list(ranked)
+
+
+def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
     if not ids:
-        return []
+        return {}
     # A second, small query: ts_headline only for the rows on this page.
     rows = (
         Section.objects.filter(pk__in=ids)
-        .annotate(
-            snippet=SearchHeadline(
-                "text",
-                tsquery,
-                config=SEARCH_CONFIG,
-                start_sel="<mark>",
-                stop_sel="</mark>",
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            )
-        )
+        .annotate(snippet=_headline(plan))
         .values(
             "pk",
             "anchor",
@@ -214,63 +406,135 @@ def _page_of_hits(candidates, tsquery, page: int) -> list[Hit]:
             "version__policy__organisation__name",
         )
     )
-    by_id = {row["pk"]: row for row in rows}
-    hits = []
-    for pk in ids:
-        row = by_id[pk]
+    hits = {}
+    for row in rows:
         is_current = row["version__status"] == Status.PUBLISHED
         slugs = [row["version__policy__organisation__slug"], row["version__policy__slug"]]
         if is_current:
             base = reverse("policy_detail", args=slugs)
         else:
             base = reverse("version_detail", args=[*slugs, row["version__number"]])
-        hits.append(
-            Hit(
-                policy_title=row["version__title"],
-                organisation_name=row["version__policy__organisation__name"],
-                heading=row["heading"],
-                snippet=_sanitise_snippet(row["snippet"] or ""),
-                url=f"{base}#{row['anchor']}",
-                version_number=row["version__number"],
-                is_current=is_current,
-            )
+        hits[row["pk"]] = Hit(
+            policy_title=row["version__title"],
+            organisation_name=row["version__policy__organisation__name"],
+            heading=row["heading"],
+            snippet=_sanitise_snippet(row["snippet"] or ""),
+            url=f"{base}#{row['anchor']}",
+            version_number=row["version__number"],
+            is_current=is_current,
         )
     return hits
 
 
-def suggest(query: str) -> str:
+def _resource_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
+    if not ids:
+        return {}
+    rows = (
+        ResourceSection.objects.filter(pk__in=ids)
+        .annotate(snippet=_headline(plan))
+        .values(
+            "pk", "anchor", "heading", "snippet", "title", "resource__slug", "resource__publisher"
+        )
+    )
+    return {
+        row["pk"]: Hit(
+            policy_title=row["title"],
+            organisation_name=row["resource__publisher"],
+            heading=row["heading"],
+            snippet=_sanitise_snippet(row["snippet"] or ""),
+            url=f"{reverse('resource_detail', args=[row['resource__slug']])}#{row['anchor']}",
+            version_number=0,
+            is_current=True,
+            is_resource=True,
+        )
+        for row in rows
+    }
+
+
+def _readable_word(word: str, visible) -> bool:
+    """True when `word` itself (not just its stem) is in a section or resource the reader may read.
+
+    The index finds the sections with the word's stem; of those, one must have the word as it is
+    (the same 'simple' words the vocabulary is made of).
+    """
+    for queryset, table in (
+        (visible, "policies_section"),
+        (ResourceSection.objects.order_by(), "policies_resourcesection"),
+    ):
+        stem = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
+            f'"{table}"."search_vector" @@ plainto_tsquery(%s::regconfig, %s)',
+            [SEARCH_CONFIG, word],
+            output_field=BooleanField(),
+        )
+        exact = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
+            f'to_tsvector(\'simple\', "{table}"."title" || \' \' || "{table}"."heading" '
+            f"|| ' ' || \"{table}\".\"text\") @@ to_tsquery('simple', quote_literal(%s))",
+            [word],
+            output_field=BooleanField(),
+        )
+        if queryset.filter(stem, exact).exists():
+            return True
+    return False
+
+
+def _synonym_words(organisation_ids: list[int]) -> Q:
+    return Q(organisation__isnull=True) | Q(organisation_id__in=organisation_ids)
+
+
+def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = None) -> str:
     """The query with each word that is not in the vocabulary replaced by the nearest one that is.
 
-    "" when nothing would change. The vocabulary spans all organisations, so callers only offer
-    the suggestion when it finds something the reader may see.
+    "" when nothing would change. A vocabulary word is only offered when the reader may read a
+    text that has it now (`visible`, by default every current public section); the words of the
+    synonyms (national and `organisation_ids`') are offered as they are.
     """
-    terms = [t for t in terms_of(query) if len(t) >= 3 and len(t) <= 40]
+    if visible is None:
+        from django.contrib.auth.models import AnonymousUser
+
+        visible = _visible_sections(AnonymousUser(), organisation=None, include_earlier=False)
+    organisation_ids = organisation_ids or []
+    words = terms_of(query)
+    terms = [t for t in words if 3 <= len(t) <= 40 and "-" not in t]
     if not terms:
         return ""
     with connection.cursor() as cursor:
+        # Only an integer constant is interpolated.
         cursor.execute(
-            """
+            f"""
             SELECT q.term,
-                   (SELECT w.word FROM policies_searchterm w WHERE w.word = q.term) AS exact,
-                   (SELECT w.word FROM policies_searchterm w
-                     WHERE w.word %% q.term
-                     ORDER BY similarity(w.word, q.term) DESC, w.word LIMIT 1) AS nearest,
-                   (SELECT max(similarity(w.word, q.term)) FROM policies_searchterm w
-                     WHERE w.word %% q.term) AS score
+                   EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
+                   ARRAY(SELECT c.word FROM (
+                       SELECT w.word, similarity(w.word, q.term) AS score
+                         FROM policies_searchterm w WHERE w.word %% q.term
+                       UNION ALL
+                       SELECT s.word, similarity(s.word, q.term)
+                         FROM policies_synonym s
+                        WHERE (s.organisation_id IS NULL OR s.organisation_id = ANY(%s::bigint[]))
+                          AND s.word %% q.term
+                   ) c WHERE c.score >= %s ORDER BY c.score DESC, c.word
+                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest
               FROM unnest(%s::text[]) AS q(term)
-            """,
-            [terms],
+            """,  # noqa: S608
+            [organisation_ids, SUGGESTION_SIMILARITY, terms],
         )
-        replacements = {
-            term: nearest
-            for term, exact, nearest, score in cursor.fetchall()
-            if exact is None and nearest and score >= SUGGESTION_SIMILARITY
-        }
+        rows = cursor.fetchall()
+    synonyms = set(
+        Synonym.objects.filter(_synonym_words(organisation_ids)).values_list("word", flat=True)
+    )
+    replacements = {}
+    for term, known, nearest in rows:
+        # A word of the vocabulary the reader may not read is treated as unknown: whether a
+        # suggestion appears must not tell that it is in some internal text.
+        if term in synonyms or (known and _readable_word(term, visible)):
+            continue
+        for candidate in nearest:
+            if candidate in synonyms or _readable_word(candidate, visible):
+                replacements[term] = candidate
+                break
     if not replacements:
         return ""
-    words = [replacements.get(t, t) for t in terms_of(query)]
-    suggestion = " ".join(words)
-    return suggestion if suggestion != " ".join(terms_of(query)) else ""
+    suggestion = " ".join(replacements.get(t, t) for t in words)
+    return suggestion if suggestion != " ".join(words) else ""
 
 
 def search(
@@ -280,10 +544,13 @@ def search(
     organisation: Organisation | None = None,
     include_earlier: bool = False,
     page: object = 1,
+    resources: bool = True,
 ) -> SearchResult:
-    """Search the sections this reader may read, best first, a page at a time. Never raises on input.
+    """Search what this reader may read, best first, a page at a time. Never raises on input.
 
-    Only current versions of policies that are not retired, unless `include_earlier`.
+    Sections of current versions of policies that are not retired (earlier versions too with
+    `include_earlier`), in `organisation` or everywhere, and, with `resources`, the sections of
+    the background resources.
     """
     query = clean_query(query)
     result = SearchResult(query=query)
@@ -292,38 +559,79 @@ def search(
     with transaction.atomic():
         # The planner prices `search_vector @@ q` on a sequential scan as cheap, but each row then
         # has its tsvector de-TOASTed; at national scale that made a LIMIT query read tens of
-        # thousands of them. The GIN index answers without reading the vectors. SET LOCAL ends
+        # thousands of them. The index answers without reading the vectors. SET LOCAL ends
         # with this transaction.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
         return _search(
             query, result, user=user, organisation=organisation,
-            include_earlier=include_earlier, page=page,
+            include_earlier=include_earlier, page=page, resources=resources,
         )  # fmt: skip
 
 
-def _search(query, result, *, user, organisation, include_earlier, page) -> SearchResult:
+def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
+    """Whose synonyms apply: the reader's own organisation's (national defaults always do)."""
+    ids = []
+    if user.is_authenticated and user.organisation_id:
+        ids.append(user.organisation_id)
+    return ids
+
+
+def _search(query, result, *, user, organisation, include_earlier, page, resources):
     visible = _visible_sections(user, organisation=organisation, include_earlier=include_earlier)
-    matching, tsquery = _matches(query, visible)
-    hit_ids = _first_hits(matching)
-    if len(hit_ids) < FEW_HITS:
-        suggestion = suggest(query)
+    organisation_ids = _organisation_ids(user, organisation)
+    the_plan = plan(query, organisation_ids=organisation_ids)
+    result.terms = the_plan.terms
+    ranked = (
+        _ranked(visible, "policies_section", the_plan, COUNT_CAP + 1, tiered=organisation is None)
+        if not the_plan.is_empty
+        else []
+    )
+    if _full_matches(ranked, the_plan) < FEW_HITS:
+        suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
-            suggested, suggested_tsquery = _matches(suggestion, visible)
-            suggested_ids = _first_hits(suggested)
-            if len(suggested_ids) > len(hit_ids):
+            suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
+            suggested = _ranked(
+                visible,
+                "policies_section",
+                suggested_plan,
+                COUNT_CAP + 1,
+                tiered=organisation is None,
+            )
+            if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
-                if not hit_ids:
-                    tsquery, hit_ids = suggested_tsquery, suggested_ids
+                if not ranked:
+                    the_plan, ranked = suggested_plan, suggested
                     result.showing_suggestion = True
-    result.count_capped = len(hit_ids) > COUNT_CAP
-    result.count = min(len(hit_ids), COUNT_CAP)
+    if the_plan.is_empty:
+        return result
+    resource_ranked = []
+    if resources:
+        resource_ranked = _ranked(
+            ResourceSection.objects.order_by(), "policies_resourcesection", the_plan, COUNT_CAP + 1
+        )
+    result.policy_count = len(ranked)
+    merged = sorted(
+        [(score, pk, False) for pk, score in ranked]
+        + [(score, pk, True) for pk, score in resource_ranked],
+        key=lambda row: -row[0],
+    )
+    result.count_capped = len(merged) > COUNT_CAP
+    result.count = min(len(merged), COUNT_CAP)
     result.num_pages = math.ceil(result.count / PAGE_SIZE)
     result.page = _page_number(page, result.num_pages)
-    if hit_ids:
-        candidates = _candidates(hit_ids, visible, tsquery)
-        result.hits = _page_of_hits(candidates, tsquery, result.page)
+    start = (result.page - 1) * PAGE_SIZE
+    shown = merged[start : start + PAGE_SIZE]
+    sections = _section_hits([pk for _, pk, is_res in shown if not is_res], the_plan)
+    resource_sections = _resource_hits([pk for _, pk, is_res in shown if is_res], the_plan)
+    result.hits = [(resource_sections if is_res else sections)[pk] for _, pk, is_res in shown]
     return result
+
+
+def _full_matches(ranked: list[tuple[int, float]], the_plan: Plan) -> int:
+    """How many of the ranked hits have every term (their score is at least the number of terms)."""
+    needed = 0 if the_plan.literal else len(the_plan.groups)
+    return sum(1 for _, score in ranked if score >= needed)
 
 
 def _page_number(raw: object, num_pages: int) -> int:

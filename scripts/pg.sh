@@ -53,6 +53,25 @@ if [ -z "$bindir" ]; then
   bindir=$(find_bindir)
 fi
 
+# Norwegian compound splitting (policies/migrations/0005_search_config.py): Debian's hunspell-no,
+# converted by postgresql-common's pg_updatedicts into tsearch_data/nb_no.{affix,dict}. Without
+# them the migration falls back to plain Snowball stemming, so this is best effort.
+sharedir=$(dirname "$bindir" | sed "s|/lib/|/share/|")
+if [ ! -e "$sharedir/tsearch_data/nb_no.affix" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    if [ ! -e /usr/share/hunspell/nb_NO.aff ]; then
+      echo "pg.sh: installing hunspell-no (Norwegian dictionary for search) with apt ..." >&2
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq >/dev/null || true
+      apt-get install -y -qq hunspell-no >/dev/null || true
+    fi
+    command -v pg_updatedicts >/dev/null && pg_updatedicts >/dev/null 2>&1 || true
+  else
+    echo "pg.sh: $sharedir/tsearch_data/nb_no.affix is missing; search will not split compounds" \
+      "(install hunspell-no and run pg_updatedicts as root)." >&2
+  fi
+fi
+
 as_pg=()
 owner=$(id -un)
 if [ "$(id -u)" -eq 0 ]; then

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from people.models import Organisation, Person, Unit
-from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Visibility
+from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Synonym, Visibility
 from policies.workflow import create_draft
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
@@ -131,6 +131,10 @@ def unit_pk(name: str, org: str = "bergen") -> int:
     return Unit.objects.get(organisation__slug=org, name=name, parent=None).pk
 
 
+def national_synonym_pk() -> int:
+    return Synonym.objects.filter(organisation=None).order_by("pk").first().pk
+
+
 PUBLIC_POLICY = {"org_slug": "bergen", "policy_slug": "sosiale-medier"}
 INTERNAL_POLICY = {"org_slug": "bergen", "policy_slug": "intern-rutine"}
 
@@ -203,6 +207,9 @@ MATRIX: list[Case] = [
         {"org_slug": "bodo", "policy_slug": "sosiale-medier"},
     ),
     Case("editorial_side_by_side", EDITOR_ANY),
+    # Synonyms belong to the editor's own organisation; a superuser has none.
+    Case("editorial_synonyms", {**EDITOR_ANY, "admin": redirect("/redaksjon/")}),
+    Case("editorial_synonym_delete", EDITOR_POST_ONLY, lambda: {"pk": national_synonym_pk()}),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

@@ -12,11 +12,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -24,246 +23,709 @@ class Migration(migrations.Migration):
         # pg_trgm: typo and compound tolerance in search (a trusted extension).
         TrigramExtension(),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='adresse')),
-                ('title', models.CharField(max_length=200, verbose_name='tittel')),
-                ('publisher', models.CharField(max_length=200, verbose_name='utgiver')),
-                ('published', models.CharField(blank=True, max_length=100, verbose_name='publisert')),
-                ('summary', models.TextField(blank=True, verbose_name='kort beskrivelse')),
-                ('source_note', models.TextField(blank=True, verbose_name='kilde')),
-                ('body', models.TextField(verbose_name='tekst (Markdown)')),
-                ('body_html', models.TextField(editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="adresse")),
+                ("title", models.CharField(max_length=200, verbose_name="tittel")),
+                ("publisher", models.CharField(max_length=200, verbose_name="utgiver")),
+                (
+                    "published",
+                    models.CharField(blank=True, max_length=100, verbose_name="publisert"),
+                ),
+                ("summary", models.TextField(blank=True, verbose_name="kort beskrivelse")),
+                ("source_note", models.TextField(blank=True, verbose_name="kilde")),
+                ("body", models.TextField(verbose_name="tekst (Markdown)")),
+                ("body_html", models.TextField(editable=False)),
             ],
             options={
-                'verbose_name': 'bakgrunnsressurs',
-                'verbose_name_plural': 'bakgrunnsressurser',
-                'ordering': ['title'],
+                "verbose_name": "bakgrunnsressurs",
+                "verbose_name_plural": "bakgrunnsressurser",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, verbose_name='adresse')),
-                ('title', models.CharField(max_length=200, verbose_name='tittel')),
-                ('summary', models.TextField(blank=True, max_length=1000, verbose_name='kort beskrivelse')),
-                ('visibility', models.CharField(choices=[('public', 'Offentlig'), ('internal', 'Intern')], default='internal', max_length=10, verbose_name='synlighet')),
-                ('audience_all', models.BooleanField(default=True, verbose_name='alle ansatte i kommunen')),
-                ('audience_elected', models.BooleanField(default=False, verbose_name='folkevalgte')),
-                ('review_interval_months', models.PositiveSmallIntegerField(default=24, verbose_name='revisjonsintervall (måneder)')),
-                ('deadline_days', models.PositiveSmallIntegerField(default=30, help_text='Gis til hver ny versjon når den publiseres.', verbose_name='frist for å bekrefte (dager)')),
-                ('retired_at', models.DateTimeField(blank=True, null=True, verbose_name='utgått')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('audience_units', models.ManyToManyField(blank=True, help_text='Gjelder de valgte enhetene med underenheter.', related_name='policies', to='people.unit', verbose_name='enheter')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='policies', to='people.organisation', verbose_name='kommune')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_policies', to=settings.AUTH_USER_MODEL, verbose_name='eier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, verbose_name="adresse")),
+                ("title", models.CharField(max_length=200, verbose_name="tittel")),
+                (
+                    "summary",
+                    models.TextField(blank=True, max_length=1000, verbose_name="kort beskrivelse"),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("public", "Offentlig"), ("internal", "Intern")],
+                        default="internal",
+                        max_length=10,
+                        verbose_name="synlighet",
+                    ),
+                ),
+                (
+                    "audience_all",
+                    models.BooleanField(default=True, verbose_name="alle ansatte i kommunen"),
+                ),
+                (
+                    "audience_elected",
+                    models.BooleanField(default=False, verbose_name="folkevalgte"),
+                ),
+                (
+                    "review_interval_months",
+                    models.PositiveSmallIntegerField(
+                        default=24, verbose_name="revisjonsintervall (måneder)"
+                    ),
+                ),
+                (
+                    "deadline_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Gis til hver ny versjon når den publiseres.",
+                        verbose_name="frist for å bekrefte (dager)",
+                    ),
+                ),
+                ("retired_at", models.DateTimeField(blank=True, null=True, verbose_name="utgått")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "audience_units",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Gjelder de valgte enhetene med underenheter.",
+                        related_name="policies",
+                        to="people.unit",
+                        verbose_name="enheter",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="policies",
+                        to="people.organisation",
+                        verbose_name="kommune",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_policies",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="eier",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'retningslinje',
-                'verbose_name_plural': 'retningslinjer',
-                'ordering': ['organisation__name', 'title'],
+                "verbose_name": "retningslinje",
+                "verbose_name_plural": "retningslinjer",
+                "ordering": ["organisation__name", "title"],
             },
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(blank=True, null=True, verbose_name='versjon')),
-                ('status', models.CharField(choices=[('draft', 'Utkast'), ('scheduled', 'Planlagt'), ('published', 'Gjeldende'), ('superseded', 'Erstattet')], default='draft', max_length=12)),
-                ('title', models.CharField(max_length=200, verbose_name='tittel')),
-                ('body', models.TextField(blank=True, max_length=200000, verbose_name='tekst (Markdown)')),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('text_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('change_kind', models.CharField(blank=True, choices=[('editorial', 'Redaksjonell'), ('material', 'Vesentlig')], max_length=10, verbose_name='type endring')),
-                ('change_note', models.TextField(blank=True, max_length=2000, verbose_name='endringsnotat')),
-                ('adopted_by', models.CharField(blank=True, max_length=200, verbose_name='vedtatt av')),
-                ('adopted_on', models.DateField(blank=True, null=True, verbose_name='vedtatt dato')),
-                ('effective_from', models.DateField(blank=True, null=True, verbose_name='gyldig fra')),
-                ('deadline_days', models.PositiveSmallIntegerField(default=30, help_text='Antall dager etter at bekreftelse blir påkrevd for en person.', verbose_name='frist for å bekrefte (dager)')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='publisert')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('based_on', models.ForeignKey(blank=True, help_text='Versjonen utkastet ble startet fra.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='policies.policyversion')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='policies.policy')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="versjon"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Utkast"),
+                            ("scheduled", "Planlagt"),
+                            ("published", "Gjeldende"),
+                            ("superseded", "Erstattet"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="tittel")),
+                (
+                    "body",
+                    models.TextField(
+                        blank=True, max_length=200000, verbose_name="tekst (Markdown)"
+                    ),
+                ),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("text_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "change_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[("editorial", "Redaksjonell"), ("material", "Vesentlig")],
+                        max_length=10,
+                        verbose_name="type endring",
+                    ),
+                ),
+                (
+                    "change_note",
+                    models.TextField(blank=True, max_length=2000, verbose_name="endringsnotat"),
+                ),
+                (
+                    "adopted_by",
+                    models.CharField(blank=True, max_length=200, verbose_name="vedtatt av"),
+                ),
+                (
+                    "adopted_on",
+                    models.DateField(blank=True, null=True, verbose_name="vedtatt dato"),
+                ),
+                (
+                    "effective_from",
+                    models.DateField(blank=True, null=True, verbose_name="gyldig fra"),
+                ),
+                (
+                    "deadline_days",
+                    models.PositiveSmallIntegerField(
+                        default=30,
+                        help_text="Antall dager etter at bekreftelse blir påkrevd for en person.",
+                        verbose_name="frist for å bekrefte (dager)",
+                    ),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="publisert"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("revision", models.PositiveIntegerField(default=1)),
+                (
+                    "based_on",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Versjonen utkastet ble startet fra.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="policies.policyversion",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="policies.policy",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'versjon',
-                'verbose_name_plural': 'versjoner',
-                'ordering': ['policy', '-number'],
+                "verbose_name": "versjon",
+                "verbose_name_plural": "versjoner",
+                "ordering": ["policy", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='policy',
-            name='based_on',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='derived_policies', to='policies.policyversion', verbose_name='basert på'),
+            model_name="policy",
+            name="based_on",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="derived_policies",
+                to="policies.policyversion",
+                verbose_name="basert på",
+            ),
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verb', models.CharField(choices=[('draft_created', 'Utkast opprettet'), ('draft_saved', 'Utkast lagret'), ('draft_discarded', 'Utkast forkastet'), ('published', 'Publisert'), ('scheduled', 'Planlagt publisert'), ('activated', 'Trådte i kraft'), ('retired', 'Trukket tilbake'), ('restored', 'Gjenopprettet'), ('settings_changed', 'Innstillinger endret'), ('policy_created', 'Retningslinje opprettet'), ('exported', 'Eksportert'), ('reminded', 'Påminnelse sendt'), ('digest_sent', 'Ukesoversikt sendt'), ('imported', 'Importert')], max_length=20)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.organisation')),
-                ('policy', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='policies.policy')),
-                ('version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='policies.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "verb",
+                    models.CharField(
+                        choices=[
+                            ("draft_created", "Utkast opprettet"),
+                            ("draft_saved", "Utkast lagret"),
+                            ("draft_discarded", "Utkast forkastet"),
+                            ("published", "Publisert"),
+                            ("scheduled", "Planlagt publisert"),
+                            ("activated", "Trådte i kraft"),
+                            ("retired", "Trukket tilbake"),
+                            ("restored", "Gjenopprettet"),
+                            ("settings_changed", "Innstillinger endret"),
+                            ("policy_created", "Retningslinje opprettet"),
+                            ("exported", "Eksportert"),
+                            ("reminded", "Påminnelse sendt"),
+                            ("digest_sent", "Ukesoversikt sendt"),
+                            ("imported", "Importert"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.organisation",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="policies.policy",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="policies.policyversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'hendelse',
-                'verbose_name_plural': 'hendelser',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "hendelse",
+                "verbose_name_plural": "hendelser",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acknowledged_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('text_hash', models.CharField(help_text='SHA-256 av teksten slik den ble vist da personen bekreftet.', max_length=64)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='policies.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("acknowledged_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "text_hash",
+                    models.CharField(
+                        help_text="SHA-256 av teksten slik den ble vist da personen bekreftet.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="policies.policyversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'bekreftelse',
-                'verbose_name_plural': 'bekreftelser',
-                'ordering': ['-acknowledged_at'],
+                "verbose_name": "bekreftelse",
+                "verbose_name_plural": "bekreftelser",
+                "ordering": ["-acknowledged_at"],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to=settings.AUTH_USER_MODEL)),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='policies.policy')),
-                ('sent_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reminders",
+                        to="policies.policy",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SearchTerm',
+            name="SearchTerm",
             fields=[
-                ('word', models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("word", models.CharField(max_length=40, primary_key=True, serialize=False)),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['word'], name='searchterm_word_trgm', opclasses=['gin_trgm_ops'])],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["word"], name="searchterm_word_trgm", opclasses=["gin_trgm_ops"]
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('anchor', models.CharField(max_length=120)),
-                ('level', models.PositiveSmallIntegerField()),
-                ('heading', models.CharField(max_length=500)),
-                ('text', models.TextField(blank=True)),
-                ('title', models.CharField(max_length=200)),
-                ('search_vector', models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector('title', config='norwegian', weight='A'), '||', django.contrib.postgres.search.SearchVector('heading', config='norwegian', weight='B'), django.contrib.postgres.search.SearchConfig('norwegian')), '||', django.contrib.postgres.search.SearchVector('text', config='norwegian', weight='C'), django.contrib.postgres.search.SearchConfig('norwegian')), output_field=django.contrib.postgres.search.SearchVectorField())),
-                ('heading_vector', models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.SearchVector('heading', config='norwegian', weight='B'), output_field=django.contrib.postgres.search.SearchVectorField())),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='policies.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("anchor", models.CharField(max_length=120)),
+                ("level", models.PositiveSmallIntegerField()),
+                ("heading", models.CharField(max_length=500)),
+                ("text", models.TextField(blank=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "search_vector",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.postgres.search.CombinedSearchVector(
+                            django.contrib.postgres.search.CombinedSearchVector(
+                                django.contrib.postgres.search.SearchVector(
+                                    "title", config="norwegian", weight="A"
+                                ),
+                                "||",
+                                django.contrib.postgres.search.SearchVector(
+                                    "heading", config="norwegian", weight="B"
+                                ),
+                                django.contrib.postgres.search.SearchConfig("norwegian"),
+                            ),
+                            "||",
+                            django.contrib.postgres.search.SearchVector(
+                                "text", config="norwegian", weight="C"
+                            ),
+                            django.contrib.postgres.search.SearchConfig("norwegian"),
+                        ),
+                        output_field=django.contrib.postgres.search.SearchVectorField(),
+                    ),
+                ),
+                (
+                    "heading_vector",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.postgres.search.SearchVector(
+                            "heading", config="norwegian", weight="B"
+                        ),
+                        output_field=django.contrib.postgres.search.SearchVectorField(),
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="policies.policyversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='DigestDelivery',
+            name="DigestDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField(help_text='Mandagen i uken oversikten gjelder.')),
-                ('kind', models.CharField(choices=[('person', 'Til ansatt'), ('manager', 'Til leder')], max_length=10)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField(help_text="Mandagen i uken oversikten gjelder.")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("person", "Til ansatt"), ("manager", "Til leder")], max_length=10
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('person', 'week', 'kind'), name='digest_once_a_week')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("person", "week", "kind"), name="digest_once_a_week"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(fields=('policy', 'number'), name='version_unique_number'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "number"), name="version_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('policy',), name='version_one_current'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")),
+                fields=("policy",),
+                name="version_one_current",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'draft')), fields=('policy',), name='version_one_draft'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "draft")),
+                fields=("policy",),
+                name="version_one_draft",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'scheduled')), fields=('policy',), name='version_one_scheduled'),
+            model_name="policyversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "scheduled")),
+                fields=("policy",),
+                name="version_one_scheduled",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'draft'), ('number__isnull', True)), models.Q(models.Q(('status', 'draft'), _negated=True), ('number__gte', 1), ('published_at__isnull', False), ('effective_from__isnull', False), ('change_kind__in', ['editorial', 'material']), models.Q(('text_hash', ''), _negated=True)), _connector='OR'), name='version_published_is_complete'),
+            model_name="policyversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "draft"), ("number__isnull", True)),
+                    models.Q(
+                        models.Q(("status", "draft"), _negated=True),
+                        ("number__gte", 1),
+                        ("published_at__isnull", False),
+                        ("effective_from__isnull", False),
+                        ("change_kind__in", ["editorial", "material"]),
+                        models.Q(("text_hash", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="version_published_is_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policyversion',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('number', 1), _negated=True), ('change_kind', 'material'), _connector='OR'), name='version_first_is_material'),
+            model_name="policyversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("number", 1), _negated=True),
+                    ("change_kind", "material"),
+                    _connector="OR",
+                ),
+                name="version_first_is_material",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='policyversion',
-            trigger=pgtrigger.compiler.Trigger(name='version_frozen_after_publish', sql=pgtrigger.compiler.UpsertTriggerSql(condition="WHEN (OLD.status <> 'draft' AND ((OLD.policy_id, OLD.number, OLD.title, OLD.body, OLD.body_html, OLD.text_hash, OLD.change_kind, OLD.change_note, OLD.adopted_by, OLD.adopted_on, OLD.effective_from, OLD.deadline_days, OLD.published_at, OLD.published_by_id, OLD.created_by_id, OLD.created_at) IS DISTINCT FROM (NEW.policy_id, NEW.number, NEW.title, NEW.body, NEW.body_html, NEW.text_hash, NEW.change_kind, NEW.change_note, NEW.adopted_by, NEW.adopted_on, NEW.effective_from, NEW.deadline_days, NEW.published_at, NEW.published_by_id, NEW.created_by_id, NEW.created_at) OR NEW.status = 'draft' OR (NEW.status = 'scheduled' AND OLD.status <> 'scheduled') OR (OLD.status = 'superseded' AND NEW.status <> 'superseded')))", func="RAISE EXCEPTION 'A published policy version cannot be changed (policy %, version %)', OLD.policy_id, OLD.number USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;", hash='c729d2665936c7489a5f36442f20b175b77227d8', operation='UPDATE', pgid='pgtrigger_version_frozen_after_publish_45684', table='policies_policyversion', when='BEFORE')),
+            model_name="policyversion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="version_frozen_after_publish",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.status <> 'draft' AND ((OLD.policy_id, OLD.number, OLD.title, OLD.body, OLD.body_html, OLD.text_hash, OLD.change_kind, OLD.change_note, OLD.adopted_by, OLD.adopted_on, OLD.effective_from, OLD.deadline_days, OLD.published_at, OLD.published_by_id, OLD.created_by_id, OLD.created_at) IS DISTINCT FROM (NEW.policy_id, NEW.number, NEW.title, NEW.body, NEW.body_html, NEW.text_hash, NEW.change_kind, NEW.change_note, NEW.adopted_by, NEW.adopted_on, NEW.effective_from, NEW.deadline_days, NEW.published_at, NEW.published_by_id, NEW.created_by_id, NEW.created_at) OR NEW.status = 'draft' OR (NEW.status = 'scheduled' AND OLD.status <> 'scheduled') OR (OLD.status = 'superseded' AND NEW.status <> 'superseded')))",
+                    func="RAISE EXCEPTION 'A published policy version cannot be changed (policy %, version %)', OLD.policy_id, OLD.number USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;",
+                    hash="c729d2665936c7489a5f36442f20b175b77227d8",
+                    operation="UPDATE",
+                    pgid="pgtrigger_version_frozen_after_publish_45684",
+                    table="policies_policyversion",
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='policyversion',
-            trigger=pgtrigger.compiler.Trigger(name='version_published_undeletable', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."status" IN (\'scheduled\', \'published\', \'superseded\'))', func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;", hash='e20828fa7cd5a441eac1b9df05ddf0f1e8fc2c25', operation='DELETE', pgid='pgtrigger_version_published_undeletable_b12e7', table='policies_policyversion', when='BEFORE')),
+            model_name="policyversion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="version_published_undeletable",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.\"status\" IN ('scheduled', 'published', 'superseded'))",
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;",
+                    hash="e20828fa7cd5a441eac1b9df05ddf0f1e8fc2c25",
+                    operation="DELETE",
+                    pgid="pgtrigger_version_published_undeletable_b12e7",
+                    table="policies_policyversion",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='policy',
-            constraint=models.UniqueConstraint(fields=('organisation', 'slug'), name='policy_unique_slug'),
+            model_name="policy",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "slug"), name="policy_unique_slug"
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['policy', '-created_at'], name='event_policy_idx'),
+            model_name="event",
+            index=models.Index(fields=["policy", "-created_at"], name="event_policy_idx"),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='event',
-            trigger=pgtrigger.compiler.Trigger(name='event_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='1ea995bdaa37e0530332c4654cf05a463a5b32ec', operation='UPDATE OR DELETE', pgid='pgtrigger_event_append_only_ba2e9', table='policies_event', when='BEFORE')),
+            model_name="event",
+            trigger=pgtrigger.compiler.Trigger(
+                name="event_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="1ea995bdaa37e0530332c4654cf05a463a5b32ec",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_event_append_only_ba2e9",
+                    table="policies_event",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='acknowledgement',
-            index=models.Index(fields=['version', 'person'], name='ack_version_person_idx'),
+            model_name="acknowledgement",
+            index=models.Index(fields=["version", "person"], name="ack_version_person_idx"),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgement',
-            constraint=models.UniqueConstraint(fields=('person', 'version'), name='ack_once_per_version'),
+            model_name="acknowledgement",
+            constraint=models.UniqueConstraint(
+                fields=("person", "version"), name="ack_once_per_version"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='acknowledgement',
-            trigger=pgtrigger.compiler.Trigger(name='ack_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='f020bc7fabe7ddec47bf163edf13bdc21c2c8ab7', operation='UPDATE OR DELETE', pgid='pgtrigger_ack_append_only_5228c', table='policies_acknowledgement', when='BEFORE')),
+            model_name="acknowledgement",
+            trigger=pgtrigger.compiler.Trigger(
+                name="ack_append_only",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;",
+                    hash="f020bc7fabe7ddec47bf163edf13bdc21c2c8ab7",
+                    operation="UPDATE OR DELETE",
+                    pgid="pgtrigger_ack_append_only_5228c",
+                    table="policies_acknowledgement",
+                    when="BEFORE",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['person', 'policy', '-sent_at'], name='reminder_recent_idx'),
+            model_name="reminder",
+            index=models.Index(fields=["person", "policy", "-sent_at"], name="reminder_recent_idx"),
         ),
         migrations.AddIndex(
-            model_name='section',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='section_search_idx'),
+            model_name="section",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_vector"], name="section_search_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='section',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['heading_vector'], name='section_heading_search_idx'),
+            model_name="section",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["heading_vector"], name="section_heading_search_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(fields=('version', 'position'), name='section_unique_position'),
+            model_name="section",
+            constraint=models.UniqueConstraint(
+                fields=("version", "position"), name="section_unique_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(fields=('version', 'anchor'), name='section_unique_anchor'),
+            model_name="section",
+            constraint=models.UniqueConstraint(
+                fields=("version", "anchor"), name="section_unique_anchor"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='section',
-            trigger=pgtrigger.compiler.Trigger(name='section_feeds_search_terms', sql=pgtrigger.compiler.UpsertTriggerSql(func="INSERT INTO policies_searchterm (word) SELECT DISTINCT t.lexeme FROM new_sections s, unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' ON CONFLICT DO NOTHING; RETURN NULL;", hash='5f598313d5705654ccdc91caae71c1192bae3afb', level='STATEMENT', operation='INSERT', pgid='pgtrigger_section_feeds_search_terms_c6f73', referencing='REFERENCING NEW TABLE AS new_sections ', table='policies_section', when='AFTER')),
+            model_name="section",
+            trigger=pgtrigger.compiler.Trigger(
+                name="section_feeds_search_terms",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="INSERT INTO policies_searchterm (word) SELECT DISTINCT t.lexeme FROM new_sections s, unnest(to_tsvector('simple', s.title || ' ' || s.heading || ' ' || s.text)) t WHERE length(t.lexeme) BETWEEN 3 AND 40 AND t.lexeme !~ '[0-9_]' ON CONFLICT DO NOTHING; RETURN NULL;",
+                    hash="5f598313d5705654ccdc91caae71c1192bae3afb",
+                    level="STATEMENT",
+                    operation="INSERT",
+                    pgid="pgtrigger_section_feeds_search_terms_c6f73",
+                    referencing="REFERENCING NEW TABLE AS new_sections ",
+                    table="policies_section",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]

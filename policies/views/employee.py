@@ -63,6 +63,12 @@ def search_page(request):
         include_earlier=include_earlier,
         page=request.GET.get("side", 1),
     )
+    # Nothing among the chosen kommune's policies: the other kommuner's hits, under their own heading.
+    elsewhere = None
+    if chosen_org is not None and query and result.policy_count == 0:
+        elsewhere = search(
+            query, user=user, organisation=None, include_earlier=include_earlier, resources=False
+        )
     base_params = {"q": query, "kommune": chosen_org.slug if chosen_org else ALL_ORGANISATIONS}
     if include_earlier:
         base_params["tidligere"] = "1"
@@ -72,6 +78,7 @@ def search_page(request):
         {
             "search_query": query,
             "result": result,
+            "elsewhere": elsewhere,
             "organisations": organisations,
             "chosen_org": chosen_org,
             "include_earlier": include_earlier,

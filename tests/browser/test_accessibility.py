@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from people.models import Organisation, Person, Unit
-from policies.models import Acknowledgement, Policy, PolicyVersion
+from policies.models import Acknowledgement, Policy, PolicyVersion, Synonym
 from policies.workflow import create_draft, retire
 
 from .axe import axe_violations, format_violations
@@ -72,6 +72,14 @@ def retired():
         retire(policy, by=Person.objects.get(username="redaktor.bergen"))
 
 
+def bergen_synonym():
+    Synonym.objects.get_or_create(
+        organisation=Organisation.objects.get(slug="bergen"),
+        word="innlogging",
+        defaults={"words": "passord, tofaktor"},
+    )
+
+
 def signin_configured():
     """Bergen and Moskenes sign in through their own providers (here: addresses nobody answers)."""
     from signin.models import SignInConfig
@@ -105,6 +113,8 @@ PAGE_TYPES = [
     # Employee pages.
     PageType("search with hits", "/sok/?q=taushetsplikt"),
     PageType("search with hits, logged in", "/sok/?q=taushetsplikt", user=EMP),
+    PageType("search with background resources", "/sok/?q=ytringsfrihet lojalitetsplikt"),
+    PageType("search, hits only in other kommuner", "/sok/?q=arbeidsmiljøutvalget", user=EMP),
     PageType("search without hits", "/sok/?q=qwxzyv"),
     PageType("search, nothing asked", "/sok/"),
     PageType("Mine retningslinjer", "/", user=EMP),
@@ -156,6 +166,7 @@ PAGE_TYPES = [
     PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
+    PageType("editor: synonyms", "/redaksjon/synonymer/", user=ED, prepare=bergen_synonym),
     # Manager pages (/oversikt/), as Bergen's manager of a department.
     PageType("manager: overview", "/oversikt/", user=MGR),
     PageType("manager: unit", unit_url(), user=MGR),

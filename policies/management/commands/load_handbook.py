@@ -14,7 +14,7 @@ from people.models import Organisation, Person, Unit
 from people.units import get_or_create_unit
 from policies.authoring import save_resource
 from policies.fixtures import FIXTURES_DIR, FixtureError, read_document, read_toml, version_files
-from policies.models import Policy, Resource, Visibility
+from policies.models import Policy, Resource, Synonym, Visibility
 from policies.workflow import create_draft, publish
 
 
@@ -43,6 +43,7 @@ class Command(BaseCommand):
                 self.load_organisations()
                 self.load_policies()
                 self.load_resources()
+                self.load_synonyms()
                 if settings.DEMO_DATA:
                     self.load_demo_people()
                 if dry_run:
@@ -127,21 +128,36 @@ class Command(BaseCommand):
 
     def load_resources(self) -> None:
         for path in sorted((self.root / "resources").glob("*.md")):
-            if Resource.objects.filter(slug=path.stem).exists():
-                continue
-            doc = read_document(path)
-            save_resource(
-                Resource(
-                    slug=path.stem,
-                    title=doc.meta["title"],
-                    publisher=doc.meta.get("publisher", ""),
-                    published=doc.meta.get("published", ""),
-                    summary=doc.meta.get("summary", ""),
-                    source_note=doc.meta.get("source_note", ""),
-                    body=doc.body,
+            resource = Resource.objects.filter(slug=path.stem).first()
+            if resource is None:
+                doc = read_document(path)
+                save_resource(
+                    Resource(
+                        slug=path.stem,
+                        title=doc.meta["title"],
+                        publisher=doc.meta.get("publisher", ""),
+                        published=doc.meta.get("published", ""),
+                        summary=doc.meta.get("summary", ""),
+                        source_note=doc.meta.get("source_note", ""),
+                        body=doc.body,
+                    )
                 )
+                self.created.append(f"ressurs {path.stem}")
+            elif not resource.sections.exists():
+                # Resources loaded before they were searched get their sections now.
+                save_resource(resource)
+
+    def load_synonyms(self) -> None:
+        """The national synonyms (rows without an organisation); editors' own are left alone."""
+        path = self.root / "synonyms.toml"
+        if not path.exists():
+            return
+        for word, words in read_toml(path)["synonyms"].items():
+            _, created = Synonym.objects.get_or_create(
+                organisation=None, word=word.lower(), defaults={"words": ", ".join(words)}
             )
-            self.created.append(f"ressurs {path.stem}")
+            if created:
+                self.created.append(f"synonym {word}")
 
     def load_demo_people(self) -> None:
         for entry in read_toml(self.root / "demo_people.toml")["person"]:

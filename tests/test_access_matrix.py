@@ -209,7 +209,13 @@ MATRIX: list[Case] = [
     Case("editorial_side_by_side", EDITOR_ANY),
     # Synonyms belong to the editor's own organisation; a superuser has none.
     Case("editorial_synonyms", {**EDITOR_ANY, "admin": redirect("/redaksjon/")}),
-    Case("editorial_synonym_delete", EDITOR_POST_ONLY, lambda: {"pk": national_synonym_pk()}),
+    # A national synonym is no kommune's own: the view refuses every editor's delete with a 404.
+    Case(
+        "editorial_synonym_delete",
+        EDITOR_POST_ONLY,
+        lambda: {"pk": national_synonym_pk()},
+        post={"editor": NOT_FOUND, "other_editor": NOT_FOUND},
+    ),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

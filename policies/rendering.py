@@ -54,7 +54,7 @@ RESERVED_IDS = frozenset(
         "konflikt-tittel", "lix-tittel", "ma-bekreftes", "main", "mine-bekreftelser", "mine-data",
         "opplasting-status", "policy-title", "site-search-q", "skjemafeil", "sok", "sok-kommune",
         "sok-q", "sok-tidligere", "status", "til", "toc", "treff", "true", "utkast-skjema",
-        "utkast-tittel", "versjoner-tittel", "om-deg", "roller",
+        "utkast-tittel", "versjoner-tittel", "om-deg", "roller", "egne", "nasjonale", "treff-andre",
     }
 )  # fmt: skip
 # Ids the templates build from a prefix (pagination links `side-N`, form fields `id_...`).

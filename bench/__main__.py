@@ -15,6 +15,7 @@ MODULES = [
     "bench.search",
     "bench.pages",
     "bench.acknowledgements",
+    "bench.diff",
 ]
 
 

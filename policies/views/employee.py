@@ -18,7 +18,7 @@ from people.models import Organisation
 from ..access import get_readable_policy, login_redirect
 from ..acknowledgements import AcknowledgementError, acknowledge
 from ..compliance import obligations_for
-from ..diff import word_diff
+from ..diff import section_diff
 from ..exports import csv_safe
 from ..models import Acknowledgement, Status
 from ..search import clean_query, search
@@ -123,11 +123,18 @@ def confirm(request, org_slug: str, policy_slug: str):
 @login_redirect
 @require_GET
 def changes(request, org_slug: str, policy_slug: str):
-    """`endringer/?fra=<n>&til=<m>`: what changed between two versions, word by word."""
+    """`endringer/?fra=<n>&til=<m>`: only the sections that changed between two versions.
+
+    For someone who must confirm the newer version, the confirmation comes at the end, so that
+    reading what changed and confirming it is one page.
+    """
     policy = get_readable_policy(request.user, org_slug, policy_slug)
+    # The texts are loaded only for the two versions compared, not for the whole history.
     versions = {
         v.number: v
-        for v in policy.versions.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+        for v in policy.versions.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED]).defer(
+            "body", "body_html"
+        )
     }
     current = next((v for v in versions.values() if v.status == Status.PUBLISHED), None)
     context = {
@@ -142,8 +149,12 @@ def changes(request, org_slug: str, policy_slug: str):
         # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
         asked = "fra" in request.GET or "til" in request.GET
         return render(request, "employee/changes.html", context, status=400 if asked else 200)
-    old, new = versions[int(request.GET["fra"])], versions[int(request.GET["til"])]
-    context.update({"old": old, "new": new, "diff": word_diff(old.body_html, new.body_html)})
+    numbers = (int(request.GET["fra"]), int(request.GET["til"]))
+    texts = dict(policy.versions.filter(number__in=numbers).values_list("number", "body_html"))
+    old, new = versions[numbers[0]], versions[numbers[1]]
+    context.update(
+        {"old": old, "new": new, "diff": section_diff(texts[old.number], texts[new.number])}
+    )
     return render(request, "employee/changes.html", context)
 
 

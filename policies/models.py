@@ -7,6 +7,8 @@ holds fields, database constraints and read-only QuerySet methods.
 
 from __future__ import annotations
 
+import hashlib
+
 import pgtrigger
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -416,6 +418,18 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} – {self.version}"
+
+    @property
+    def reference(self) -> str:
+        """The receipt's reference, e.g. "B-1234-7F3A9C": the row's number and a check of what it
+        records, so that a mistyped or invented reference finds nothing (see receipts.find)."""
+        return f"B-{self.pk}-{receipt_check(self)}"
+
+
+def receipt_check(ack: Acknowledgement) -> str:
+    """Six hex digits derived from what the confirmation records (all of it immutable)."""
+    recorded = f"{ack.pk}:{ack.person_id}:{ack.version_id}:{ack.acknowledged_at.isoformat()}"
+    return hashlib.sha256(recorded.encode()).hexdigest()[:6].upper()
 
 
 class EventVerb(models.TextChoices):

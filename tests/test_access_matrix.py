@@ -91,6 +91,19 @@ def pk_of(model, **lookup) -> Callable[[], dict]:
     return lambda: {"object_id": model.objects.filter(**lookup).order_by("pk").first().pk}
 
 
+def employee_receipt() -> dict:
+    """A confirmation of Bergen's employee: only she may see its receipt."""
+    version = PolicyVersion.objects.get(
+        policy__organisation__slug="bergen", policy__slug="sosiale-medier", status="published"
+    )
+    ack, _ = Acknowledgement.objects.get_or_create(
+        person=Person.objects.get(username="ansatt.bergen"),
+        version=version,
+        defaults={"text_hash": version.text_hash},
+    )
+    return {"pk": ack.pk}
+
+
 MANAGED_UNIT = "Byrådsavdeling for helse og omsorg"
 OTHER_UNIT = "Byrådsavdeling for finans"
 
@@ -124,6 +137,9 @@ MATRIX: list[Case] = [
     Case("me", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
+    # A receipt is its owner's alone; anyone else meets a 404.
+    Case("receipt", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
+    Case("receipt_pdf", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
     Case("confirm", row(LOGIN, *[NOT_ALLOWED] * 5), PUBLIC_POLICY),
     Case(
@@ -149,6 +165,7 @@ MATRIX: list[Case] = [
         {"org_slug": "bodo", "policy_slug": "sosiale-medier"},
     ),
     Case("editorial_side_by_side", EDITOR_ANY),
+    Case("editorial_receipt_lookup", EDITOR_ANY),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

@@ -83,7 +83,7 @@ def test_confirming_records_one_row_and_shows_the_receipt(client, handbook):
     client.force_login(person("ansatt.moskenes"))
     response = client.post(f"{MOSKENES}bekreft/", confirm_form(moskenes_policy()))
     assert response.status_code == 302
-    assert response["Location"] == f"{MOSKENES}#bekreft"
+    assert response["Location"] == f"{MOSKENES}#kvittering"
     html = client.get(MOSKENES).content.decode()
     assert "Bekreftet: du har lest og forstått versjon 2" in html
     assert "Du bekreftet versjon 2" in html

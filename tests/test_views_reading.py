@@ -23,7 +23,7 @@ def test_organisation_handbook_lists_policies_with_version_and_date(client, hand
     html = client.get("/moskenes/").content.decode()
     assert "Veileder for bruk av sosiale medier" in html
     assert "<td>2</td>" in html
-    assert "15. januar 2016" in html
+    assert "15.01.2016" in html
 
 
 def test_policy_page_shows_metadata_contents_body_and_history(client, handbook):

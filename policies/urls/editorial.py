@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from policies.views import editor_endpoints, editorial, reuse
+from policies.views import editor_endpoints, editorial, receipts, reuse
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path(f"gjenbruk/{policy}", reuse.reuse_start, name="editorial_reuse_start"),
     path("side-om-side/", reuse.side_by_side, name="editorial_side_by_side"),
     path("analyse/", editor_endpoints.analyse, name="editorial_analyse"),
+    path("kvittering/", receipts.receipt_lookup, name="editorial_receipt_lookup"),
     # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
     path("markdownx/markdownify/", editor_endpoints.markdownify, name="markdownx_markdownify"),
     path("markdownx/upload/", editor_endpoints.image_upload, name="markdownx_upload"),

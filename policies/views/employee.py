@@ -20,11 +20,14 @@ from ..acknowledgements import AcknowledgementError, acknowledge
 from ..compliance import obligations_for
 from ..diff import section_diff
 from ..exports import csv_safe
+from ..formats import datetime_text
 from ..models import Acknowledgement, Status
 from ..search import clean_query, search
 from .reading import organisation_list
 
 ALL_ORGANISATIONS = "alle"
+# Tags the confirmation message and is the id of the block that shows it.
+RECEIPT_TAG = "kvittering"
 
 
 def home(request):
@@ -111,13 +114,15 @@ def confirm(request, org_slug: str, policy_slug: str):
         else:
             messages.error(request, str(exc))
         return redirect(back)
-    at = timezone.localtime(ack.acknowledged_at)
+    # The message is shown in the confirmation block at the end of the text, where the reader's eye
+    # is, and the fragment moves focus to it (static/js/focus.js); the top of the page skips it.
     messages.success(
         request,
         f"Bekreftet: du har lest og forstått versjon {ack.version.number} av «{policy.title}» "
-        f"({at:%d.%m.%Y} kl. {at:%H:%M}).",
+        f"({datetime_text(ack.acknowledged_at)}).",
+        extra_tags=RECEIPT_TAG,
     )
-    return redirect(back)
+    return redirect(f"{policy.get_absolute_url()}#{RECEIPT_TAG}")
 
 
 @login_redirect

@@ -66,6 +66,16 @@ def confirmed(username: str = "ansatt.bergen", org: str = "bergen"):
     return prepare
 
 
+def receipt_of(username: str = "ansatt.bergen") -> Acknowledgement:
+    confirmed(username)()
+    return Acknowledgement.objects.get(
+        person__username=username,
+        version__policy__organisation__slug="bergen",
+        version__policy__slug="sosiale-medier",
+        version__status="published",
+    )
+
+
 def retired():
     policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
     if not policy.is_retired:
@@ -100,6 +110,23 @@ PAGE_TYPES = [
     PageType("/meg/ with confirmations", "/meg/", user=EMP, prepare=confirmed()),
     PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
     PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
+    PageType(
+        "diff, with the confirmation at the end",
+        "/moskenes/sosiale-medier/endringer/?fra=1&til=2",
+        user="ansatt.moskenes",
+    ),
+    PageType("receipt", lambda: f"/meg/kvitteringer/{receipt_of().pk}/", user=EMP),
+    PageType(
+        "editor: receipt lookup, found",
+        lambda: f"/redaksjon/kvittering/?referanse={receipt_of().reference}",
+        user=ED,
+    ),
+    PageType(
+        "editor: receipt lookup, not found",
+        "/redaksjon/kvittering/?referanse=B-1-000000",
+        user=ED,
+        status=404,
+    ),
     PageType("login", "/logg-inn/"),
     PageType("login with errors", "/logg-inn/?feil=1"),
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),

@@ -402,8 +402,8 @@ class Confirmation:
 
     LABELS = {
         CONFIRMED: "Bekreftet",
-        OLDER: "Bekreftet en eldre vesentlig versjon",
-        NEVER: "Aldri bekreftet",
+        OLDER: "Må bekreftes på nytt",
+        NEVER: "Ikke bekreftet",
     }
 
 

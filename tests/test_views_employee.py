@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -258,7 +259,11 @@ def test_my_csv_contains_only_my_rows(client, handbook):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1
-    assert rows[0]["kommune"] == "Moskenes kommune" and rows[0]["versjon"] == "2"
+    assert rows[0]["Kommune"] == "Moskenes kommune" and rows[0]["Versjon"] == "2"
+    # Written for people: the product's date style, the receipt's reference, nothing technical.
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} kl\. \d\d\.\d\d", rows[0]["Bekreftet"])
+    assert rows[0]["Kvittering"].startswith("B-")
+    assert "teksthash" not in response.content.decode().lower()
 
 
 @pytest.mark.parametrize("url", ["/meg/", "/meg/mine-data.json", "/meg/mine-bekreftelser.csv"])

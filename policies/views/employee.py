@@ -206,6 +206,7 @@ def _ack_rows(person) -> list[dict]:
             "adresse": ack.version.get_absolute_url(),
             "versjon": ack.version.number,
             "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+            "referanse": ack.reference,
             "teksthash": ack.text_hash,
         }
         for ack in _my_acknowledgements(person)
@@ -247,10 +248,18 @@ def my_data_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mine-bekreftelser.csv"'
     response.write("\ufeff")
-    fields = ["kommune", "retningslinje", "adresse", "versjon", "bekreftet", "teksthash"]
-    writer = csv.DictWriter(response, fieldnames=fields, delimiter=";")
-    writer.writeheader()
-    for row in _ack_rows(request.user):
+    # For people, not machines: the same words and date style as the pages, no text hash.
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["Kommune", "Retningslinje", "Versjon", "Bekreftet", "Kvittering", "Adresse"])
+    for ack in _my_acknowledgements(request.user):
+        row = [
+            ack.version.policy.organisation.name,
+            ack.version.title,
+            ack.version.number,
+            datetime_text(ack.acknowledged_at),
+            ack.reference,
+            request.build_absolute_uri(ack.version.get_absolute_url()),
+        ]
         # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow({k: csv_safe(v) for k, v in row.items()})
+        writer.writerow([csv_safe(v) for v in row])
     return response

@@ -111,7 +111,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
             ],
             # One date style on every page, without a {% load %} in each template.
-            "builtins": ["policies.templatetags.formats"],
+            "builtins": ["policies.templatetags.formats", "policies.templatetags.navigation"],
         },
     },
 ]

@@ -28,6 +28,21 @@ class Organisation(models.Model):
 
     slug = models.SlugField("adresse", max_length=60, unique=True)
     name = models.CharField("navn", max_length=200, unique=True)
+    # The kommune's own look, set by its editors under /redaksjon/kommune/ (people/branding.py).
+    accent_color = models.CharField(
+        "aksentfarge",
+        max_length=7,
+        blank=True,
+        help_text="Heksadesimal fargekode, for eksempel #1a5e9a. Må gi kontrast 4,5:1 mot hvit.",
+    )
+    logo = models.ImageField("kommunevåpen eller logo", upload_to="kommuner/", blank=True)
+    contact = models.CharField(
+        "kontakt", max_length=200, blank=True, help_text="For eksempel «Servicetorget, Rådhuset»."
+    )
+    contact_email = models.EmailField("e-post", blank=True)
+    contact_phone = models.CharField("telefon", max_length=30, blank=True)
+    privacy_url = models.URLField("personvernerklæring", blank=True)
+    look_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

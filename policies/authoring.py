@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
 
-from .models import EventVerb, Policy, PolicyVersion, Visibility
+from .models import Event, EventVerb, Policy, PolicyVersion, Visibility
 from .workflow import create_draft_version, record_event
 
 # The settings an editor may change after creation, in the order the history shows them.
@@ -131,3 +132,48 @@ def change_settings(
                 policy.versions.drafts().update(title=policy.title, revision=F("revision") + 1)
             record_event(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
     return policy
+
+
+LOOK_FIELDS = ("accent_color", "contact", "contact_email", "contact_phone", "privacy_url")
+
+
+def change_look(
+    organisation: Organisation,
+    *,
+    by: Person | None,
+    logo=None,
+    remove_logo: bool = False,
+    **values,
+) -> Organisation:
+    """Change a kommune's own look (colour, logo, contact, personvernerklæring).
+
+    `logo` is an uploaded image already checked by the form. Records SETTINGS_CHANGED for the
+    organisation with the old and new value of each field that changed.
+    """
+    unknown = set(values) - set(LOOK_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown look fields: {sorted(unknown)}")
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        changes: dict[str, list] = {}
+        for name, value in values.items():
+            old = getattr(organisation, name)
+            if old != value:
+                changes[name] = [old, value]
+                setattr(organisation, name, value)
+        if logo is not None:
+            organisation.logo.save(f"{organisation.slug}-{logo.name}", logo, save=False)
+            changes["logo"] = ["", organisation.logo.name]
+        elif remove_logo and organisation.logo:
+            changes["logo"] = [organisation.logo.name, ""]
+            organisation.logo = ""
+        if changes:
+            organisation.look_updated_at = timezone.now()
+            organisation.save()
+            Event.objects.create(
+                organisation=organisation,
+                actor=by,
+                verb=EventVerb.SETTINGS_CHANGED,
+                detail={"kommune": changes},
+            )
+    return organisation

@@ -119,6 +119,8 @@ MATRIX: list[Case] = [
     # Reading pages.
     Case("home", everyone(OK)),
     Case("accessibility_statement", everyone(OK)),
+    Case("kommune_theme", everyone(OK), {"org_slug": "bergen"}),
+    Case("kommune_theme", everyone(NOT_FOUND), {"org_slug": "finnes-ikke"}, "unknown"),
     Case("resource_detail", everyone(OK), {"slug": "difi-veiledning"}),
     Case("organisation_handbook", everyone(OK), {"org_slug": "bergen"}),
     Case("organisation_handbook", everyone(NOT_FOUND), {"org_slug": "finnes-ikke"}, "unknown"),
@@ -166,6 +168,8 @@ MATRIX: list[Case] = [
     ),
     Case("editorial_side_by_side", EDITOR_ANY),
     Case("editorial_receipt_lookup", EDITOR_ANY),
+    # Each editor changes the look of their own kommune; a superuser belongs to none.
+    Case("editorial_kommune_look", {**EDITOR_ANY, "admin": redirect("/redaksjon/")}),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

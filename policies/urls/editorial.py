@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from policies.views import editor_endpoints, editorial, receipts, reuse
+from policies.views import branding, editor_endpoints, editorial, receipts, reuse
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("side-om-side/", reuse.side_by_side, name="editorial_side_by_side"),
     path("analyse/", editor_endpoints.analyse, name="editorial_analyse"),
     path("kvittering/", receipts.receipt_lookup, name="editorial_receipt_lookup"),
+    path("kommune/", branding.kommune_look, name="editorial_kommune_look"),
     # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
     path("markdownx/markdownify/", editor_endpoints.markdownify, name="markdownx_markdownify"),
     path("markdownx/upload/", editor_endpoints.image_upload, name="markdownx_upload"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -17,6 +18,7 @@ from ..access import editor_required
 from ..models import Acknowledgement
 
 logger = logging.getLogger(__name__)
+PDF_STYLESHEET = "css/receipt-pdf.css"
 
 
 def _own_receipt(person, pk: int) -> Acknowledgement:
@@ -56,12 +58,12 @@ def receipt_pdf(request, pk: int):
     ack = _own_receipt(request.user, pk)
     html = render_to_string("employee/receipt_pdf.html", _context(ack), request=request)
     try:
-        from weasyprint import HTML
+        from weasyprint import CSS, HTML
     except (ImportError, OSError):  # Pango missing on this machine: the page prints just as well.
         logger.warning("WeasyPrint is not usable here; serving the printable receipt instead")
         return receipt(request, pk)
     # No base_url and no external resources: the PDF is made from our own template only.
-    pdf = HTML(string=html).write_pdf()
+    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=finders.find(PDF_STYLESHEET))])
     name = slugify(f"kvittering {ack.version.policy.slug} versjon {ack.version.number}")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

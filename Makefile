@@ -46,6 +46,7 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	@$(START_RUN_DB)
+	scripts/messages.sh compile
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
@@ -66,6 +67,8 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=$(TEST_DB) $(PY) manage.py makemigrations --check --dry-run -v 1
+	scripts/messages.sh check
+	scripts/messages.sh compile
 	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install
@@ -77,6 +80,7 @@ bench: install
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
+	$(PY) -m bench.rendering
 
 stop:
 	scripts/pg.sh stop dev

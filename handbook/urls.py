@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from people.views import choose_language
 from policies.views import account, health
 
 handler400 = "policies.views.errors.bad_request"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("logg-ut/", account.logout_view, name="logout"),
     path("admin/", admin.site.urls),
     path("helse/", health.health, name="health"),
+    path("sprak/", choose_language, name="choose_language"),
     path("redaksjon/", include("policies.urls.editorial")),
     path("oversikt/", include("policies.urls.manager")),
     path("", include("policies.urls.employee")),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -19,8 +20,13 @@ if TYPE_CHECKING:
 # First path segments the site uses itself; an organisation can never take one of them.
 RESERVED_SLUGS = [
     "admin", "logg-inn", "logg-ut", "sok", "meg", "oversikt", "redaksjon", "ressurser", "static",
-    "media", "tilgjengelighet", "markdownx", "api", "helse",
+    "media", "tilgjengelighet", "markdownx", "api", "helse", "sprak",
 ]  # fmt: skip
+
+
+def interface_languages() -> list[tuple[str, str]]:
+    """The languages the interface has catalogues for (settings.LANGUAGES), as field choices."""
+    return list(settings.LANGUAGES)
 
 
 class Organisation(models.Model):
@@ -28,6 +34,14 @@ class Organisation(models.Model):
 
     slug = models.SlugField("adresse", max_length=60, unique=True)
     name = models.CharField("navn", max_length=200, unique=True)
+    language = models.CharField(
+        "målform",
+        max_length=10,
+        blank=True,
+        choices=interface_languages,
+        help_text="Kommunens administrasjonsspråk. Tom betyr språknøytral: hver leser får sin "
+        "egen målform eller nettleserens.",
+    )
     # The kommune's own look, set by its editors under /redaksjon/kommune/ (people/branding.py).
     accent_color = models.CharField(
         "aksentfarge",
@@ -157,6 +171,13 @@ class Person(AbstractUser):
         help_text="Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra.",
     )
     employee_number = models.CharField("ansattnummer", max_length=40, blank=True)
+    language = models.CharField(
+        "målform",
+        max_length=10,
+        blank=True,
+        choices=interface_languages,
+        help_text="Personens eget valg. Tom betyr kommunens målform.",
+    )
     is_elected_official = models.BooleanField("folkevalgt", default=False)
     is_editor = models.BooleanField(
         "redaktør",

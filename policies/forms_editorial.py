@@ -15,7 +15,8 @@ from markdownx.widgets import MarkdownxWidget
 from people.models import RESERVED_SLUGS, Organisation, Unit
 
 from .models import MAX_BODY_LENGTH, ChangeKind, Policy, Visibility
-from .rendering import render_html
+from .plaintext import PlainTextField
+from .rendering import budget_problems, render_html
 
 AUDIENCE_ALL = "all"
 AUDIENCE_UNITS = "units"
@@ -78,7 +79,7 @@ MISSING_REVISION = "Skjemaet mangler versjonsinformasjon. Last siden på nytt."
 
 def title_field() -> forms.CharField:
     """A policy's title, as the settings, reuse and draft forms all ask for it."""
-    return forms.CharField(
+    return PlainTextField(
         label="Tittel",
         max_length=200,
         error_messages={
@@ -144,7 +145,8 @@ class PolicySettingsForm(forms.Form):
         "bindestrek. Lages fra tittelen hvis du lar feltet stå tomt.",
         error_messages={"max_length": "Adressen kan være på høyst 80 tegn."},
     )
-    summary = forms.CharField(
+    summary = PlainTextField(
+        multiline=True,
         label="Kort beskrivelse",
         required=False,
         max_length=1000,
@@ -309,6 +311,13 @@ class DraftForm(forms.Form):
 
     clean_title = clean_title
 
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        problems = budget_problems(body)
+        if problems:
+            raise ValidationError(problems, code="budget")
+        return body
+
 
 class PublishForm(forms.Form):
     """How a draft is published: kind of change, note, adoption and effective date."""
@@ -331,7 +340,8 @@ class PublishForm(forms.Form):
             "invalid_choice": "Velg om endringen er redaksjonell eller vesentlig.",
         },
     )
-    change_note = forms.CharField(
+    change_note = PlainTextField(
+        multiline=True,
         label="Endringsnotat",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -341,7 +351,7 @@ class PublishForm(forms.Form):
             "max_length": "Endringsnotatet kan være på høyst 2000 tegn.",
         },
     )
-    adopted_by = forms.CharField(
+    adopted_by = PlainTextField(
         label="Vedtatt av (valgfritt)",
         max_length=200,
         required=False,
@@ -396,14 +406,28 @@ class PublishForm(forms.Form):
 
     def clean_adopted_on(self):
         day = self.cleaned_data["adopted_on"]
-        if day is not None and day.year < 1900:
+        if day is None:
+            return day
+        if day.year < 1900:
             raise ValidationError(DATE_ERRORS["invalid"], code="invalid")
+        if day.year > timezone.localdate().year + 5:
+            raise ValidationError("Vedtaksdatoen er mer enn fem år fram i tid.", code="far")
         return day
 
     def clean(self):
         data = super().clean()
         if self.first_version:
             data["change_kind"] = ChangeKind.MATERIAL
+        adopted_on, effective_from = data.get("adopted_on"), data.get("effective_from")
+        if adopted_on and effective_from and adopted_on > effective_from:
+            self.add_error(
+                "adopted_on",
+                ValidationError(
+                    "Vedtaket må være gjort før datoen versjonen gjelder fra "
+                    f"({effective_from:%d.%m.%Y}).",
+                    code="after_effective",
+                ),
+            )
         return data
 
 

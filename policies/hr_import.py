@@ -21,6 +21,7 @@ from people.models import Organisation, Person, Unit
 from people.units import create_unit
 
 from .models import Event, EventVerb
+from .plaintext import clean_line
 
 # Column names as HR exports them, and the spellings we accept for each.
 COLUMNS = {
@@ -100,7 +101,7 @@ def decode(data: bytes) -> str:
 
 
 def _unit_path(value: str) -> tuple[str, ...] | None:
-    parts = tuple(part.strip() for part in value.split(UNIT_SEPARATOR))
+    parts = tuple(clean_line(part) for part in value.split(UNIT_SEPARATOR))
     if not value.strip() or any(not part for part in parts):
         return None
     return parts
@@ -139,7 +140,8 @@ def parse(text: str) -> list[HrRow]:
             continue
 
         def cell(key: str, cells=cells) -> str:
-            return cells[positions[key]].strip() if key in positions else ""
+            # Names and units are shown everywhere: no bidi overrides or invisible characters.
+            return clean_line(cells[positions[key]]) if key in positions else ""
 
         number, first, last, email = (
             cell("employee_number"),

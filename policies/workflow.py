@@ -171,6 +171,9 @@ def publish(
             # The first version is what everyone confirms: it is material by definition.
             change_kind = ChangeKind.MATERIAL
         rendered = render(draft.body, title=draft.title)
+        if rendered.problems:
+            # Refused here, in Norwegian, rather than by a constraint or a column size later.
+            raise WorkflowError(" ".join(rendered.problems))
         scheduled = effective_from > _today()
         if not scheduled:
             policy.versions.filter(status=Status.PUBLISHED).update(status=Status.SUPERSEDED)

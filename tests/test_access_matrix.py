@@ -153,6 +153,8 @@ MATRIX: list[Case] = [
     Case("changes", INTERNAL, INTERNAL_POLICY, "internal"),
     # The health check for load balancers: open to all, reveals nothing but "ok".
     Case("health", everyone(OK)),
+    # The målform switch in the header changes only the visitor's own preference: POST only.
+    Case("choose_language", everyone(NOT_ALLOWED)),
     # Logging in and out.
     Case("login", row(OK, *[redirect("/")] * 5)),
     Case("logout", everyone(OK)),

@@ -50,3 +50,47 @@ def test_moskenes_editorial_version_shows_the_corrected_typos(handbook):
     diff = word_diff(v1.body_html, v2.body_html)
     assert "opptretr" in diff.html and "opptrer" in diff.html
     assert 0 < diff.added < 20
+
+
+def test_comparing_two_long_texts_that_share_little_stays_within_the_word_pair_budget(
+    monkeypatch,
+):
+    # Word-level matching is quadratic; a 110 kB text against its paragraphs reshuffled once took
+    # the compare page half a minute. Count the word pairs handed to difflib instead of timing it.
+    import difflib
+    import random
+
+    from policies import diff
+    from policies.fixtures import FIXTURES_DIR, read_document
+    from policies.rendering import render_html
+
+    text = "\n\n".join(
+        read_document(p).body for p in sorted(FIXTURES_DIR.glob("handbook/*/*/*.md"))
+    )
+    text = "\n\n".join([text] * 4)
+    paragraphs = text.split("\n\n")
+    random.Random(1).shuffle(paragraphs)
+    old, new = render_html(text), render_html("\n\n".join(paragraphs))
+
+    pairs = []
+    original = difflib.SequenceMatcher
+
+    class Counting(original):
+        def __init__(self, isjunk=None, a="", b="", autojunk=True):
+            if a and isinstance(a[0], str):
+                pairs.append(len(a) * len(b))
+            super().__init__(isjunk, a, b, autojunk)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", Counting)
+    result = diff.word_diff(old, new)
+    assert sum(pairs) <= diff.MAX_WORD_PAIRS
+    assert result.added > 0 and result.removed > 0
+
+
+def test_every_paragraph_edited_a_little_is_still_shown_word_by_word():
+    from policies.rendering import render_html
+
+    old = render_html("\n\n".join(f"Avsnitt {i} handler om sosiale medier." for i in range(300)))
+    new = render_html("\n\n".join(f"Avsnitt {i} handler om nettvett." for i in range(300)))
+    result = word_diff(old, new)
+    assert result.added == 300 * 1 and result.removed == 300 * 2

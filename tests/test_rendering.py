@@ -2,6 +2,8 @@ import pytest
 
 from policies.rendering import render, render_html, slugify_heading
 
+from .test_xss_rendering import assert_harmless
+
 
 @pytest.mark.parametrize(
     "payload",
@@ -23,7 +25,8 @@ def test_rendering_strips_script_handlers_and_javascript_links(payload):
     lowered = html.lower()
     assert "<script" not in lowered
     assert "onerror" not in lowered and "onload" not in lowered
-    assert "javascript:" not in lowered
+    # A link the renderer refuses stays as its harmless text; no attribute may carry the scheme.
+    assert_harmless(html)
     assert "<iframe" not in lowered and "<svg" not in lowered and "style=" not in lowered
     assert "Tekst etter." in html
 
@@ -63,3 +66,32 @@ def test_sections_carry_heading_and_text():
     ]
     assert [s.heading for s in rendered.toc] == ["Første", "Under"]
     assert len(rendered.text_hash) == 64
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![](/oversikt/retningslinje/sosiale-medier/eksport.xlsx)",
+        "![](/oversikt/enhet/1/retningslinje/sosiale-medier/utskrift/)",
+        '<img src="/oversikt/retningslinje/sosiale-medier/eksport.csv">',
+        "![x](http://127.0.0.1:8000/oversikt/retningslinje/sosiale-medier/eksport.csv)",
+        "![x](//localhost/redaksjon/)",
+        "![x](/media/../oversikt/retningslinje/sosiale-medier/eksport.csv)",
+        "![x](/media/%2e%2E/oversikt/retningslinje/sosiale-medier/eksport.csv)",
+        '<img src="/media/&#46;&#46;/meg/">',
+        '<img src="/media\\..\\meg/">',
+        "![x](eksport.xlsx)",
+        "![x](../../oversikt/)",
+    ],
+)
+def test_images_never_point_at_the_sites_own_pages(source):
+    html = render_html(source)
+    assert "<img" in html and "src=" not in html
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["/media/bilder/kart.png", "/static/logo.png", "https://www.bergen.kommune.no/bilde.jpg"],
+)
+def test_uploaded_static_and_external_images_keep_their_address(src):
+    assert f'src="{src}"' in render_html(f"![Kart]({src})")

@@ -7,7 +7,13 @@ from html.parser import HTMLParser
 
 import pytest
 
-from policies.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render, render_html
+from policies.rendering import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    ANCHORED_TAGS,
+    render,
+    render_html,
+)
 
 from .factories import make_organisation, make_person, make_policy
 from .xss_payloads import XSS_PAYLOADS
@@ -68,7 +74,11 @@ def assert_harmless(fragment: str) -> None:
         assert tag in ALLOWED_TAGS, (tag, fragment)
         for name, value in attrs:
             assert not name.startswith("on"), (name, fragment)
-            assert name in ALLOWED_ATTRIBUTES.get(tag, set()) or name == "rel", (tag, name)
+            assert (
+                name in ALLOWED_ATTRIBUTES.get(tag, set())
+                or name == "rel"
+                or (name == "id" and tag in ANCHORED_TAGS and re.fullmatch(r"[a-z0-9_-]+", value))
+            ), (tag, name)
             if name in ("href", "src"):
                 # As a browser parses a URL (WHATWG): tabs and newlines anywhere are dropped, and
                 # control characters and spaces at either end.

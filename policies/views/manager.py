@@ -9,15 +9,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from people.models import Unit
 
@@ -178,6 +179,40 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
 
 # --- Export and print --------------------------------------------------------------------------
 
+# What a browser's Fetch Metadata says when a person opens or downloads the file: a top-level
+# navigation. Browsers that predate these headers send none of them and are let through.
+_DOWNLOAD_DESTS = {None, "document"}
+_DOWNLOAD_MODES = {None, "navigate"}
+
+
+def download_only(view):
+    """Serve (and so record) an export only for a person's own download.
+
+    Exports write an audit event, so they answer GET only (HEAD and OPTIONS never write or return the
+    file) and refuse what a page can make a browser fetch by itself: an `<img>` or `<iframe>`
+    pointing at the address, a script's fetch(), a prefetch. A plain link or typed address is a
+    top-level navigation (`Sec-Fetch-Dest: document`, `Sec-Fetch-Mode: navigate`) and gets the file.
+    We chose this over turning the exports into POST forms because their addresses are links that
+    managers bookmark and share, and a print view reached by POST cannot be reloaded.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        headers = request.headers
+        if (
+            headers.get("Sec-Fetch-Dest") not in _DOWNLOAD_DESTS
+            or headers.get("Sec-Fetch-Mode") not in _DOWNLOAD_MODES
+            or headers.get("Sec-Purpose", headers.get("Purpose", "")).startswith("prefetch")
+        ):
+            return HttpResponse(
+                "Listen kan bare lastes ned ved å åpne lenken direkte.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return view(request, *args, **kwargs)
+
+    return require_GET(wrapper)
+
 
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     where = f"-enhet-{unit.pk}" if unit else ""
@@ -205,6 +240,7 @@ def _exported_rows(
 
 
 @login_required
+@download_only
 def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
     """The person list as a semicolon-separated file that Excel opens as UTF-8."""
     ctx, rows = _exported_rows(request, slug, unit_id, kind="csv")
@@ -215,6 +251,7 @@ def export_csv(request: HttpRequest, slug: str, unit_id: int | None = None):
 
 
 @login_required
+@download_only
 def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     """The person list as an Excel workbook."""
     ctx, rows = _exported_rows(request, slug, unit_id, kind="xlsx")
@@ -232,6 +269,7 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
 
 
 @login_required
+@download_only
 def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
     """The person list as a page made for printing."""
     ctx, rows = _exported_rows(request, slug, unit_id, kind="print")

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ..models import Policy, Visibility
 
@@ -46,6 +46,8 @@ def cache_anonymous_page(view):
         key = _page_key(org_slug, policy_slug)
         if key == _NOT_CACHEABLE:
             return view(request, org_slug=org_slug, policy_slug=policy_slug)
+        # The same page in another målform is another page.
+        key = f"{key}:{translation.get_language()}"
         cached = cache.get(key)
         if cached is not None:
             return HttpResponse(cached, content_type="text/html; charset=utf-8")

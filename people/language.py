@@ -1,0 +1,89 @@
+"""Which målform the interface speaks to this request.
+
+språklova makes the choice the kommune's and gives each person a right to their own form, so the
+order is: the person's own choice (stored on the person, or for a visitor the language cookie set by
+the switch in the header), then the kommune's målform (the person's own kommune, or for a visitor the
+kommune whose pages they read), then the browser's Accept-Language, then bokmål.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+from .models import Organisation
+
+# A kommune's målform changes rarely; a visitor's page should not cost a query to learn it.
+ORGANISATION_LANGUAGE_SECONDS = 60
+
+
+def supported(language: str | None) -> str | None:
+    """`language` if the interface has it, else None."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    return language if language in codes else None
+
+
+def organisation_language(slug: str) -> str:
+    """The målform of the organisation at /<slug>/ ('' when neutral or unknown), cached briefly."""
+    key = f"org-language:{slug}"
+    language = cache.get(key)
+    if language is None:
+        try:
+            language = (
+                Organisation.objects.filter(slug=slug).values_list("language", flat=True).first()
+                or ""
+            )
+        except DatabaseError:
+            # A page the cache can still serve while the database is away is served in the
+            # browser's language rather than not at all.
+            return ""
+        cache.set(key, language, ORGANISATION_LANGUAGE_SECONDS)
+    return language
+
+
+def _page_organisation_slug(request: HttpRequest) -> str | None:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return match.kwargs.get("org_slug")
+
+
+def language_for(request: HttpRequest) -> str:
+    """The interface language for this request, by the order in the module docstring."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        chosen = supported(user.language)
+        kommune = user.organisation.language if user.organisation_id else ""
+    else:
+        chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        slug = _page_organisation_slug(request)
+        kommune = organisation_language(slug) if slug else ""
+    if chosen:
+        return chosen
+    if supported(kommune):
+        return kommune
+    # Neutral kommune or none: the browser's preference among the languages we have.
+    return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+
+
+class LanguageMiddleware:
+    """Activate the language chosen by `language_for` for the whole request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        language = language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        # The same address answers in another language for another cookie or browser.
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -22,7 +22,7 @@ def test_front_page_lists_the_organisations_for_visitors(client, handbook):
 def test_organisation_handbook_lists_policies_with_version_and_date(client, handbook):
     html = client.get("/moskenes/").content.decode()
     assert "Veileder for bruk av sosiale medier" in html
-    assert "<td>2</td>" in html
+    assert '<td data-label="Versjon">2</td>' in html
     assert "15.01.2016" in html
 
 

@@ -179,6 +179,18 @@ class Person(AbstractUser):
         help_text="Personens eget valg. Tom betyr kommunens målform.",
     )
     is_elected_official = models.BooleanField("folkevalgt", default=False)
+
+    class Notices(models.TextChoices):
+        AT_ONCE = "straks", "E-post med en gang"
+        WEEKLY = "ukentlig", "Bare i ukesoversikten"
+
+    change_notices = models.CharField(
+        "varsel om vesentlige endringer",
+        max_length=10,
+        choices=Notices.choices,
+        default=Notices.AT_ONCE,
+        help_text="Når en retningslinje personen må bekrefte endres vesentlig.",
+    )
     is_editor = models.BooleanField(
         "redaktør",
         default=False,

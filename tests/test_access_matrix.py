@@ -139,6 +139,7 @@ MATRIX: list[Case] = [
     Case("me", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_notices", row(LOGIN, *[NOT_ALLOWED] * 5)),
     # A receipt is its owner's alone; anyone else meets a 404.
     Case("receipt", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
     Case("receipt_pdf", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),

@@ -9,6 +9,7 @@ urlpatterns = [
     path("meg/", employee.me, name="me"),
     path("meg/mine-data.json", employee.my_data_json, name="my_data_json"),
     path("meg/mine-bekreftelser.csv", employee.my_data_csv, name="my_data_csv"),
+    path("meg/varsler/", employee.my_notices, name="my_notices"),
     path("meg/kvitteringer/<int:pk>/", receipts.receipt, name="receipt"),
     path("meg/kvitteringer/<int:pk>/kvittering.pdf", receipts.receipt_pdf, name="receipt_pdf"),
     path("<slug:org_slug>/<slug:policy_slug>/bekreft/", employee.confirm, name="confirm"),

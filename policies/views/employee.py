@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
-from people.models import Organisation
+from people.models import Organisation, Person
 
 from ..access import get_readable_policy, login_redirect
 from ..acknowledgements import AcknowledgementError, acknowledge
@@ -22,6 +23,7 @@ from ..diff import section_diff
 from ..exports import csv_safe
 from ..formats import datetime_text
 from ..models import Acknowledgement, Status
+from ..notices import choose_notices
 from ..search import clean_query, search
 from .reading import organisation_list
 
@@ -186,7 +188,11 @@ def me(request):
     return render(
         request,
         "employee/me.html",
-        {"acknowledgements": acknowledgements, "obligations": obligations_for(request.user)},
+        {
+            "acknowledgements": acknowledgements,
+            "obligations": obligations_for(request.user),
+            "notice_choices": Person.Notices.choices,
+        },
     )
 
 
@@ -211,6 +217,17 @@ def _ack_rows(person) -> list[dict]:
         }
         for ack in _my_acknowledgements(person)
     ]
+
+
+@login_required
+@require_POST
+def my_notices(request):
+    """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
+    if choose_notices(request.user, request.POST.get("varsler", "")):
+        messages.success(request, "Valget ditt for varsler er lagret.")
+    else:
+        messages.error(request, "Velg ett av alternativene for varsler. Ingenting er endret.")
+    return redirect(f"{reverse('me')}#varsler")
 
 
 @login_required

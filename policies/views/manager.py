@@ -24,6 +24,7 @@ from people.models import Unit
 
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
+from ..compliance import recent_material_changes
 from ..dashboards import PersonRow, Scope
 from ..exports import csv_lines, write_xlsx
 from ..models import Policy
@@ -45,7 +46,13 @@ def overview(request: HttpRequest):
     return render(
         request,
         "manager/overview.html",
-        {"data": data, "unit": None, "scope": scope, "row_units_label": "Enheter"},
+        {
+            "data": data,
+            "unit": None,
+            "scope": scope,
+            "row_units_label": "Enheter",
+            "resets": recent_material_changes([row.policy for row in data.policies]),
+        },
     )
 
 
@@ -62,6 +69,7 @@ def unit_detail(request: HttpRequest, unit_id: int):
         request,
         "manager/overview.html",
         {
+            "resets": recent_material_changes([row.policy for row in data.policies]),
             "data": data,
             "unit": unit,
             "scope": scope,

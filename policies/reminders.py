@@ -20,7 +20,7 @@ from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
-from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
+from .models import ChangeKind, DigestDelivery, Event, EventVerb, Policy, Reminder
 from .workflow import record_event
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
@@ -102,16 +102,37 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
             skipped_recently_reminded=plan.recently_reminded,
             skipped_without_email=plan.without_email,
         )
-        messages = [_reminder_message(person, policy) for person in plan.recipients]
+        change = _latest_change(policy)
+        messages = [_reminder_message(person, policy, by, change) for person in plan.recipients]
         if messages:
             transaction.on_commit(lambda: _send(messages), robust=True)
     return plan
 
 
-def _reminder_message(person: Person, policy: Policy) -> EmailMessage:
+def _latest_change(policy: Policy):
+    """What the reminder says about the version to confirm: the same context as a change notice."""
+    from .notices import change_context
+
+    required = (
+        policy.versions.published()
+        .filter(change_kind=ChangeKind.MATERIAL)
+        .select_related("policy__organisation")
+        .order_by("-number")
+        .first()
+    )
+    return change_context(required) if required else None
+
+
+def _reminder_message(person: Person, policy: Policy, by=None, change=None) -> EmailMessage:
     body = render_to_string(
         "manager/email/reminder.txt",
-        {"person": person, "policy": policy, "link": settings.SITE_URL + policy.get_absolute_url()},
+        {
+            "person": person,
+            "policy": policy,
+            "link": settings.SITE_URL + policy.get_absolute_url(),
+            "leader": by,
+            "change": change,
+        },
     )
     return EmailMessage(
         subject=f"Påminnelse: bekreft «{policy.title}»",

@@ -142,3 +142,15 @@ def test_people_choose_email_at_once_or_only_the_weekly_digest(client, kommune):
     assert "Velg ett av alternativene" in response.content.decode()
     nurse.refresh_from_db()
     assert nurse.change_notices == Person.Notices.WEEKLY
+
+
+def test_a_reminder_carries_the_same_context_and_names_the_leader(kommune):
+    from policies.reminders import _latest_change, _reminder_message
+
+    policy, leader, nurse = kommune[1], kommune[2], kommune[3]
+    _material(policy)
+    body = _reminder_message(nurse, policy, leader, _latest_change(policy)).body
+    assert "endret vesentlig" in body and "alle må bekrefte på nytt innen" in body
+    assert "Strengere regler for deling." in body
+    assert f"{policy.get_absolute_url()}endringer/?fra=1&til=2" in body
+    assert "påminnelse fra lederen din, Lise Leder," in body

@@ -18,6 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people.models import Unit
@@ -26,7 +27,7 @@ from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from ..compliance import recent_material_changes
 from ..dashboards import PersonRow, Scope
-from ..exports import csv_lines, write_xlsx
+from ..exports import ExportTitle, csv_lines, write_xlsx
 from ..models import Policy
 from ..reminders import plan_reminders, record_export, remind
 
@@ -223,8 +224,12 @@ def download_only(view):
 
 
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
-    where = f"-enhet-{unit.pk}" if unit else ""
-    return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    """Named after the unit (or the kommune), so that a folder of exports reads by itself."""
+    where = slugify((unit.name if unit else policy.organisation.name).translate(_TRANSLITERATE))
+    return f"bekreftelser-{policy.slug}-{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 
 
 def _exported_rows(
@@ -266,7 +271,16 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     # A zip archive is only complete when closed, so the workbook goes to a temporary file first
     # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    write_xlsx(target, rows)
+    current = ctx.policy.versions.current().first()
+    title = ExportTitle(
+        kommune=ctx.policy.organisation.name,
+        policy=ctx.policy.title,
+        version=current.number if current else None,
+        unit=ctx.unit.name if ctx.unit else "Alle enhetene du har oversikt over",
+        exported_at=timezone.now(),
+        exported_by=request.user.display_name,
+    )
+    write_xlsx(target, rows, title)
     target.seek(0)
     return FileResponse(
         target,

@@ -32,7 +32,7 @@ help:
 	@echo "make run    install, start PostgreSQL, migrate, load the handbook, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, start the test PostgreSQL, ruff, migrations check, the whole test suite"
 	@echo "make bench  benchmarks (prints figures; not part of make test)"
-	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept)"
+	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept) and the demo OIDC providers"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,16 +49,25 @@ install: $(VENV)/.installed node_modules/.installed
 run: install
 	@$(START_RUN_DB)
 	scripts/messages.sh compile
+	@# Development only: one local OpenID Connect provider per demo kommune (scripts/oidc.sh).
+	scripts/oidc.sh start
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py migrate --no-input -v 0
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py load_handbook
+	@# Bergen's demo employees come the way real ones do: from the HR system's CSV.
+	DATABASE_URL=$(RUN_DB) $(PY) manage.py import_people fixtures/demo_hr/bergen.csv --organisation bergen --partial
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py seed_demo --if-enabled
+	DATABASE_URL=$(RUN_DB) $(PY) manage.py demo_signin --if-enabled
 	DATABASE_URL=$(RUN_DB) $(PY) manage.py collectstatic --no-input -v 0
 	@echo
 	@echo "Håndboka kjører på http://$(HOST):$(PORT)/"
-	@echo "Demobrukere (passord: demo): ansatt.bergen leder.bergen redaktor.bergen"
-	@echo "  ansatt.moskenes leder.moskenes redaktor.moskenes ansatt.bodo leder.bodo redaktor.bodo"
-	@echo "  folkevalgt.bodo admin"
-	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen."
+	@echo "Logg inn som ansatt: «Logg inn med Bergen kommunes pålogging» på /logg-inn/, og velg"
+	@echo "  nora.nyansatt på den lokale påloggingssiden (Nora er importert fra HR-filen"
+	@echo "  fixtures/demo_hr/bergen.csv og har ikke passord). ragnhild.redaktor er redaktør,"
+	@echo "  ukjent.person viser hva som skjer når noen ikke finnes i Håndboka."
+	@echo "Lokale kontoer (under «Lokal konto», passord: demo): admin, ansatt.bergen leder.bergen"
+	@echo "  redaktor.bergen ansatt.moskenes leder.moskenes redaktor.moskenes ansatt.bodo leder.bodo"
+	@echo "  redaktor.bodo folkevalgt.bodo"
+	@echo "Stopp med Ctrl+C; 'make stop' stopper databasen og påloggingstjenestene."
 	@echo
 	DATABASE_URL=$(RUN_DB) $(VENV)/bin/gunicorn handbook.wsgi --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --access-logfile - --graceful-timeout 5
@@ -83,7 +92,9 @@ bench: install
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
 	$(PY) -m bench.rendering
+	DATABASE_URL=$(TEST_DB) $(PY) -m bench.signin $(BENCH_SIGNIN_ARGS)
 
 stop:
+	scripts/oidc.sh stop
 	scripts/pg.sh stop dev
 	scripts/pg.sh stop test

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "csp",
     "people",
     "policies",
+    "signin",
 ]
 
 MIDDLEWARE = [
@@ -209,10 +210,22 @@ MARKDOWNX_URLS_PATH = "/redaksjon/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/redaksjon/markdownx/upload/"
 MARKDOWNX_MEDIA_PATH = "bilder/"
 
-# Login throttling (django-axes): five failures lock that username from that address for 15 minutes.
+# Sign-in through each organisation's own OpenID Connect provider (signin/). Client secrets stored
+# in the database are encrypted with these Fernet keys (newest first; older ones still decrypt).
+# Unset: a key derived from SECRET_KEY.
+SIGNIN_ENCRYPTION_KEYS = env_list("SIGNIN_ENCRYPTION_KEYS", "")
+
+# Login throttling (django-axes) for local accounts (signin/throttling.py): five failures lock
+# that account, fifty lock that client address, each for 15 minutes. Sign-in through a kommune's
+# provider is never throttled by either. The client address is REMOTE_ADDR unless
+# TRUSTED_PROXY_COUNT says how many proxies of our own stand in front (X-Forwarded-For).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 50)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "signin.throttling.Handler"
+AXES_CLIENT_IP_CALLABLE = "signin.throttling.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)

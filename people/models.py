@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -63,8 +64,11 @@ class Organisation(models.Model):
         verbose_name = "kommune"
         verbose_name_plural = "kommuner"
         constraints = [
+            # In any letter case: "Admin" must not shadow /admin/ either.
             models.CheckConstraint(
-                condition=~Q(slug__in=RESERVED_SLUGS), name="organisation_slug_not_reserved"
+                condition=~Q(slug__iregex=rf"^({'|'.join(RESERVED_SLUGS)})$"),
+                name="organisation_slug_not_reserved",
+                violation_error_message="Adressen er reservert for nettstedet selv. Velg en annen.",
             ),
         ]
 
@@ -74,18 +78,53 @@ class Organisation(models.Model):
 
 class UnitQuerySet(models.QuerySet):
     def subtree_of(self, units) -> UnitQuerySet:
-        """The given units and every unit below them."""
+        """The given units and every unit below them: the one definition of "with sub-units".
+
+        `units` are Unit objects or their materialised paths. The database guarantees every path
+        is a well-formed chain of ids (see Unit.Meta), so a prefix match never matches too much.
+        """
         condition = Q(pk__in=[])
         for unit in units:
-            condition |= Q(path__startswith=unit.path)
+            condition |= Q(path__startswith=unit if isinstance(unit, str) else unit.path)
         return self.filter(condition)
+
+
+_UNIT_PATH_FROM_PARENT = """
+DECLARE
+    parent people_unit%ROWTYPE;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.organisation_id <> OLD.organisation_id
+       AND EXISTS (SELECT 1 FROM people_unit WHERE parent_id = NEW.id) THEN
+        RAISE EXCEPTION 'A unit with sub-units cannot change organisation (unit %)', NEW.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF NEW.parent_id IS NULL THEN
+        NEW.path := '/' || NEW.id || '/';
+        RETURN NEW;
+    END IF;
+    SELECT * INTO parent FROM people_unit WHERE id = NEW.parent_id;
+    IF parent.organisation_id <> NEW.organisation_id THEN
+        RAISE EXCEPTION 'A unit and its parent must belong to the same organisation (unit %)', NEW.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF parent.path LIKE '%/' || NEW.id || '/%' THEN
+        RAISE EXCEPTION 'A unit cannot be moved below itself (unit %)', NEW.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    NEW.path := parent.path || NEW.id || '/';
+    RETURN NEW;
+END;
+"""
 
 
 class Unit(models.Model):
     """An enhet: a node in an organisation's tree of departments.
 
-    `path` is the materialised path of primary keys ("/3/17/42/"), maintained by people.units,
-    so that "this unit and its sub-units" is one indexed prefix match.
+    `path` is the materialised path of primary keys ("/3/17/42/"), so that "this unit and its
+    sub-units" is one indexed prefix match. PostgreSQL keeps it (the triggers below): it is
+    computed from the parent on every insert and parent change, and a move rewrites the paths of
+    the whole subtree in the same statement, whoever writes (people.units, the admin, the HR
+    import, a shell). The same triggers refuse a parent in another organisation and a cycle.
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="units")
@@ -107,9 +146,34 @@ class Unit(models.Model):
                 name="unit_unique_name_under_parent",
                 nulls_distinct=False,
             ),
+            # Never empty or malformed: an empty path would make "sub-units" the whole kommune.
+            models.CheckConstraint(
+                condition=Q(path__regex=r"^/([0-9]+/)+$"), name="unit_path_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["path"], name="unit_path_idx", opclasses=["varchar_pattern_ops"])
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="unit_path_from_parent",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert
+                | pgtrigger.UpdateOf("parent_id", "organisation_id", "path"),
+                func=_UNIT_PATH_FROM_PARENT,
+            ),
+            pgtrigger.Trigger(
+                name="unit_subtree_follows_move",
+                when=pgtrigger.After,
+                # Any UPDATE: a column-specific trigger would not see the path the trigger above
+                # sets when only parent_id is in the statement.
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition("OLD.path IS DISTINCT FROM NEW.path"),
+                func=(
+                    "UPDATE people_unit SET path = NEW.path || substr(path, length(OLD.path) + 1) "
+                    "WHERE path LIKE OLD.path || '%' AND id <> NEW.id; RETURN NULL;"
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,20 +189,10 @@ class PersonQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
     def in_audience_of(self, policy: Policy) -> PersonQuerySet:
-        """The active people who must confirm `policy`, resolved live from its audience.
+        """The people who must confirm `policy` now: those with a row in policies.Obligation."""
+        from policies.models import Obligation
 
-        Employees (everyone who is not an elected official) when the whole organisation is the
-        audience; people in the chosen units or their sub-units; elected officials when they are named.
-        """
-        condition = Q(pk__in=[])
-        if policy.audience_all:
-            condition |= Q(is_elected_official=False)
-        units = list(policy.audience_units.all())
-        if units:
-            condition |= Q(unit__in=Unit.objects.subtree_of(units))
-        if policy.audience_elected:
-            condition |= Q(is_elected_official=True)
-        return self.filter(condition, is_active=True, organisation_id=policy.organisation_id)
+        return self.filter(pk__in=Obligation.objects.filter(policy=policy).values("person_id"))
 
 
 class PersonManager(UserManager.from_queryset(PersonQuerySet)):

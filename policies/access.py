@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -20,15 +20,6 @@ class NeedsLogin(Exception):
     """The object exists but only a logged-in person of the right organisation may see it."""
 
 
-def may_read(user, policy: Policy) -> bool:
-    """Public policies are for everyone; internal ones for the organisation's own people."""
-    if policy.visibility == Visibility.PUBLIC:
-        return True
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or user.organisation_id == policy.organisation_id
-
-
 def get_organisation(slug: str) -> Organisation:
     """The organisation at /<org>/, or 404; every organisation's handbook page exists."""
     return get_object_or_404(Organisation, slug=slug)
@@ -40,14 +31,11 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
     An internal policy asks an anonymous visitor to log in, and is a 404 for someone of another
     organisation, so that its existence does not leak.
     """
-    policy = get_object_or_404(
-        Policy.objects.select_related("organisation"),
-        organisation__slug=org_slug,
-        slug=policy_slug,
-    )
-    if may_read(user, policy):
+    found = Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
+    policy = found.readable_by(user).select_related("organisation").first()
+    if policy is not None:
         return policy
-    if not user.is_authenticated:
+    if not user.is_authenticated and found.exists():
         raise NeedsLogin
     raise Http404
 
@@ -176,14 +164,7 @@ def visible_units(user, scope: Scope | None = None) -> QuerySet[Unit]:
 
     `scope`, when the caller already has it from manager_scope(user), saves a query.
     """
-    scope = scope or manager_scope(user)
-    units = Unit.objects.filter(organisation_id=scope.organisation_id)
-    if scope.is_whole_organisation:
-        return units
-    condition = Q(pk__in=[])
-    for path in scope.unit_paths:
-        condition |= Q(path__startswith=path)
-    return units.filter(condition)
+    return (scope or manager_scope(user)).units()
 
 
 def get_managed_unit(user, unit_id: int, scope: Scope | None = None) -> Unit:

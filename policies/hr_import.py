@@ -217,9 +217,18 @@ def parse(text: str) -> list[HrRow]:
 
 
 def import_people(
-    *, organisation: Organisation, text: str, by: Person | None = None, dry_run: bool = False
+    *,
+    organisation: Organisation,
+    text: str,
+    by: Person | None = None,
+    dry_run: bool = False,
+    partial: bool = False,
 ) -> ImportResult:
-    """Bring the organisation's people and units in line with the HR file, all or nothing."""
+    """Bring the organisation's people and units in line with the HR file, all or nothing.
+
+    `partial`: the file holds only some people (new hires, say): add and update them, and
+    deactivate nobody who is missing from it.
+    """
     rows = parse(text)
     result = ImportResult(dry_run=dry_run)
     today = timezone.localdate()
@@ -279,7 +288,7 @@ def import_people(
         leavers = [
             p
             for number, p in existing.items()
-            if number not in in_file and p.is_active and not p.is_superuser
+            if not partial and number not in in_file and p.is_active and not p.is_superuser
         ]
         # Deactivated, never deleted: their acknowledgements stay as evidence. Two statements for
         # all leavers, so that a reorganisation with hundreds of them costs no more than one.
@@ -292,7 +301,7 @@ def import_people(
             organisation=organisation,
             actor=by,
             verb=EventVerb.IMPORTED,
-            detail={**result.as_detail(), "rows": len(rows)},
+            detail={**result.as_detail(), "rows": len(rows), "partial": partial},
         )
         if dry_run:
             transaction.set_rollback(True)

@@ -33,17 +33,17 @@ class PolicyQuerySet(models.QuerySet):
         return self.filter(retired_at__isnull=True)
 
     def applicable_to(self, person) -> PolicyQuerySet:
-        """The policies this person must confirm (the mirror of Person.objects.in_audience_of)."""
-        if not person.is_authenticated or not person.is_active or not person.organisation_id:
+        """The policies this person must confirm now: those with a row in Obligation."""
+        if not person.is_authenticated:
             return self.none()
-        condition = Q(audience_elected=True) if person.is_elected_official else Q(audience_all=True)
-        if person.unit_id:
-            ancestor_ids = [int(pk) for pk in person.unit.path.strip("/").split("/") if pk]
-            condition |= Q(audience_units__in=ancestor_ids)
-        return self.filter(condition, organisation_id=person.organisation_id).active().distinct()
+        return self.filter(pk__in=Obligation.objects.filter(person=person).values("policy_id"))
 
     def readable_by(self, person) -> PolicyQuerySet:
-        """Public policies, and internal ones of the reader's own organisation."""
+        """Public policies, and internal ones of the reader's own organisation.
+
+        The one definition of "who may read": access.get_readable_policy, the handbook page and
+        search all filter through it.
+        """
         if person.is_authenticated and person.is_superuser:
             return self
         condition = Q(visibility=Visibility.PUBLIC)
@@ -545,3 +545,231 @@ class Resource(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/ressurser/{self.slug}/"
+
+
+# --- Who must confirm which version by when -------------------------------------------------------
+#
+# The rule is defined once, in SQL, as the views created by migration
+# policies/0002_obligation (read that file for the exact definition):
+#
+#   policies_requirement  one row per policy in force: its current version and the version one must
+#                         have confirmed (the latest material one), with its deadline;
+#   policies_audience     one row per (policy, unit or 0, elected or not) class of people it is for:
+#                         everyone who is not an elected official when the whole kommune is named,
+#                         the chosen units with their sub-units, the elected officials when named;
+#   policies_obligation   one row per (active person, policy) they must confirm, with the date it
+#                         became required for them, the due date, and their newest confirmation.
+#
+# Everything else reads these: the person side (compliance.py), the overview and person lists
+# (dashboards.py), the reminders, the exports and the digest. Two tables are kept by triggers on
+# acknowledgements and people in the same transaction as the change: LatestAcknowledgement (the
+# newest confirmation per person and policy) and AcknowledgementTally (how many active people of a
+# class have that as their newest), so the overview of 20 000 people reads a few thousand rows.
+
+
+class State:
+    CONFIRMED = "confirmed"
+    UNCONFIRMED = "unconfirmed"
+    RECONFIRM = "reconfirm"
+
+
+STATE_LABELS = {
+    State.CONFIRMED: "Bekreftet",
+    State.UNCONFIRMED: "Ikke bekreftet",
+    State.RECONFIRM: "Må bekreftes på nytt",
+}
+
+
+class Confirmation(models.IntegerChoices):
+    """Where a person stands with a policy (Obligation.status)."""
+
+    NEVER = 0, "Ikke bekreftet"
+    OLDER = 1, "Må bekreftes på nytt"
+    CONFIRMED = 2, "Bekreftet"
+
+
+class LatestAcknowledgement(models.Model):
+    """The newest confirmation of each person for each policy. Kept by a trigger; never written."""
+
+    person = models.ForeignKey(Person, on_delete=models.DO_NOTHING, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.DO_NOTHING, related_name="+")
+    acknowledgement = models.OneToOneField(
+        Acknowledgement, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "policy"], name="latest_ack_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.policy_id} v{self.number}"
+
+
+class AcknowledgementTally(models.Model):
+    """How many active people of one class have `number` as their newest confirmed version.
+
+    A class is (organisation, unit or 0, elected or not): what decides whom a policy is for. Kept by
+    triggers on acknowledgements and people in the same transaction; tests compare it with the
+    count computed from the acknowledgements themselves.
+    """
+
+    policy = models.ForeignKey(Policy, on_delete=models.DO_NOTHING, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.DO_NOTHING, related_name="+")
+    unit_id = models.BigIntegerField(help_text="0 for people without a unit.")
+    elected = models.BooleanField()
+    number = models.PositiveIntegerField()
+    people = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "organisation", "unit_id", "elected", "number"],
+                name="ack_tally_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.unit_id}/{self.elected} v{self.number}: {self.people}"
+
+
+class Requirement(models.Model):
+    """A row of the view policies_requirement: what a policy in force asks for."""
+
+    policy = models.OneToOneField(
+        Policy, on_delete=models.DO_NOTHING, primary_key=True, related_name="+"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.DO_NOTHING, related_name="+")
+    current_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    current_number = models.PositiveIntegerField()
+    required_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    required_number = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    deadline_days = models.PositiveSmallIntegerField()
+    audience_all = models.BooleanField()
+    audience_elected = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "policies_requirement"
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}: v{self.required_number}"
+
+
+class ObligationQuerySet(models.QuerySet):
+    def of(self, person) -> ObligationQuerySet:
+        return self.filter(person=person)
+
+    def for_policy(self, policy) -> ObligationQuerySet:
+        return self.filter(policy=policy)
+
+    def confirmed(self) -> ObligationQuerySet:
+        return self.filter(status=Confirmation.CONFIRMED)
+
+    def missing(self) -> ObligationQuerySet:
+        """Not confirmed: never, or only a version older than the required one."""
+        return self.filter(status__lt=Confirmation.CONFIRMED)
+
+    def overdue(self, today) -> ObligationQuerySet:
+        return self.missing().filter(due__lt=today)
+
+
+class Obligation(models.Model):
+    """A row of the view policies_obligation: one policy one active person must confirm.
+
+    `required_since` is when it became required of them (the required version's effective date,
+    or later if they joined their unit later), `due` that plus the deadline.
+    """
+
+    pk = models.CompositePrimaryKey("person", "policy")
+    person = models.ForeignKey(Person, on_delete=models.DO_NOTHING, related_name="+")
+    policy = models.ForeignKey(Policy, on_delete=models.DO_NOTHING, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.DO_NOTHING, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.DO_NOTHING, null=True, related_name="+")
+    elected = models.BooleanField()
+    current_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    current_number = models.PositiveIntegerField()
+    required_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    required_number = models.PositiveIntegerField()
+    effective_from = models.DateField()
+    deadline_days = models.PositiveSmallIntegerField()
+    since = models.DateField()
+    required_since = models.DateField()
+    due = models.DateField()
+    last_acknowledgement = models.ForeignKey(
+        Acknowledgement, on_delete=models.DO_NOTHING, null=True, related_name="+"
+    )
+    acknowledged_number = models.PositiveIntegerField(null=True)
+    acknowledged_at = models.DateTimeField(null=True)
+    status = models.SmallIntegerField(choices=Confirmation.choices)
+
+    objects = ObligationQuerySet.as_manager()
+
+    class Meta:
+        managed = False
+        db_table = "policies_obligation"
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.policy_id}"
+
+    # --- What "Mine retningslinjer" shows -------------------------------------------------------
+
+    @property
+    def current(self) -> PolicyVersion:
+        return self.current_version
+
+    @property
+    def required(self) -> PolicyVersion:
+        return self.required_version
+
+    @property
+    def deadline(self):
+        return self.due
+
+    @property
+    def state(self) -> str:
+        if self.status == Confirmation.CONFIRMED:
+            return State.CONFIRMED
+        return State.RECONFIRM if self.status == Confirmation.OLDER else State.UNCONFIRMED
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == Confirmation.CONFIRMED
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_confirmed and timezone.localdate() > self.due
+
+    @property
+    def current_acknowledged(self) -> bool:
+        return self.acknowledged_number == self.current_number
+
+    @property
+    def changed_since_confirmed(self) -> bool:
+        """True when a newer version than the one last confirmed is in force."""
+        return (
+            self.acknowledged_number is not None and self.acknowledged_number < self.current_number
+        )
+
+    @property
+    def changes_url(self) -> str:
+        if self.acknowledged_number is None:
+            return ""
+        return (
+            f"{self.policy.get_absolute_url()}endringer/"
+            f"?fra={self.acknowledged_number}&til={self.current_number}"
+        )

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 import nh3
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
 
-from .models import SEARCH_CONFIG, Section, Status, Visibility
+from .models import SEARCH_CONFIG, Policy, Section, Status
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -129,11 +129,8 @@ def _visible_sections(user, *, organisation: Organisation | None, include_earlie
     sections = Section.objects.order_by().filter(
         version__status__in=statuses, version__policy__retired_at__isnull=True
     )
-    if not (user.is_authenticated and user.is_superuser):
-        readable = Q(version__policy__visibility=Visibility.PUBLIC)
-        if user.is_authenticated and user.organisation_id:
-            readable |= Q(version__policy__organisation_id=user.organisation_id)
-        sections = sections.filter(readable)
+    # Who may read what is Policy.objects.readable_by, used here as a subquery.
+    sections = sections.filter(version__policy__in=Policy.objects.readable_by(user))
     if organisation is not None:
         sections = sections.filter(version__policy__organisation_id=organisation.pk)
     return sections

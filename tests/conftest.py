@@ -24,3 +24,14 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session")
+def oidc(tmp_path_factory):
+    """Four real OpenID Connect provider processes on free ports (see tests/oidc_providers.py)."""
+    from .oidc_providers import start_all
+
+    providers = start_all(tmp_path_factory.mktemp("oidc-keys"))
+    yield providers
+    for provider in providers.all():
+        provider.stop()

@@ -109,3 +109,22 @@ def publish_version(
         change_note=change_note,
         effective_from=effective_from or timezone.localdate(),
     )
+
+
+def make_signin_config(organisation: Organisation, issuer: str, **fields):
+    """Sign-in for `organisation` through the provider at `issuer`, matching by e-mail."""
+    from signin.models import SignInConfig
+
+    secret = fields.pop("secret", "test-hemmelighet")
+    config = SignInConfig(
+        organisation=organisation,
+        issuer=issuer,
+        client_id=fields.pop("client_id", f"handboka-{organisation.slug}"),
+        match_on=fields.pop("match_on", "email"),
+        match_claim=fields.pop("match_claim", "email"),
+        support_contact=fields.pop("support_contact", "IT-brukerstøtte, tlf. 55 00 00 00"),
+        **fields,
+    )
+    config.set_client_secret(secret)
+    config.save()
+    return config

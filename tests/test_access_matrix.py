@@ -19,8 +19,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from people.models import Organisation, Person, Unit
 from policies.models import Acknowledgement, Event, Policy, PolicyVersion, Visibility
 from policies.workflow import create_draft
+from signin.models import Outcome, SignInEvent, SignInIdentity
 
-from .factories import make_policy
+from .factories import make_policy, make_signin_config
+from .oidc_providers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -156,8 +158,22 @@ MATRIX: list[Case] = [
     Case("health", everyone(OK)),
     # The målform switch in the header changes only the visitor's own preference: POST only.
     Case("choose_language", everyone(NOT_ALLOWED)),
-    # Logging in and out.
+    # Logging in and out. Bergen's sign-in points at a provider that is down (nothing listens):
+    # a visitor starting it meets the Norwegian 502 page, a logged-in person goes home.
     Case("login", row(OK, *[redirect("/")] * 5)),
+    Case(
+        "login",
+        row(redirect("/logg-inn/bergen/"), *[redirect("/")] * 5),
+        variant="kommune",
+        query="?kommune=bergen",
+    ),
+    Case("signin_start", row("502", *[redirect("/")] * 5), {"org": "bergen"}),
+    Case("signin_start", everyone(NOT_FOUND), {"org": "bodo"}, "no sign-in configured"),
+    # A callback without a state this browser was given is refused before the provider is asked.
+    Case("signin_callback", everyone("400"), {"org": "bergen"}, query="?code=x&state=y"),
+    Case("signin_callback", everyone(NOT_FOUND), {"org": "bodo"}, "no sign-in configured"),
+    Case("organisation_login", everyone(redirect("/logg-inn/bergen/")), {"org": "bergen"}),
+    Case("organisation_login", everyone(NOT_FOUND), {"org": "bodo"}, "no sign-in configured"),
     Case("logout", everyone(OK)),
     # Editorial pages (/redaksjon/), for Bergen's policy with an open draft.
     Case("editorial_dashboard", EDITOR_ANY),
@@ -259,7 +275,7 @@ def admin_cases() -> list[Case]:
             lambda: {"id": Person.objects.get(username="ansatt.bergen").pk},
         ),
     ]
-    for app_label in ("auth", "axes", "policies"):
+    for app_label in ("auth", "axes", "policies", "signin"):
         cases.append(Case("admin:app_list", ONLY_STAFF_ADMIN, {"app_label": app_label}, app_label))
     for model, model_admin in admin.site._registry.items():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
@@ -267,6 +283,7 @@ def admin_cases() -> list[Case]:
         # Confirmations and the audit trail are evidence: written by the verb modules only, never
         # added, changed or deleted by hand. Versions are written through /redaksjon/. Login records
         # (django-axes) are written by the login view only.
+        # Sign-in links are made by signing in, sign-in events by sign-in only.
         no_add = model in (
             Acknowledgement,
             Event,
@@ -274,8 +291,10 @@ def admin_cases() -> list[Case]:
             AccessAttempt,
             AccessLog,
             AccessFailureLog,
+            SignInIdentity,
+            SignInEvent,
         )
-        no_delete = model in (Acknowledgement, Event)
+        no_delete = model in (Acknowledgement, Event, SignInEvent)
         cases += [
             Case(f"{prefix}_changelist", ONLY_STAFF_ADMIN),
             Case(
@@ -337,6 +356,12 @@ def subject(handbook):
         Policy.objects.get(organisation=bergen, slug="sosiale-medier"),
         by=Person.objects.get(username="redaktor.bergen"),
     )
+    # Bergen signs in through a provider that is down (a port nothing listens on).
+    signin_config = make_signin_config(bergen, f"http://127.0.0.1:{free_port()}")
+    SignInIdentity.objects.create(
+        organisation=bergen, person=employee, subject="tid/oid", issuer=signin_config.issuer
+    )
+    SignInEvent.objects.create(organisation=bergen, person=employee, outcome=Outcome.SIGNED_IN)
     attempt = {"username": "ansatt.bergen", "ip_address": "127.0.0.1", "user_agent": "test"}
     AccessAttempt.objects.create(**attempt, failures_since_start=1)
     AccessLog.objects.create(**attempt)

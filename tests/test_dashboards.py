@@ -275,14 +275,6 @@ def test_scope_without_units_matches_nobody():
     assert overview.total.must == 0
 
 
-def test_organisations_with_more_policies_than_bits_in_one_mask_are_counted_right(monkeypatch):
-    org, hr, people = _small_organisation()
-    expected = _tallies(dashboards.overview(manager_scope(hr), []))
-    # One bit per mask column forces every policy into its own column.
-    monkeypatch.setattr(dashboards, "_BITS_PER_MASK", 1)
-    assert _tallies(dashboards.overview(manager_scope(hr), [])) == expected
-
-
 def test_overview_and_person_lists_agree_with_several_deadline_lengths():
     from policies.workflow import create_draft, publish
 
@@ -309,3 +301,47 @@ def test_overview_and_person_lists_agree_with_several_deadline_lengths():
         assert row.tally.must == len(listed), row.policy.slug
         assert row.tally.compliant == sum(r.is_confirmed for r in listed), row.policy.slug
         assert row.tally.overdue == sum(r.is_overdue for r in listed), row.policy.slug
+
+
+def _domain_queries(context) -> list[str]:
+    """The statements that read data: no SET LOCAL, no test-transaction savepoints."""
+    return [
+        q["sql"]
+        for q in context.captured_queries
+        if not q["sql"].startswith(("SET ", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO"))
+    ]
+
+
+def test_the_overview_reads_with_two_queries_whatever_the_size_of_the_organisation():
+    world = make_world()
+    scope = manager_scope(world.manager)
+    rows = [world.health]
+    with CaptureQueriesContext(connection) as small:
+        dashboards.overview(scope, rows)
+    _grow(world, 60, 8)
+    make_policy(world.organisation, slug="to")
+    with CaptureQueriesContext(connection) as large:
+        dashboards.overview(scope, rows)
+    # The policies in force, and one statement for every count.
+    assert len(_domain_queries(small)) == len(_domain_queries(large)) == 2
+
+
+def test_the_confirmation_tally_equals_the_confirmations_after_moves_and_leavers():
+    from .test_obligation_property import _assert_tally_is_the_truth
+
+    world = make_world()
+    version = world.policy.versions.get(number=1)
+    acknowledge(world.carer, version)
+    _assert_tally_is_the_truth()
+    world.nurse.unit = world.school
+    world.nurse.save()
+    world.teacher.is_active = False
+    world.teacher.save()
+    world.carer.is_elected_official = True
+    world.carer.save()
+    _assert_tally_is_the_truth()
+    second = publish_version(world.policy, body="## Ny\n\nNy tekst.\n")
+    acknowledge(world.nurse, second)
+    world.teacher.is_active = True
+    world.teacher.save()
+    _assert_tally_is_the_truth()

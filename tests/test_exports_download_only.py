@@ -52,6 +52,12 @@ def test_exports_write_nothing_and_return_nothing_except_on_get(client, method):
         {"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin"},
         {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "same-origin"},
         {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Sec-Purpose": "prefetch"},
+        # Another site's script or self-submitting form sending the manager's browser here.
+        {
+            "Sec-Fetch-Dest": "document",
+            "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Site": "cross-site",
+        },
     ],
 )
 def test_exports_fetched_by_an_embedded_element_write_nothing(client, headers):
@@ -77,6 +83,20 @@ def test_a_real_download_by_navigation_is_recorded_once(client):
         response = client.get(url, headers=navigation)
         assert response.status_code == 200, url
     assert _exports() == len(_export_urls(world))
+
+
+def test_a_link_clicked_on_another_site_downloads_and_is_recorded(client):
+    world = make_world()
+    client.force_login(world.manager)
+    clicked = {
+        "Sec-Fetch-Dest": "document",
+        "Sec-Fetch-Mode": "navigate",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-User": "?1",
+    }
+    url = f"/oversikt/retningslinje/{world.policy.slug}/eksport.csv"
+    assert client.get(url, headers=clicked).status_code == 200
+    assert _exports() == 1
 
 
 def test_a_browser_that_sends_no_fetch_metadata_can_still_download(client):

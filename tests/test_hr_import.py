@@ -109,6 +109,26 @@ def test_people_missing_from_a_new_file_are_deactivated_and_keep_their_confirmat
     assert leaver.is_active
 
 
+def test_a_partial_file_adds_and_updates_and_deactivates_nobody(org):
+    import_people(organisation=org, text=GOOD)
+    new_hire = HEADER + "1004;Nora;Nyansatt;nora@example.no;Helse / Sykehjem;;nei\n"
+    result = import_people(organisation=org, text=new_hire, partial=True)
+    assert (result.created, result.deactivated) == (1, 0)
+    assert Person.objects.filter(organisation=org, is_active=True).count() == 4
+    assert Event.objects.filter(verb=EventVerb.IMPORTED).latest("pk").detail["partial"] is True
+
+
+def test_the_demo_hr_file_that_make_run_imports_is_valid(db):
+    from people.models import Organisation
+
+    bergen = Organisation.objects.create(slug="bergen", name="Bergen kommune")
+    text = (Path(__file__).resolve().parent.parent / "fixtures/demo_hr/bergen.csv").read_text()
+    result = import_people(organisation=bergen, text=text, partial=True)
+    assert result.created == 3
+    nora = Person.objects.get(organisation=bergen, employee_number="B4001")
+    assert nora.get_full_name() == "Nora Nyansatt" and not nora.has_usable_password()
+
+
 def test_moving_to_another_unit_restarts_the_deadline_clock(org):
     import_people(organisation=org, text=GOOD)
     moved = GOOD.replace(

@@ -192,6 +192,7 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
 # navigation. Browsers that predate these headers send none of them and are let through.
 _DOWNLOAD_DESTS = {None, "document"}
 _DOWNLOAD_MODES = {None, "navigate"}
+_DOWNLOAD_SITES = {None, "same-origin", "none"}
 
 
 def download_only(view):
@@ -199,8 +200,9 @@ def download_only(view):
 
     Exports write an audit event, so they answer GET only (HEAD and OPTIONS never write or return the
     file) and refuse what a page can make a browser fetch by itself: an `<img>` or `<iframe>`
-    pointing at the address, a script's fetch(), a prefetch. A plain link or typed address is a
-    top-level navigation (`Sec-Fetch-Dest: document`, `Sec-Fetch-Mode: navigate`) and gets the file.
+    pointing at the address, a script's fetch(), a prefetch, another site's script navigating here.
+    A link clicked or an address typed is a top-level navigation (`Sec-Fetch-Dest: document`,
+    `Sec-Fetch-Mode: navigate`, same site or `Sec-Fetch-User: ?1`) and gets the file.
     We chose this over turning the exports into POST forms because their addresses are links that
     managers bookmark and share, and a print view reached by POST cannot be reloaded.
     """
@@ -212,6 +214,12 @@ def download_only(view):
             headers.get("Sec-Fetch-Dest") not in _DOWNLOAD_DESTS
             or headers.get("Sec-Fetch-Mode") not in _DOWNLOAD_MODES
             or headers.get("Sec-Purpose", headers.get("Purpose", "")).startswith("prefetch")
+            # From another site only when the person clicked (a link on the intranet), not when
+            # that site's script or self-submitting form sends the browser here.
+            or (
+                headers.get("Sec-Fetch-Site") not in _DOWNLOAD_SITES
+                and headers.get("Sec-Fetch-User") != "?1"
+            )
         ):
             return HttpResponse(
                 "Listen kan bare lastes ned ved å åpne lenken direkte.",

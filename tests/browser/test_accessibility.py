@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from people.models import Person, Unit
+from people.models import Organisation, Person, Unit
 from policies.models import Acknowledgement, Policy, PolicyVersion
 from policies.workflow import create_draft, retire
 
@@ -82,6 +82,19 @@ def retired():
         retire(policy, by=Person.objects.get(username="redaktor.bergen"))
 
 
+def signin_configured():
+    """Bergen and Moskenes sign in through their own providers (here: addresses nobody answers)."""
+    from signin.models import SignInConfig
+
+    from ..factories import make_signin_config
+    from ..oidc_providers import free_port
+
+    for slug in ("bergen", "moskenes"):
+        organisation = Organisation.objects.get(slug=slug)
+        if not SignInConfig.objects.filter(organisation=organisation).exists():
+            make_signin_config(organisation, f"http://127.0.0.1:{free_port()}")
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
@@ -129,6 +142,19 @@ PAGE_TYPES = [
     ),
     PageType("login", "/logg-inn/"),
     PageType("login with errors", "/logg-inn/?feil=1"),
+    PageType("login: the kommunes' own sign-in first", "/logg-inn/", prepare=signin_configured),
+    PageType(
+        "sign-in refused: the provider does not answer",
+        "/logg-inn/bergen/",
+        status=502,
+        prepare=signin_configured,
+    ),
+    PageType(
+        "sign-in refused: stale or replayed",
+        "/logg-inn/bergen/retur/?code=x&state=y",
+        status=400,
+        prepare=signin_configured,
+    ),
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),
     PageType("logout (done)", "/logg-ut/"),
     PageType("tilgjengelighetserklæring", "/tilgjengelighet/"),

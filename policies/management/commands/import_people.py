@@ -22,8 +22,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Check and count; change nothing."
         )
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help="The file holds only some people (e.g. new hires): deactivate nobody missing from it.",
+        )
 
-    def handle(self, *args, csv_file: str, organisation: str, dry_run: bool, **options):
+    def handle(
+        self, *args, csv_file: str, organisation: str, dry_run: bool, partial: bool, **options
+    ):
         org = Organisation.objects.filter(slug=organisation).first()
         if org is None:
             raise CommandError(f"Fant ingen kommune med adressen «{organisation}».")
@@ -32,7 +39,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Kan ikke lese {csv_file}: {error.strerror}.") from error
         try:
-            result = import_people(organisation=org, text=text, dry_run=dry_run)
+            result = import_people(organisation=org, text=text, dry_run=dry_run, partial=partial)
         except HrImportError as error:
             for problem in error.errors:
                 self.stderr.write(str(problem))

@@ -315,6 +315,32 @@ _FEED_SEARCH_TERMS = f"""
 """  # noqa: S608 - an integer constant, no input.
 
 
+def _feeds_search_terms(name: str) -> pgtrigger.Trigger:
+    """The trigger that adds every word of newly inserted sections to the search vocabulary in the
+    same statement, so "Mente du ...?" never needs a refresh job (see SearchTerm)."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        level=pgtrigger.Statement,
+        referencing=pgtrigger.Referencing(new="new_sections"),
+        func=_FEED_SEARCH_TERMS,
+        declare=[("new_words", "text[]")],
+    )
+
+
+def _section_fields(rendered, *, title: str) -> dict:
+    """The fields a section row takes from one of rendering.render()'s sections."""
+    return {
+        "position": rendered.position,
+        "anchor": rendered.anchor,
+        "level": rendered.level,
+        "heading": rendered.heading[:500],
+        "text": rendered.text,
+        "title": title,
+    }
+
+
 def _search_vector(*, title: str = "title", heading: str = "heading", text: str = "text"):
     return (
         SearchVector(title, weight="A", config=SEARCH_CONFIG)
@@ -359,15 +385,7 @@ class Section(models.Model):
         triggers = [
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).
-            pgtrigger.Trigger(
-                name="section_feeds_search_terms",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                level=pgtrigger.Statement,
-                referencing=pgtrigger.Referencing(new="new_sections"),
-                func=_FEED_SEARCH_TERMS,
-                declare=[("new_words", "text[]")],
-            ),
+            _feeds_search_terms("section_feeds_search_terms"),
         ]
 
     def __str__(self) -> str:
@@ -377,15 +395,7 @@ class Section(models.Model):
     def build(cls, version: PolicyVersion, rendered_sections) -> list[Section]:
         """Unsaved sections of `version` from rendering.render()'s sections, for bulk_create."""
         return [
-            cls(
-                version=version,
-                position=s.position,
-                anchor=s.anchor,
-                level=s.level,
-                heading=s.heading[:500],
-                text=s.text,
-                title=version.title,
-            )
+            cls(version=version, **_section_fields(s, title=version.title))
             for s in rendered_sections
         ]
 
@@ -607,15 +617,7 @@ class ResourceSection(models.Model):
         indexes = [GinIndex(fields=["search_vector"], name="resourcesection_search_idx")]
         triggers = [
             # Resources are public: their words may be suggested as much as a public policy's.
-            pgtrigger.Trigger(
-                name="resourcesection_feeds_search_terms",
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                level=pgtrigger.Statement,
-                referencing=pgtrigger.Referencing(new="new_sections"),
-                func=_FEED_SEARCH_TERMS,
-                declare=[("new_words", "text[]")],
-            ),
+            _feeds_search_terms("resourcesection_feeds_search_terms"),
         ]
 
     def __str__(self) -> str:
@@ -625,15 +627,7 @@ class ResourceSection(models.Model):
     def build(cls, resource: Resource, rendered_sections) -> list[ResourceSection]:
         """Unsaved sections of `resource` from rendering.render()'s sections, for bulk_create."""
         return [
-            cls(
-                resource=resource,
-                position=s.position,
-                anchor=s.anchor,
-                level=s.level,
-                heading=s.heading[:500],
-                text=s.text,
-                title=resource.title,
-            )
+            cls(resource=resource, **_section_fields(s, title=resource.title))
             for s in rendered_sections
         ]
 

@@ -431,6 +431,7 @@ def test_a_worker_killed_mid_run_delivers_every_reminder_exactly_once(cluster):
     # mail system can drop the copy. At most one message per concurrently running job is in that
     # window (JOBS_CONCURRENCY, 4); anything more would be a lost or repeated batch.
     assert len(duplicated) <= 4, duplicated
+    assert all(per_message[m] == 2 for m in duplicated), per_message
 
 
 def test_smtp_down_delays_reminders_and_loses_none(cluster):

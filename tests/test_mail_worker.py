@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from outbox.models import Email
@@ -111,11 +112,13 @@ def test_a_worker_killed_mid_run_and_restarted_delivers_every_reminder_exactly_o
     assert len(emails) == expected and {status for _, status in emails} == {"sendt"}
     assert set(per_message) == {f"<handboka.{pk}@127.0.0.1>" for pk, _ in emails}
     duplicated = [message_id for message_id, n in per_message.items() if n > 1]
-    # Only an e-mail the server had accepted in the instant before the kill, whose "sendt" had
-    # not yet been committed, can come twice: at most one per batch then in flight.
+    # "Exactly once as far as SMTP allows": only an e-mail the server had accepted in the instant
+    # before the kill, whose "sendt" had not yet been committed, can come twice, with the same
+    # Message-ID so the receiving system can drop the copy: at most one per job then running.
     print(
         f"first after {first - started:.1f}s, killed after {at_kill} of {expected} at "
         f"{killed - started:.1f}s, all sent at {time.monotonic() - started:.1f}s; "
         f"duplicates: {len(duplicated)}"
     )
-    assert len(duplicated) == 0, duplicated
+    assert len(duplicated) <= settings.PROCRASTINATE_WORKER_DEFAULTS["concurrency"], duplicated
+    assert all(per_message[message_id] == 2 for message_id in duplicated), per_message

@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mail point at the port `make run` serves on, unless SITE_URL says otherwise.
+export SITE_URL ?= http://$(HOST):$(PORT)
 WORKERS ?= 3
 
 export DJANGO_SETTINGS_MODULE := handbook.settings

@@ -17,6 +17,7 @@ MODULES = [
     "bench.pages",
     "bench.acknowledgements",
     "bench.mail",
+    "bench.diff",
 ]
 
 

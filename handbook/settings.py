@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
             ],
+            # One date style on every page, without a {% load %} in each template.
+            "builtins": ["policies.templatetags.formats", "policies.templatetags.navigation"],
         },
     },
 ]

@@ -52,6 +52,21 @@ class Organisation(models.Model):
         help_text="Kommunens administrasjonsspråk. Tom betyr språknøytral: hver leser får sin "
         "egen målform eller nettleserens.",
     )
+    # The kommune's own look, set by its editors under /redaksjon/kommune/ (people/branding.py).
+    accent_color = models.CharField(
+        "aksentfarge",
+        max_length=7,
+        blank=True,
+        help_text="Heksadesimal fargekode, for eksempel #1a5e9a. Må gi kontrast 4,5:1 mot hvit.",
+    )
+    logo = models.ImageField("kommunevåpen eller logo", upload_to="kommuner/", blank=True)
+    contact = models.CharField(
+        "kontakt", max_length=200, blank=True, help_text="For eksempel «Servicetorget, Rådhuset»."
+    )
+    contact_email = models.EmailField("e-post", blank=True)
+    contact_phone = models.CharField("telefon", max_length=30, blank=True)
+    privacy_url = models.URLField("personvernerklæring", blank=True)
+    look_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -234,6 +249,18 @@ class Person(AbstractUser):
         help_text="Personens eget valg. Tom betyr kommunens målform.",
     )
     is_elected_official = models.BooleanField("folkevalgt", default=False)
+
+    class Notices(models.TextChoices):
+        AT_ONCE = "straks", "E-post med en gang"
+        WEEKLY = "ukentlig", "Bare i ukesoversikten"
+
+    change_notices = models.CharField(
+        "varsel om vesentlige endringer",
+        max_length=10,
+        choices=Notices.choices,
+        default=Notices.AT_ONCE,
+        help_text="Når en retningslinje personen må bekrefte endres vesentlig.",
+    )
     is_editor = models.BooleanField(
         "redaktør",
         default=False,

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
 
 from .audit import record_event
 from .models import EventVerb, Policy, PolicyVersion, Resource, ResourceSection, Visibility
+from .pagecache import forget_policy_page
 from .rendering import render
 from .workflow import create_draft_version
 
@@ -144,3 +146,50 @@ def save_resource(resource: Resource) -> Resource:
         resource.sections.all().delete()
         ResourceSection.objects.bulk_create(ResourceSection.build(resource, rendered.sections))
     return resource
+
+
+LOOK_FIELDS = ("accent_color", "contact", "contact_email", "contact_phone", "privacy_url")
+
+
+def change_look(
+    organisation: Organisation,
+    *,
+    by: Person | None,
+    logo=None,
+    remove_logo: bool = False,
+    **values,
+) -> Organisation:
+    """Change a kommune's own look (colour, logo, contact, personvernerklæring).
+
+    `logo` is an uploaded image already checked by the form. Records SETTINGS_CHANGED for the
+    organisation with the old and new value of each field that changed.
+    """
+    unknown = set(values) - set(LOOK_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown look fields: {sorted(unknown)}")
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        changes: dict[str, list] = {}
+        for name, value in values.items():
+            old = getattr(organisation, name)
+            if old != value:
+                changes[name] = [old, value]
+                setattr(organisation, name, value)
+        if logo is not None:
+            organisation.logo.save(f"{organisation.slug}-{logo.name}", logo, save=False)
+            changes["logo"] = ["", organisation.logo.name]
+        elif remove_logo and organisation.logo:
+            changes["logo"] = [organisation.logo.name, ""]
+            organisation.logo = ""
+        if changes:
+            organisation.look_updated_at = timezone.now()
+            organisation.save()
+            record_event(
+                EventVerb.SETTINGS_CHANGED, organisation=organisation, by=by, kommune=changes
+            )
+            # The header and footer of every page of the kommune change: cached pages are stale.
+            policies = list(
+                Policy.objects.filter(organisation=organisation).select_related("organisation")
+            )
+            transaction.on_commit(lambda: [forget_policy_page(p) for p in policies])
+    return organisation

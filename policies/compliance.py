@@ -9,9 +9,13 @@ confirm again.
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
+
 from people.models import Person
 
-from .models import STATE_LABELS, Obligation, Policy, State
+from .models import STATE_LABELS, ChangeKind, Obligation, Policy, PolicyVersion, State
 
 __all__ = ["STATE_LABELS", "Obligation", "State", "obligation_for", "obligations_for"]
 
@@ -42,3 +46,29 @@ def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     """The obligation for one policy, or None when the person is not in its audience."""
     found = obligations_for(person, policies=[policy])
     return found[0] if found else None
+
+
+def recent_material_changes(policies, *, today: datetime.date | None = None, days: int = 30):
+    """For each policy, its latest material version after the first, when it explains the
+    managers' figures now: from the day it took effect until `days` after everyone's deadline.
+
+    One query. Read from the versions themselves, so that a manager is told why a policy's share
+    fell back ("endret vesentlig 26.11.2026, alle må bekrefte på nytt innen 26.12.2026").
+    """
+    from .notices import change_context
+
+    today = today or timezone.localdate()
+    ids = [p.pk for p in policies]
+    if not ids:
+        return []
+    latest = (
+        PolicyVersion.objects.published()
+        .filter(policy_id__in=ids, change_kind=ChangeKind.MATERIAL, number__gt=1)
+        .select_related("policy__organisation")
+        .order_by("policy_id", "-number")
+        .distinct("policy_id")
+    )
+    changes = [change_context(v) for v in latest]
+    return [
+        c for c in changes if c.changed_on <= today <= c.deadline + datetime.timedelta(days=days)
+    ]

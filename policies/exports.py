@@ -7,12 +7,15 @@ Names and addresses are data, never formulas, whatever they start with.
 from __future__ import annotations
 
 import csv
+import datetime
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import xlsxwriter
 from django.utils import timezone
 
 from .dashboards import PersonRow
+from .formats import date_text, datetime_text
 
 HEADERS = [
     "Ansattnummer",
@@ -39,8 +42,8 @@ def cells(row: PersonRow) -> list:
         row.unit_name or "",
         row.status_label,
         row.acknowledged_number or "",
-        acknowledged.strftime("%d.%m.%Y %H:%M") if acknowledged else "",
-        row.due.strftime("%d.%m.%Y"),
+        datetime_text(acknowledged) if acknowledged else "",
+        date_text(row.due),
         "ja" if row.is_overdue else "nei",
     ]
 
@@ -74,19 +77,66 @@ def csv_lines(rows: Iterable[PersonRow]) -> Iterator[bytes]:
         yield "".join(batch).encode()
 
 
-def write_xlsx(target, rows: Iterable[PersonRow]) -> None:
-    """Write the person list as a worksheet; constant_memory flushes each row to disk as it goes."""
+@dataclass(frozen=True)
+class ExportTitle:
+    """The title block of a workbook: what the list is, and who took it out when."""
+
+    kommune: str
+    policy: str
+    version: int | None
+    unit: str
+    exported_at: datetime.datetime
+    exported_by: str
+
+
+def write_xlsx(target, rows: Iterable[PersonRow], title: ExportTitle | None = None) -> None:
+    """Write the person list as a worksheet: a title block, then a frozen, filterable table whose
+    dates are real date cells. constant_memory flushes each row to disk as it goes."""
     # Names and addresses are data, never formulas or links, whatever they start with.
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     sheet = workbook.add_worksheet("Bekreftelser")
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, HEADERS, bold)
+    heading = workbook.add_format({"bold": True, "font_size": 14})
+    date = workbook.add_format({"num_format": "dd.mm.yyyy"})
+    moment = workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"})
+    first = 0
+    if title is not None:
+        sheet.write(0, 0, f"Bekreftelser: {title.policy}", heading)
+        facts = [
+            ("Kommune", title.kommune),
+            ("Retningslinje", title.policy),
+            ("Versjon", title.version if title.version is not None else "–"),
+            ("Enhet", title.unit),
+            ("Eksportert", datetime_text(title.exported_at)),
+            ("Eksportert av", title.exported_by),
+        ]
+        for offset, (label, value) in enumerate(facts, start=1):
+            sheet.write(offset, 0, label, bold)
+            sheet.write(offset, 1, value)
+        first = len(facts) + 2
+    sheet.write_row(first, 0, HEADERS, bold)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 4, 24)
     sheet.set_column(5, 5, 36)
-    sheet.set_column(6, 9, 16)
-    for index, row in enumerate(rows, start=1):
-        sheet.write_row(index, 0, cells(row))
+    sheet.set_column(6, 6, 16)
+    sheet.set_column(7, 7, 18, moment)
+    sheet.set_column(8, 8, 12, date)
+    sheet.set_column(9, 9, 10)
+    # The header row stays in view while scrolling, and every column can be filtered.
+    sheet.freeze_panes(first + 1, 0)
+    last = first
+    for last, row in enumerate(rows, start=first + 1):  # noqa: B007 - `last` is used below.
+        values = cells(row)
+        sheet.write_row(last, 0, values[:7])
+        if row.acknowledged_at:
+            sheet.write_datetime(
+                last, 7, timezone.localtime(row.acknowledged_at).replace(tzinfo=None), moment
+            )
+        else:
+            sheet.write_blank(last, 7, None, moment)
+        sheet.write_datetime(last, 8, datetime.datetime.combine(row.due, datetime.time()), date)
+        sheet.write(last, 9, values[9])
+    sheet.autofilter(first, 0, last, len(HEADERS) - 1)
     workbook.close()

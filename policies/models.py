@@ -7,6 +7,7 @@ holds fields, database constraints and read-only QuerySet methods.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 import pgtrigger
@@ -455,6 +456,18 @@ class Acknowledgement(models.Model):
     def __str__(self) -> str:
         return f"{self.person} – {self.version}"
 
+    @property
+    def reference(self) -> str:
+        """The receipt's reference, e.g. "B-1234-7F3A9C": the row's number and a check of what it
+        records, so that a mistyped or invented reference finds nothing (see receipts.find)."""
+        return f"B-{self.pk}-{receipt_check(self)}"
+
+
+def receipt_check(ack: Acknowledgement) -> str:
+    """Six hex digits derived from what the confirmation records (all of it immutable)."""
+    recorded = f"{ack.pk}:{ack.person_id}:{ack.version_id}:{ack.acknowledged_at.isoformat()}"
+    return hashlib.sha256(recorded.encode()).hexdigest()[:6].upper()
+
 
 class EventVerb(models.TextChoices):
     DRAFT_CREATED = "draft_created", "Utkast opprettet"
@@ -543,6 +556,26 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"Påminnelse til {self.person_id} om {self.policy_id}"
+
+
+class ChangeNotice(models.Model):
+    """The notice of a material change sent to one person, and the outbox e-mail that carries it
+    (policies/notices.py); unique per person and version, so a version notifies nobody twice."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="notices")
+    created_at = models.DateTimeField(default=timezone.now)
+    email = models.OneToOneField(
+        "outbox.Email", on_delete=models.PROTECT, null=True, blank=True, related_name="notice"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "person"], name="notice_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Varsel om {self.version_id} til {self.person_id}"
 
 
 class DigestDelivery(models.Model):
@@ -719,8 +752,8 @@ STATE_LABELS = {
 class Confirmation(models.IntegerChoices):
     """Where a person stands with a policy (Obligation.status)."""
 
-    NEVER = 0, "Aldri bekreftet"
-    OLDER = 1, "Bekreftet en eldre vesentlig versjon"
+    NEVER = 0, "Ikke bekreftet"
+    OLDER = 1, "Må bekreftes på nytt"
     CONFIRMED = 2, "Bekreftet"
 
 

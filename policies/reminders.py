@@ -24,6 +24,7 @@ from .access import manager_scope
 from .audit import record_event
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
+from .notices import ChangeContext, latest_change
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
 
@@ -79,7 +80,12 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
         Policy.objects.select_for_update().get(pk=policy.pk)
         plan = plan_reminders(scope=scope, policy=policy)
         now = timezone.now()
-        emails = enqueue_emails(_reminder_message(person, policy) for person in plan.recipients)
+        change = latest_change(policy)
+        leader = by.display_name if by else ""
+        emails = enqueue_emails(
+            _reminder_message(person, policy, leader=leader, change=change)
+            for person in plan.recipients
+        )
         Reminder.objects.bulk_create(
             [
                 Reminder(person=person, policy=policy, sent_by=by, sent_at=now, email=email)
@@ -99,7 +105,9 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
     return plan
 
 
-def _reminder_message(person: Person, policy: Policy) -> Message:
+def _reminder_message(
+    person: Person, policy: Policy, *, leader: str, change: ChangeContext | None
+) -> Message:
     # Rendered by the worker from this context: a reminder to 20 000 people is queued in a moment.
     return Message(
         to=person.email,
@@ -111,6 +119,8 @@ def _reminder_message(person: Person, policy: Policy) -> Message:
             "policy_title": policy.title,
             "organisation_name": policy.organisation.name,
             "link": settings.SITE_URL + policy.get_absolute_url(),
+            "leader_name": leader,
+            "change": change.as_context() if change else None,
         },
     )
 

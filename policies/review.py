@@ -25,9 +25,9 @@ class ReviewState:
 
 
 LABELS = {
-    ReviewState.VALID: "Gyldig",
-    ReviewState.NEAR: "Nær revisjon",
-    ReviewState.OVERDUE: "Passert revisjonsfrist",
+    ReviewState.VALID: "Revisjon i rute",
+    ReviewState.NEAR: "Revisjon snart",
+    ReviewState.OVERDUE: "Revisjonsfrist passert",
     ReviewState.UNPUBLISHED: "Ikke publisert",
 }
 # Overdue first on the editors' dashboard, then those coming up, then the rest.

@@ -12,6 +12,7 @@ from people.models import Person
 
 from .audit import record_event
 from .models import ChangeKind, EventVerb, Policy, PolicyVersion, Section, Status
+from .notices import notify_change
 from .rendering import render
 
 
@@ -195,6 +196,10 @@ def publish(
             change_kind=change_kind,
             effective_from=effective_from.isoformat(),
         )
+        if not scheduled:
+            # Everyone who must confirm again hears of it the same day (a scheduled version: the
+            # day it takes effect, in activate_due_versions).
+            notify_change(draft)
     return draft
 
 
@@ -220,6 +225,7 @@ def activate_due_versions(
                 locked_policy.title = version.title
                 locked_policy.save(update_fields=["title"])
             record_event(EventVerb.ACTIVATED, policy=locked_policy, by=None, version=version)
+            notify_change(version)
             activated += 1
     return activated
 

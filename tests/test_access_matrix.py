@@ -123,6 +123,19 @@ def pk_of(model, **lookup) -> Callable[[], dict]:
     return lambda: {"object_id": model.objects.filter(**lookup).order_by("pk").first().pk}
 
 
+def employee_receipt() -> dict:
+    """A confirmation of Bergen's employee: only she may see its receipt."""
+    version = PolicyVersion.objects.get(
+        policy__organisation__slug="bergen", policy__slug="sosiale-medier", status="published"
+    )
+    ack, _ = Acknowledgement.objects.get_or_create(
+        person=Person.objects.get(username="ansatt.bergen"),
+        version=version,
+        defaults={"text_hash": version.text_hash},
+    )
+    return {"pk": ack.pk}
+
+
 MANAGED_UNIT = "Byrådsavdeling for helse og omsorg"
 OTHER_UNIT = "Byrådsavdeling for finans"
 
@@ -142,6 +155,8 @@ MATRIX: list[Case] = [
     # Reading pages.
     Case("home", everyone(OK)),
     Case("accessibility_statement", everyone(OK)),
+    Case("kommune_theme", everyone(OK), {"org_slug": "bergen"}),
+    Case("kommune_theme", everyone(NOT_FOUND), {"org_slug": "finnes-ikke"}, "unknown"),
     Case("resource_detail", everyone(OK), {"slug": "difi-veiledning"}),
     Case("organisation_handbook", everyone(OK), {"org_slug": "bergen"}),
     Case("organisation_handbook", everyone(NOT_FOUND), {"org_slug": "finnes-ikke"}, "unknown"),
@@ -161,6 +176,10 @@ MATRIX: list[Case] = [
     Case("my_data", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
+    Case("my_notices", row(LOGIN, *[NOT_ALLOWED] * 5)),
+    # A receipt is its owner's alone; anyone else meets a 404.
+    Case("receipt", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
+    Case("receipt_pdf", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
     Case("confirm", row(LOGIN, *[NOT_ALLOWED] * 5), PUBLIC_POLICY),
     Case(
@@ -216,6 +235,9 @@ MATRIX: list[Case] = [
         lambda: {"pk": national_synonym_pk()},
         post={"editor": NOT_FOUND, "other_editor": NOT_FOUND},
     ),
+    Case("editorial_receipt_lookup", EDITOR_ANY),
+    # Each editor changes the look of their own kommune; a superuser belongs to none.
+    Case("editorial_kommune_look", {**EDITOR_ANY, "admin": redirect("/redaksjon/")}),
     Case("editorial_analyse", EDITOR_POST_ONLY),
     Case("markdownx_markdownify", EDITOR_POST_ONLY),
     Case("markdownx_upload", EDITOR_POST_ONLY),

@@ -313,7 +313,9 @@ def test_script_in_a_body_is_saved_with_a_notice_and_never_rendered(client, draf
     assert "<script>alert" not in html
 
 
-def test_compare_shows_word_level_changes_against_the_live_version(client, draft):
+def test_compare_shows_only_the_changed_section_word_by_word_against_the_live_version(
+    client, draft
+):
     body = draft.body.replace("effektiv kanal", "svært effektiv kanal", 1)
     save_draft(draft, by=None, title=draft.title, body=body, revision=1)
     html = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/sammenlign/").content.decode()
@@ -321,7 +323,9 @@ def test_compare_shows_word_level_changes_against_the_live_version(client, draft
         r'<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>(.*?)</ins>', html
     )
     assert [text.strip() for text in inserted] == ["svært"]
-    assert '<del class="diff-del">' not in html.split("<main", 1)[1].split("</p>", 1)[1]
+    assert "Fjernet: </span>" not in html
+    # Only the changed section is shown, not the whole text.
+    assert html.count('class="diff-section"') == 1
 
 
 # --- Bad input -----------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_confirming_records_one_row_and_shows_the_receipt(client, handbook):
     client.force_login(person("ansatt.moskenes"))
     response = client.post(f"{MOSKENES}bekreft/", confirm_form(moskenes_policy()))
     assert response.status_code == 302
-    assert response["Location"] == f"{MOSKENES}#bekreft"
+    assert response["Location"] == f"{MOSKENES}#kvittering"
     html = client.get(MOSKENES).content.decode()
     assert "Bekreftet: du har lest og forstått versjon 2" in html
     assert "Du bekreftet versjon 2" in html
@@ -243,7 +243,7 @@ def test_me_shows_only_my_own_confirmations(client, handbook):
     client.force_login(person("ansatt.moskenes"))
     html = client.get("/meg/").content.decode()
     assert "Mine bekreftelser" in html
-    assert html.count("<td>2</td>") == 1
+    assert html.count('<td data-label="Versjon">2</td>') == 1
     assert "Line Hansen" not in html
 
 
@@ -267,7 +267,11 @@ def test_my_csv_contains_only_my_rows(client, handbook):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 1
-    assert rows[0]["kommune"] == "Moskenes kommune" and rows[0]["versjon"] == "2"
+    assert rows[0]["Kommune"] == "Moskenes kommune" and rows[0]["Versjon"] == "2"
+    # Written for people: the product's date style, the receipt's reference, nothing technical.
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} kl\. \d\d\.\d\d", rows[0]["Bekreftet"])
+    assert rows[0]["Kvittering"].startswith("B-")
+    assert "teksthash" not in response.content.decode().lower()
 
 
 @pytest.mark.parametrize("url", ["/meg/", "/meg/mine-data.json", "/meg/mine-bekreftelser.csv"])

@@ -84,7 +84,7 @@ def test_people_list_shows_status_and_can_show_only_those_missing(client):
     url = f"/oversikt/enhet/{world.health.pk}/retningslinje/{world.policy.slug}/"
     html = client.get(url).content.decode()
     assert "Åse Ødegård" in html and "Bekreftet versjon 1" in html
-    assert "Bjørn Berg" in html and "Aldri bekreftet" in html
+    assert "Bjørn Berg" in html and "Ikke bekreftet" in html
     assert "Tor Lærer" not in html
     missing = client.get(url + "?mangler=1&sort=-status").content.decode()
     assert "Bjørn Berg" in missing and "Åse Ødegård" not in missing
@@ -115,7 +115,7 @@ def test_csv_export_has_bom_semicolons_norwegian_letters_and_is_audited(client):
     by_last_name = {row[2]: row for row in rows[1:]}
     assert set(by_last_name) == {"Ødegård", "Berg", world.manager.last_name}
     assert by_last_name["Ødegård"][5] == "Bekreftet" and by_last_name["Ødegård"][6] == "1"
-    assert by_last_name["Berg"][5] == "Aldri bekreftet"
+    assert by_last_name["Berg"][5] == "Ikke bekreftet"
     event = Event.objects.get(verb=EventVerb.EXPORTED)
     assert event.actor == world.manager and event.policy == world.policy
     assert event.detail["format"] == "csv" and event.detail["unit_id"] == world.health.pk

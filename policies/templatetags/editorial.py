@@ -27,9 +27,14 @@ def review_note(context, policy, version):
         and user.organisation_id is not None
         and policy.visibility == Visibility.PUBLIC
     )
+    # An overdue review date is the editors' and the owner's business; readers are not told that
+    # the text "kan være utdatert".
+    responsible = editable or (
+        user is not None and user.pk is not None and user.pk == policy.owner_id
+    )
     return {
         "policy": policy,
-        "review": review_of(policy, version) if not policy.is_retired else None,
+        "review": review_of(policy, version) if responsible and not policy.is_retired else None,
         "editable": editable,
         "reusable": reusable,
         "user": user,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from policies.views import editor_endpoints, editorial, reuse, synonyms
+from policies.views import branding, editor_endpoints, editorial, receipts, reuse, synonyms
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("analyse/", editor_endpoints.analyse, name="editorial_analyse"),
     path("synonymer/", synonyms.synonym_list, name="editorial_synonyms"),
     path("synonymer/<int:pk>/slett/", synonyms.synonym_delete, name="editorial_synonym_delete"),
+    path("kvittering/", receipts.receipt_lookup, name="editorial_receipt_lookup"),
+    path("kommune/", branding.kommune_look, name="editorial_kommune_look"),
     # markdownx's preview and upload, routed here so that they require an editor (its own urls do not).
     path("markdownx/markdownify/", editor_endpoints.markdownify, name="markdownx_markdownify"),
     path("markdownx/upload/", editor_endpoints.image_upload, name="markdownx_upload"),

@@ -24,7 +24,7 @@ from ..access import (
     get_editable_policy,
 )
 from ..authoring import change_settings, create_policy
-from ..diff import word_diff
+from ..diff import section_diff, word_diff
 from ..forms_editorial import (
     DraftForm,
     PolicySettingsForm,
@@ -315,7 +315,7 @@ def draft_compare(request, org_slug: str, policy_slug: str):
     """The draft against the current version, word by word."""
     policy, draft = get_editable_draft(request.user, org_slug, policy_slug)
     live = policy.versions.current().first()
-    diff = word_diff(live.body_html if live else "", render_html(draft.body))
+    diff = section_diff(live.body_html if live else "", render_html(draft.body))
     return render(
         request,
         "editorial/draft_compare.html",
@@ -325,8 +325,7 @@ def draft_compare(request, org_slug: str, policy_slug: str):
             "draft": draft,
             "live": live,
             "title_changed": live is not None and live.title != draft.title,
-            "changed": not diff.unchanged,
-            "diff": diff.html,
+            "diff": diff,
         },
     )
 

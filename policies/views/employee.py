@@ -9,23 +9,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from operations.personal_data import SECTIONS, personal_data
-from people.models import Organisation
+from people.models import Organisation, Person
 
 from ..access import get_readable_policy, login_redirect
 from ..acknowledgements import AcknowledgementError, acknowledge
-from ..compliance import obligations_for
-from ..diff import word_diff
+from ..compliance import obligation_for, obligations_for
+from ..diff import section_diff
 from ..exports import csv_safe
+from ..formats import datetime_text
 from ..models import Acknowledgement, Status
+from ..notices import choose_notices
 from ..search import clean_query, search
 from .reading import organisation_list
 
 ALL_ORGANISATIONS = "alle"
+# Tags the confirmation message and is the id of the block that shows it.
+RECEIPT_TAG = "kvittering"
 
 
 def home(request):
@@ -119,23 +124,32 @@ def confirm(request, org_slug: str, policy_slug: str):
         else:
             messages.error(request, str(exc))
         return redirect(back)
-    at = timezone.localtime(ack.acknowledged_at)
+    # The message is shown in the confirmation block at the end of the text, where the reader's eye
+    # is, and the fragment moves focus to it (static/js/focus.js); the top of the page skips it.
     messages.success(
         request,
         f"Bekreftet: du har lest og forstått versjon {ack.version.number} av «{policy.title}» "
-        f"({at:%d.%m.%Y} kl. {at:%H:%M}).",
+        f"({datetime_text(ack.acknowledged_at)}).",
+        extra_tags=RECEIPT_TAG,
     )
-    return redirect(back)
+    return redirect(f"{policy.get_absolute_url()}#{RECEIPT_TAG}")
 
 
 @login_redirect
 @require_GET
 def changes(request, org_slug: str, policy_slug: str):
-    """`endringer/?fra=<n>&til=<m>`: what changed between two versions, word by word."""
+    """`endringer/?fra=<n>&til=<m>`: only the sections that changed between two versions.
+
+    For someone who must confirm the newer version, the confirmation comes at the end, so that
+    reading what changed and confirming it is one page.
+    """
     policy = get_readable_policy(request.user, org_slug, policy_slug)
+    # The texts are loaded only for the two versions compared, not for the whole history.
     versions = {
         v.number: v
-        for v in policy.versions.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+        for v in policy.versions.filter(status__in=[Status.PUBLISHED, Status.SUPERSEDED]).defer(
+            "body", "body_html"
+        )
     }
     current = next((v for v in versions.values() if v.status == Status.PUBLISHED), None)
     context = {
@@ -150,8 +164,21 @@ def changes(request, org_slug: str, policy_slug: str):
         # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
         asked = "fra" in request.GET or "til" in request.GET
         return render(request, "employee/changes.html", context, status=400 if asked else 200)
-    old, new = versions[int(request.GET["fra"])], versions[int(request.GET["til"])]
-    context.update({"old": old, "new": new, "diff": word_diff(old.body_html, new.body_html)})
+    numbers = (int(request.GET["fra"]), int(request.GET["til"]))
+    texts = dict(policy.versions.filter(number__in=numbers).values_list("number", "body_html"))
+    old, new = versions[numbers[0]], versions[numbers[1]]
+    # Someone who must confirm the newer version, when it is the one in force, confirms it here.
+    obligation = None
+    if request.user.is_authenticated and new.is_current and not policy.is_retired:
+        obligation = obligation_for(request.user, policy)
+    context.update(
+        {
+            "old": old,
+            "new": new,
+            "diff": section_diff(texts[old.number], texts[new.number]),
+            "obligation": obligation,
+        }
+    )
     return render(request, "employee/changes.html", context)
 
 
@@ -178,7 +205,11 @@ def me(request):
     return render(
         request,
         "employee/me.html",
-        {"acknowledgements": acknowledgements, "obligations": obligations_for(request.user)},
+        {
+            "acknowledgements": acknowledgements,
+            "obligations": obligations_for(request.user),
+            "notice_choices": Person.Notices.choices,
+        },
     )
 
 
@@ -198,10 +229,22 @@ def _ack_rows(person) -> list[dict]:
             "adresse": ack.version.get_absolute_url(),
             "versjon": ack.version.number,
             "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+            "referanse": ack.reference,
             "teksthash": ack.text_hash,
         }
         for ack in _my_acknowledgements(person)
     ]
+
+
+@login_required
+@require_POST
+def my_notices(request):
+    """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
+    if choose_notices(request.user, request.POST.get("varsler", "")):
+        messages.success(request, "Valget ditt for varsler er lagret.")
+    else:
+        messages.error(request, "Velg ett av alternativene for varsler. Ingenting er endret.")
+    return redirect(f"{reverse('me')}#varsler")
 
 
 @login_required
@@ -242,10 +285,18 @@ def my_data_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mine-bekreftelser.csv"'
     response.write("\ufeff")
-    fields = ["kommune", "retningslinje", "adresse", "versjon", "bekreftet", "teksthash"]
-    writer = csv.DictWriter(response, fieldnames=fields, delimiter=";")
-    writer.writeheader()
-    for row in _ack_rows(request.user):
+    # For people, not machines: the same words and date style as the pages, no text hash.
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["Kommune", "Retningslinje", "Versjon", "Bekreftet", "Kvittering", "Adresse"])
+    for ack in _my_acknowledgements(request.user):
+        row = [
+            ack.version.policy.organisation.name,
+            ack.version.title,
+            ack.version.number,
+            datetime_text(ack.acknowledged_at),
+            ack.reference,
+            request.build_absolute_uri(ack.version.get_absolute_url()),
+        ]
         # A cell starting with = + - @ would be a formula in a spreadsheet.
-        writer.writerow({k: csv_safe(v) for k, v in row.items()})
+        writer.writerow([csv_safe(v) for v in row])
     return response

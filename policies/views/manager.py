@@ -18,6 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people.models import Unit
@@ -25,9 +26,11 @@ from people.models import Unit
 from .. import dashboards
 from ..access import get_managed_policy, get_managed_unit, manager_scope, visible_units
 from ..audit import record_export
+from ..compliance import recent_material_changes
 from ..dashboards import PersonRow, Scope
-from ..exports import csv_lines, write_xlsx
+from ..exports import ExportTitle, csv_lines, write_xlsx
 from ..models import Policy
+from ..notices import notice_states
 from ..reminders import plan_reminders, remind, reminder_states
 
 # --- The overview and the unit tree ----------------------------------------------------------
@@ -46,7 +49,13 @@ def overview(request: HttpRequest):
     return render(
         request,
         "manager/overview.html",
-        {"data": data, "unit": None, "scope": scope, "row_units_label": "Enheter"},
+        {
+            "data": data,
+            "unit": None,
+            "scope": scope,
+            "row_units_label": "Enheter",
+            "resets": recent_material_changes([row.policy for row in data.policies]),
+        },
     )
 
 
@@ -63,6 +72,7 @@ def unit_detail(request: HttpRequest, unit_id: int):
         request,
         "manager/overview.html",
         {
+            "resets": recent_material_changes([row.policy for row in data.policies]),
             "data": data,
             "unit": unit,
             "scope": scope,
@@ -133,8 +143,10 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
     page = dashboards.person_page(
         scope, policy, sort=sort, missing_only=missing_only, page=_page_number(request)
     )
-    states = reminder_states(policy=policy, person_ids=[row.person_id for row in page.rows])
-    rows = [(row, states.get(row.person_id)) for row in page.rows]
+    person_ids = [row.person_id for row in page.rows]
+    states = reminder_states(policy=policy, person_ids=person_ids)
+    notices = notice_states(policy=policy, person_ids=person_ids)
+    rows = [(row, states.get(row.person_id), notices.get(row.person_id)) for row in page.rows]
     options = {"sort": sort, **({"mangler": "1"} if missing_only else {})}
     base = _list_url(policy, unit)
 
@@ -230,8 +242,12 @@ def download_only(view):
 
 
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
-    where = f"-enhet-{unit.pk}" if unit else ""
-    return f"bekreftelser-{policy.slug}{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    """Named after the unit (or the kommune), so that a folder of exports reads by itself."""
+    where = slugify((unit.name if unit else policy.organisation.name).translate(_TRANSLITERATE))
+    return f"bekreftelser-{policy.slug}-{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+
+
+_TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
 
 
 def _exported_rows(
@@ -273,7 +289,16 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
     # A zip archive is only complete when closed, so the workbook goes to a temporary file first
     # (rows are flushed as written) and is then streamed from disk: memory stays flat either way.
     target = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    write_xlsx(target, rows)
+    current = ctx.policy.versions.current().first()
+    title = ExportTitle(
+        kommune=ctx.policy.organisation.name,
+        policy=ctx.policy.title,
+        version=current.number if current else None,
+        unit=ctx.unit.name if ctx.unit else "Alle enhetene du har oversikt over",
+        exported_at=timezone.now(),
+        exported_by=request.user.display_name,
+    )
+    write_xlsx(target, rows, title)
     target.seek(0)
     return FileResponse(
         target,

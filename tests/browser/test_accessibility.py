@@ -66,6 +66,30 @@ def confirmed(username: str = "ansatt.bergen", org: str = "bergen"):
     return prepare
 
 
+def receipt_of(username: str = "ansatt.bergen") -> Acknowledgement:
+    confirmed(username)()
+    return Acknowledgement.objects.get(
+        person__username=username,
+        version__policy__organisation__slug="bergen",
+        version__policy__slug="sosiale-medier",
+        version__status="published",
+    )
+
+
+def kommune_look():
+    from policies.authoring import change_look
+
+    change_look(
+        Organisation.objects.get(slug="bergen"),
+        by=None,
+        accent_color="#1a5e9a",
+        contact="Servicetorget, Rådhuset",
+        contact_email="post@bergen.kommune.no",
+        contact_phone="55 56 55 56",
+        privacy_url="https://www.bergen.kommune.no/personvern",
+    )
+
+
 def retired():
     policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
     if not policy.is_retired:
@@ -124,6 +148,29 @@ PAGE_TYPES = [
     PageType("my data, readable", "/meg/mine-data/", user=EMP, prepare=confirmed()),
     PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
     PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
+    PageType(
+        "diff, with the confirmation at the end",
+        "/moskenes/sosiale-medier/endringer/?fra=1&til=2",
+        user="ansatt.moskenes",
+    ),
+    PageType("receipt", lambda: f"/meg/kvitteringer/{receipt_of().pk}/", user=EMP),
+    PageType(
+        "editor: receipt lookup, found",
+        lambda: f"/redaksjon/kvittering/?referanse={receipt_of().reference}",
+        user=ED,
+    ),
+    PageType(
+        "editor: receipt lookup, not found",
+        "/redaksjon/kvittering/?referanse=B-1-000000",
+        user=ED,
+        status=404,
+    ),
+    PageType(
+        "policy in the kommune's own look",
+        "/bergen/sosiale-medier/",
+        user=EMP,
+        prepare=kommune_look,
+    ),
     PageType("login", "/logg-inn/"),
     PageType("login with errors", "/logg-inn/?feil=1"),
     PageType("login: the kommunes' own sign-in first", "/logg-inn/", prepare=signin_configured),
@@ -167,6 +214,7 @@ PAGE_TYPES = [
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
     PageType("editor: synonyms", "/redaksjon/synonymer/", user=ED, prepare=bergen_synonym),
+    PageType("editor: the kommune's look", "/redaksjon/kommune/", user=ED, prepare=kommune_look),
     # Manager pages (/oversikt/), as Bergen's manager of a department.
     PageType("manager: overview", "/oversikt/", user=MGR),
     PageType("manager: unit", unit_url(), user=MGR),

@@ -264,7 +264,9 @@ def test_an_employee_searches_opens_the_hit_at_its_section_confirms_and_sees_the
     confirmation.scroll_into_view_if_needed()
     expect(confirmation).to_contain_text("Ikke bekreftet")
     confirmation.get_by_role("button", name="Bekreft at jeg har lest og forstått").click()
-    expect(page.get_by_role("status").first).to_contain_text("Bekreftet: du har lest og forstått")
+    # The message is where the reader is, and has the focus.
+    expect(page.locator("#kvittering")).to_be_focused()
+    expect(page.locator("#kvittering")).to_contain_text("Bekreftet: du har lest og forstått")
     expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text("Du bekreftet versjon")
 
     page.get_by_role("navigation", name="Hovedmeny").get_by_role(
@@ -301,18 +303,19 @@ def test_after_a_material_revision_the_employee_sees_what_changed_and_confirms_a
     to_confirm.get_by_role("link", name="Se endringene").click()
 
     expect(page).to_have_url(re.compile(rf"/endringer/\?fra={old.number}&til={new.number}"))
-    expect(page.locator("ins").filter(has_text="Kunstig intelligens").first).to_be_visible()
+    # Only what changed: the new chapter, not the unchanged text before it.
+    changed = page.locator(".diff-section")
+    expect(changed).to_have_count(1)
+    expect(changed.locator("ins").filter(has_text="Spør lederen din").first).to_be_visible()
+    page.get_by_role("link", name="Gå til første endring").click()
+    expect(page).to_have_url(re.compile(r"#endring-1$"))
 
-    page.goto("/bergen/sosiale-medier/")
-    confirmation = page.get_by_role("region", name="Bekreftelse")
-    expect(confirmation).to_contain_text("Må bekreftes på nytt")
-    confirmation.get_by_role("link", name="Se hva som er endret").click()
-    expect(page).to_have_url(re.compile(r"/endringer/"))
-    page.go_back()
+    # ... and confirms the new version from there, at the end of what changed.
     page.get_by_role("button", name="Bekreft at jeg har lest og forstått").click()
-    expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text(
-        f"Du bekreftet versjon {new.number}"
-    )
+    expect(page).to_have_url(re.compile(r"/bergen/sosiale-medier/#kvittering$"))
+    message = page.locator("#kvittering")
+    expect(message).to_contain_text(f"Bekreftet: du har lest og forstått versjon {new.number}")
+    expect(message).to_be_focused()
     assert Acknowledgement.objects.filter(person=employee, version=new).count() == 1
 
 
@@ -329,7 +332,8 @@ def test_confirming_works_with_tab_and_enter_alone_with_visible_focus(
         "the guideline to confirm",
     )
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/#bekreft$"))
+    # The link goes to the top of the text: reading comes before confirming.
+    expect(page).to_have_url(re.compile(r"/moskenes/sosiale-medier/$"))
     page.wait_for_load_state("load")
     tab_to(
         page,
@@ -338,5 +342,7 @@ def test_confirming_works_with_tab_and_enter_alone_with_visible_focus(
         limit=200,
     )
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status").first).to_contain_text("Bekreftet: du har lest og forstått")
+    # The message is where the reader is, and has the focus.
+    expect(page.locator("#kvittering")).to_be_focused()
+    expect(page.locator("#kvittering")).to_contain_text("Bekreftet: du har lest og forstått")
     expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text("Du bekreftet versjon")

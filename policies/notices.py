@@ -1,0 +1,222 @@
+"""Change notices: a material version tells everyone who must confirm it, the day it takes effect.
+
+Who is told is the one rule of dashboards.missing_people (the policy's audience, less those who have
+already confirmed), run over the whole organisation; people who chose "Bare i ukesoversikten" are
+left to the weekly digest, which carries the same context. An editorial version tells nobody.
+
+The notices go through the outbox (outbox.mail): each is a ChangeNotice row and an e-mail written
+inside the transaction that makes the version current, so a rolled-back publish sends nothing and a
+committed one is sent by the worker, retried while the mail server is down, and its state
+("venter", "sendt", "feilet") is on record for the manager, like a reminder's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from outbox.mail import Message, enqueue_emails, header_safe
+from people.models import Person
+
+from .dashboards import Scope, missing_people
+from .formats import date_text
+from .models import ChangeKind, ChangeNotice, Policy, PolicyVersion
+
+
+@dataclass(frozen=True)
+class ChangeContext:
+    """What every message about a change says: what changed, when, by when, and where to read it."""
+
+    version: PolicyVersion
+    previous_number: int | None
+    changed_on: datetime.date
+    deadline: datetime.date
+
+    @property
+    def is_new_policy(self) -> bool:
+        return self.previous_number is None
+
+    @property
+    def link(self) -> str:
+        """What changed (for a new policy: the policy itself), as an absolute address."""
+        policy = self.version.policy
+        if self.is_new_policy:
+            return settings.SITE_URL + policy.get_absolute_url()
+        path = reverse("changes", args=[policy.organisation.slug, policy.slug])
+        return f"{settings.SITE_URL}{path}?fra={self.previous_number}&til={self.version.number}"
+
+    @property
+    def summary(self) -> str:
+        """ "endret vesentlig 26.11.2026, alle må bekrefte på nytt innen 26.12.2026"."""
+        if self.is_new_policy:
+            return (
+                f"ny retningslinje fra {date_text(self.changed_on)}, alle må bekrefte innen "
+                f"{date_text(self.deadline)}"
+            )
+        return (
+            f"endret vesentlig {date_text(self.changed_on)}, alle må bekrefte på nytt innen "
+            f"{date_text(self.deadline)}"
+        )
+
+    def as_context(self) -> dict:
+        """The same, as plain values for an e-mail the worker renders later (JSON only)."""
+        return {
+            "is_new_policy": self.is_new_policy,
+            "summary": self.summary,
+            "change_note": self.version.change_note,
+            "deadline": date_text(self.deadline),
+            "link": self.link,
+        }
+
+
+def change_context(version: PolicyVersion) -> ChangeContext:
+    previous = version.number - 1 if version.number and version.number > 1 else None
+    return ChangeContext(
+        version=version,
+        previous_number=previous,
+        changed_on=version.effective_from,
+        deadline=version.effective_from + datetime.timedelta(days=version.deadline_days),
+    )
+
+
+def latest_material_version(policy: Policy) -> PolicyVersion | None:
+    """The material version everyone must confirm now (the one notices were sent about)."""
+    return (
+        policy.versions.published()
+        .filter(change_kind=ChangeKind.MATERIAL)
+        .select_related("policy__organisation")
+        .order_by("-number")
+        .first()
+    )
+
+
+def latest_change(policy: Policy) -> ChangeContext | None:
+    """The context of the material version everyone must confirm now (reminders, digest)."""
+    required = latest_material_version(policy)
+    return change_context(required) if required else None
+
+
+def recipients(version: PolicyVersion) -> list[Person]:
+    """Those who must confirm `version` now and want to hear of it at once, with an address."""
+    policy = version.policy
+    ids = missing_people(Scope(organisation_id=policy.organisation_id), policy)
+    return list(
+        Person.objects.filter(pk__in=ids, is_active=True, change_notices=Person.Notices.AT_ONCE)
+        .exclude(email="")
+        .select_related("unit")
+        .order_by("pk")
+    )
+
+
+def leader_of(person: Person, _found: dict | None = None) -> Person | None:
+    """The nearest manager above the person (their unit's, else the parent unit's …), if any.
+
+    `_found` remembers the answer per unit across one batch of messages.
+    """
+    found = {} if _found is None else _found
+    unit = person.unit
+    while unit is not None:
+        if unit.pk not in found:
+            found[unit.pk] = unit.managers.order_by("last_name", "first_name", "pk").first()
+        manager = found[unit.pk]
+        if manager is not None and manager.pk != person.pk:
+            return manager
+        unit = unit.parent
+    return None
+
+
+def notice_message(person: Person, context: ChangeContext, leaders: dict | None = None) -> Message:
+    """The notice to one person, rendered by the worker from plain values."""
+    policy = context.version.policy
+    leader = leader_of(person, leaders)
+    verb = "Ny retningslinje" if context.is_new_policy else "Endret retningslinje"
+    return Message(
+        to=person.email,
+        subject=(
+            f"{verb}: «{header_safe(policy.title)}» – les og bekreft innen "
+            f"{date_text(context.deadline)}"
+        ),
+        kind="notice",
+        template="employee/email/change_notice.txt",
+        context={
+            "first_name": person.first_name or person.username,
+            "policy_title": policy.title,
+            "organisation_name": policy.organisation.name,
+            "change": context.as_context(),
+            "leader_name": leader.display_name if leader else "",
+            "settings_link": settings.SITE_URL + reverse("me") + "#varsler",
+        },
+        # The same version never notifies the same person twice, whatever calls this again.
+        key=f"notice:{context.version.pk}:{person.pk}",
+    )
+
+
+def notify_change(version: PolicyVersion) -> int:
+    """Queue a notice to everyone who must confirm a material `version` that just became current.
+
+    Call inside the transaction that made it current: the notices and their e-mails commit or roll
+    back with it. Returns how many are queued; an editorial or back-dated version tells nobody.
+    """
+    if version.change_kind != ChangeKind.MATERIAL:
+        return 0
+    # A back-dated version (history being imported) took effect long ago: nobody is told now.
+    if version.effective_from < timezone.localdate():
+        return 0
+    context = change_context(version)
+    leaders: dict = {}
+    people = recipients(version)
+    emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
+    by_address = {email.key: email for email in emails}
+    ChangeNotice.objects.bulk_create(
+        [
+            ChangeNotice(
+                person=person,
+                version=version,
+                email=by_address.get(f"notice:{version.pk}:{person.pk}"),
+            )
+            for person in people
+        ],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    return len(emails)
+
+
+@dataclass(frozen=True)
+class NoticeState:
+    """Where the notice of the latest material change to one person stands."""
+
+    status: str
+
+    @property
+    def label(self) -> str:
+        return {"venter": "Venter", "sendt": "Sendt", "feilet": "Feilet"}.get(self.status, "")
+
+
+def notice_states(*, policy: Policy, person_ids: list[int]) -> dict[int, NoticeState]:
+    """The notice of `policy`'s latest material version to each of `person_ids`, and its e-mail's
+    state, in one query (the version is a subquery)."""
+    latest = (
+        policy.versions.published()
+        .filter(change_kind=ChangeKind.MATERIAL)
+        .order_by("-number")
+        .values("pk")[:1]
+    )
+    rows = ChangeNotice.objects.filter(
+        version_id=Subquery(latest), person_id__in=person_ids
+    ).values_list("person_id", "email__status")
+    return {pid: NoticeState(status=status or "sendt") for pid, status in rows}
+
+
+def choose_notices(person: Person, choice: str) -> bool:
+    """Record how `person` wants to hear of material changes; False for an unknown choice."""
+    if choice not in Person.Notices.values:
+        return False
+    Person.objects.filter(pk=person.pk).update(change_notices=choice)
+    person.change_notices = choice
+    return True

@@ -1,0 +1,32 @@
+"""`current_page`: marks the main menu's link to the part of the site being shown (a builtin)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def current_page(context, prefix: str, exact: bool = False) -> str:
+    """' aria-current="page"' when the request is for `prefix` (or below it, unless `exact`)."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    path = request.path
+    hit = path == prefix if exact else path.startswith(prefix)
+    return ' aria-current="page"' if hit else ""
+
+
+@register.simple_tag(takes_context=True)
+def page_kommune(context):
+    """The kommune whose look the page wears: the one it is about, else the reader's own.
+
+    Costs no query: the page's organisation is in its context, and the reader's is loaded for the
+    main menu anyway.
+    """
+    organisation = context.get("organisation")
+    if organisation:
+        return organisation
+    user = context.get("user")
+    if user is not None and user.is_authenticated:
+        return user.organisation
+    return None

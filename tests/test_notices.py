@@ -1,0 +1,209 @@
+"""Change notices: a material version tells its audience the same day; an editorial one nobody."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from outbox.models import Email
+from people.models import Person
+from policies.models import ChangeKind, ChangeNotice
+from policies.workflow import activate_due_versions
+
+from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
+from .jobs import queued_email_ids, send_queued
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kommune():
+    organisation = make_organisation(name="Notisvik kommune")
+    unit = make_unit(organisation, name="Helse")
+    leader = make_person(
+        organisation, unit=unit, first_name="Lise", last_name="Leder", manages=[unit]
+    )
+    nurse = make_person(organisation, unit=unit, first_name="Nina", last_name="Sykepleier")
+    weekly = make_person(organisation, unit=unit, change_notices=Person.Notices.WEEKLY)
+    stranger = make_person(make_organisation())
+    policy = make_policy(organisation, title="Taushetsplikt")
+    return organisation, policy, leader, nurse, weekly, stranger
+
+
+def _material(policy, **kwargs):
+    return publish_version(
+        policy,
+        body="## Formål\n\nNy og strengere tekst.\n",
+        change_kind=kwargs.pop("change_kind", ChangeKind.MATERIAL),
+        change_note="Strengere regler for deling.",
+        **kwargs,
+    )
+
+
+def _to(address):
+    """The e-mails the worker sent to `address` (the outbox's delivery, run here)."""
+    send_queued()
+    return [m for m in mail.outbox if address in m.to]
+
+
+def test_a_material_version_tells_its_audience_the_same_day(
+    kommune, django_capture_on_commit_callbacks
+):
+    organisation, policy, leader, nurse, weekly, stranger = kommune
+    with django_capture_on_commit_callbacks(execute=True):
+        version = _material(policy)
+    (message,) = _to(nurse.email)
+    today = timezone.localdate()
+    deadline = today + datetime.timedelta(days=version.deadline_days)
+    assert message.subject == (
+        f"Endret retningslinje: «Taushetsplikt» – les og bekreft innen {deadline:%d.%m.%Y}"
+    )
+    assert (
+        f"endret vesentlig {today:%d.%m.%Y}, alle må bekrefte på nytt innen {deadline:%d.%m.%Y}"
+        in message.body
+    )
+    assert "Strengere regler for deling." in message.body
+    assert f"{policy.get_absolute_url()}endringer/?fra=1&til=2" in message.body
+    assert "lederen din, Lise Leder" in message.body
+    # The leader must confirm too, and hears of it; nobody else does.
+    assert len(_to(leader.email)) == 1
+    assert _to(weekly.email) == [] and _to(stranger.email) == []
+
+
+def test_an_editorial_version_tells_nobody(kommune, django_capture_on_commit_callbacks):
+    policy = kommune[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        _material(policy, change_kind=ChangeKind.EDITORIAL)
+    assert Email.objects.count() == 0
+
+
+def test_a_back_dated_version_tells_nobody(kommune, django_capture_on_commit_callbacks):
+    policy = kommune[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        _material(policy, effective_from=timezone.localdate() - datetime.timedelta(days=3))
+    assert Email.objects.count() == 0
+
+
+def test_a_scheduled_version_tells_its_audience_the_day_it_takes_effect(
+    kommune, django_capture_on_commit_callbacks
+):
+    policy, nurse = kommune[1], kommune[3]
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        _material(policy, effective_from=tomorrow)
+    assert Email.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert activate_due_versions(today=tomorrow) == 1
+    assert len(_to(nurse.email)) == 1
+
+
+def test_nothing_is_sent_when_the_publish_is_rolled_back(
+    kommune, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    policy = kommune[1]
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _material(policy)
+        raise RuntimeError("the request failed after publishing")
+    assert Email.objects.count() == 0 and ChangeNotice.objects.count() == 0
+    assert queued_email_ids() == []
+    send_queued()
+    assert mail.outbox == []
+
+
+def test_the_manager_overview_explains_a_reset(client, kommune):
+    organisation, policy, leader = kommune[:3]
+    version = _material(policy)
+    client.force_login(leader)
+    html = client.get("/oversikt/").content.decode()
+    deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
+    assert "Hvorfor andelen har falt" in html
+    assert (
+        f"ble endret vesentlig {version.effective_from:%d.%m.%Y}, alle må bekrefte på nytt innen "
+        f"{deadline:%d.%m.%Y}" in html
+    )
+    assert f"{policy.get_absolute_url()}endringer/?fra=1&amp;til=2" in html
+
+
+def test_the_overview_says_nothing_of_an_editorial_change(client, kommune):
+    policy, leader = kommune[1], kommune[2]
+    _material(policy, change_kind=ChangeKind.EDITORIAL)
+    client.force_login(leader)
+    assert "Hvorfor andelen har falt" not in client.get("/oversikt/").content.decode()
+
+
+def test_people_choose_email_at_once_or_only_the_weekly_digest(client, kommune):
+    nurse = kommune[3]
+    client.force_login(nurse)
+    response = client.post("/meg/varsler/", {"varsler": "ukentlig"})
+    assert response.status_code == 302
+    nurse.refresh_from_db()
+    assert nurse.change_notices == Person.Notices.WEEKLY
+    response = client.post("/meg/varsler/", {"varsler": "hver time"}, follow=True)
+    assert "Velg ett av alternativene" in response.content.decode()
+    nurse.refresh_from_db()
+    assert nurse.change_notices == Person.Notices.WEEKLY
+
+
+def test_a_reminder_carries_the_same_context_and_names_the_leader(client, kommune):
+    policy, leader, nurse = kommune[1], kommune[2], kommune[3]
+    _material(policy)
+    send_queued()
+    mail.outbox.clear()
+    client.force_login(leader)
+    client.post(f"/oversikt/retningslinje/{policy.slug}/paminnelse/")
+    (message,) = _to(nurse.email)
+    body = message.body
+    assert "endret vesentlig" in body and "alle må bekrefte på nytt innen" in body
+    assert "Strengere regler for deling." in body
+    assert f"{policy.get_absolute_url()}endringer/?fra=1&til=2" in body
+    assert "påminnelse fra lederen din, Lise Leder," in body
+
+
+def test_notices_are_queued_in_the_publishing_transaction_and_sent_by_the_worker(kommune):
+    policy, nurse = kommune[1], kommune[3]
+    version = _material(policy)
+    # Nothing was sent in the request: the e-mails and the jobs that send them wait in the outbox.
+    assert mail.outbox == []
+    notice = ChangeNotice.objects.get(version=version, person=nurse)
+    assert notice.email.status == Email.Status.WAITING and notice.email.kind == "notice"
+    assert notice.email.pk in queued_email_ids()
+    send_queued()
+    notice.email.refresh_from_db()
+    assert notice.email.status == Email.Status.SENT
+
+
+def test_a_version_notifies_each_person_only_once(kommune):
+    from policies.notices import notify_change
+
+    policy = kommune[1]
+    version = _material(policy)
+    before = Email.objects.count()
+    assert notify_change(version) == 0
+    assert Email.objects.count() == before
+    assert ChangeNotice.objects.filter(version=version).count() == before
+
+
+def test_the_person_list_shows_each_notices_state(client, kommune):
+    policy, leader, nurse = kommune[1], kommune[2], kommune[3]
+    _material(policy)
+    client.force_login(leader)
+    url = f"/oversikt/retningslinje/{policy.slug}/"
+    html = client.get(url).content.decode()
+    assert (
+        html.count(
+            'data-label="Varsel om endring"><span class="ds-tag" data-color="neutral">Venter'
+        )
+        == 2
+    )
+    send_queued()
+    Email.objects.filter(to=nurse.email).update(status=Email.Status.FAILED)
+    html = client.get(url).content.decode()
+    assert 'data-color="danger">Feilet</span>' in html
+    assert 'data-color="success">Sendt</span>' in html

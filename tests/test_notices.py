@@ -105,7 +105,7 @@ def test_nothing_is_sent_when_the_publish_is_rolled_back(
 
     policy = kommune[1]
     with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):

@@ -27,11 +27,16 @@ class TableFingerprint:
 EVIDENCE: list[tuple[str, type[Model], str]] = [
     ("acknowledgements", Acknowledgement, ""),
     ("events", Event, ""),
-    ("published_versions", PolicyVersion, "WHERE t.status <> 'draft'"),
+    (
+        "published_versions",
+        PolicyVersion,
+        "WHERE t.status IN ('scheduled', 'published', 'superseded')",
+    ),
     (
         "published_sections",
         Section,
-        "WHERE t.version_id IN (SELECT id FROM policies_policyversion WHERE status <> 'draft')",
+        "WHERE t.version_id IN (SELECT id FROM policies_policyversion "
+        "WHERE status IN ('scheduled', 'published', 'superseded'))",
     ),
 ]
 

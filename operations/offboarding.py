@@ -110,11 +110,13 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     policies = Policy.objects.filter(organisation=organisation).order_by("slug")
     versions = (
         PolicyVersion.objects.filter(policy__organisation=organisation)
-        .exclude(status=Status.DRAFT)
+        .issued()
         .select_related("policy", "published_by")
         .order_by("policy__slug", "number")
     )
-    drafts = PolicyVersion.objects.filter(policy__organisation=organisation, status=Status.DRAFT)
+    drafts = PolicyVersion.objects.filter(
+        policy__organisation=organisation, status__in=[Status.DRAFT, Status.DISCARDED]
+    )
     acks = (
         Acknowledgement.objects.filter(version__policy__organisation=organisation)
         .select_related("person", "version__policy")
@@ -339,7 +341,7 @@ def _remove(organisation: Organisation) -> dict[str, int]:
     }
     # Drafts start from a published version, and versions from earlier ones: drafts first, then
     # the published versions newest first.
-    versions.filter(status=Status.DRAFT).delete()
+    versions.filter(status__in=[Status.DRAFT, Status.DISCARDED]).delete()
     deleted["versjoner"] = 0
     for version_id in versions.order_by("-number").values_list("pk", flat=True):
         deleted["versjoner"] += _deleted(PolicyVersion.objects.filter(pk=version_id))

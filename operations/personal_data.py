@@ -10,6 +10,7 @@ from __future__ import annotations
 from axes.models import AccessFailureLog, AccessLog
 from django.utils import timezone
 
+from policies.formats import date_text, datetime_text
 from policies.models import Acknowledgement, DigestDelivery, Event, Reminder
 
 # Section keys in display order, with the headings the page shows.
@@ -23,7 +24,7 @@ SECTIONS = {
 
 
 def _time(value) -> str:
-    return timezone.localtime(value).strftime("%d.%m.%Y %H:%M") if value else ""
+    return datetime_text(value)
 
 
 def _yes(value: bool) -> str:
@@ -62,7 +63,7 @@ def personal_data(person) -> dict:
             "ansattnummer": person.employee_number,
             "kommune": person.organisation.name if person.organisation else "",
             "enhet": person.unit.name if person.unit else "",
-            "i_enheten_siden": person.unit_since.isoformat() if person.unit_since else None,
+            "i_enheten_siden": date_text(person.unit_since) or None,
             "folkevalgt": person.is_elected_official,
             "aktiv": person.is_active,
             "registrert": _time(person.date_joined),
@@ -80,7 +81,7 @@ def personal_data(person) -> dict:
                 "retningslinje": ack.version.title,
                 "adresse": ack.version.get_absolute_url(),
                 "versjon": ack.version.number,
-                "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+                "bekreftet": datetime_text(ack.acknowledged_at),
                 "teksthash": ack.text_hash,
             }
             for ack in acks

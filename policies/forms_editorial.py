@@ -212,7 +212,7 @@ class PolicySettingsForm(forms.Form):
         self.policy = policy
         self.fields["audience_units"].queryset = Unit.objects.filter(organisation=organisation)
         self.fields["audience_units"].label_from_instance = lambda u: "– " * u.depth + u.name
-        if policy is not None and policy.versions.exclude(status="draft").exists():
+        if policy is not None and policy.versions.issued().exists():
             self.fields["slug"].help_text = (
                 "Retningslinjen er publisert: endrer du adressen, slutter lenker til den gamle "
                 "adressen å virke."

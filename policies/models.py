@@ -131,6 +131,12 @@ class Status(models.TextChoices):
     SCHEDULED = "scheduled", "Planlagt"
     PUBLISHED = "published", "Gjeldende"
     SUPERSEDED = "superseded", "Erstattet"
+    # A draft an editor threw away: kept (its events point at it), never shown or published.
+    DISCARDED = "discarded", "Forkastet"
+
+
+# A version that left draft through publishing: evidence from then on.
+ISSUED = ("scheduled", "published", "superseded")
 
 
 class ChangeKind(models.TextChoices):
@@ -150,6 +156,10 @@ class PolicyVersionQuerySet(models.QuerySet):
     def drafts(self) -> PolicyVersionQuerySet:
         """Open drafts (at most one per policy)."""
         return self.filter(status=Status.DRAFT)
+
+    def issued(self) -> PolicyVersionQuerySet:
+        """Versions that were published or scheduled (numbered), not drafts or discarded ones."""
+        return self.filter(status__in=ISSUED)
 
 
 # Once a version leaves draft, its text and metadata are evidence: people confirmed exactly this.
@@ -239,9 +249,9 @@ class PolicyVersion(models.Model):
                 fields=["policy"], condition=Q(status="scheduled"), name="version_one_scheduled"
             ),
             models.CheckConstraint(
-                condition=(Q(status="draft") & Q(number__isnull=True))
+                condition=(Q(status__in=["draft", "discarded"]) & Q(number__isnull=True))
                 | (
-                    ~Q(status="draft")
+                    Q(status__in=ISSUED)
                     & Q(number__gte=1)
                     & Q(published_at__isnull=False)
                     & Q(effective_from__isnull=False)

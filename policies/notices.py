@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Subquery
+from django.db.models import Count, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from people.models import Person
 
 from .dashboards import Scope, missing_people
 from .formats import date_text
-from .models import ChangeKind, ChangeNotice, Policy, PolicyVersion
+from .models import ChangeKind, ChangeNotice, Obligation, Policy, PolicyVersion
 
 
 @dataclass(frozen=True)
@@ -119,15 +119,17 @@ def leader_of(person: Person, _found: dict | None = None) -> Person | None:
     `_found` remembers the answer per unit across one batch of messages.
     """
     found = {} if _found is None else _found
-    unit = person.unit
-    while unit is not None:
-        if unit.pk not in found:
-            found[unit.pk] = unit.managers.order_by("last_name", "first_name", "pk").first()
-        manager = found[unit.pk]
-        if manager is not None and manager.pk != person.pk:
-            return manager
-        unit = unit.parent
-    return None
+    if person.unit_id is None:
+        return None
+    if person.unit_id not in found:
+        # The first manager of each unit from the person's own up to the top, once per unit.
+        chain = []
+        unit = person.unit
+        while unit is not None:
+            chain.append(unit.managers.order_by("last_name", "first_name", "pk").first())
+            unit = unit.parent
+        found[person.unit_id] = chain
+    return next((m for m in found[person.unit_id] if m is not None and m.pk != person.pk), None)
 
 
 def notice_message(person: Person, context: ChangeContext, leaders: dict | None = None) -> Message:
@@ -211,6 +213,31 @@ def notice_states(*, policy: Policy, person_ids: list[int]) -> dict[int, NoticeS
         version_id=Subquery(latest), person_id__in=person_ids
     ).values_list("person_id", "email__status")
     return {pid: NoticeState(status=status or "sendt") for pid, status in rows}
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a material version of a policy in force would mean, said before publishing it."""
+
+    people: int
+    by_email: int
+
+    @property
+    def in_digest(self) -> int:
+        return self.people - self.by_email
+
+
+def material_impact(policy: Policy) -> Impact | None:
+    """How many must confirm again after a material change, and how many of them hear of it by
+    e-mail at once (the rest in the weekly digest); None for a policy not yet in force. One query.
+    """
+    if not policy.versions.current().exists():
+        return None
+    wants_email = Q(person__change_notices=Person.Notices.AT_ONCE) & ~Q(person__email="")
+    counts = Obligation.objects.filter(policy=policy).aggregate(
+        people=Count("person_id"), by_email=Count("person_id", filter=wants_email)
+    )
+    return Impact(people=counts["people"], by_email=counts["by_email"])
 
 
 def choose_notices(person: Person, choice: str) -> bool:

@@ -24,7 +24,7 @@ from .access import manager_scope
 from .audit import record_event
 from .dashboards import Scope, missing_people, outstanding_by_person, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
-from .notices import ChangeContext, latest_change
+from .notices import ChangeContext, latest_change, leader_of
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
 
@@ -189,13 +189,23 @@ def send_digests(
         deliveries: list[DigestDelivery] = []
         policies = {p.pk: p for p in Policy.objects.filter(organisation=organisation)}
         outstanding = outstanding_by_person(Scope(organisation_id=organisation.pk))
-        people = Person.objects.filter(pk__in=outstanding, is_active=True).exclude(email="")
+        people = (
+            Person.objects.filter(pk__in=outstanding, is_active=True)
+            .exclude(email="")
+            .select_related("unit")
+        )
+        changes: dict[int, ChangeContext | None] = {}
+        leaders: dict = {}
         for person in people.order_by("pk"):
             if (person.pk, DigestDelivery.Kind.PERSON) in sent_before:
                 result.already_sent += 1
                 continue
             items = [(policies[pid], due) for pid, due in outstanding[person.pk]]
-            messages.append(_person_digest(person, items, today))
+            for policy, _due in items:
+                if policy.pk not in changes:
+                    changes[policy.pk] = latest_change(policy)
+            leader = leader_of(person, leaders)
+            messages.append(_person_digest(person, items, today, changes, leader))
             deliveries.append(_delivery(person, week, DigestDelivery.Kind.PERSON))
             result.people += 1
         managers = _managers_of(organisation)
@@ -244,7 +254,10 @@ def _delivery(person: Person, week: datetime.date, kind: str) -> DigestDelivery:
     return DigestDelivery(person=person, week=week, kind=kind)
 
 
-def _person_digest(person: Person, items, today: datetime.date) -> Message:
+def _person_digest(
+    person: Person, items, today: datetime.date, changes: dict, leader: Person | None
+) -> Message:
+    # The same context as a change notice: what changed and where to read only that.
     body = render_to_string(
         "manager/email/digest_person.txt",
         {
@@ -255,9 +268,11 @@ def _person_digest(person: Person, items, today: datetime.date) -> Message:
                     "due": due,
                     "overdue": due < today,
                     "link": settings.SITE_URL + policy.get_absolute_url(),
+                    "change": _changed(changes.get(policy.pk)),
                 }
                 for policy, due in items
             ],
+            "leader": leader,
             "site_url": settings.SITE_URL,
         },
     )
@@ -269,6 +284,13 @@ def _person_digest(person: Person, items, today: datetime.date) -> Message:
         kind="digest",
         body=body,
     )
+
+
+def _changed(change: ChangeContext | None) -> dict | None:
+    """A material change since an earlier version, as the digest tells it; None otherwise."""
+    if change is None or change.is_new_policy:
+        return None
+    return change.as_context()
 
 
 def _manager_digest(manager: Person) -> Message | None:

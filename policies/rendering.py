@@ -57,7 +57,7 @@ RESERVED_IDS = frozenset(
         "utkast-tittel", "versjoner-tittel", "om-deg", "roller", "egne", "nasjonale", "treff-andre",
         # Issue 12: what changed, receipts, notices, the menu.
         "endrede-avsnitt", "funnet", "hovedmeny", "kvittering", "referanse", "referanse-feil",
-        "varsler", "vesentlige-endringer",
+        "varsler", "vesentlige-endringer", "hva-skjer", "historikk-filter",
     }
 )  # fmt: skip
 # Ids the templates build from a prefix (pagination links `side-N`, form fields `id_...`).

@@ -54,7 +54,7 @@ def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) 
         existing = policy.versions.drafts().first()
         if existing is not None:
             return existing
-        latest = policy.versions.exclude(status=Status.DRAFT).order_by("-number").first()
+        latest = policy.versions.issued().order_by("-number").first()
         draft = create_draft_version(
             policy,
             by=by,
@@ -113,6 +113,35 @@ def save_into_new_draft(
         if draft.created_by_id != getattr(by, "pk", None) or draft.revision != 1:
             raise ConflictError(DRAFT_REPLACED, current=draft)
         return save_draft(draft, by=by, title=title, body=body, revision=1)
+
+
+def discard_draft(draft: PolicyVersion, *, by: Person | None, revision: int) -> bool:
+    """Throw the open draft away; the policy keeps its published versions and may start a new draft.
+
+    The row stays, marked discarded (its events point at it), and is never shown or published.
+    Refused (ConflictError) when someone saved the draft after `revision` was loaded, so nobody
+    throws away text they have not seen. Returns False when it was already discarded (a second
+    submit), raises AlreadyPublishedError when it was published meanwhile.
+    """
+    with transaction.atomic():
+        # The same lock as publishing: a discard and a publish of one draft cannot both happen.
+        policy = Policy.objects.select_for_update().get(pk=draft.policy_id)
+        current = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
+        if current.status == Status.DISCARDED:
+            return False
+        if current.status != Status.DRAFT:
+            raise AlreadyPublishedError("Utkastet er allerede publisert og kan ikke forkastes.")
+        if current.revision != revision:
+            raise ConflictError(
+                "Noen har lagret utkastet etter at du åpnet det. Se over teksten før du forkaster.",
+                current=current,
+            )
+        current.status = Status.DISCARDED
+        current.updated_at = timezone.now()
+        current.updated_by = by
+        current.save(update_fields=["status", "updated_at", "updated_by"])
+        record_event(EventVerb.DRAFT_DISCARDED, policy=policy, by=by, version=current)
+    return True
 
 
 def publish(

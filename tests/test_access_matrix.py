@@ -89,6 +89,8 @@ def row(*outcomes: str, **others: str) -> dict[str, str]:
 INTERNAL = row(LOGIN, OK, OK, OK, NOT_FOUND, OK, other_employee=NOT_FOUND)
 # Editorial pages: visitors log in, other roles are refused, an editor of another organisation meets
 # a 404 for this one's policies (not even their existence leaks); superusers may edit everywhere.
+# A receipt is its owner's alone (Bergen's employee); anyone else meets a 404.
+RECEIPT = row(LOGIN, OK, *[NOT_FOUND] * 4, other_employee=NOT_FOUND)
 EDITOR_ANY = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
 EDITOR_OWN = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK)
 EDITOR_POST_ONLY = row(LOGIN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
@@ -178,8 +180,8 @@ MATRIX: list[Case] = [
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_notices", row(LOGIN, *[NOT_ALLOWED] * 5)),
     # A receipt is its owner's alone; anyone else meets a 404.
-    Case("receipt", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
-    Case("receipt_pdf", row(LOGIN, OK, *[NOT_FOUND] * 4), employee_receipt),
+    Case("receipt", RECEIPT, employee_receipt),
+    Case("receipt_pdf", RECEIPT, employee_receipt),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
     Case("confirm", row(LOGIN, *[NOT_ALLOWED] * 5), PUBLIC_POLICY),
     Case(
@@ -247,6 +249,12 @@ MATRIX: list[Case] = [
     Case("editorial_draft", EDITOR_OWN, PUBLIC_POLICY),
     Case(
         "editorial_draft_start",
+        EDITOR_POST_ONLY,
+        PUBLIC_POLICY,
+        post={"other_editor": NOT_FOUND},
+    ),
+    Case(
+        "editorial_draft_discard",
         EDITOR_POST_ONLY,
         PUBLIC_POLICY,
         post={"other_editor": NOT_FOUND},

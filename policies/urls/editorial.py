@@ -24,6 +24,7 @@ urlpatterns = [
     path(f"{policy}innstillinger/", editorial.policy_settings, name="editorial_settings"),
     path(f"{policy}utkast/", editorial.draft_edit, name="editorial_draft"),
     path(f"{policy}utkast/start/", editorial.draft_start, name="editorial_draft_start"),
+    path(f"{policy}utkast/forkast/", editorial.draft_discard, name="editorial_draft_discard"),
     path(f"{policy}utkast/sammenlign/", editorial.draft_compare, name="editorial_compare"),
     path(f"{policy}publiser/", editorial.publish_draft, name="editorial_publish"),
     path(f"{policy}trekk-tilbake/", editorial.policy_retire, name="editorial_retire"),

@@ -6,6 +6,8 @@ editor of one organisation gets a 404 for anything of another.
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
@@ -25,13 +27,15 @@ from ..access import (
 )
 from ..authoring import change_settings, create_policy
 from ..diff import section_diff, word_diff
+from ..formats import date_text
 from ..forms_editorial import (
     DraftForm,
     PolicySettingsForm,
     PublishForm,
     has_stripped_markup,
 )
-from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status
+from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersion, Status
+from ..notices import material_impact
 from ..rendering import render_html
 from ..review import review_of
 from ..workflow import (
@@ -40,6 +44,7 @@ from ..workflow import (
     ConflictError,
     WorkflowError,
     create_draft,
+    discard_draft,
     publish,
     restore,
     retire,
@@ -153,7 +158,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
         {
             **state,
             "organisation": policy.organisation,
-            "versions": [v for v in versions if v.status != Status.DRAFT],
+            "versions": [v for v in versions if v.number is not None],
             "units": list(policy.audience_units.all()),
         },
     )
@@ -198,6 +203,32 @@ def draft_start(request, org_slug: str, policy_slug: str):
     if existing:
         messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
     return redirect(editor_url(policy, "editorial_draft"))
+
+
+@editor_required
+@require_POST
+def draft_discard(request, org_slug: str, policy_slug: str):
+    """Throw the open draft away (after the question on the draft page); a repeat changes nothing."""
+    policy = get_editable_policy(request.user, org_slug, policy_slug)
+    draft = policy.versions.filter(pk=_int(request.POST.get("draft"))).first()
+    revision = _int(request.POST.get("revision"))
+    if draft is None or revision is None:
+        messages.error(request, "Fant ikke utkastet du ville forkaste. Ingenting er endret.")
+        return redirect(editor_url(policy))
+    try:
+        discarded = discard_draft(draft, by=request.user, revision=revision)
+    except ConflictError as error:
+        messages.error(request, str(error))
+        return redirect(editor_url(policy, "editorial_draft"))
+    except AlreadyPublishedError as error:
+        messages.info(request, str(error))
+        return redirect(editor_url(policy))
+    if discarded:
+        messages.success(
+            request,
+            "Utkastet er forkastet. Gjeldende versjon er uendret; du kan starte et nytt utkast.",
+        )
+    return redirect(editor_url(policy))
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
@@ -338,7 +369,7 @@ def draft_compare(request, org_slug: str, policy_slug: str):
 def publish_draft(request, org_slug: str, policy_slug: str):
     """Publish (or schedule) the draft as the next version; a repeated submit changes nothing."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
-    first_version = not policy.versions.exclude(status=Status.DRAFT).exists()
+    first_version = not policy.versions.issued().exists()
     if request.method == "POST":
         # A second submit of the same form finds its draft already published: nothing happens.
         draft = policy.versions.drafts().filter(pk=_int(request.POST.get("draft"))).first()
@@ -369,14 +400,7 @@ def publish_draft(request, org_slug: str, policy_slug: str):
             except WorkflowError as error:
                 form.add_error(None, str(error))
             else:
-                if version.status == Status.SCHEDULED:
-                    messages.success(
-                        request,
-                        f"Versjon {version.number} er planlagt og blir gjeldende "
-                        f"{version.effective_from:%d.%m.%Y}.",
-                    )
-                else:
-                    messages.success(request, f"Versjon {version.number} er publisert.")
+                messages.success(request, _published_message(version, policy))
                 return redirect(editor_url(policy))
     else:
         draft = policy.versions.drafts().first()
@@ -404,9 +428,42 @@ def publish_draft(request, org_slug: str, policy_slug: str):
             "first_version": first_version,
             "stripped_markup": has_stripped_markup(draft.body),
             "scheduled": policy.versions.filter(status=Status.SCHEDULED).first(),
+            "impact": material_impact(policy),
+            "deadline_today": timezone.localdate() + datetime.timedelta(days=policy.deadline_days),
         },
         status=200 if request.method == "GET" or form.is_valid() else 400,
     )
+
+
+def _published_message(version: PolicyVersion, policy: Policy) -> str:
+    """What happened and what happens next, said after publishing."""
+    deadline = date_text(version.effective_from + datetime.timedelta(days=version.deadline_days))
+    if version.status == Status.SCHEDULED:
+        done = (
+            f"Versjon {version.number} er planlagt og blir gjeldende "
+            f"{date_text(version.effective_from)}."
+        )
+        if version.change_kind == ChangeKind.MATERIAL:
+            return f"{done} Da får alle som må bekrefte på nytt, varsel, med frist {deadline}."
+        return f"{done} Tidligere bekreftelser gjelder fortsatt."
+    done = f"Versjon {version.number} er publisert."
+    if version.change_kind != ChangeKind.MATERIAL:
+        return f"{done} Endringen er redaksjonell: tidligere bekreftelser gjelder fortsatt."
+    impact = material_impact(policy)
+    again = "" if version.number == 1 else " på nytt"
+    if impact is None or impact.people == 0:
+        return f"{done} Ingen i målgruppen må bekrefte{again} nå."
+    # Those actually told (a back-dated version tells nobody): the notices queued with it.
+    told = version.notices.count()
+    return (
+        f"{done} {impact.people} {_people(impact.people)} må bekrefte{again} innen {deadline}; "
+        f"{told} av dem får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
+        "retningslinjer»."
+    )
+
+
+def _people(count: int) -> str:
+    return "person" if count == 1 else "personer"
 
 
 def _int(value) -> int | None:
@@ -453,10 +510,44 @@ def policy_restore(request, org_slug: str, policy_slug: str):
 def policy_history(request, org_slug: str, policy_slug: str):
     """The audit trail of one policy: who did what, when."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
+    kind = request.GET.get("vis", "")
+    if kind not in HISTORY_KINDS:
+        kind = ""
     events = policy.events.select_related("actor", "version").order_by("-created_at", "-id")
+    if kind:
+        events = events.filter(verb__in=HISTORY_KINDS[kind][1])
     page = Paginator(events, 50).get_page(request.GET.get("side"))
     return render(
         request,
         "editorial/history.html",
-        {"organisation": policy.organisation, "policy": policy, "page": page},
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "page": page,
+            "kind": kind,
+            "kinds": [(key, label) for key, (label, _) in HISTORY_KINDS.items()],
+        },
     )
+
+
+# The history's filter (?vis=…): the editors' own work apart from the managers' exports and
+# reminders, which otherwise drown it.
+HISTORY_KINDS = {
+    "tekst": (
+        "Tekst og publisering",
+        [
+            EventVerb.POLICY_CREATED,
+            EventVerb.DRAFT_CREATED,
+            EventVerb.DRAFT_SAVED,
+            EventVerb.DRAFT_DISCARDED,
+            EventVerb.PUBLISHED,
+            EventVerb.SCHEDULED,
+            EventVerb.ACTIVATED,
+            EventVerb.RETIRED,
+            EventVerb.RESTORED,
+            EventVerb.IMPORTED,
+        ],
+    ),
+    "innstillinger": ("Innstillinger", [EventVerb.SETTINGS_CHANGED]),
+    "ledere": ("Påminnelser og eksport", [EventVerb.REMINDED, EventVerb.EXPORTED]),
+}

@@ -103,7 +103,7 @@ def confirm(request, org_slug: str, policy_slug: str):
     except ValueError:
         messages.error(request, "Skjemaet manglet versjonsnummer. Ingenting er registrert.")
         return redirect(back)
-    version = policy.versions.filter(number=number).exclude(status=Status.DRAFT).first()
+    version = policy.versions.filter(number=number).issued().first()
     if version is None:
         messages.error(
             request, "Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert."

@@ -1,5 +1,6 @@
 // The draft editor: warn before leaving with unsaved text, refresh the contents and readability
-// panel after markdownx's preview, and upload images from a file field (keyboard users cannot drag).
+// panel after markdownx's preview, upload images from a file field (keyboard users cannot drag),
+// a Markdown toolbar, and a preview that follows the cursor.
 (function () {
   "use strict";
   var form = document.getElementById("utkast-skjema");
@@ -67,6 +68,70 @@
       status.textContent = "Bildet er lastet opp. Skriv en beskrivelse av bildet mellom klammene.";
     });
   }
+
+  // The toolbar: Markdown for those who do not know it, applied to the selection or the line.
+  var toolbar = form.querySelector(".md-toolbar");
+  function replaceSelection(before, after, placeholder) {
+    var start = textarea.selectionStart, end = textarea.selectionEnd;
+    var chosen = textarea.value.slice(start, end) || placeholder;
+    textarea.setRangeText(before + chosen + after, start, end, "end");
+    textarea.setSelectionRange(start + before.length, start + before.length + chosen.length);
+  }
+  function prefixLines(prefix) {
+    var value = textarea.value;
+    var start = value.lastIndexOf("\n", textarea.selectionStart - 1) + 1;
+    var end = value.indexOf("\n", textarea.selectionEnd);
+    if (end === -1) end = value.length;
+    var n = 0;
+    var lines = value.slice(start, end).split("\n").map(function (line) {
+      n += 1;
+      var bare = line.replace(/^(#{1,6} |- |\d+\. )/, "");
+      return (typeof prefix === "function" ? prefix(n) : prefix) + bare;
+    });
+    textarea.setRangeText(lines.join("\n"), start, end, "select");
+  }
+  var actions = {
+    heading: function () { prefixLines("## "); },
+    bold: function () { replaceSelection("**", "**", "fet tekst"); },
+    italic: function () { replaceSelection("_", "_", "kursiv tekst"); },
+    list: function () { prefixLines("- "); },
+    numbered: function () { prefixLines(function (n) { return n + ". "; }); },
+    link: function () { replaceSelection("[", "](https://)", "lenketekst"); }
+  };
+  if (toolbar) {
+    toolbar.hidden = false;
+    toolbar.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-md]");
+      if (!button) return;
+      textarea.focus();
+      actions[button.dataset.md]();
+      // markdownx refreshes its preview on input, as if the editor had typed it.
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  // The preview follows the cursor: it scrolls to the heading the cursor is under.
+  var previewBox = form.querySelector(".editor-preview");
+  var preview = form.querySelector(".markdownx-preview");
+  function followCursor() {
+    if (!previewBox || !preview) return;
+    var before = textarea.value.slice(0, textarea.selectionStart);
+    var headings = (before.match(/^#{1,6} /gm) || []).length;
+    var target = headings ? preview.querySelectorAll("h1, h2, h3, h4, h5, h6")[headings - 1] : null;
+    var top = 0;
+    if (target) {
+      // Where the heading is inside the scrolling box, whatever the page's own scroll.
+      top = previewBox.scrollTop + target.getBoundingClientRect().top - previewBox.getBoundingClientRect().top - 8;
+    } else if (headings) {
+      // The preview has not caught up yet: scroll as far down as the cursor is in the text.
+      top = (before.length / Math.max(textarea.value.length, 1)) * preview.scrollHeight;
+    }
+    previewBox.scrollTop = Math.max(top, 0);
+  }
+  ["keyup", "click", "select"].forEach(function (name) {
+    textarea.addEventListener(name, followCursor);
+  });
+  if (editorBox) editorBox.addEventListener("markdownx.update", followCursor);
 
   var uploadField = document.getElementById("bildeopplasting");
   var fileInput = document.getElementById("bilde");

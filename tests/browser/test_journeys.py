@@ -76,7 +76,7 @@ def test_a_visitor_reads_moskenes_guidelines_through_the_contents(page, handbook
 def test_a_visitor_opens_version_1_and_is_told_it_is_not_current(page, handbook):
     page.goto("/moskenes/sosiale-medier/")
     history = page.get_by_role("region", name="Versjonshistorikk", exact=True)
-    history.get_by_role("link", name="Versjon 1").click()
+    history.get_by_role("link", name="Versjon 1", exact=True).click()
     expect(page).to_have_url(re.compile(r"/versjon/1/$"))
     expect(page.get_by_role("status").first).to_contain_text("Dette er ikke gjeldende versjon")
     page.get_by_role("link", name="versjon 2", exact=True).click()
@@ -346,3 +346,47 @@ def test_confirming_works_with_tab_and_enter_alone_with_visible_focus(
     expect(page.locator("#kvittering")).to_be_focused()
     expect(page.locator("#kvittering")).to_contain_text("Bekreftet: du har lest og forstått")
     expect(page.get_by_role("region", name="Bekreftelse")).to_contain_text("Du bekreftet versjon")
+
+
+def test_an_employee_told_by_email_reads_only_what_changed_and_confirms_from_there(
+    page, context, live_server, handbook, settings
+):
+    """The notice's link leads to what changed, with the confirmation at its end; the manager's
+    overview explains why the share fell."""
+    from django.core import mail
+
+    from policies.models import Acknowledgement, Person, Policy
+    from tests.factories import publish_version
+    from tests.jobs import send_queued
+
+    settings.SITE_URL = live_server.url
+    employee = Person.objects.get(username="ansatt.bergen")
+    policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
+    old = policy.versions.get(status="published")
+    Acknowledgement.objects.create(person=employee, version=old, text_hash=old.text_hash)
+    new = publish_version(
+        policy,
+        body=old.body + "\n\n## Kunstig intelligens\n\nSpør lederen din før du bruker KI.\n",
+        change_note="Nytt kapittel om kunstig intelligens.",
+    )
+    # The worker sends what the publish queued.
+    send_queued()
+    (notice,) = [m for m in mail.outbox if m.to == [employee.email]]
+    assert "Nytt kapittel om kunstig intelligens." in notice.body
+    link = re.search(r"^(http\S+/endringer/\?fra=\d+&til=\d+)$", notice.body, re.M).group(1)
+
+    log_in(context, live_server, "ansatt.bergen")
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hva er endret")
+    expect(page.locator(".diff-section")).to_have_count(1)
+    page.get_by_role("button", name="Bekreft at jeg har lest og forstått").click()
+    message = page.locator("#kvittering")
+    expect(message).to_contain_text(f"Bekreftet: du har lest og forstått versjon {new.number}")
+    expect(message).to_be_focused()
+    assert Acknowledgement.objects.filter(person=employee, version=new).count() == 1
+
+    context.clear_cookies()
+    log_in(context, live_server, "leder.bergen")
+    page.goto("/oversikt/")
+    expect(page.get_by_text("Hvorfor andelen har falt")).to_be_visible()
+    expect(page.get_by_text("ble endret vesentlig").first).to_be_visible()

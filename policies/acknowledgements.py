@@ -89,9 +89,7 @@ def acknowledge(
                 current_url=current_url,
             )
         if not Person.objects.in_audience_of(policy).filter(pk=person.pk).exists():
-            raise NotInAudience(
-                _("Du er ikke blant dem som skal bekrefte denne retningslinjen.")
-            )
+            raise NotInAudience(_("Du er ikke blant dem som skal bekrefte denne retningslinjen."))
         # ON CONFLICT DO NOTHING: a concurrent request for the same person and version waits on the
         # unique index and then inserts nothing; the SELECT below (a new snapshot under READ
         # COMMITTED) sees the winner's row, so both requests return the same receipt.

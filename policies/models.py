@@ -200,9 +200,7 @@ class PolicyVersion(models.Model):
     )
     # The målform the text is written in: the original. Translations into the others are
     # Translation rows linked to this exact version.
-    language = models.CharField(
-        "målform", max_length=10, choices=interface_languages, default="nb"
-    )
+    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
     published_at = models.DateTimeField("publisert", null=True, blank=True)
     published_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -502,9 +500,7 @@ class TranslationSection(models.Model):
     a query is parsed once, so the text it is compared with must be stemmed the same way.
     """
 
-    translation = models.ForeignKey(
-        Translation, on_delete=models.CASCADE, related_name="sections"
-    )
+    translation = models.ForeignKey(Translation, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField()
     anchor = models.CharField(max_length=120)
     level = models.PositiveSmallIntegerField()
@@ -576,9 +572,7 @@ class Acknowledgement(models.Model):
     )
     # The målform of the text the person read: the version's own (the original) or one of its
     # published translations. Either way the confirmation counts for the version.
-    language = models.CharField(
-        "målform", max_length=10, choices=interface_languages, default="nb"
-    )
+    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
 
     objects = AcknowledgementQuerySet.as_manager()
 

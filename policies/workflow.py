@@ -282,9 +282,7 @@ def _translatable(version: PolicyVersion, language: str) -> None:
         raise WorkflowError(_("Originalteksten er allerede på denne målformen."))
     if version.status not in (Status.PUBLISHED, Status.SCHEDULED):
         raise WorkflowError(
-            _(
-                "Versjon %(number)s er ikke lenger gjeldende. Oversett gjeldende versjon i stedet."
-            )
+            _("Versjon %(number)s er ikke lenger gjeldende. Oversett gjeldende versjon i stedet.")
             % {"number": version.number}
         )
     if version.policy.retired_at is not None:
@@ -311,15 +309,15 @@ def save_translation(
         # Lock the version: two editors starting the same translation end up in the same row,
         # and a publish of the policy cannot supersede the version halfway through.
         version = (
-            PolicyVersion.objects.select_for_update()
-            .select_related("policy")
-            .get(pk=version.pk)
+            PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
         )
         _translatable(version, language)
         translation = version.translations.filter(language=language).first()
         if translation is None:
             if revision is not None:
-                raise WorkflowError(_("Oversettelsen finnes ikke lenger. Teksten din er ikke lagret."))
+                raise WorkflowError(
+                    _("Oversettelsen finnes ikke lenger. Teksten din er ikke lagret.")
+                )
             translation = Translation.objects.create(
                 version=version,
                 language=language,

@@ -34,7 +34,7 @@ from ..forms_editorial import (
 from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status
 from ..rendering import render_html
 from ..review import review_of
-from ..translations import translatable_version, translation_states
+from ..translations import language_name, translatable_version, translation_states
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -158,6 +158,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
             "versions": [v for v in versions if v.status != Status.DRAFT],
             "units": list(policy.audience_units.all()),
             "translation_version": translatable,
+            "translation_original": language_name(translatable.language) if translatable else "",
             "translations": translation_states(policy, translatable),
         },
     )

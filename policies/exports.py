@@ -11,20 +11,21 @@ from collections.abc import Iterable, Iterator
 
 import xlsxwriter
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .dashboards import PersonRow
 
 HEADERS = [
-    "Ansattnummer",
-    "Fornavn",
-    "Etternavn",
-    "E-post",
-    "Enhet",
-    "Status",
-    "Bekreftet versjon",
-    "Bekreftet dato",
-    "Frist",
-    "Forfalt",
+    _("Ansattnummer"),
+    _("Fornavn"),
+    _("Etternavn"),
+    _("E-post"),
+    _("Enhet"),
+    _("Status"),
+    _("Bekreftet versjon"),
+    _("Bekreftet dato"),
+    _("Frist"),
+    _("Forfalt"),
 ]
 
 
@@ -63,7 +64,7 @@ def csv_lines(rows: Iterable[PersonRow]) -> Iterator[bytes]:
     """The person list as CSV for Excel in Norway (semicolons, UTF-8 with BOM), in chunks."""
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
-    yield ("\ufeff" + writer.writerow(HEADERS)).encode()
+    yield ("\ufeff" + writer.writerow([str(h) for h in HEADERS])).encode()
     batch: list[str] = []
     for row in rows:
         batch.append(writer.writerow([csv_safe(cell) for cell in cells(row)]))
@@ -80,9 +81,9 @@ def write_xlsx(target, rows: Iterable[PersonRow]) -> None:
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    sheet = workbook.add_worksheet("Bekreftelser")
+    sheet = workbook.add_worksheet(str(_("Bekreftelser")))
     bold = workbook.add_format({"bold": True})
-    sheet.write_row(0, 0, HEADERS, bold)
+    sheet.write_row(0, 0, [str(h) for h in HEADERS], bold)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 4, 24)
     sheet.set_column(5, 5, 36)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from people.models import Organisation, Person, Unit, interface_languages
 
@@ -27,8 +28,8 @@ MAX_BODY_LENGTH = 200_000
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Offentlig"
-    INTERNAL = "internal", "Intern"
+    PUBLIC = "public", _("Offentlig")
+    INTERNAL = "internal", _("Intern")
 
 
 class PolicyQuerySet(models.QuerySet):
@@ -126,15 +127,15 @@ class Policy(models.Model):
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Utkast"
-    SCHEDULED = "scheduled", "Planlagt"
-    PUBLISHED = "published", "Gjeldende"
-    SUPERSEDED = "superseded", "Erstattet"
+    DRAFT = "draft", _("Utkast")
+    SCHEDULED = "scheduled", _("Planlagt")
+    PUBLISHED = "published", _("Gjeldende")
+    SUPERSEDED = "superseded", _("Erstattet")
 
 
 class ChangeKind(models.TextChoices):
-    EDITORIAL = "editorial", "Redaksjonell"
-    MATERIAL = "material", "Vesentlig"
+    EDITORIAL = "editorial", _("Redaksjonell")
+    MATERIAL = "material", _("Vesentlig")
 
 
 class PolicyVersionQuerySet(models.QuerySet):
@@ -405,8 +406,8 @@ class Section(models.Model):
 
 
 class TranslationStatus(models.TextChoices):
-    DRAFT = "draft", "Utkast"
-    PUBLISHED = "published", "Publisert"
+    DRAFT = "draft", _("Utkast")
+    PUBLISHED = "published", _("Publisert")
 
 
 class TranslationQuerySet(models.QuerySet):
@@ -596,26 +597,26 @@ class Acknowledgement(models.Model):
 
 
 class EventVerb(models.TextChoices):
-    DRAFT_CREATED = "draft_created", "Utkast opprettet"
-    DRAFT_SAVED = "draft_saved", "Utkast lagret"
-    DRAFT_DISCARDED = "draft_discarded", "Utkast forkastet"
-    PUBLISHED = "published", "Publisert"
-    SCHEDULED = "scheduled", "Planlagt publisert"
-    ACTIVATED = "activated", "Trådte i kraft"
-    RETIRED = "retired", "Trukket tilbake"
-    RESTORED = "restored", "Gjenopprettet"
-    SETTINGS_CHANGED = "settings_changed", "Innstillinger endret"
-    POLICY_CREATED = "policy_created", "Retningslinje opprettet"
-    EXPORTED = "exported", "Eksportert"
-    REMINDED = "reminded", "Påminnelse sendt"
-    DIGEST_SENT = "digest_sent", "Ukesoversikt sendt"
-    IMPORTED = "imported", "Importert"
-    SYNONYM_SAVED = "synonym_saved", "Synonym lagret"
-    SYNONYM_DELETED = "synonym_deleted", "Synonym slettet"
-    PSEUDONYMISED = "pseudonymised", "Pseudonymisert"
-    TRANSLATION_SAVED = "translation_saved", "Oversettelse lagret"
-    TRANSLATION_PUBLISHED = "translated", "Oversettelse publisert"
-    OFFBOARDED = "offboarded", "Kommune fjernet"
+    DRAFT_CREATED = "draft_created", _("Utkast opprettet")
+    DRAFT_SAVED = "draft_saved", _("Utkast lagret")
+    DRAFT_DISCARDED = "draft_discarded", _("Utkast forkastet")
+    PUBLISHED = "published", _("Publisert")
+    SCHEDULED = "scheduled", _("Planlagt publisert")
+    ACTIVATED = "activated", _("Trådte i kraft")
+    RETIRED = "retired", _("Trukket tilbake")
+    RESTORED = "restored", _("Gjenopprettet")
+    SETTINGS_CHANGED = "settings_changed", _("Innstillinger endret")
+    POLICY_CREATED = "policy_created", _("Retningslinje opprettet")
+    EXPORTED = "exported", _("Eksportert")
+    REMINDED = "reminded", _("Påminnelse sendt")
+    DIGEST_SENT = "digest_sent", _("Ukesoversikt sendt")
+    IMPORTED = "imported", _("Importert")
+    SYNONYM_SAVED = "synonym_saved", _("Synonym lagret")
+    SYNONYM_DELETED = "synonym_deleted", _("Synonym slettet")
+    PSEUDONYMISED = "pseudonymised", _("Pseudonymisert")
+    TRANSLATION_SAVED = "translation_saved", _("Oversettelse lagret")
+    TRANSLATION_PUBLISHED = "translated", _("Oversettelse publisert")
+    OFFBOARDED = "offboarded", _("Kommune fjernet")
 
 
 class Event(models.Model):
@@ -690,8 +691,8 @@ class DigestDelivery(models.Model):
     """A weekly digest sent to a person; unique per ISO week so a re-run sends nothing twice."""
 
     class Kind(models.TextChoices):
-        PERSON = "person", "Til ansatt"
-        MANAGER = "manager", "Til leder"
+        PERSON = "person", _("Til ansatt")
+        MANAGER = "manager", _("Til leder")
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     week = models.DateField(help_text="Mandagen i uken oversikten gjelder.")
@@ -851,9 +852,9 @@ class State:
 
 
 STATE_LABELS = {
-    State.CONFIRMED: "Bekreftet",
-    State.UNCONFIRMED: "Ikke bekreftet",
-    State.RECONFIRM: "Må bekreftes på nytt",
+    State.CONFIRMED: _("Bekreftet"),
+    State.UNCONFIRMED: _("Ikke bekreftet"),
+    State.RECONFIRM: _("Må bekreftes på nytt"),
 }
 
 

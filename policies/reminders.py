@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from outbox.mail import Message, enqueue_emails, header_safe
 from people.models import Organisation, Person, Unit
@@ -125,7 +126,8 @@ class ReminderState:
 
     @property
     def label(self) -> str:
-        return {"venter": "Venter", "sendt": "Sendt", "feilet": "Feilet"}.get(self.status, "")
+        labels = {"venter": _("Venter"), "sendt": _("Sendt"), "feilet": _("Feilet")}
+        return str(labels.get(self.status, ""))
 
 
 def reminder_states(*, policy: Policy, person_ids: list[int]) -> dict[int, ReminderState]:

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Policy, PolicyVersion
 
@@ -25,10 +26,10 @@ class ReviewState:
 
 
 LABELS = {
-    ReviewState.VALID: "Gyldig",
-    ReviewState.NEAR: "Nær revisjon",
-    ReviewState.OVERDUE: "Passert revisjonsfrist",
-    ReviewState.UNPUBLISHED: "Ikke publisert",
+    ReviewState.VALID: _("Gyldig"),
+    ReviewState.NEAR: _("Nær revisjon"),
+    ReviewState.OVERDUE: _("Passert revisjonsfrist"),
+    ReviewState.UNPUBLISHED: _("Ikke publisert"),
 }
 # Overdue first on the editors' dashboard, then those coming up, then the rest.
 SORT_ORDER = {

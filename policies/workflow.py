@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from people.models import Person
 
@@ -44,7 +45,7 @@ class AlreadyPublishedError(WorkflowError):
 
 
 # Said when the draft an editor wrote in was published and someone else has opened the next one.
-DRAFT_REPLACED = (
+DRAFT_REPLACED = gettext_lazy(
     "Utkastet du skrev i, er publisert, og noen har startet et nytt utkast. "
     "Teksten din er ikke lagret."
 )
@@ -111,9 +112,12 @@ def save_draft(
         current = PolicyVersion.objects.get(pk=draft.pk)
         if not updated:
             if current.status != Status.DRAFT:
-                raise AlreadyPublishedError("Utkastet er allerede publisert og kan ikke endres.")
+                raise AlreadyPublishedError(_("Utkastet er allerede publisert og kan ikke endres."))
             raise ConflictError(
-                "Noen andre har lagret utkastet etter at du åpnet det. Teksten din er ikke lagret.",
+                _(
+                    "Noen andre har lagret utkastet etter at du åpnet det. "
+                    "Teksten din er ikke lagret."
+                ),
                 current=current,
             )
         record_event(EventVerb.DRAFT_SAVED, policy=current.policy, by=by, version=current)
@@ -155,28 +159,36 @@ def publish(
     `expected_revision`, the draft is published only if nobody saved it since the editor looked.
     """
     if not change_note.strip():
-        raise WorkflowError("Skriv et endringsnotat.")
+        raise WorkflowError(_("Skriv et endringsnotat."))
     if change_kind not in ChangeKind.values:
-        raise WorkflowError("Velg om endringen er redaksjonell eller vesentlig.")
+        raise WorkflowError(_("Velg om endringen er redaksjonell eller vesentlig."))
     effective_from = effective_from or _today()
     with transaction.atomic():
         # Lock the policy row: two editors publishing at once must not get the same number.
         policy = Policy.objects.select_for_update().get(pk=draft.policy_id)
         draft = PolicyVersion.objects.select_for_update().get(pk=draft.pk)
         if draft.status != Status.DRAFT:
-            raise AlreadyPublishedError("Denne versjonen er allerede publisert.")
+            raise AlreadyPublishedError(_("Denne versjonen er allerede publisert."))
         if policy.retired_at is not None:
             raise WorkflowError(
-                "Retningslinjen er trukket tilbake. Gjenopprett den før du publiserer en ny versjon."
+                _(
+                    "Retningslinjen er trukket tilbake. "
+                    "Gjenopprett den før du publiserer en ny versjon."
+                )
             )
         if expected_revision is not None and draft.revision != expected_revision:
             raise ConflictError(
-                "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen.",
+                _(
+                    "Noen har lagret utkastet etter at du åpnet publiseringen. Se over teksten igjen."
+                ),
                 current=draft,
             )
         if policy.versions.filter(status=Status.SCHEDULED).exists():
             raise WorkflowError(
-                "Det finnes allerede en planlagt versjon. Vent til den trer i kraft før du publiserer."
+                _(
+                    "Det finnes allerede en planlagt versjon. "
+                    "Vent til den trer i kraft før du publiserer."
+                )
             )
         last = policy.versions.aggregate(n=Max("number"))["n"] or 0
         if last == 0:

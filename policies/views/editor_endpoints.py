@@ -13,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from markdownx.views import ImageUploadView, MarkdownifyView
@@ -72,7 +73,7 @@ class EditorImageUploadView(ImageUploadView):
         refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
         if refused is not None:
             return JsonResponse(
-                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
+                {"image": [_("Skjemaet er utløpt. Last siden på nytt og prøv igjen.")]}, status=403
             )
         return super().post(request, *args, **kwargs)
 
@@ -88,7 +89,7 @@ class EditorImageUploadView(ImageUploadView):
             return JsonResponse(
                 {
                     "image": [
-                        "Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG."
+                        _("Bildet kunne ikke leses. Prøv å lagre det på nytt som JPEG eller PNG.")
                     ]
                 },
                 status=400,
@@ -97,7 +98,8 @@ class EditorImageUploadView(ImageUploadView):
         # the portal's own address for it, which checks who is asking (policies.views.images).
         name = posixpath.basename(urlsplit(image_path).path)
         url = reverse("policy_image", kwargs={"name": name})
-        return JsonResponse({"image_code": f"![Beskriv bildet]({url})"})
+        alt = _("Beskriv bildet")
+        return JsonResponse({"image_code": f"![{alt}]({url})"})
 
 
 markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))

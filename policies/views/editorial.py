@@ -13,6 +13,8 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from people.models import Organisation
@@ -49,9 +51,11 @@ from ..workflow import (
 )
 from .editor_endpoints import analysis_context
 
-SLUG_TAKEN = "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
-ALREADY_PUBLISHED = "Utkastet er allerede publisert. Ingen ny versjon ble laget."
-STRIPPED_MARKUP_WARNING = (
+SLUG_TAKEN = gettext_lazy(
+    "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
+)
+ALREADY_PUBLISHED = gettext_lazy("Utkastet er allerede publisert. Ingen ny versjon ble laget.")
+STRIPPED_MARKUP_WARNING = gettext_lazy(
     "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
     "retningslinjen vises. Bruk Markdown i stedet."
 )
@@ -110,7 +114,7 @@ def own_organisation(request) -> Organisation | None:
     """The editor's own organisation, or None (with a message) for an editor who has none."""
     if request.user.organisation_id is None:
         messages.error(
-            request, "Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer."
+            request, _("Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer.")
         )
         return None
     return get_editable_organisation(request.user, request.user.organisation.slug)
@@ -133,7 +137,10 @@ def policy_new(request):
             # Another editor took the address between the form's check and the insert.
             form.add_error("slug", SLUG_TAKEN)
         else:
-            messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
+            messages.success(
+                request,
+                _("«%(title)s» er opprettet. Skriv det første utkastet.") % {"title": policy.title},
+            )
             return redirect(editor_url(policy, "editorial_draft"))
     return render(
         request,
@@ -181,7 +188,7 @@ def policy_settings(request, org_slug: str, policy_slug: str):
         except IntegrityError:
             form.add_error("slug", SLUG_TAKEN)
         else:
-            messages.success(request, "Innstillingene er lagret.")
+            messages.success(request, _("Innstillingene er lagret."))
             return redirect(editor_url(policy))
     return render(
         request,
@@ -201,7 +208,7 @@ def draft_start(request, org_slug: str, policy_slug: str):
     existing = policy.versions.drafts().exists()
     create_draft(policy, by=request.user)
     if existing:
-        messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
+        messages.info(request, _("Det finnes allerede et utkast. Du fortsetter på det."))
     return redirect(editor_url(policy, "editorial_draft"))
 
 
@@ -229,7 +236,7 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     draft = policy.versions.drafts().first()
     if request.method == "GET":
         if draft is None:
-            messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
+            messages.info(request, _("Det finnes ikke noe utkast. Start et nytt utkast her."))
             return redirect(editor_url(policy))
         form = DraftForm(
             initial={
@@ -265,7 +272,7 @@ def draft_edit(request, org_slug: str, policy_slug: str):
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
-    messages.success(request, "Utkastet er lagret.")
+    messages.success(request, _("Utkastet er lagret."))
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
@@ -300,7 +307,7 @@ def _save_into_new_draft(request, policy, form):
     """The draft was published while this editor wrote: nothing is lost, the text becomes a new
     draft (or, when someone already started one, a conflict with it)."""
     if not form.is_valid():
-        messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
+        messages.error(request, _("Utkastet er publisert, og teksten du sendte kunne ikke lagres."))
         return redirect(editor_url(policy))
     data = form.cleaned_data
     try:
@@ -309,8 +316,10 @@ def _save_into_new_draft(request, policy, form):
         return _conflict_page(request, policy, data, conflict)
     messages.warning(
         request,
-        "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
-        "sammenlign det med gjeldende versjon før du publiserer.",
+        _(
+            "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt "
+            "utkast: sammenlign det med gjeldende versjon før du publiserer."
+        ),
     )
     return redirect(editor_url(policy, "editorial_draft"))
 
@@ -378,16 +387,20 @@ def publish_draft(request, org_slug: str, policy_slug: str):
                 if version.status == Status.SCHEDULED:
                     messages.success(
                         request,
-                        f"Versjon {version.number} er planlagt og blir gjeldende "
-                        f"{version.effective_from:%d.%m.%Y}.",
+                        _("Versjon %(number)s er planlagt og blir gjeldende %(date)s.")
+                        % {"number": version.number, "date": f"{version.effective_from:%d.%m.%Y}"},
                     )
                 else:
-                    messages.success(request, f"Versjon {version.number} er publisert.")
+                    messages.success(
+                        request, _("Versjon %(number)s er publisert.") % {"number": version.number}
+                    )
                 return redirect(editor_url(policy))
     else:
         draft = policy.versions.drafts().first()
         if draft is None:
-            messages.info(request, "Det finnes ikke noe utkast å publisere. Start et utkast først.")
+            messages.info(
+                request, _("Det finnes ikke noe utkast å publisere. Start et utkast først.")
+            )
             return redirect(editor_url(policy))
         form = PublishForm(
             initial={
@@ -429,10 +442,14 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
     if request.method == "POST":
         if action == "retire":
             retire(policy, by=request.user)
-            messages.success(request, f"«{policy.title}» er trukket tilbake fra håndboka.")
+            messages.success(
+                request, _("«%(title)s» er trukket tilbake fra håndboka.") % {"title": policy.title}
+            )
         else:
             restore(policy, by=request.user)
-            messages.success(request, f"«{policy.title}» er tilbake i håndboka.")
+            messages.success(
+                request, _("«%(title)s» er tilbake i håndboka.") % {"title": policy.title}
+            )
         return redirect(editor_url(policy))
     return render(
         request,

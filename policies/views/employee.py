@@ -180,16 +180,18 @@ def changes(request, org_slug: str, policy_slug: str):
 def _changes_error(params, versions: dict) -> str:
     raw = {name: params.get(name, "").strip() for name in ("fra", "til")}
     if not raw["fra"] or not raw["til"]:
-        return "Velg hvilke to versjoner du vil sammenligne."
+        return _("Velg hvilke to versjoner du vil sammenligne.")
     try:
         old, new = int(raw["fra"]), int(raw["til"])
     except ValueError:
-        return "Versjonene må oppgis som tall, for eksempel ?fra=1&til=2."
+        return _("Versjonene må oppgis som tall, for eksempel ?fra=1&til=2.")
     missing = [n for n in (old, new) if n not in versions]
     if missing:
-        return f"Versjon {missing[0]} finnes ikke for denne retningslinjen."
+        return _("Versjon %(number)s finnes ikke for denne retningslinjen.") % {
+            "number": missing[0]
+        }
     if old == new:
-        return "Velg to ulike versjoner for å se hva som er endret."
+        return _("Velg to ulike versjoner for å se hva som er endret.")
     return ""
 
 

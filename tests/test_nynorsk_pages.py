@@ -44,7 +44,20 @@ _BOKMAL = re.compile(r"\b(" + "|".join(BOKMAL_ONLY) + r")\b", re.IGNORECASE)
 # Parts of a page drawn by templates issue 12 is rewriting (templates/employee, editorial,
 # manager, partials): converted once it has landed. The site header is partials/_usernav.html.
 PENDING = {"header", "confirmation", "review-note", "editor-links"}
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+_VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
 _SPOKEN_ATTRIBUTES = ("aria-label", "title", "placeholder", "alt")
 
 

@@ -45,6 +45,7 @@ from policies.models import (
     PolicyVersion,
     Reminder,
     Status,
+    Translation,
 )
 
 # Exactly the triggers offboarding must pass; every other trigger keeps working inside it too.
@@ -52,6 +53,7 @@ LIFTED_TRIGGERS = (
     "policies.Acknowledgement:ack_append_only",
     "policies.Event:event_append_only",
     "policies.PolicyVersion:version_published_undeletable",
+    "policies.Translation:translation_frozen_after_publish",
 )
 
 
@@ -160,10 +162,11 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     )  # fmt: skip
     files["bekreftelser.csv"] = _csv(
         ["id", "person_id", "navn", "ansattnummer", "retningslinje", "versjon", "bekreftet",
-         "sha256_tekst_vist"],
+         "malform", "sha256_tekst_vist"],
         (
             [a.pk, a.person_id, a.person.get_full_name(), a.person.employee_number,
-             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.text_hash]
+             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.language,
+             a.text_hash]
             for a in acks
         ),
     )  # fmt: skip
@@ -185,6 +188,21 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         ["id", "person_id", "uke", "type", "sendt"],
         ([d.pk, d.person_id, _date(d.week), d.kind, _date(d.sent_at)] for d in digests),
     )
+
+    # Published translations: each beside the version it translates, as Markdown.
+    translations = (
+        Translation.objects.published()
+        .filter(version__in=versions)
+        .select_related("version__policy")
+    )
+    for t in translations:
+        stem = f"retningslinjer/{t.version.policy.slug}/versjon-{t.version.number}.{t.language}"
+        meta = (
+            f"Oversettelse til {t.language} av versjon {t.version.number}\n"
+            f"Publisert: {_date(t.published_at)}\nSHA-256 av teksten: {t.text_hash}\n"
+            + (f"Merknad: {t.note}\n" if t.note else "")
+        )
+        files[f"{stem}.md"] = (f"<!--\n{meta}-->\n\n# {t.title}\n\n{t.body}\n").encode()
 
     listing = []
     for version in versions:
@@ -213,6 +231,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "personer": people.count(),
         "retningslinjer": policies.count(),
         "versjoner": versions.count(),
+        "oversettelser": translations.count(),
         "utkast_ikke_eksportert": drafts.count(),
         "bekreftelser": acks.count(),
         "hendelser": events.count(),
@@ -337,6 +356,8 @@ def _remove(organisation: Organisation) -> dict[str, int]:
         ),
         "ukesoversikter": _deleted(DigestDelivery.objects.filter(person__in=people)),
     }
+    # Translations point at the versions they translate: they go first.
+    deleted["oversettelser"] = _deleted(Translation.objects.filter(version__in=versions))
     # Drafts start from a published version, and versions from earlier ones: drafts first, then
     # the published versions newest first.
     versions.filter(status=Status.DRAFT).delete()

@@ -81,6 +81,7 @@ def personal_data(person) -> dict:
                 "adresse": ack.version.get_absolute_url(),
                 "versjon": ack.version.number,
                 "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+                "malform": ack.language,
                 "teksthash": ack.text_hash,
             }
             for ack in acks

@@ -243,6 +243,10 @@ def test_confirming_the_nynorsk_text_records_the_language_and_makes_the_person_c
     assert "på nynorsk" in response.content.decode()
     obligation = Obligation.objects.get(person=person, policy=policy)
     assert obligation.status == Confirmation.CONFIRMED
+    # The person's own record of it says which målform they read.
+    receipt = client.get(reverse("my_data_csv")).content.decode("utf-8-sig").splitlines()
+    assert receipt[0].split(";")[5] == "malform" and receipt[1].split(";")[5] == "nn"
+    assert '"malform": "nn"' in client.get(reverse("my_data_json")).content.decode()
 
 
 def test_a_confirmation_of_the_nynorsk_text_counts_exactly_as_one_of_the_original():
@@ -463,3 +467,24 @@ def test_search_finds_a_behind_translation_only_among_earlier_versions():
     assert search("tilsette", user=AnonymousUser()).hits == []
     hits = search("tilsette", user=AnonymousUser(), include_earlier=True).hits
     assert [(h.is_translation, h.is_current) for h in hits] == [(True, False)]
+
+
+def test_offboarding_a_kommune_exports_and_removes_its_translations(tmp_path):
+    import zipfile
+
+    from operations.offboarding import offboard
+
+    organisation = make_organisation()
+    policy = make_policy(organisation)
+    translation = translate(policy)
+    person = make_person(organisation)
+    acknowledge(person, current_of(policy), shown_hash=translation.text_hash, language="nn")
+    archive = offboard(organisation, to=tmp_path)
+    assert archive.counts["oversettelser"] == 1
+    with zipfile.ZipFile(archive.path) as zipped:
+        names = zipped.namelist()
+        translated = [n for n in names if n.endswith(f"{policy.slug}/versjon-1.nn.md")]
+        assert translated and "Ver høfleg" in zipped.read(translated[0]).decode()
+        confirmations = zipped.read(next(n for n in names if n.endswith("bekreftelser.csv")))
+        assert ";nn;" in confirmations.decode("utf-8-sig")
+    assert not Translation.objects.exists() and not TranslationSection.objects.exists()

@@ -222,6 +222,7 @@ def _ack_rows(person) -> list[dict]:
             "adresse": ack.version.get_absolute_url(),
             "versjon": ack.version.number,
             "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
+            "malform": ack.language,
             "teksthash": ack.text_hash,
         }
         for ack in _my_acknowledgements(person)
@@ -266,7 +267,7 @@ def my_data_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="mine-bekreftelser.csv"'
     response.write("\ufeff")
-    fields = ["kommune", "retningslinje", "adresse", "versjon", "bekreftet", "teksthash"]
+    fields = ["kommune", "retningslinje", "adresse", "versjon", "bekreftet", "malform", "teksthash"]
     writer = csv.DictWriter(response, fieldnames=fields, delimiter=";")
     writer.writeheader()
     for row in _ack_rows(request.user):

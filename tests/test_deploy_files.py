@@ -11,10 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from .deploy import DEPLOY, ROOT, SYSTEMD, read_environment_file
 from .smtp_sink import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
-DEPLOY = ROOT / "docs" / "deploy"
 
 
 def test_the_gunicorn_access_log_holds_no_client_address_and_no_query_string(tmp_path):
@@ -70,3 +68,17 @@ def test_the_gunicorn_access_log_holds_no_client_address_and_no_query_string(tmp
     assert re.search(r'"GET /sok/" \d{3} \d+ \d+ms [0-9a-f]{32}$', access), log.read_text()
     for personal in ("Kari", "Nordmann", "q=", "Ola", "203.0.113.7", "127.0.0.1", "Testnettleser"):
         assert personal not in access, access
+
+
+def test_the_settings_file_reads_the_same_in_the_shell_as_in_systemd():
+    """Step 3 loads handbook.env with `set -a; . handbook.env`; the units with EnvironmentFile=."""
+    path = SYSTEMD / "handbook.env.example"
+    shell = subprocess.run(
+        ["/bin/sh", "-c", f'set -a; . "{path}"; set +a; env -0'],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        check=True,
+    )
+    seen = dict(entry.split("=", 1) for entry in shell.stdout.decode().split("\0") if "=" in entry)
+    for key, value in read_environment_file(path).items():
+        assert seen.get(key) == value, key

@@ -188,12 +188,12 @@ def installation(tmp_path_factory):
         with psycopg.connect(server + "/postgres", autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)")
             connection.execute(f"DROP ROLE IF EXISTS {NAME}")
-        subprocess.run(
-            [_binary("psql"), server + "/postgres", "-q", "-v", f"role={NAME}",
-             "-v", f"database={NAME}", "-v", f"password={PASSWORD}",
-             "-f", str(DEPLOY / "database.sql")],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        with (DEPLOY / "database.sql").open() as script:
+            subprocess.run(
+                [_binary("psql"), server + "/postgres", "-q", "-v", f"role={NAME}",
+                 "-v", f"database={NAME}", "-v", f"password={PASSWORD}"],
+                stdin=script, check=True, capture_output=True,
+            )  # fmt: skip
 
         # The services around: PgBouncer (step 4), Redis, SMTP, the kommune's identity provider.
         bouncer_port, redis_port = free_port(), free_port()

@@ -1,6 +1,6 @@
 -- Håndboka's database and its owner (docs/deployment.md, step 2). Run once, as a superuser, on
 -- the PostgreSQL server:
---   sudo -u postgres psql -v role=handbook -v database=handbook -v password='…' -f database.sql
+--   runuser -u postgres -- psql -v role=handbook -v database=handbook -v password='…' < database.sql
 -- tests/test_deployment.py runs this very file (with other names).
 \set ON_ERROR_STOP on
 CREATE ROLE :"role" LOGIN PASSWORD :'password';

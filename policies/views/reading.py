@@ -11,7 +11,7 @@ from people.models import Organisation
 
 from ..access import get_organisation, get_readable_policy, login_redirect
 from ..compliance import obligation_for
-from ..models import Policy, PolicyVersion, Resource, Status
+from ..models import Policy, PolicyVersion, Resource, Status, may_read_internal
 
 
 def organisation_list(request):
@@ -43,8 +43,7 @@ def organisation_handbook(request, org_slug: str):
             "organisation": organisation,
             "rows": rows,
             "resources": Resource.objects.all(),
-            "may_see_internal": request.user.is_authenticated
-            and (request.user.organisation_id == organisation.pk or request.user.is_superuser),
+            "may_see_internal": may_read_internal(request.user, organisation.pk),
         },
     )
 

@@ -433,7 +433,7 @@ for n in range({BURST_PEOPLE}):
     person = Person.objects.create(username=f"klynge{{n}}", organisation=bergen, first_name="Klynge", last_name=str(n))
     session = SessionStore()
     session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "people.backends.PersonBackend"
     session[HASH_SESSION_KEY] = person.get_session_auth_hash()
     session.create()
     print("PERSON", person.pk, session.session_key)

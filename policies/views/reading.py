@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -11,7 +13,7 @@ from people.models import Organisation
 
 from ..access import get_organisation, get_readable_policy, login_redirect
 from ..compliance import obligation_for
-from ..models import Policy, PolicyVersion, Resource, Status, may_read_internal
+from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
 
 
 def organisation_list(request):
@@ -61,7 +63,9 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
         policy.versions.filter(
             Q(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
             | Q(status=Status.SCHEDULED, effective_from__lte=today)
-        ).order_by("-number")
+        )
+        .annotate(toc=_table_of_contents())
+        .order_by("-number")
     )
     if versions and versions[0].status == Status.SCHEDULED:
         for earlier in versions[1:]:
@@ -72,12 +76,25 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
     return versions
 
 
-def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
-    sections = list(
-        version.sections.filter(level__gte=2)
-        .order_by("position")
-        .values("anchor", "heading", "level")
+def _table_of_contents() -> Subquery:
+    """A version's headings below the title (anchor, heading, level), in order, as one JSON
+    value: read with the versions, so a policy page needs no query of its own for them."""
+    headings = (
+        Section.objects.filter(version=OuterRef("pk"), level__gte=2)
+        .order_by()
+        .values("version")
+        .annotate(
+            toc=JSONBAgg(
+                JSONObject(anchor="anchor", heading="heading", level="level"),
+                order_by="position",
+            )
+        )
+        .values("toc")
     )
+    return Subquery(headings)
+
+
+def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
     # The "Jeg har lest og forstått" block: only for a logged-in person in the audience, on the
     # version in force; an anonymous reader costs no query for it.
     obligation = None
@@ -90,7 +107,7 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         "version": version,
         "versions": versions,
         "current": next((v for v in versions if v.status == Status.PUBLISHED), None),
-        "toc": sections,
+        "toc": version.toc or [],
         "obligation": obligation,
         **extra,
     }

@@ -32,6 +32,27 @@ class Visibility(models.TextChoices):
     INTERNAL = "internal", _("Intern")
 
 
+# Whose internal policies a person may read: every organisation's (a superuser), their own
+# organisation's, or none (visitors, and people without an organisation). Written once; readable_by
+# and may_read_internal are both built on it.
+EVERY_ORGANISATION = object()
+
+
+def internal_readers_scope(person):
+    """EVERY_ORGANISATION, the id of the one organisation, or None."""
+    if not person.is_authenticated:
+        return None
+    if person.is_superuser:
+        return EVERY_ORGANISATION
+    return person.organisation_id or None
+
+
+def may_read_internal(person, organisation_id: int) -> bool:
+    """Whether `person` may read this organisation's internal policies (see readable_by)."""
+    internal = internal_readers_scope(person)
+    return internal is EVERY_ORGANISATION or (internal is not None and internal == organisation_id)
+
+
 class PolicyQuerySet(models.QuerySet):
     def active(self) -> PolicyQuerySet:
         """Policies in the handbook, i.e. not retired."""
@@ -44,16 +65,17 @@ class PolicyQuerySet(models.QuerySet):
         return self.filter(pk__in=Obligation.objects.filter(person=person).values("policy_id"))
 
     def readable_by(self, person) -> PolicyQuerySet:
-        """Public policies, and internal ones of the reader's own organisation.
+        """Public policies, and internal ones of the organisations in internal_readers_scope.
 
         The one definition of "who may read": access.get_readable_policy, the handbook page and
         search all filter through it.
         """
-        if person.is_authenticated and person.is_superuser:
+        internal = internal_readers_scope(person)
+        if internal is EVERY_ORGANISATION:
             return self
         condition = Q(visibility=Visibility.PUBLIC)
-        if person.is_authenticated and person.organisation_id:
-            condition |= Q(organisation_id=person.organisation_id)
+        if internal is not None:
+            condition |= Q(organisation_id=internal)
         return self.filter(condition)
 
 

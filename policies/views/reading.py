@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -13,7 +15,7 @@ from people.models import Organisation
 
 from ..access import get_organisation, get_readable_policy, login_redirect
 from ..compliance import obligation_for
-from ..models import Policy, PolicyVersion, Resource, Status
+from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
 from ..translations import requested_language, shown_text, with_translated_languages
 
 
@@ -46,8 +48,7 @@ def organisation_handbook(request, org_slug: str):
             "organisation": organisation,
             "rows": rows,
             "resources": Resource.objects.all(),
-            "may_see_internal": request.user.is_authenticated
-            and (request.user.organisation_id == organisation.pk or request.user.is_superuser),
+            "may_see_internal": may_read_internal(request.user, organisation.pk),
         },
     )
 
@@ -67,7 +68,9 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
                 Q(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
                 | Q(status=Status.SCHEDULED, effective_from__lte=today)
             )
-        ).order_by("-number")
+        )
+        .annotate(toc=_table_of_contents())
+        .order_by("-number")
     )
     if versions and versions[0].status == Status.SCHEDULED:
         for earlier in versions[1:]:
@@ -76,6 +79,24 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
         versions[0].status = Status.PUBLISHED
         versions[0].awaiting_activation = True
     return versions
+
+
+def _table_of_contents() -> Subquery:
+    """A version's headings below the title (anchor, heading, level), in order, as one JSON
+    value: read with the versions, so a policy page needs no query of its own for them."""
+    headings = (
+        Section.objects.filter(version=OuterRef("pk"), level__gte=2)
+        .order_by()
+        .values("version")
+        .annotate(
+            toc=JSONBAgg(
+                JSONObject(anchor="anchor", heading="heading", level="level"),
+                order_by="position",
+            )
+        )
+        .values("toc")
+    )
+    return Subquery(headings)
 
 
 def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
@@ -99,7 +120,8 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         "versions": versions,
         "current": next((v for v in versions if v.status == Status.PUBLISHED), None),
         "text": text,
-        "toc": text.sections(),
+        # The original's headings come with the versions; a translation shown reads its own.
+        "toc": text.sections() if text.is_translation else (version.toc or []),
         "obligation": obligation,
         **extra,
     }

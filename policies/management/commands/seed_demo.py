@@ -34,7 +34,7 @@ from policies.workflow import publish_translation, save_translation
 
 SEED = "håndboka-demo-1"
 # The nynorsk demo: a translation made for the demo (see nynorsk_demo).
-NYNORSK_DEMO = FIXTURES_DIR / "demo" / "bergen-sosiale-medier.nn.md"
+NYNORSK_DEMO = FIXTURES_DIR / "demo" / "moskenes-sosiale-medier.nn.md"
 
 FIRST_NAMES = [
     "Anne", "Inger", "Kari", "Marit", "Ingrid", "Liv", "Eva", "Berit", "Astrid", "Bjørg",
@@ -265,10 +265,11 @@ class Command(BaseCommand):
     # --- Writing ---------------------------------------------------------------------------------
 
     def nynorsk_demo(self) -> str:
-        """Bergen speaks nynorsk in the demo: its målform is set to nynorsk, and its guideline gets
-        the nynorsk version in fixtures/demo/ (made for the demo, not an official text), so a
-        newcomer sees the interface and a policy in nynorsk. In reality Bergen is
-        language-neutral. Only the first run does this: once the translation exists, nothing."""
+        """Moskenes speaks nynorsk in the demo: its målform is set to nynorsk, and its guideline
+        gets the nynorsk version in fixtures/demo/ (made for the demo, not an official text), so a
+        newcomer sees the interface and a policy in nynorsk. In reality Moskenes is not a nynorsk
+        kommune; it is chosen because Bergen carries the sign-in and HR demo, which stays in
+        bokmål. Only the first run does this: once the translation exists, nothing."""
         document = read_document(NYNORSK_DEMO)
         meta = document.meta
         version = (

@@ -63,7 +63,7 @@ LIFTED_TRIGGERS = (
     "policies.Event:event_append_only",
     "policies.PolicyVersion:version_published_undeletable",
     "policies.Translation:translation_frozen_after_publish",
-    "signin.SignInEvent:signin_event_append_only",
+    "signin.SignInEvent:signin_event_undeletable",
 )
 
 

@@ -74,16 +74,21 @@ def _page_organisation_slug(request: HttpRequest) -> str | None:
     return match.kwargs.get("org_slug")
 
 
-def language_for(request: HttpRequest) -> str:
-    """The interface language for this request, by the order in the module docstring."""
+def language_for(request: HttpRequest, *, kommune_language: str | None = None) -> str:
+    """The interface language for this request, by the order in the module docstring.
+
+    A caller that already knows the målform of the kommune whose page a visitor reads passes it
+    as `kommune_language` (the page cache does, to ask the cache once)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         chosen = supported(user.language)
         kommune = user.organisation.language if user.organisation_id else ""
     else:
         chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
-        slug = _page_organisation_slug(request)
-        kommune = organisation_language(slug) if slug else ""
+        kommune = kommune_language
+        if kommune is None:
+            slug = _page_organisation_slug(request)
+            kommune = organisation_language(slug) if slug else ""
     if chosen:
         return chosen
     if supported(kommune):

@@ -9,6 +9,8 @@ organisation) shows within CACHE_SECONDS.
 
 A hit is answered by `AnonymousPageCacheMiddleware`, near the top of the middleware stack: before
 sessions, authentication, CSRF, CSP and lock-outs, which a reader without cookies does not need.
+Such a page is also marked for nginx (`X-Accel-Expires`, PROXY_SECONDS): nginx answers a page in
+demand itself for that second (docs/deploy/nginx.conf), for less than a static file costs.
 The stored response carries the headers those middlewares added when the page was rendered, so a
 hit is byte for byte the page a miss would give.
 
@@ -45,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60
 STAMP_SECONDS = 30
+# A proxy in front (nginx, docs/deploy/nginx.conf) may keep a shareable page this long and answer
+# it itself: the one staleness allowed after a change, also across servers.
+PROXY_SECONDS = 1
 _NOT_CACHEABLE = "-"
 # Set by the view on a response that may be shared; read by the middleware.
 _SHAREABLE = "_handbook_page_key"
@@ -92,12 +97,13 @@ class AnonymousPageCacheMiddleware:
             # The same page in another målform is another page (people.language decides which,
             # for a visitor from the cookie, the kommune and the browser, without the database).
             page_key = None
-            if cached_organisation_language(slugs[0]) is None:
+            organisation_language = cached_organisation_language(slugs[0])
+            if organisation_language is None:
                 # A cold start: the page's key and the kommune's målform in one query.
                 page_key, organisation_language = _page_key(*slugs)
                 if organisation_language is not None:
                     remember_organisation_language(slugs[0], organisation_language)
-            language = language_for(request)
+            language = language_for(request, kommune_language=organisation_language)
             # Read the generation before anything else: see the module's docstring.
             current = _current_key(*slugs, language)
             stored = _get(current)
@@ -109,7 +115,7 @@ class AnonymousPageCacheMiddleware:
                     if stored is not None and STAMP_SECONDS:
                         _set(current, stored, STAMP_SECONDS)
             if stored is not None:
-                return _replay(stored)
+                return _for_proxy(_replay(stored))
         response = self.get_response(request)
         shareable = getattr(response, _SHAREABLE, None)
         if shareable is not None and current is not None and not response.cookies:
@@ -117,6 +123,7 @@ class AnonymousPageCacheMiddleware:
             _set(shareable, stored, CACHE_SECONDS)
             if STAMP_SECONDS:
                 _set(current, stored, STAMP_SECONDS)
+            _for_proxy(response)
         return response
 
 
@@ -188,6 +195,13 @@ def _with_language(key: str, language: str) -> str:
 def _stored(response) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED]
     return response.status_code, headers, response.content
+
+
+def _for_proxy(response: HttpResponse) -> HttpResponse:
+    # nginx's own header: read (and removed) by nginx, never seen by a browser.
+    if PROXY_SECONDS:
+        response["X-Accel-Expires"] = str(PROXY_SECONDS)
+    return response
 
 
 def _replay(stored) -> HttpResponse:

@@ -143,14 +143,18 @@ def _nginx_config(tmp: Path, servers: list[str], port: int) -> Path:
     assert replaced == 1, "the app servers' lines of docs/deploy/nginx.conf have moved"
     site, replaced = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", site)
     assert replaced == 1, "the listen line of docs/deploy/nginx.conf has moved"
+    site, replaced = re.subn(r"/var/cache/nginx/handboka", str(tmp / "pages"), site)
+    assert replaced == 1, "the page cache line of docs/deploy/nginx.conf has moved"
     (tmp / "site.conf").write_text(site)
-    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "pages"):
         (tmp / folder).mkdir(exist_ok=True)
         (tmp / folder).chmod(0o777)
     main = tmp / "nginx.conf"
     main.write_text(
         f"""
 worker_processes 2;
+# Run as root (CI does), the workers would become "nobody", who cannot reach pytest's folders.
+user root;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 1024; }}

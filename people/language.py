@@ -52,10 +52,15 @@ def organisation_language(slug: str) -> str:
 _CACHE_DOWN = (RedisError, OSError)
 
 
+def organisation_language_key(slug: str) -> str:
+    """The cache key of the målform of the organisation at /<slug>/ (for reading it with others)."""
+    return f"org-language:{slug}"
+
+
 def cached_organisation_language(slug: str) -> str | None:
     """The målform of the organisation at /<slug>/ if the cache has it, else None (no query)."""
     try:
-        return cache.get(f"org-language:{slug}")
+        return cache.get(organisation_language_key(slug))
     except _CACHE_DOWN:
         return None
 
@@ -63,7 +68,7 @@ def cached_organisation_language(slug: str) -> str | None:
 def remember_organisation_language(slug: str, language: str) -> None:
     """Keep the målform of the organisation at /<slug>/ in the cache for a while."""
     with contextlib.suppress(_CACHE_DOWN):
-        cache.set(f"org-language:{slug}", language or "", ORGANISATION_LANGUAGE_SECONDS)
+        cache.set(organisation_language_key(slug), language or "", ORGANISATION_LANGUAGE_SECONDS)
 
 
 def _page_organisation_slug(request: HttpRequest) -> str | None:

@@ -36,8 +36,8 @@ from django.utils import timezone, translation
 from redis.exceptions import RedisError
 
 from people.language import (
-    cached_organisation_language,
     language_for,
+    organisation_language_key,
     remember_organisation_language,
 )
 
@@ -96,16 +96,20 @@ class AnonymousPageCacheMiddleware:
         if slugs is not None:
             # The same page in another målform is another page (people.language decides which,
             # for a visitor from the cookie, the kommune and the browser, without the database).
+            # One round trip to the cache for the generation and the kommune's målform, and the
+            # generation before anything else is read (see the module's docstring).
+            language_key = organisation_language_key(slugs[0])
+            generation_key = _generation_key(*slugs)
+            found = _get_many([language_key, generation_key])
             page_key = None
-            organisation_language = cached_organisation_language(slugs[0])
+            organisation_language = found.get(language_key)
             if organisation_language is None:
                 # A cold start: the page's key and the kommune's målform in one query.
                 page_key, organisation_language = _page_key(*slugs)
                 if organisation_language is not None:
                     remember_organisation_language(slugs[0], organisation_language)
             language = language_for(request, kommune_language=organisation_language)
-            # Read the generation before anything else: see the module's docstring.
-            current = _current_key(*slugs, language)
+            current = _current_key(*slugs, found.get(generation_key, 0), language)
             stored = _get(current)
             if stored is None:
                 key = _with_language(page_key or _page_key(*slugs)[0], language)
@@ -152,6 +156,14 @@ def _get(key: str, default=None):
         return default
 
 
+def _get_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except _UNAVAILABLE as exc:
+        logger.warning("Page cache unreachable: %s", exc)
+        return {}
+
+
 def _set(key: str, value, timeout) -> None:
     try:
         cache.set(key, value, timeout)
@@ -183,8 +195,7 @@ def _generation_key(org_slug: str, policy_slug: str) -> str:
     return f"policy-generation:{org_slug}:{policy_slug}"
 
 
-def _current_key(org_slug: str, policy_slug: str, language: str) -> str:
-    generation = _get(_generation_key(org_slug, policy_slug), 0)
+def _current_key(org_slug: str, policy_slug: str, generation: int, language: str) -> str:
     return f"policy-current:{org_slug}:{policy_slug}:{generation}:{language}"
 
 

@@ -17,7 +17,7 @@ from django.test import Client
 
 from bench import Result
 from bench.pages import THREADS, _page_path
-from bench.server import hammer
+from bench.server import hammer, interleaved
 
 SECONDS = 6.0
 
@@ -68,14 +68,15 @@ def run() -> list[Result]:
             wait_until(lambda p=ports[count]: _answers(f"http://127.0.0.1:{p}/helse/"), "nginx")
         figures = {}
         for count, port in ports.items():
-            for kind, url in (
-                ("cached", path),
+            runs = {
+                "cached": (path, None),
                 # A query string passes both nginx's and the app's page cache: every view renders.
-                ("uncached", f"{path}?bench=1"),
-                ("static", static_path),
-            ):
+                "uncached": (f"{path}?bench=1", None),
+                "static": (static_path, None),
+            }
+            for url, _ in runs.values():
                 hammer(port, url, threads=THREADS, seconds=1.0)
-                load = hammer(port, url, threads=THREADS, seconds=SECONDS)
+            for kind, load in interleaved(port, runs, seconds=SECONDS / 4).items():
                 print(f"   {count} server(s), {kind}: {load.requests} ok, {load.errors} errors")
                 figures[count, kind] = load.per_second
         servers_label = {1: "1 appserver", 2: "2 appservere"}

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench import Result
 from bench.acknowledgements import _session_cookie
-from bench.server import gunicorn, hammer, request
+from bench.server import gunicorn, hammer, interleaved, request
 from people.models import Person
 from policies.models import Policy, Status, Visibility
 
@@ -65,16 +65,18 @@ def run() -> list[Result]:
         # A query string bypasses the anonymous page cache: every view is rendered.
         uncached_path = f"{path}?bench=1"
         signed_in = {"Cookie": _session_cookie(reader)} if reader else None
-        for warm in (path, uncached_path, static_path):
-            hammer(port, warm, threads=THREADS, seconds=1.0)
-        dynamic = hammer(port, path, threads=THREADS, seconds=SECONDS)
-        rendered = hammer(port, uncached_path, threads=THREADS, seconds=SECONDS)
-        static = hammer(port, static_path, threads=THREADS, seconds=SECONDS)
-        personal = (
-            hammer(port, path, threads=THREADS, seconds=SECONDS, headers=signed_in)
-            if signed_in
-            else None
-        )
+        runs = {
+            "page": (path, None),
+            "rendered": (uncached_path, None),
+            "static": (static_path, None),
+        }
+        if signed_in:
+            runs["personal"] = (path, signed_in)
+        for warm, headers in runs.values():
+            hammer(port, warm, threads=THREADS, seconds=1.0, headers=headers)
+        loads = interleaved(port, runs, seconds=SECONDS / 4)
+    dynamic, rendered, static = loads["page"], loads["rendered"], loads["static"]
+    personal = loads.get("personal")
     ratio = dynamic.per_second / static.per_second
     rendered_ratio = rendered.per_second / static.per_second
     print(f"   page {path} ({len(page)} bytes): {dynamic.requests} ok, {dynamic.errors} errors")

@@ -125,3 +125,19 @@ def hammer(
         t.join()
     load.seconds = time.monotonic() - started
     return load
+
+
+def interleaved(
+    port: int, runs: dict[str, tuple[str, dict | None]], *, rounds: int = 4, seconds: float = 2.0
+) -> dict[str, Load]:
+    """Hammer each of `runs` (name -> path, headers) in turn, `rounds` times, and add up: on a
+    machine whose load drifts, figures taken side by side compare better than one after another."""
+    totals = {name: Load() for name in runs}
+    for _ in range(rounds):
+        for name, (path, headers) in runs.items():
+            load = hammer(port, path, threads=8, seconds=seconds, headers=headers)
+            total = totals[name]
+            total.requests += load.requests
+            total.errors += load.errors
+            total.seconds += load.seconds
+    return totals

@@ -32,8 +32,9 @@ def _static_copy(path: str) -> str:
 
 
 def run() -> list[Result]:
+    from tests.deploy import nginx_config
     from tests.smtp_sink import free_port
-    from tests.test_cluster import Cluster, _answers, _nginx_config, _tool
+    from tests.test_cluster import Cluster, _answers, _tool
     from tests.test_failures import wait_until
 
     path = _page_path()
@@ -61,7 +62,7 @@ def run() -> list[Result]:
             folder.mkdir()
             folder.chmod(0o755)
             ports[count] = free_port()
-            config = _nginx_config(folder, servers[:count], ports[count])
+            config = nginx_config(folder, servers[:count], ports[count], tls=False)
             cluster.start(
                 f"nginx-{count}", [_tool("nginx"), "-c", str(config), "-g", "daemon off;"]
             )

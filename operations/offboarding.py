@@ -6,6 +6,10 @@ events, reminders and digests as CSV for Excel (semicolons, UTF-8 with BOM), an 
 links it all, a `LESMEG.txt`, a `manifest.json` with counts, and `SHA256SUMS` (checkable with
 `sha256sum -c SHA256SUMS`).
 
+Everything a person types (names, titles, notes) may start with "=", "+", "-" or "@": in the CSV
+files such a cell gets a leading apostrophe, as in every other export (policies.exports.csv_safe),
+so Excel shows it as text and never runs it as a formula.
+
 `offboard` does the export and the removal in one transaction: it locks the organisation, exports,
 deletes every row that belongs to it, checks that what it deleted is exactly what it exported, and
 writes one `offboarded` event (with the archive's SHA-256) that outlives the organisation. The
@@ -31,9 +35,12 @@ import pgtrigger
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from outbox.models import Email
 from people.models import Organisation, Person, Unit
+from policies.exports import csv_safe
 from policies.models import (
     Acknowledgement,
     AcknowledgementTally,
@@ -46,12 +53,14 @@ from policies.models import (
     Reminder,
     Status,
 )
+from signin.models import SignInEvent, SignInIdentity
 
 # Exactly the triggers offboarding must pass; every other trigger keeps working inside it too.
 LIFTED_TRIGGERS = (
     "policies.Acknowledgement:ack_append_only",
     "policies.Event:event_append_only",
     "policies.PolicyVersion:version_published_undeletable",
+    "signin.SignInEvent:signin_event_append_only",
 )
 
 
@@ -70,7 +79,8 @@ def _csv(header: list[str], rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    # The byte-order mark tells Excel the file is UTF-8, so æ, ø and å come out right.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -102,6 +112,38 @@ def _events(organisation: Organisation):
     ).distinct()
 
 
+def _sign_ins(organisation: Organisation):
+    return SignInEvent.objects.filter(
+        Q(organisation=organisation) | Q(person__organisation=organisation)
+    ).distinct()
+
+
+def _emails(organisation: Organisation) -> list[int]:
+    """The outbox rows of e-mails sent to the kommune's people: their receipts' e-mails, and any
+    other e-mail to an address only the kommune's people have."""
+    people = Person.objects.filter(organisation=organisation)
+    addresses = set(
+        people.exclude(email="").annotate(address=Lower("email")).values_list("address", flat=True)
+    )
+    addresses -= set(
+        Person.objects.exclude(organisation=organisation)
+        .annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    reminders = Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
+    digests = DigestDelivery.objects.filter(person__in=people)
+    return sorted(
+        {
+            *reminders.exclude(email=None).values_list("email_id", flat=True),
+            *digests.exclude(email=None).values_list("email_id", flat=True),
+            *Email.objects.annotate(address=Lower("to"))
+            .filter(address__in=addresses)
+            .values_list("pk", flat=True),
+        }
+    )
+
+
 def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int]]:
     """Every file of the archive by its path inside it, and the row counts."""
     files: dict[str, bytes] = {}
@@ -123,6 +165,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     events = _events(organisation).select_related("actor", "policy", "version").order_by("pk")
     reminders = Reminder.objects.filter(policy__organisation=organisation).order_by("pk")
     digests = DigestDelivery.objects.filter(person__organisation=organisation).order_by("pk")
+    sign_ins = _sign_ins(organisation).order_by("pk")
 
     files["enheter.csv"] = _csv(
         ["id", "navn", "overordnet_id", "sti"],
@@ -185,15 +228,24 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         ["id", "person_id", "uke", "type", "sendt"],
         ([d.pk, d.person_id, _date(d.week), d.kind, _date(d.sent_at)] for d in digests),
     )
+    files["palogginger.csv"] = _csv(
+        ["id", "tidspunkt", "utfall", "person_id", "ip_adresse", "detaljer"],
+        (
+            [e.pk, _date(e.created_at), e.get_outcome_display(), e.person_id or "",
+             e.ip_address or "", json.dumps(e.detail, ensure_ascii=False)]
+            for e in sign_ins
+        ),
+    )  # fmt: skip
 
     listing = []
     for version in versions:
         stem = f"retningslinjer/{version.policy.slug}/versjon-{version.number}"
+        adopted = f"{version.adopted_by} {_date(version.adopted_on)}".strip()
         meta = (
             f"Kommune: {organisation.name}\nRetningslinje: {version.policy.slug}\n"
             f"Versjon: {version.number} ({version.get_status_display()}, "
             f"{version.get_change_kind_display()})\nPublisert: {_date(version.published_at)}\n"
-            f"Vedtatt av: {version.adopted_by} {_date(version.adopted_on)}\n"
+            f"Vedtatt av: {adopted or '–'}\n"
             f"SHA-256 av teksten: {version.text_hash}\n"
         )
         files[f"{stem}.md"] = (f"<!--\n{meta}-->\n\n# {version.title}\n\n{version.body}\n").encode()
@@ -218,11 +270,13 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "hendelser": events.count(),
         "paminnelser": reminders.count(),
         "ukesoversikter": digests.count(),
+        "palogginger": sign_ins.count(),
     }
     tables = "".join(
         f'<li><a href="{name}">{name}</a> ({counts[name.removesuffix(".csv")]} rader)</li>'
-        for name in ("personer.csv", "enheter.csv", "bekreftelser.csv", "hendelser.csv",
-                     "paminnelser.csv", "ukesoversikter.csv")
+        for name in ("personer.csv", "enheter.csv", "retningslinjer.csv", "versjoner.csv",
+                     "bekreftelser.csv", "hendelser.csv", "paminnelser.csv", "ukesoversikter.csv",
+                     "palogginger.csv")
     )  # fmt: skip
     files["innhold.html"] = _page(
         f"Håndboka: {organisation.name}",
@@ -238,12 +292,26 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "Åpne innhold.html i en nettleser for en oversikt.\n\n"
         "retningslinjer/<adresse>/versjon-<n>.html  hver publiserte versjon som nettside\n"
         "retningslinjer/<adresse>/versjon-<n>.md    den samme teksten i Markdown\n"
-        "*.csv                                     regneark (semikolon, UTF-8) som åpnes i Excel\n"
-        "  personer, enheter, retningslinjer, versjoner, bekreftelser (hvem bekreftet hvilken\n"
-        "  versjon når, med SHA-256 av teksten som ble vist), hendelser (revisjonsloggen),\n"
-        "  paminnelser og ukesoversikter\n"
+        "*.csv                                     regneark som åpnes i Excel (se under)\n"
         "manifest.json                             antall rader og sjekksum for hver fil\n"
         "SHA256SUMS                                kontroller med: sha256sum -c SHA256SUMS\n\n"
+        "Regnearkene\n"
+        "personer.csv        alle personer: navn, e-post, ansattnummer, enhet, roller, når de\n"
+        "                    sluttet og når de ble pseudonymisert (da står det slettet-<id>)\n"
+        "enheter.csv         enhetene og hvilken enhet hver av dem ligger under\n"
+        "retningslinjer.csv  retningslinjene: adresse, tittel, synlighet og målgruppe\n"
+        "versjoner.csv       hver publiserte versjon: status, endringstype, vedtak og SHA-256\n"
+        "bekreftelser.csv    hvem som bekreftet hvilken versjon når, med SHA-256 av teksten\n"
+        "                    personen fikk se (samme sjekksum som i versjoner.csv)\n"
+        "hendelser.csv       revisjonsloggen: hvem gjorde hva og når\n"
+        "paminnelser.csv     påminnelser som er sendt\n"
+        "ukesoversikter.csv  ukentlige oversikter som er sendt\n"
+        "palogginger.csv     påloggingsloggen (når, utfall, person og IP-adresse)\n\n"
+        "Alle regnearkene har overskrifter i første rad, semikolon mellom kolonnene og\n"
+        "tegnkoding UTF-8 med BOM, slik at Excel viser æ, ø og å riktig når du åpner filen\n"
+        "direkte. Tidspunkter er norsk tid (Europe/Oslo), på formen ÅÅÅÅ-MM-DD TT:MM:SS.\n"
+        "person_id i ett regneark er id i personer.csv. En celle som begynner med =, +, - eller\n"
+        "@, har fått en apostrof foran, så Excel viser den som tekst og ikke som formel.\n\n"
         "Utkast som aldri ble publisert, er ikke med.\n"
     ).encode()
     return files, counts
@@ -269,6 +337,8 @@ def export_organisation(organisation: Organisation, *, to: Path) -> Archive:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
             archive.writestr(f"{root}/{name}", data)
+    # Names, e-mail addresses and confirmations: readable by the operator who made it, no one else.
+    path.chmod(0o600)
     return Archive(path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), counts=counts)
 
 
@@ -284,6 +354,7 @@ def offboard(organisation: Organisation, *, to: Path, by: Person | None = None) 
         expected = {
             "bekreftelser": exported["bekreftelser"],
             "hendelser": exported["hendelser"],
+            "palogginger": exported["palogginger"],
             "personer": exported["personer"],
             "versjoner": exported["versjoner"],
         }
@@ -316,6 +387,7 @@ def _deleted(queryset) -> int:
 def _remove(organisation: Organisation) -> dict[str, int]:
     people = Person.objects.filter(organisation=organisation)
     usernames = list(people.values_list("username", flat=True))
+    emails = _emails(organisation)
     versions = PolicyVersion.objects.filter(policy__organisation=organisation)
     # The compliance bookkeeping the acknowledgement triggers keep (policies/0002_obligation) goes
     # first: it points at the confirmations, which nothing but this operation ever deletes.
@@ -336,7 +408,15 @@ def _remove(organisation: Organisation) -> dict[str, int]:
             Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
         ),
         "ukesoversikter": _deleted(DigestDelivery.objects.filter(person__in=people)),
+        "palogginger": _deleted(
+            SignInEvent.objects.filter(
+                pk__in=list(_sign_ins(organisation).values_list("pk", flat=True))
+            )
+        ),
     }
+    # The e-mails sent to the kommune's people: transport, not evidence, and full of names.
+    deleted["epost"] = _deleted(Email.objects.filter(pk__in=emails))
+    SignInIdentity.objects.filter(Q(organisation=organisation) | Q(person__in=people)).delete()
     # Drafts start from a published version, and versions from earlier ones: drafts first, then
     # the published versions newest first.
     versions.filter(status=Status.DRAFT).delete()

@@ -56,7 +56,9 @@ def digest_organisation(organisation_id: int, day: str) -> None:
 @app.periodic(cron=settings.JOBS_CLEANUP_CRON, periodic_id="clean_up")
 @app.task(name="policies.clean_up", queueing_lock="clean_up")
 def clean_up(timestamp: int) -> dict[str, int]:
-    """Delete expired sessions and old login records (django-axes)."""
+    """Delete expired sessions, lock-outs whose cool-off has passed, and sign-in records older than
+    LOGIN_LOG_DAYS (django-axes). The one place these are cleared; pseudonymising leavers is the
+    retention job's (operations/tasks.py)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     now = timezone.now()

@@ -4,7 +4,7 @@ twice."""
 import datetime
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -60,3 +60,19 @@ def test_clean_up_deletes_expired_sessions_and_cooled_off_lockouts_only():
     assert result["sessions"] == 1 and result["lockouts"] == 1
     assert list(Session.objects.values_list("pk", flat=True)) == [live.session_key]
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["kari"]
+
+
+def test_clean_up_deletes_sign_in_records_older_than_login_log_days_only(settings):
+    settings.LOGIN_LOG_DAYS = 90
+    attempt = {"username": "ola", "ip_address": "10.0.0.1", "user_agent": "t"}
+    for model in (AccessFailureLog, AccessLog):
+        old, recent = model.objects.create(**attempt), model.objects.create(**attempt)
+        model.objects.filter(pk=old.pk).update(
+            attempt_time=timezone.now() - datetime.timedelta(days=91)
+        )
+        model.objects.filter(pk=recent.pk).update(
+            attempt_time=timezone.now() - datetime.timedelta(days=89)
+        )
+    result = clean_up(timestamp=0)
+    assert result["login_log"] == 1 and result["failure_log"] == 1
+    assert AccessFailureLog.objects.count() == 1 and AccessLog.objects.count() == 1

@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('people', '0005_class_index'),
-        ('policies', '0005_search'),
+        ('policies', '0006_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -52,6 +52,8 @@ from policies.models import (
     PolicyVersion,
     Reminder,
     Status,
+    Translation,
+    TranslationStatus,
 )
 from signin.models import SignInEvent, SignInIdentity
 
@@ -60,7 +62,8 @@ LIFTED_TRIGGERS = (
     "policies.Acknowledgement:ack_append_only",
     "policies.Event:event_append_only",
     "policies.PolicyVersion:version_published_undeletable",
-    "signin.SignInEvent:signin_event_append_only",
+    "policies.Translation:translation_frozen_after_publish",
+    "signin.SignInEvent:signin_event_undeletable",
 )
 
 
@@ -92,9 +95,9 @@ def _date(value) -> str:
     return value.isoformat()
 
 
-def _page(title: str, body: str) -> bytes:
+def _page(title: str, body: str, *, language: str = "nb") -> bytes:
     return (
-        '<!doctype html>\n<html lang="nb">\n<head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{language}">\n<head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<style>body{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;"
@@ -203,10 +206,11 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     )  # fmt: skip
     files["bekreftelser.csv"] = _csv(
         ["id", "person_id", "navn", "ansattnummer", "retningslinje", "versjon", "bekreftet",
-         "sha256_tekst_vist"],
+         "malform", "sha256_tekst_vist"],
         (
             [a.pk, a.person_id, a.person.get_full_name(), a.person.employee_number,
-             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.text_hash]
+             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.language,
+             a.text_hash]
             for a in acks
         ),
     )  # fmt: skip
@@ -237,6 +241,11 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         ),
     )  # fmt: skip
 
+    translations: dict[int, list[Translation]] = {}
+    for translation in Translation.objects.filter(
+        version__in=versions, status=TranslationStatus.PUBLISHED
+    ).order_by("language"):
+        translations.setdefault(translation.version_id, []).append(translation)
     listing = []
     for version in versions:
         stem = f"retningslinjer/{version.policy.slug}/versjon-{version.number}"
@@ -254,10 +263,30 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
             f"<p><small>{html.escape(meta).replace(chr(10), '<br>')}</small></p>\n"
             f"<h1>{html.escape(version.title)}</h1>\n{version.body_html}",
         )
+        links = f'<a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a>'
+        # A published translation of the version ("nn"): the same version in another målform.
+        for translation in translations.get(version.pk, []):
+            lang = translation.language
+            note = (
+                f"{meta}Målform: {translation.get_language_display()} (oversettelse av versjon "
+                f"{version.number})\nSHA-256 av oversettelsen: {translation.text_hash}\n"
+            )
+            files[f"{stem}.{lang}.md"] = (
+                f"<!--\n{note}-->\n\n# {translation.title}\n\n{translation.body}\n"
+            ).encode()
+            files[f"{stem}.{lang}.html"] = _page(
+                f"{translation.title}, versjon {version.number}",
+                f"<p><small>{html.escape(note).replace(chr(10), '<br>')}</small></p>\n"
+                f"<h1>{html.escape(translation.title)}</h1>\n{translation.body_html}",
+                language=lang,
+            )
+            links += (
+                f' · {html.escape(translation.get_language_display())}: <a href="{stem}.{lang}.html"'
+                f' lang="{lang}">les</a> · <a href="{stem}.{lang}.md">Markdown</a>'
+            )
         listing.append(
             f"<tr><td>{html.escape(version.title)}</td><td>{version.number}</td>"
-            f"<td>{html.escape(version.get_status_display())}</td>"
-            f'<td><a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a></td></tr>'
+            f"<td>{html.escape(version.get_status_display())}</td><td>{links}</td></tr>"
         )
 
     counts = {
@@ -265,6 +294,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "personer": people.count(),
         "retningslinjer": policies.count(),
         "versjoner": versions.count(),
+        "oversettelser": sum(len(t) for t in translations.values()),
         "utkast_ikke_eksportert": drafts.count(),
         "bekreftelser": acks.count(),
         "hendelser": events.count(),
@@ -292,6 +322,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "Åpne innhold.html i en nettleser for en oversikt.\n\n"
         "retningslinjer/<adresse>/versjon-<n>.html  hver publiserte versjon som nettside\n"
         "retningslinjer/<adresse>/versjon-<n>.md    den samme teksten i Markdown\n"
+        "retningslinjer/<adresse>/versjon-<n>.nn.*  versjonen på nynorsk (oversettelse), der den finnes\n"
         "*.csv                                     regneark som åpnes i Excel (se under)\n"
         "manifest.json                             antall rader og sjekksum for hver fil\n"
         "SHA256SUMS                                kontroller med: sha256sum -c SHA256SUMS\n\n"
@@ -301,8 +332,8 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "enheter.csv         enhetene og hvilken enhet hver av dem ligger under\n"
         "retningslinjer.csv  retningslinjene: adresse, tittel, synlighet og målgruppe\n"
         "versjoner.csv       hver publiserte versjon: status, endringstype, vedtak og SHA-256\n"
-        "bekreftelser.csv    hvem som bekreftet hvilken versjon når, med SHA-256 av teksten\n"
-        "                    personen fikk se (samme sjekksum som i versjoner.csv)\n"
+        "bekreftelser.csv    hvem som bekreftet hvilken versjon når, på hvilken målform (nb/nn),\n"
+        "                    med SHA-256 av teksten personen fikk se\n"
         "hendelser.csv       revisjonsloggen: hvem gjorde hva og når\n"
         "paminnelser.csv     påminnelser som er sendt\n"
         "ukesoversikter.csv  ukentlige oversikter som er sendt\n"
@@ -417,6 +448,8 @@ def _remove(organisation: Organisation) -> dict[str, int]:
     # The e-mails sent to the kommune's people: transport, not evidence, and full of names.
     deleted["epost"] = _deleted(Email.objects.filter(pk__in=emails))
     SignInIdentity.objects.filter(Q(organisation=organisation) | Q(person__in=people)).delete()
+    # Translations point at their versions: they go first (their sections with them).
+    deleted["oversettelser"] = _deleted(Translation.objects.filter(version__in=versions))
     # Drafts start from a published version, and versions from earlier ones: drafts first, then
     # the published versions newest first.
     versions.filter(status=Status.DRAFT).delete()

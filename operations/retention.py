@@ -7,7 +7,8 @@ name, e-mail, username, employee number and password go; the row, its id and eve
 to it stay. Their confirmations and the audit events that name them hold only that id, so nothing
 append-only is touched and the database's append-only triggers stay in force throughout (the restore
 drill's checksums over those tables do not change). What is not evidence goes: the person's reminders
-and weekly-digest receipts, the admin's log lines naming them, their unit memberships.
+and weekly-digest receipts with the e-mails behind them (and any other e-mail to their address), the
+link to the kommune's sign-in, the admin's log lines naming them, their unit memberships.
 
 It runs every night as a periodic job on the queue (operations/tasks.py), and by hand as
 `manage.py apply_retention [--dry-run]`. Each organisation's pseudonymisation is one transaction with

@@ -17,7 +17,15 @@ from operations import offboarding
 from operations.offboarding import export_organisation, offboard
 from outbox.models import Email
 from people.models import Organisation, Person, Unit
-from policies.models import Acknowledgement, Event, EventVerb, Policy, PolicyVersion, Reminder
+from policies.models import (
+    Acknowledgement,
+    Event,
+    EventVerb,
+    Policy,
+    PolicyVersion,
+    Reminder,
+    Translation,
+)
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
 pytestmark = pytest.mark.django_db
@@ -182,11 +190,38 @@ def test_a_kommune_whose_people_signed_in_and_got_e_mail_is_removed_with_all_of_
     assert Event.objects.get(verb=EventVerb.OFFBOARDED).detail["deleted"]["epost"] == 2
     # The sign-in trail is append-only again afterwards.
     with (
-        pytest.raises(ProgrammingError, match="Cannot update or delete"),
+        pytest.raises(ProgrammingError, match="Cannot delete"),
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM signin_signinevent")
+
+
+def test_a_kommune_with_translations_gets_them_in_the_archive_and_is_removed(demo, tmp_path):
+    bergen = Organisation.objects.get(slug="bergen")
+    translations = Translation.objects.filter(
+        version__policy__organisation=bergen, status="published"
+    )
+    assert translations.exists(), "the demo has Bergen's nynorsk version"
+    expected = {
+        f"retningslinjer/{t.version.policy.slug}/versjon-{t.version.number}.{t.language}": t
+        for t in translations.select_related("version__policy")
+    }
+    others = Translation.objects.exclude(version__policy__organisation=bergen).count()
+
+    archive = offboard(bergen, to=tmp_path)
+
+    files = unpack(archive.path)
+    for stem, translation in expected.items():
+        assert translation.body in files[f"{stem}.md"].decode()
+        page = files[f"{stem}.html"].decode()
+        assert f'<html lang="{translation.language}">' in page and translation.body_html in page
+        assert f'href="{stem}.html"' in files["innhold.html"].decode()
+    assert archive.counts["oversettelser"] == len(expected)
+    confirmations = read_csv(files["bekreftelser.csv"])
+    assert {row["malform"] for row in confirmations} >= {"nb"}
+    assert not Organisation.objects.filter(slug="bergen").exists()
+    assert Translation.objects.count() == others
 
 
 def test_a_failure_during_removal_changes_nothing(demo, tmp_path, monkeypatch):

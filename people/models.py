@@ -272,7 +272,14 @@ class Person(AbstractUser):
         ]
         # The manager dashboards select "active people of this organisation in these units".
         indexes = [
-            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx")
+            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx"),
+            # The overview counts the active people per class (unit, elected official or not)
+            # from this index alone.
+            models.Index(
+                fields=["organisation", "unit", "is_elected_official"],
+                condition=Q(is_active=True),
+                name="person_class_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -900,7 +900,11 @@ class LatestAcknowledgement(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "policy"], name="latest_ack_unique"),
+            # The number rides along so that "which of these people confirmed what" (the
+            # overview's people who joined recently) is read from the index alone.
+            models.UniqueConstraint(
+                fields=["person", "policy"], include=["number"], name="latest_ack_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -924,8 +928,11 @@ class AcknowledgementTally(models.Model):
 
     class Meta:
         constraints = [
+            # Organisation first, with the count in the index: the overview reads one
+            # organisation's tally as an index-only range scan, whatever the other kommuner hold.
             models.UniqueConstraint(
-                fields=["policy", "organisation", "unit_id", "elected", "number"],
+                fields=["organisation", "policy", "unit_id", "elected", "number"],
+                include=["people"],
                 name="ack_tally_unique",
             ),
         ]

@@ -100,8 +100,9 @@ def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path
         f"access_log {tmp}/nginx-access.log handboka;",
         what=what,
     )
+    site = substitute(site, r"/var/cache/nginx/handboka ", f"{tmp}/pages ", what=what)
     (tmp / "site.conf").write_text(site)
-    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "pages"):
         (tmp / folder).mkdir(exist_ok=True)
         (tmp / folder).chmod(0o777)
     main = tmp / "nginx.conf"
@@ -109,6 +110,8 @@ def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path
     main.write_text(
         f"""
 worker_processes 2;
+# Run as root (CI does), the workers would become "nobody", who cannot reach pytest's folders.
+user root;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
 events {{ worker_connections 1024; }}

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from people.models import Person
 from policies.authoring import change_settings
 from policies.models import Visibility
-from policies.pagecache import _current_key
+from policies.pagecache import _current_key, _generation_key
 from policies.workflow import retire
 
 from .factories import make_organisation, make_policy, publish_version
@@ -29,7 +29,8 @@ def test_once_the_remembered_key_has_expired_a_view_is_served_from_the_cache_wit
     policy = make_policy(make_organisation(), body="## Om\n\nFørste tekst.\n")
     first = client.get(policy.get_absolute_url())
     # What STAMP_SECONDS later looks like: the short-lived "current" entry is gone, the page is not.
-    cache.delete(_current_key(policy.organisation.slug, policy.slug, "nb"))
+    org, slug = policy.organisation.slug, policy.slug
+    cache.delete(_current_key(org, slug, cache.get(_generation_key(org, slug), 0), "nb"))
     with CaptureQueriesContext(connection) as queries:
         second = client.get(policy.get_absolute_url())
     assert len(queries) == 1
@@ -123,3 +124,14 @@ def test_a_cache_that_is_down_costs_speed_not_the_page(client, settings):
     for _ in range(2):
         response = client.get(policy.get_absolute_url())
         assert response.status_code == 200 and "Teksten" in response.content.decode()
+
+
+def test_only_a_shareable_page_may_be_kept_by_the_proxy(client, handbook):
+    # nginx keeps what carries X-Accel-Expires (docs/deploy/nginx.conf) and answers it itself.
+    miss = client.get("/moskenes/sosiale-medier/")
+    hit = client.get("/moskenes/sosiale-medier/")
+    assert miss["X-Accel-Expires"] == hit["X-Accel-Expires"] == "1"
+    assert "X-Accel-Expires" not in client.get("/moskenes/sosiale-medier/?a=1")
+    assert "X-Accel-Expires" not in client.get("/moskenes/")
+    client.force_login(Person.objects.get(username="ansatt.moskenes"))
+    assert "X-Accel-Expires" not in client.get("/moskenes/sosiale-medier/")

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from axes.models import AccessFailureLog, AccessLog
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from policies.formats import date_text, datetime_text
 from policies.models import Acknowledgement, DigestDelivery, Event, Reminder
 
 # Section keys in display order, with the headings the page shows.
 SECTIONS = {
-    "bekreftelser": "Bekreftelser",
-    "paminnelser": "Påminnelser du har fått",
-    "ukesoversikter": "Ukesoversikter du har fått",
-    "hendelser": "Hendelser der du er registrert som den som utførte dem",
-    "innlogginger": "Innlogginger og mislykkede innloggingsforsøk",
+    "bekreftelser": _("Bekreftelser"),
+    "paminnelser": _("Påminnelser du har fått"),
+    "ukesoversikter": _("Ukesoversikter du har fått"),
+    "hendelser": _("Hendelser der du er registrert som den som utførte dem"),
+    "innlogginger": _("Innlogginger og mislykkede innloggingsforsøk"),
 }
 
 
@@ -82,6 +83,7 @@ def personal_data(person) -> dict:
                 "adresse": ack.version.get_absolute_url(),
                 "versjon": ack.version.number,
                 "bekreftet": datetime_text(ack.acknowledged_at),
+                "malform": ack.language,
                 "teksthash": ack.text_hash,
             }
             for ack in acks

@@ -8,6 +8,7 @@ demo loader alike.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from people.models import Organisation, Unit
 
@@ -24,9 +25,9 @@ def check_parent(
     if parent is None:
         return
     if parent.organisation_id != organisation_id:
-        raise UnitError("Overordnet enhet må høre til samme kommune.")
+        raise UnitError(_("Overordnet enhet må høre til samme kommune."))
     if unit is not None and unit.pk is not None and f"/{unit.pk}/" in parent.path:
-        raise UnitError("En enhet kan ikke flyttes inn under seg selv eller sine underenheter.")
+        raise UnitError(_("En enhet kan ikke flyttes inn under seg selv eller sine underenheter."))
 
 
 def create_unit(organisation: Organisation, *, name: str, parent: Unit | None = None) -> Unit:

@@ -13,21 +13,22 @@ from dataclasses import dataclass
 
 import xlsxwriter
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .dashboards import PersonRow
 from .formats import date_text, datetime_text
 
 HEADERS = [
-    "Ansattnummer",
-    "Fornavn",
-    "Etternavn",
-    "E-post",
-    "Enhet",
-    "Status",
-    "Bekreftet versjon",
-    "Bekreftet dato",
-    "Frist",
-    "Forfalt",
+    _("Ansattnummer"),
+    _("Fornavn"),
+    _("Etternavn"),
+    _("E-post"),
+    _("Enhet"),
+    _("Status"),
+    _("Bekreftet versjon"),
+    _("Bekreftet dato"),
+    _("Frist"),
+    _("Forfalt"),
 ]
 
 
@@ -66,7 +67,7 @@ def csv_lines(rows: Iterable[PersonRow]) -> Iterator[bytes]:
     """The person list as CSV for Excel in Norway (semicolons, UTF-8 with BOM), in chunks."""
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
     # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
-    yield ("\ufeff" + writer.writerow(HEADERS)).encode()
+    yield ("\ufeff" + writer.writerow([str(h) for h in HEADERS])).encode()
     batch: list[str] = []
     for row in rows:
         batch.append(writer.writerow([csv_safe(cell) for cell in cells(row)]))
@@ -96,7 +97,7 @@ def write_xlsx(target, rows: Iterable[PersonRow], title: ExportTitle | None = No
     workbook = xlsxwriter.Workbook(
         target, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
-    sheet = workbook.add_worksheet("Bekreftelser")
+    sheet = workbook.add_worksheet(str(_("Bekreftelser")))
     bold = workbook.add_format({"bold": True})
     heading = workbook.add_format({"bold": True, "font_size": 14})
     date = workbook.add_format({"num_format": "dd.mm.yyyy"})
@@ -116,7 +117,7 @@ def write_xlsx(target, rows: Iterable[PersonRow], title: ExportTitle | None = No
             sheet.write(offset, 0, label, bold)
             sheet.write(offset, 1, value)
         first = len(facts) + 2
-    sheet.write_row(first, 0, HEADERS, bold)
+    sheet.write_row(first, 0, [str(h) for h in HEADERS], bold)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 4, 24)
     sheet.set_column(5, 5, 36)

@@ -10,6 +10,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import MarkdownxWidget
 
 from people.models import RESERVED_SLUGS, Organisation, Unit
@@ -21,8 +22,8 @@ from .rendering import budget_problems, render_html
 AUDIENCE_ALL = "all"
 AUDIENCE_UNITS = "units"
 AUDIENCE_CHOICES = [
-    (AUDIENCE_ALL, "Alle ansatte i kommunen"),
-    (AUDIENCE_UNITS, "Bare valgte enheter (med underenheter)"),
+    (AUDIENCE_ALL, _("Alle ansatte i kommunen")),
+    (AUDIENCE_UNITS, _("Bare valgte enheter (med underenheter)")),
 ]
 
 _TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})
@@ -70,21 +71,21 @@ class NorwegianDateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-DATE_ERRORS = {"invalid": "Skriv en gyldig dato, for eksempel 14.12.2015."}
+DATE_ERRORS = {"invalid": _("Skriv en gyldig dato, for eksempel 14.12.2015.")}
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
 RESERVED_POLICY_SLUGS = {"versjon", "endringer"}
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-MISSING_REVISION = "Skjemaet mangler versjonsinformasjon. Last siden på nytt."
+MISSING_REVISION = _("Skjemaet mangler versjonsinformasjon. Last siden på nytt.")
 
 
 def title_field() -> forms.CharField:
     """A policy's title, as the settings, reuse and draft forms all ask for it."""
     return PlainTextField(
-        label="Tittel",
+        label=_("Tittel"),
         max_length=200,
         error_messages={
-            "required": "Skriv en tittel.",
-            "max_length": "Tittelen kan være på høyst 200 tegn.",
+            "required": _("Skriv en tittel."),
+            "max_length": _("Tittelen kan være på høyst 200 tegn."),
         },
     )
 
@@ -93,7 +94,7 @@ def clean_title(form: forms.Form) -> str:
     """The title without surrounding space; only space counts as no title."""
     title = form.cleaned_data["title"].strip()
     if not title:
-        raise ValidationError("Skriv en tittel.", code="required")
+        raise ValidationError(_("Skriv en tittel."), code="required")
     return title
 
 
@@ -116,10 +117,11 @@ def validate_slug(
     `organisation` (other than `policy` itself)."""
     if not SLUG_PATTERN.fullmatch(slug):
         error = ValidationError(
-            "Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek.", code="invalid"
+            _("Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek."),
+            code="invalid",
         )
     elif slug in RESERVED_SLUGS or slug in RESERVED_POLICY_SLUGS:
-        error = ValidationError("Denne adressen er reservert. Velg en annen.", code="reserved")
+        error = ValidationError(_("Denne adressen er reservert. Velg en annen."), code="reserved")
     else:
         taken = Policy.objects.filter(organisation=organisation, slug=slug)
         if policy is not None:
@@ -127,7 +129,8 @@ def validate_slug(
         if not taken.exists():
             return
         error = ValidationError(
-            f"Adressen «{slug}» er allerede i bruk av en annen retningslinje i kommunen.",
+            _("Adressen «%(slug)s» er allerede i bruk av en annen retningslinje i kommunen.")
+            % {"slug": slug},
             code="unique",
         )
     form.add_error("slug", error)
@@ -138,71 +141,75 @@ class PolicySettingsForm(forms.Form):
 
     title = title_field()
     slug = forms.CharField(
-        label="Adresse",
+        label=_("Adresse"),
         max_length=80,
         required=False,
-        help_text="Blir en del av lenken, for eksempel /bergen/sosiale-medier/. Små bokstaver, tall og "
-        "bindestrek. Lages fra tittelen hvis du lar feltet stå tomt.",
-        error_messages={"max_length": "Adressen kan være på høyst 80 tegn."},
+        help_text=_(
+            "Blir en del av lenken, for eksempel /bergen/sosiale-medier/. Små bokstaver, tall og "
+            "bindestrek. Lages fra tittelen hvis du lar feltet stå tomt."
+        ),
+        error_messages={"max_length": _("Adressen kan være på høyst 80 tegn.")},
     )
     summary = PlainTextField(
         multiline=True,
-        label="Kort beskrivelse",
+        label=_("Kort beskrivelse"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": "Beskrivelsen kan være på høyst 1000 tegn."},
+        error_messages={"max_length": _("Beskrivelsen kan være på høyst 1000 tegn.")},
     )
     audience = forms.ChoiceField(
-        label="Hvem gjelder retningslinjen for?",
+        label=_("Hvem gjelder retningslinjen for?"),
         choices=AUDIENCE_CHOICES,
         initial=AUDIENCE_ALL,
         widget=forms.RadioSelect(attrs={"class": "ds-input"}),
-        error_messages={"required": "Velg hvem retningslinjen gjelder for."},
+        error_messages={"required": _("Velg hvem retningslinjen gjelder for.")},
     )
     audience_units = forms.ModelMultipleChoiceField(
-        label="Enheter",
+        label=_("Enheter"),
         queryset=Unit.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "ds-input"}),
-        help_text="Gjelder når du har valgt «Bare valgte enheter». Underenheter følger med.",
-        error_messages={"invalid_choice": "Velg enheter i din egen kommune."},
+        help_text=_("Gjelder når du har valgt «Bare valgte enheter». Underenheter følger med."),
+        error_messages={"invalid_choice": _("Velg enheter i din egen kommune.")},
     )
-    audience_elected = forms.BooleanField(label="Gjelder også folkevalgte", required=False)
+    audience_elected = forms.BooleanField(label=_("Gjelder også folkevalgte"), required=False)
     visibility = forms.ChoiceField(
-        label="Synlighet",
+        label=_("Synlighet"),
         choices=[
-            (Visibility.PUBLIC, "Offentlig – alle kan lese den, også uten å logge inn"),
-            (Visibility.INTERNAL, "Intern – bare for innloggede i kommunen"),
+            (Visibility.PUBLIC, _("Offentlig – alle kan lese den, også uten å logge inn")),
+            (Visibility.INTERNAL, _("Intern – bare for innloggede i kommunen")),
         ],
         initial=Visibility.INTERNAL,
         widget=forms.RadioSelect(attrs={"class": "ds-input"}),
-        error_messages={"required": "Velg synlighet."},
+        error_messages={"required": _("Velg synlighet.")},
     )
     review_interval_months = forms.IntegerField(
-        label="Revisjonsintervall (måneder)",
+        label=_("Revisjonsintervall (måneder)"),
         min_value=1,
         max_value=120,
         initial=24,
-        help_text="Hvor ofte retningslinjen skal gjennomgås. Regnes fra datoen gjeldende versjon trådte i kraft.",
+        help_text=_(
+            "Hvor ofte retningslinjen skal gjennomgås. Regnes fra datoen gjeldende versjon trådte i kraft."
+        ),
         error_messages={
-            "required": "Skriv hvor mange måneder det skal gå mellom hver revisjon.",
-            "invalid": "Skriv et helt antall måneder.",
-            "min_value": "Revisjonsintervallet må være minst 1 måned.",
-            "max_value": "Revisjonsintervallet kan være høyst 120 måneder.",
+            "required": _("Skriv hvor mange måneder det skal gå mellom hver revisjon."),
+            "invalid": _("Skriv et helt antall måneder."),
+            "min_value": _("Revisjonsintervallet må være minst 1 måned."),
+            "max_value": _("Revisjonsintervallet kan være høyst 120 måneder."),
         },
     )
     deadline_days = forms.IntegerField(
-        label="Frist for å bekrefte (dager)",
+        label=_("Frist for å bekrefte (dager)"),
         min_value=1,
         max_value=365,
         initial=30,
-        help_text="Hvor mange dager de ansatte har på å bekrefte en ny versjon.",
+        help_text=_("Hvor mange dager de ansatte har på å bekrefte en ny versjon."),
         error_messages={
-            "required": "Skriv antall dager.",
-            "invalid": "Skriv et helt antall dager.",
-            "min_value": "Fristen må være minst 1 dag.",
-            "max_value": "Fristen kan være høyst 365 dager.",
+            "required": _("Skriv antall dager."),
+            "invalid": _("Skriv et helt antall dager."),
+            "min_value": _("Fristen må være minst 1 dag."),
+            "max_value": _("Fristen kan være høyst 365 dager."),
         },
     )
 
@@ -213,7 +220,7 @@ class PolicySettingsForm(forms.Form):
         self.fields["audience_units"].queryset = Unit.objects.filter(organisation=organisation)
         self.fields["audience_units"].label_from_instance = lambda u: "– " * u.depth + u.name
         if policy is not None and policy.versions.issued().exists():
-            self.fields["slug"].help_text = (
+            self.fields["slug"].help_text = _(
                 "Retningslinjen er publisert: endrer du adressen, slutter lenker til den gamle "
                 "adressen å virke."
             )
@@ -245,7 +252,7 @@ class PolicySettingsForm(forms.Form):
         if data.get("audience") == AUDIENCE_UNITS and not data.get("audience_units"):
             self.add_error(
                 "audience_units",
-                ValidationError("Velg minst én enhet, eller velg «Alle ansatte».", "required"),
+                ValidationError(_("Velg minst én enhet, eller velg «Alle ansatte»."), "required"),
             )
         return data
 
@@ -292,16 +299,20 @@ class DraftForm(forms.Form):
 
     title = title_field()
     body = forms.CharField(
-        label="Tekst",
+        label=_("Tekst"),
         required=False,
         strip=False,
         max_length=MAX_BODY_LENGTH,
         widget=EditorWidget(attrs={"rows": 24, "spellcheck": "true", "lang": "nb"}),
-        help_text="Skriv i Markdown: ## Overskrift, - punktliste, **fet**. Forhåndsvisningen viser "
-        "teksten slik den blir publisert.",
+        help_text=_(
+            "Skriv i Markdown: ## Overskrift, - punktliste, **fet**. Forhåndsvisningen viser "
+            "teksten slik den blir publisert."
+        ),
         error_messages={
-            "max_length": f"Teksten er for lang: den kan være på høyst {MAX_BODY_LENGTH:,} tegn "
-            "(den har %(show_value)s).".replace(",", " ")
+            "max_length": _(
+                "Teksten er for lang: den kan være på høyst %(limit_value)s tegn "
+                "(den har %(show_value)s)."
+            )
         },
     )
     revision = revision_field()
@@ -323,55 +334,59 @@ class PublishForm(forms.Form):
     """How a draft is published: kind of change, note, adoption and effective date."""
 
     change_kind = forms.ChoiceField(
-        label="Type endring",
+        label=_("Type endring"),
         choices=[
             (
                 ChangeKind.EDITORIAL,
-                "Redaksjonell – språk, skrivefeil, lenker. Tidligere bekreftelser gjelder fortsatt.",
+                _(
+                    "Redaksjonell – språk, skrivefeil, lenker. Tidligere bekreftelser gjelder fortsatt."
+                ),
             ),
             (
                 ChangeKind.MATERIAL,
-                "Vesentlig – innholdet er endret. Alle i målgruppen må bekrefte på nytt.",
+                _("Vesentlig – innholdet er endret. Alle i målgruppen må bekrefte på nytt."),
             ),
         ],
         widget=forms.RadioSelect(attrs={"class": "ds-input"}),
         error_messages={
-            "required": "Velg om endringen er redaksjonell eller vesentlig.",
-            "invalid_choice": "Velg om endringen er redaksjonell eller vesentlig.",
+            "required": _("Velg om endringen er redaksjonell eller vesentlig."),
+            "invalid_choice": _("Velg om endringen er redaksjonell eller vesentlig."),
         },
     )
     change_note = PlainTextField(
         multiline=True,
-        label="Endringsnotat",
+        label=_("Endringsnotat"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Hva er endret, og hvorfor? Vises for leserne i versjonshistorikken.",
+        help_text=_("Hva er endret, og hvorfor? Vises for leserne i versjonshistorikken."),
         error_messages={
-            "required": "Skriv et endringsnotat.",
-            "max_length": "Endringsnotatet kan være på høyst 2000 tegn.",
+            "required": _("Skriv et endringsnotat."),
+            "max_length": _("Endringsnotatet kan være på høyst 2000 tegn."),
         },
     )
     adopted_by = PlainTextField(
-        label="Vedtatt av (valgfritt)",
+        label=_("Vedtatt av (valgfritt)"),
         max_length=200,
         required=False,
-        help_text="For eksempel Arbeidsmiljøutvalget (AMU) eller kommunestyret.",
-        error_messages={"max_length": "Høyst 200 tegn."},
+        help_text=_("For eksempel Arbeidsmiljøutvalget (AMU) eller kommunestyret."),
+        error_messages={"max_length": _("Høyst 200 tegn.")},
     )
     adopted_on = forms.DateField(
-        label="Vedtatt dato (valgfritt)",
+        label=_("Vedtatt dato (valgfritt)"),
         required=False,
         input_formats=DATE_FORMATS,
         widget=NorwegianDateInput,
         error_messages=DATE_ERRORS,
     )
     effective_from = forms.DateField(
-        label="Gyldig fra",
+        label=_("Gyldig fra"),
         input_formats=DATE_FORMATS,
         widget=NorwegianDateInput,
-        help_text="I dag eller senere. En senere dato planlegger publiseringen: versjonen blir "
-        "gjeldende den dagen av seg selv.",
-        error_messages={**DATE_ERRORS, "required": "Skriv datoen versjonen skal gjelde fra."},
+        help_text=_(
+            "I dag eller senere. En senere dato planlegger publiseringen: versjonen blir "
+            "gjeldende den dagen av seg selv."
+        ),
+        error_messages={**DATE_ERRORS, "required": _("Skriv datoen versjonen skal gjelde fra.")},
     )
     draft = forms.IntegerField(widget=forms.HiddenInput)
     revision = revision_field()
@@ -382,26 +397,27 @@ class PublishForm(forms.Form):
         self.fields["effective_from"].widget.attrs["min"] = timezone.localdate().isoformat()
         if first_version:
             self.fields["change_kind"].required = False
-            self.fields[
-                "change_kind"
-            ].help_text = "Første versjon er alltid vesentlig: alle i målgruppen må bekrefte den."
+            self.fields["change_kind"].help_text = _(
+                "Første versjon er alltid vesentlig: alle i målgruppen må bekrefte den."
+            )
             self.fields["change_kind"].disabled = True
             self.fields["change_kind"].initial = ChangeKind.MATERIAL
 
     def clean_change_note(self) -> str:
         note = self.cleaned_data["change_note"].strip()
         if not note:
-            raise ValidationError("Skriv et endringsnotat.", code="required")
+            raise ValidationError(_("Skriv et endringsnotat."), code="required")
         return note
 
     def clean_effective_from(self):
         day = self.cleaned_data["effective_from"]
         if day < timezone.localdate():
             raise ValidationError(
-                "Datoen kan ikke være tilbake i tid. Velg i dag eller en senere dato.", code="past"
+                _("Datoen kan ikke være tilbake i tid. Velg i dag eller en senere dato."),
+                code="past",
             )
         if day.year > timezone.localdate().year + 5:
-            raise ValidationError("Datoen er mer enn fem år fram i tid.", code="far")
+            raise ValidationError(_("Datoen er mer enn fem år fram i tid."), code="far")
         return day
 
     def clean_adopted_on(self):
@@ -411,7 +427,7 @@ class PublishForm(forms.Form):
         if day.year < 1900:
             raise ValidationError(DATE_ERRORS["invalid"], code="invalid")
         if day.year > timezone.localdate().year + 5:
-            raise ValidationError("Vedtaksdatoen er mer enn fem år fram i tid.", code="far")
+            raise ValidationError(_("Vedtaksdatoen er mer enn fem år fram i tid."), code="far")
         return day
 
     def clean(self):
@@ -423,8 +439,8 @@ class PublishForm(forms.Form):
             self.add_error(
                 "adopted_on",
                 ValidationError(
-                    "Vedtaket må være gjort før datoen versjonen gjelder fra "
-                    f"({effective_from:%d.%m.%Y}).",
+                    _("Vedtaket må være gjort før datoen versjonen gjelder fra (%(date)s).")
+                    % {"date": f"{effective_from:%d.%m.%Y}"},
                     code="after_effective",
                 ),
             )
@@ -434,15 +450,17 @@ class PublishForm(forms.Form):
 class CompareForm(forms.Form):
     """Two policies to show side by side."""
 
-    venstre = forms.ChoiceField(label="Til venstre")
-    hoyre = forms.ChoiceField(label="Til høyre")
+    venstre = forms.ChoiceField(label=_("Til venstre"))
+    hoyre = forms.ChoiceField(label=_("Til høyre"))
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("venstre", "hoyre"):
             self.fields[name].choices = choices
-            self.fields[name].error_messages["invalid_choice"] = "Velg en retningslinje fra listen."
-            self.fields[name].error_messages["required"] = "Velg en retningslinje."
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "Velg en retningslinje fra listen."
+            )
+            self.fields[name].error_messages["required"] = _("Velg en retningslinje.")
 
 
 _SYNONYM_WORD = re.compile(r"^[^\W_]+(?:[- ][^\W_]+)*$")
@@ -453,22 +471,24 @@ class SynonymForm(forms.Form):
     """One word staff type and the words of the guidelines it stands for."""
 
     word = forms.CharField(
-        label="Ord de ansatte skriver",
+        label=_("Ord de ansatte skriver"),
         max_length=60,
-        help_text="Ett ord, for eksempel «SoMe» eller «IT-sikkerhet».",
+        help_text=_("Ett ord, for eksempel «SoMe» eller «IT-sikkerhet»."),
         error_messages={
-            "required": "Skriv ordet de ansatte bruker.",
-            "max_length": "Ordet kan ha høyst 60 tegn.",
+            "required": _("Skriv ordet de ansatte bruker."),
+            "max_length": _("Ordet kan ha høyst 60 tegn."),
         },
     )
     words = forms.CharField(
-        label="Betyr",
+        label=_("Betyr"),
         max_length=500,
-        help_text="Ordene retningslinjene bruker, skilt med komma, for eksempel "
-        "«sosiale medier, Facebook».",
+        help_text=_(
+            "Ordene retningslinjene bruker, skilt med komma, for eksempel "
+            "«sosiale medier, Facebook»."
+        ),
         error_messages={
-            "required": "Skriv minst ett ord som ordet skal finne.",
-            "max_length": "Listen kan ha høyst 500 tegn.",
+            "required": _("Skriv minst ett ord som ordet skal finne."),
+            "max_length": _("Listen kan ha høyst 500 tegn."),
         },
     )
 
@@ -476,7 +496,7 @@ class SynonymForm(forms.Form):
         word = " ".join(self.cleaned_data["word"].split()).lower()
         if not _SYNONYM_WORD.match(word) or " " in word:
             raise ValidationError(
-                "Skriv ett ord med bokstaver og tall (bindestrek er lov).", code="invalid"
+                _("Skriv ett ord med bokstaver og tall (bindestrek er lov)."), code="invalid"
             )
         return word
 
@@ -488,24 +508,28 @@ class SynonymForm(forms.Form):
                 continue
             if not _SYNONYM_WORD.match(item) or len(item) > 60:
                 raise ValidationError(
-                    f"«{item[:60]}» kan ikke brukes: skriv ord med bokstaver og tall, skilt med "
-                    "komma.",
+                    _(
+                        "«%(word)s» kan ikke brukes: skriv ord med bokstaver og tall, "
+                        "skilt med komma."
+                    )
+                    % {"word": item[:60]},
                     code="invalid",
                 )
             if item not in words:
                 words.append(item)
         if not words:
-            raise ValidationError("Skriv minst ett ord som ordet skal finne.", code="required")
+            raise ValidationError(_("Skriv minst ett ord som ordet skal finne."), code="required")
         if len(words) > MAX_SYNONYM_WORDS:
             raise ValidationError(
-                f"Høyst {MAX_SYNONYM_WORDS} ord eller uttrykk per synonym.", code="too_many"
+                _("Høyst %(count)s ord eller uttrykk per synonym.") % {"count": MAX_SYNONYM_WORDS},
+                code="too_many",
             )
         return words
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("word") and cleaned["word"] in cleaned.get("words", []):
-            self.add_error("words", "Ordet kan ikke være synonym for seg selv.")
+            self.add_error("words", _("Ordet kan ikke være synonym for seg selv."))
         return cleaned
 
 
@@ -583,3 +607,61 @@ class LookForm(forms.Form):
         if value and not value.startswith("https://"):
             raise ValidationError("Lenken må begynne med https://.", code="scheme")
         return value
+
+
+class TranslationForm(forms.Form):
+    """A translation of a published version into another målform. `revision` is empty until the
+    first save."""
+
+    title = PlainTextField(
+        label=_("Tittel"),
+        max_length=200,
+        error_messages={
+            "required": _("Skriv en tittel."),
+            "max_length": _("Tittelen kan være på høyst 200 tegn."),
+        },
+    )
+    body = forms.CharField(
+        label=_("Tekst"),
+        required=False,
+        strip=False,
+        max_length=MAX_BODY_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true"}),
+        help_text=_("Skriv i Markdown, med de samme overskriftene som originalen."),
+        error_messages={"max_length": _("Teksten er for lang.")},
+    )
+    note = PlainTextField(
+        label=_("Merknad (valgfri)"),
+        required=False,
+        max_length=300,
+        help_text=_("Vises over teksten, for eksempel hvem som har oversatt den."),
+        error_messages={"max_length": _("Merknaden kan være på høyst 300 tegn.")},
+    )
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"), _("Skjemaet er ugyldig. Last siden på nytt.")
+        ),
+    )
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The text is spell-checked and read aloud in its own målform.
+        for name in ("title", "body", "note"):
+            self.fields[name].widget.attrs["lang"] = language
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError(_("Skriv en tittel."), code="required")
+        return title
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        problems = budget_problems(body)
+        if problems:
+            raise ValidationError(problems, code="budget")
+        return body

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from outbox.mail import Message, enqueue_emails, header_safe
-from people.models import Person
+from people.models import Person, Unit
 
 from .dashboards import Scope, missing_people
 from .formats import date_text
@@ -108,34 +108,56 @@ def recipients(version: PolicyVersion) -> list[Person]:
     return list(
         Person.objects.filter(pk__in=ids, is_active=True, change_notices=Person.Notices.AT_ONCE)
         .exclude(email="")
-        .select_related("unit")
         .order_by("pk")
     )
 
 
-def leader_of(person: Person, _found: dict | None = None) -> Person | None:
-    """The nearest manager above the person (their unit's, else the parent unit's …), if any.
+Leader = tuple[int, str]  # (person id, display name)
 
-    `_found` remembers the answer per unit across one batch of messages.
+
+def leaders_by_unit(organisation_id: int) -> dict[int, tuple[Leader | None, Leader | None]]:
+    """For every unit of a kommune: the nearest active manager at or above it (its own unit's first
+    manager by name, else the parent unit's, …), and the next one up the chain who is someone else
+    (the leader of that first manager). Two queries, whatever the number of people.
     """
-    found = {} if _found is None else _found
-    if person.unit_id is None:
-        return None
-    if person.unit_id not in found:
-        # The first manager of each unit from the person's own up to the top, once per unit.
-        chain = []
-        unit = person.unit
-        while unit is not None:
-            chain.append(unit.managers.order_by("last_name", "first_name", "pk").first())
-            unit = unit.parent
-        found[person.unit_id] = chain
-    return next((m for m in found[person.unit_id] if m is not None and m.pk != person.pk), None)
+    parents = dict(
+        Unit.objects.filter(organisation_id=organisation_id).values_list("pk", "parent_id")
+    )
+    first_manager: dict[int, Leader] = {}
+    rows = (
+        Person.objects.filter(managed_units__organisation_id=organisation_id, is_active=True)
+        .order_by("last_name", "first_name", "pk")
+        .values_list("managed_units", "pk", "first_name", "last_name", "username")
+    )
+    for unit_id, pk, first, last, username in rows:
+        first_manager.setdefault(unit_id, (pk, f"{first} {last}".strip() or username))
+    result = {}
+    for unit_id in parents:
+        chain: list[Leader] = []
+        seen: set[int] = set()
+        current = unit_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            if current in first_manager:
+                chain.append(first_manager[current])
+            current = parents.get(current)
+        first = chain[0] if chain else None
+        second = next((m for m in chain if first and m[0] != first[0]), None)
+        result[unit_id] = (first, second)
+    return result
 
 
-def notice_message(person: Person, context: ChangeContext, leaders: dict | None = None) -> Message:
+def leader_name(person: Person, leaders: dict) -> str:
+    """The name of the person's leader from `leaders_by_unit`; "" when they have none."""
+    first, second = leaders.get(person.unit_id, (None, None))
+    if first is not None and first[0] != person.pk:
+        return first[1]
+    return second[1] if second is not None else ""
+
+
+def notice_message(person: Person, context: ChangeContext, leaders: dict) -> Message:
     """The notice to one person, rendered by the worker from plain values."""
     policy = context.version.policy
-    leader = leader_of(person, leaders)
     verb = "Ny retningslinje" if context.is_new_policy else "Endret retningslinje"
     return Message(
         to=person.email,
@@ -150,7 +172,7 @@ def notice_message(person: Person, context: ChangeContext, leaders: dict | None 
             "policy_title": policy.title,
             "organisation_name": policy.organisation.name,
             "change": context.as_context(),
-            "leader_name": leader.display_name if leader else "",
+            "leader_name": leader_name(person, leaders),
             "settings_link": settings.SITE_URL + reverse("me") + "#varsler",
         },
         # The same version never notifies the same person twice, whatever calls this again.
@@ -170,7 +192,7 @@ def notify_change(version: PolicyVersion) -> int:
     if version.effective_from < timezone.localdate():
         return 0
     context = change_context(version)
-    leaders: dict = {}
+    leaders = leaders_by_unit(version.policy.organisation_id)
     people = recipients(version)
     emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
     by_address = {email.key: email for email in emails}

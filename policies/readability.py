@@ -11,17 +11,19 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 LONG_WORD_LETTERS = 6
 LONG_SENTENCE_WORDS = 25
 
 # LIX bands as they are usually given in Scandinavian plain-language guidance.
 BANDS = [
-    (25, "svært lettlest"),
-    (35, "lettlest"),
-    (45, "middels"),
-    (55, "vanskelig"),
+    (25, _("svært lettlest")),
+    (35, _("lettlest")),
+    (45, _("middels")),
+    (55, _("vanskelig")),
 ]
-HARDEST_BAND = "svært vanskelig"
+HARDEST_BAND = _("svært vanskelig")
 
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|blockquote|pre|tr)>|<br\s*/?>|<hr\s*/?>", re.I)
 _TAG = re.compile(r"<[^>]+>")
@@ -54,7 +56,7 @@ class Readability:
     def band(self) -> str:
         score = self.score
         if score is None:
-            return "ingen tekst"
+            return _("ingen tekst")
         for upper, label in BANDS:
             if score < upper:
                 return label

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
+from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 
@@ -58,6 +59,7 @@ RESERVED_IDS = frozenset(
         # Issue 12: what changed, receipts, notices, the menu.
         "endrede-avsnitt", "funnet", "hovedmeny", "kvittering", "referanse", "referanse-feil",
         "varsler", "vesentlige-endringer", "hva-skjer", "historikk-filter",
+        "sprakversjon", "sprakversjoner-tittel", "oversettelse-original", "oversettelse-tekst",
     }
 )  # fmt: skip
 # Ids the templates build from a prefix (pagination links `side-N`, form fields `id_...`).
@@ -99,10 +101,10 @@ def _number(value: int) -> str:
 
 
 def _too_many_headings(count: int) -> str:
-    return (
-        f"Teksten har {_number(count)} overskrifter. Grensen er {_number(MAX_SECTIONS)} "
-        "overskrifter; del teksten opp i flere retningslinjer."
-    )
+    return _(
+        "Teksten har %(count)s overskrifter. Grensen er %(limit)s overskrifter; "
+        "del teksten opp i flere retningslinjer."
+    ) % {"count": _number(count), "limit": _number(MAX_SECTIONS)}
 
 
 def budget_problems(source: str) -> list[str]:
@@ -113,16 +115,22 @@ def budget_problems(source: str) -> list[str]:
     problems = []
     if len(source) > MAX_SOURCE_LENGTH:
         problems.append(
-            f"Teksten har {_number(len(source))} tegn. Grensen er {_number(MAX_SOURCE_LENGTH)} tegn; "
-            "del den opp i flere retningslinjer."
+            _(
+                "Teksten har %(count)s tegn. Grensen er %(limit)s tegn; "
+                "del den opp i flere retningslinjer."
+            )
+            % {"count": _number(len(source)), "limit": _number(MAX_SOURCE_LENGTH)}
         )
         # The counts below would only repeat the same advice for a text this long.
         return problems
     lines = source.count("\n") + 1
     if lines > MAX_LINES:
         problems.append(
-            f"Teksten har {_number(lines)} linjer. Grensen er {_number(MAX_LINES)} linjer; "
-            "slå sammen korte linjer eller del teksten opp."
+            _(
+                "Teksten har %(count)s linjer. Grensen er %(limit)s linjer; "
+                "slå sammen korte linjer eller del teksten opp."
+            )
+            % {"count": _number(lines), "limit": _number(MAX_LINES)}
         )
     headings = len(_HEADING_LINE.findall(source)) + len(_RAW_HEADING.findall(source))
     if headings > MAX_SECTIONS:
@@ -130,21 +138,26 @@ def budget_problems(source: str) -> list[str]:
     markup = sum(map(source.count, _MARKUP))
     if markup > MAX_MARKUP_CHARACTERS:
         problems.append(
-            f"Teksten har {_number(markup)} formateringstegn (som [ ] ( ) * _ ` < | ! ~). Grensen er "
-            f"{_number(MAX_MARKUP_CHARACTERS)}; fjern gjentatte tegn eller del teksten opp."
+            _(
+                "Teksten har %(count)s formateringstegn (som [ ] ( ) * _ ` < | ! ~). Grensen er "
+                "%(limit)s; fjern gjentatte tegn eller del teksten opp."
+            )
+            % {"count": _number(markup), "limit": _number(MAX_MARKUP_CHARACTERS)}
         )
     depth = _deepest_nesting(source)
     if depth > MAX_DEPTH:
         problems.append(
-            f"Teksten har lister eller sitater {depth} nivåer inni hverandre. Grensen er "
-            f"{MAX_DEPTH} nivåer."
+            _(
+                "Teksten har lister eller sitater %(count)s nivåer inni hverandre. Grensen er %(limit)s nivåer."
+            )
+            % {"count": depth, "limit": MAX_DEPTH}
         )
     if source.count("<") > MAX_HTML_TAGS:
         tags = len(_RAW_TAG.findall(source))
         if tags > MAX_HTML_TAGS:
             problems.append(
-                f"Teksten har {_number(tags)} HTML-koder. Grensen er {_number(MAX_HTML_TAGS)}; "
-                "bruk Markdown i stedet."
+                _("Teksten har %(count)s HTML-koder. Grensen er %(limit)s; bruk Markdown i stedet.")
+                % {"count": _number(tags), "limit": _number(MAX_HTML_TAGS)}
             )
     return problems
 

@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Policy, PolicyVersion
 
@@ -25,10 +26,10 @@ class ReviewState:
 
 
 LABELS = {
-    ReviewState.VALID: "Revisjon i rute",
-    ReviewState.NEAR: "Revisjon snart",
-    ReviewState.OVERDUE: "Revisjonsfrist passert",
-    ReviewState.UNPUBLISHED: "Ikke publisert",
+    ReviewState.VALID: _("Revisjon i rute"),
+    ReviewState.NEAR: _("Revisjon snart"),
+    ReviewState.OVERDUE: _("Revisjonsfrist passert"),
+    ReviewState.UNPUBLISHED: _("Ikke publisert"),
 }
 # Overdue first on the editors' dashboard, then those coming up, then the rest.
 SORT_ORDER = {

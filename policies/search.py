@@ -37,18 +37,27 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import nh3
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection, transaction
-from django.db.models import BooleanField, FloatField, Q
+from django.db.models import BooleanField, CharField, FloatField, Q, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
 
-from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status, Synonym
+from .models import (
+    SEARCH_CONFIG,
+    Policy,
+    ResourceSection,
+    Section,
+    Status,
+    Synonym,
+    TranslationSection,
+)
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -97,6 +106,9 @@ class Hit:
     is_current: bool
     # Background reading (a Resource), not a policy to confirm.
     is_resource: bool = False
+    # The målform of the text the hit is in (a translation's, or the original's).
+    language: str = ""
+    is_translation: bool = False
 
 
 @dataclass
@@ -265,6 +277,10 @@ def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     return Plan(terms=kept, groups=groups, phrase=phrase)
 
 
+SECTIONS = "policies_section"
+TRANSLATION_SECTIONS = "policies_translationsection"
+
+
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
     statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
     # Who may read what is written once, in PolicyQuerySet.readable_by.
@@ -275,6 +291,33 @@ def _visible_sections(user, *, organisation: Organisation | None, include_earlie
     return Section.objects.order_by().filter(
         version__status__in=statuses, version__policy__in=readable.values("pk")
     )
+
+
+def _visible_translation_sections(
+    user, *, organisation: Organisation | None, include_earlier: bool
+):
+    """The sections of the published translations of the versions `_visible_sections` covers.
+
+    A translation of an earlier version ("behind") is found only with `include_earlier`, like
+    the version it translates."""
+    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
+    readable = Policy.objects.order_by().readable_by(user).active()
+    if organisation is not None:
+        readable = readable.filter(organisation_id=organisation.pk)
+    return TranslationSection.objects.order_by().filter(
+        translation__version__status__in=statuses,
+        translation__version__policy__in=readable.values("pk"),
+    )
+
+
+def _visible_texts(user, *, organisation: Organisation | None, include_earlier: bool):
+    """The policy texts a reader may search, as (queryset, table) pairs: originals and
+    translations, each in its own table and index."""
+    scope = {"organisation": organisation, "include_earlier": include_earlier}
+    return [
+        (_visible_sections(user, **scope), SECTIONS),
+        (_visible_translation_sections(user, **scope), TRANSLATION_SECTIONS),
+    ]
 
 
 def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
@@ -351,6 +394,27 @@ def _ranked(
     )
 
 
+def _ranked_texts(visible, plan: Plan, limit: int, *, tiered: bool) -> list[tuple[float, str, int]]:
+    """(score, table, pk) of the best `limit` policy texts, originals and translations together,
+    ranked in one query (a UNION ALL of each table's matches)."""
+    parts = []
+    for queryset, table in visible:
+        candidates = plan.any_group
+        if tiered and not plan.literal:
+            candidates = _candidates(queryset, table, plan)
+        score_sql, score_params = _score_sql(table, plan)
+        parts.append(
+            queryset.filter(_matches(table, candidates))
+            .annotate(
+                score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
+                source=Value(table, output_field=CharField()),
+            )
+            .values_list("score", "source", "pk")
+        )
+    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")
+    return list(combined[:limit])
+
+
 def _sanitise_snippet(headline: str) -> SafeString:
     # The headline is document text with <mark> added: anything else in it is text, not markup.
     cleaned = nh3.clean(headline, tags={"mark"}, attributes={}, strip_comments=True)
@@ -401,6 +465,7 @@ def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
             "version__number",
             "version__status",
             "version__title",
+            "version__language",
             "version__policy__slug",
             "version__policy__organisation__slug",
             "version__policy__organisation__name",
@@ -422,6 +487,53 @@ def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
             url=f"{base}#{row['anchor']}",
             version_number=row["version__number"],
             is_current=is_current,
+            language=row["version__language"],
+        )
+    return hits
+
+
+def _translation_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
+    if not ids:
+        return {}
+    rows = (
+        TranslationSection.objects.filter(pk__in=ids)
+        .annotate(snippet=_headline(plan))
+        .values(
+            "pk",
+            "anchor",
+            "heading",
+            "snippet",
+            "title",
+            "translation__language",
+            "translation__version__number",
+            "translation__version__status",
+            "translation__version__policy__slug",
+            "translation__version__policy__organisation__slug",
+            "translation__version__policy__organisation__name",
+        )
+    )
+    hits = {}
+    for row in rows:
+        is_current = row["translation__version__status"] == Status.PUBLISHED
+        slugs = [
+            row["translation__version__policy__organisation__slug"],
+            row["translation__version__policy__slug"],
+        ]
+        if is_current:
+            base = reverse("policy_detail", args=slugs)
+        else:
+            base = reverse("version_detail", args=[*slugs, row["translation__version__number"]])
+        language = row["translation__language"]
+        hits[row["pk"]] = Hit(
+            policy_title=row["title"],
+            organisation_name=row["translation__version__policy__organisation__name"],
+            heading=row["heading"],
+            snippet=_sanitise_snippet(row["snippet"] or ""),
+            url=f"{base}?{urlencode({'sprak': language})}#{row['anchor']}",
+            version_number=row["translation__version__number"],
+            is_current=is_current,
+            language=language,
+            is_translation=True,
         )
     return hits
 
@@ -458,7 +570,7 @@ def _readable_word(word: str, visible) -> bool:
     (the same 'simple' words the vocabulary is made of).
     """
     for queryset, table in (
-        (visible, "policies_section"),
+        *visible,
         (ResourceSection.objects.order_by(), "policies_resourcesection"),
     ):
         stem = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
@@ -491,7 +603,7 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
     if visible is None:
         from django.contrib.auth.models import AnonymousUser
 
-        visible = _visible_sections(AnonymousUser(), organisation=None, include_earlier=False)
+        visible = _visible_texts(AnonymousUser(), organisation=None, include_earlier=False)
     organisation_ids = organisation_ids or []
     words = terms_of(query)
     terms = [t for t in words if 3 <= len(t) <= 40 and "-" not in t]
@@ -578,12 +690,13 @@ def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
 
 
 def _search(query, result, *, user, organisation, include_earlier, page, resources):
-    visible = _visible_sections(user, organisation=organisation, include_earlier=include_earlier)
+    visible = _visible_texts(user, organisation=organisation, include_earlier=include_earlier)
     organisation_ids = _organisation_ids(user, organisation)
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
+    tiered = organisation is None
     ranked = (
-        _ranked(visible, "policies_section", the_plan, COUNT_CAP + 1, tiered=organisation is None)
+        _ranked_texts(visible, the_plan, COUNT_CAP + 1, tiered=tiered)
         if not the_plan.is_empty
         else []
     )
@@ -591,13 +704,7 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
         suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
             suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested = _ranked(
-                visible,
-                "policies_section",
-                suggested_plan,
-                COUNT_CAP + 1,
-                tiered=organisation is None,
-            )
+            suggested = _ranked_texts(visible, suggested_plan, COUNT_CAP + 1, tiered=tiered)
             if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:
@@ -612,8 +719,7 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
         )
     result.policy_count = len(ranked)
     merged = sorted(
-        [(score, pk, False) for pk, score in ranked]
-        + [(score, pk, True) for pk, score in resource_ranked],
+        ranked + [(score, "policies_resourcesection", pk) for pk, score in resource_ranked],
         key=lambda row: -row[0],
     )
     result.count_capped = len(merged) > COUNT_CAP
@@ -622,16 +728,22 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
     result.page = _page_number(page, result.num_pages)
     start = (result.page - 1) * PAGE_SIZE
     shown = merged[start : start + PAGE_SIZE]
-    sections = _section_hits([pk for _, pk, is_res in shown if not is_res], the_plan)
-    resource_sections = _resource_hits([pk for _, pk, is_res in shown if is_res], the_plan)
-    result.hits = [(resource_sections if is_res else sections)[pk] for _, pk, is_res in shown]
+    hits = {
+        table: hits_of([pk for _, t, pk in shown if t == table], the_plan)
+        for table, hits_of in (
+            (SECTIONS, _section_hits),
+            (TRANSLATION_SECTIONS, _translation_hits),
+            ("policies_resourcesection", _resource_hits),
+        )
+    }
+    result.hits = [hits[table][pk] for _, table, pk in shown]
     return result
 
 
-def _full_matches(ranked: list[tuple[int, float]], the_plan: Plan) -> int:
+def _full_matches(ranked: list[tuple[float, str, int]], the_plan: Plan) -> int:
     """How many of the ranked hits have every term (their score is at least the number of terms)."""
     needed = 0 if the_plan.literal else len(the_plan.groups)
-    return sum(1 for _, score in ranked if score >= needed)
+    return sum(1 for score, _table, _pk in ranked if score >= needed)
 
 
 def _page_number(raw: object, num_pages: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 from markdownx.forms import ImageForm
 from PIL import Image, UnidentifiedImageError
 
@@ -27,10 +28,10 @@ def max_upload_size() -> int:
 
 def too_large_message(size: int) -> str:
     """The Norwegian error for an image of `size` bytes."""
-    return (
-        f"Bildet er for stort ({filesizeformat(size)}). Største tillatte størrelse er "
-        f"{filesizeformat(max_upload_size())}."
-    )
+    return _("Bildet er for stort (%(size)s). Største tillatte størrelse er %(limit)s.") % {
+        "size": filesizeformat(size),
+        "limit": filesizeformat(max_upload_size()),
+    }
 
 
 def upload_too_large(request) -> str | None:
@@ -38,7 +39,7 @@ def upload_too_large(request) -> str | None:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return "Ugyldig opplasting."
+        return _("Ugyldig opplasting.")
     if length > max_upload_size() + _ENVELOPE:
         return too_large_message(length)
     return None
@@ -50,19 +51,19 @@ class EditorImageForm(ImageForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["image"].error_messages = {
-            "required": "Velg et bilde å laste opp.",
-            "empty": "Filen er tom.",
-            "invalid": "Velg et bilde å laste opp.",
+            "required": _("Velg et bilde å laste opp."),
+            "empty": _("Filen er tom."),
+            "invalid": _("Velg et bilde å laste opp."),
         }
 
     def clean(self):
         upload = self.cleaned_data.get("image")
         if not upload:
-            raise ValidationError("Velg et bilde å laste opp.", code="required")
+            raise ValidationError(_("Velg et bilde å laste opp."), code="required")
         if upload.size > max_upload_size():
             raise ValidationError(too_large_message(upload.size), code="too_large")
         not_an_image = ValidationError(
-            "Filen er ikke et bilde. Du kan laste opp JPEG- og PNG-bilder.", code="not_image"
+            _("Filen er ikke et bilde. Du kan laste opp JPEG- og PNG-bilder."), code="not_image"
         )
         try:
             with Image.open(upload) as probe:
@@ -70,10 +71,12 @@ class EditorImageForm(ImageForm):
                 width, height = probe.size
                 if image_format not in ALLOWED_FORMATS:
                     raise ValidationError(
-                        "Bare JPEG- og PNG-bilder kan lastes opp.", code="unsupported_format"
+                        _("Bare JPEG- og PNG-bilder kan lastes opp."), code="unsupported_format"
                     )
                 if width * height > MAX_PIXELS:
-                    raise ValidationError("Bildet har for mange piksler.", code="too_many_pixels")
+                    raise ValidationError(
+                        _("Bildet har for mange piksler."), code="too_many_pixels"
+                    )
                 probe.verify()
             # verify() does not decode JPEG data: decode it all, so that a truncated or corrupt
             # image is refused here and not when markdownx resizes it.

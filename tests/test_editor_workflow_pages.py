@@ -185,8 +185,7 @@ def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, d
     assert told == Email.objects.filter(kind="notice").count() > 0
     impact = material_impact(bergen_policy())
     assert (
-        f"Versjon {version.number} er publisert. {impact.people} personer må bekrefte på nytt"
-        in html
+        f"Versjon {version.number} er publisert. {impact.people} personer må bekrefte innen" in html
     )
     assert f"{told} av dem får e-post om det nå" in html
 

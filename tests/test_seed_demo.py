@@ -172,3 +172,28 @@ def test_no_generated_person_can_log_in(seeded, client):
     for person in seeded[:5]:
         assert not client.login(username=person.username, password="demo")
         assert not client.login(username=person.username, password="")
+
+
+def test_moskenes_speaks_nynorsk_in_the_demo_with_a_translation_marked_as_made_for_it(
+    seeded, client
+):
+    from people.models import Organisation
+    from policies.models import Translation
+
+    assert Organisation.objects.get(slug="moskenes").language == "nn"
+    assert Organisation.objects.get(slug="bergen").language == ""
+    translation = Translation.objects.get(version__policy__organisation__slug="moskenes")
+    assert translation.is_published and translation.language == "nn"
+    assert translation.version.is_current
+    assert "ikkje ein offisiell tekst" in translation.note
+    # ansatt.moskenes has no målform of their own: they get Moskenes', interface and policy alike.
+    client.force_login(Person.objects.get(username="ansatt.moskenes"))
+    html = client.get("/moskenes/sosiale-medier/").content.decode()
+    assert '<html lang="nn"' in html
+    assert 'lang="nn">Rettleiar for bruk av sosiale medium</h1>' in html
+    assert "ikkje ein offisiell tekst" in html
+    # A second run changes nothing, and a kommune switched back keeps its choice.
+    Organisation.objects.filter(slug="moskenes").update(language="")
+    _seed()
+    assert Organisation.objects.get(slug="moskenes").language == ""
+    assert Translation.objects.count() == 1

@@ -15,6 +15,8 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from people.models import Organisation
@@ -38,6 +40,7 @@ from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersi
 from ..notices import material_impact
 from ..rendering import render_html
 from ..review import review_of
+from ..translations import language_name, translatable_version, translation_states
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -53,9 +56,11 @@ from ..workflow import (
 )
 from .editor_endpoints import analysis_context
 
-SLUG_TAKEN = "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
-ALREADY_PUBLISHED = "Utkastet er allerede publisert. Ingen ny versjon ble laget."
-STRIPPED_MARKUP_WARNING = (
+SLUG_TAKEN = gettext_lazy(
+    "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
+)
+ALREADY_PUBLISHED = gettext_lazy("Utkastet er allerede publisert. Ingen ny versjon ble laget.")
+STRIPPED_MARKUP_WARNING = gettext_lazy(
     "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
     "retningslinjen vises. Bruk Markdown i stedet."
 )
@@ -114,7 +119,7 @@ def own_organisation(request) -> Organisation | None:
     """The editor's own organisation, or None (with a message) for an editor who has none."""
     if request.user.organisation_id is None:
         messages.error(
-            request, "Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer."
+            request, _("Du hører ikke til en kommune og kan derfor ikke opprette retningslinjer.")
         )
         return None
     return get_editable_organisation(request.user, request.user.organisation.slug)
@@ -137,7 +142,10 @@ def policy_new(request):
             # Another editor took the address between the form's check and the insert.
             form.add_error("slug", SLUG_TAKEN)
         else:
-            messages.success(request, f"«{policy.title}» er opprettet. Skriv det første utkastet.")
+            messages.success(
+                request,
+                _("«%(title)s» er opprettet. Skriv det første utkastet.") % {"title": policy.title},
+            )
             return redirect(editor_url(policy, "editorial_draft"))
     return render(
         request,
@@ -152,6 +160,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     versions = list(policy.versions.select_related("published_by").order_by("-number"))
     state = _status_of(policy, versions)
+    translatable = translatable_version(policy)
     return render(
         request,
         "editorial/policy_overview.html",
@@ -160,6 +169,9 @@ def policy_overview(request, org_slug: str, policy_slug: str):
             "organisation": policy.organisation,
             "versions": [v for v in versions if v.number is not None],
             "units": list(policy.audience_units.all()),
+            "translation_version": translatable,
+            "translation_original": language_name(translatable.language) if translatable else "",
+            "translations": translation_states(policy, translatable),
         },
     )
 
@@ -181,7 +193,7 @@ def policy_settings(request, org_slug: str, policy_slug: str):
         except IntegrityError:
             form.add_error("slug", SLUG_TAKEN)
         else:
-            messages.success(request, "Innstillingene er lagret.")
+            messages.success(request, _("Innstillingene er lagret."))
             return redirect(editor_url(policy))
     return render(
         request,
@@ -201,7 +213,7 @@ def draft_start(request, org_slug: str, policy_slug: str):
     existing = policy.versions.drafts().exists()
     create_draft(policy, by=request.user)
     if existing:
-        messages.info(request, "Det finnes allerede et utkast. Du fortsetter på det.")
+        messages.info(request, _("Det finnes allerede et utkast. Du fortsetter på det."))
     return redirect(editor_url(policy, "editorial_draft"))
 
 
@@ -213,7 +225,7 @@ def draft_discard(request, org_slug: str, policy_slug: str):
     draft = policy.versions.filter(pk=_int(request.POST.get("draft"))).first()
     revision = _int(request.POST.get("revision"))
     if draft is None or revision is None:
-        messages.error(request, "Fant ikke utkastet du ville forkaste. Ingenting er endret.")
+        messages.error(request, _("Fant ikke utkastet du ville forkaste. Ingenting er endret."))
         return redirect(editor_url(policy))
     try:
         discarded = discard_draft(draft, by=request.user, revision=revision)
@@ -226,7 +238,7 @@ def draft_discard(request, org_slug: str, policy_slug: str):
     if discarded:
         messages.success(
             request,
-            "Utkastet er forkastet. Gjeldende versjon er uendret; du kan starte et nytt utkast.",
+            _("Utkastet er forkastet. Gjeldende versjon er uendret; du kan starte et nytt utkast."),
         )
     return redirect(editor_url(policy))
 
@@ -255,7 +267,7 @@ def draft_edit(request, org_slug: str, policy_slug: str):
     draft = policy.versions.drafts().first()
     if request.method == "GET":
         if draft is None:
-            messages.info(request, "Det finnes ikke noe utkast. Start et nytt utkast her.")
+            messages.info(request, _("Det finnes ikke noe utkast. Start et nytt utkast her."))
             return redirect(editor_url(policy))
         form = DraftForm(
             initial={
@@ -291,7 +303,7 @@ def draft_edit(request, org_slug: str, policy_slug: str):
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
-    messages.success(request, "Utkastet er lagret.")
+    messages.success(request, _("Utkastet er lagret."))
     if has_stripped_markup(data["body"]):
         messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
@@ -326,7 +338,7 @@ def _save_into_new_draft(request, policy, form):
     """The draft was published while this editor wrote: nothing is lost, the text becomes a new
     draft (or, when someone already started one, a conflict with it)."""
     if not form.is_valid():
-        messages.error(request, "Utkastet er publisert, og teksten du sendte kunne ikke lagres.")
+        messages.error(request, _("Utkastet er publisert, og teksten du sendte kunne ikke lagres."))
         return redirect(editor_url(policy))
     data = form.cleaned_data
     try:
@@ -335,8 +347,10 @@ def _save_into_new_draft(request, policy, form):
         return _conflict_page(request, policy, data, conflict)
     messages.warning(
         request,
-        "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt utkast: "
-        "sammenlign det med gjeldende versjon før du publiserer.",
+        _(
+            "Utkastet du skrev i, ble publisert mens du skrev. Teksten din er lagret i et nytt "
+            "utkast: sammenlign det med gjeldende versjon før du publiserer."
+        ),
     )
     return redirect(editor_url(policy, "editorial_draft"))
 
@@ -405,7 +419,9 @@ def publish_draft(request, org_slug: str, policy_slug: str):
     else:
         draft = policy.versions.drafts().first()
         if draft is None:
-            messages.info(request, "Det finnes ikke noe utkast å publisere. Start et utkast først.")
+            messages.info(
+                request, _("Det finnes ikke noe utkast å publisere. Start et utkast først.")
+            )
             return redirect(editor_url(policy))
         form = PublishForm(
             initial={
@@ -438,32 +454,42 @@ def publish_draft(request, org_slug: str, policy_slug: str):
 def _published_message(version: PolicyVersion, policy: Policy) -> str:
     """What happened and what happens next, said after publishing."""
     deadline = date_text(version.effective_from + datetime.timedelta(days=version.deadline_days))
+    values = {"number": version.number, "date": date_text(version.effective_from)}
     if version.status == Status.SCHEDULED:
-        done = (
-            f"Versjon {version.number} er planlagt og blir gjeldende "
-            f"{date_text(version.effective_from)}."
-        )
         if version.change_kind == ChangeKind.MATERIAL:
-            return f"{done} Da får alle som må bekrefte på nytt, varsel, med frist {deadline}."
-        return f"{done} Tidligere bekreftelser gjelder fortsatt."
-    done = f"Versjon {version.number} er publisert."
+            return _(
+                "Versjon %(number)s er planlagt og blir gjeldende %(date)s. Da får alle som må "
+                "bekrefte på nytt, varsel, med frist %(deadline)s."
+            ) % {**values, "deadline": deadline}
+        return (
+            _(
+                "Versjon %(number)s er planlagt og blir gjeldende %(date)s. Tidligere "
+                "bekreftelser gjelder fortsatt."
+            )
+            % values
+        )
     if version.change_kind != ChangeKind.MATERIAL:
-        return f"{done} Endringen er redaksjonell: tidligere bekreftelser gjelder fortsatt."
+        return (
+            _(
+                "Versjon %(number)s er publisert. Endringen er redaksjonell: tidligere "
+                "bekreftelser gjelder fortsatt."
+            )
+            % values
+        )
     impact = material_impact(policy)
-    again = "" if version.number == 1 else " på nytt"
     if impact is None or impact.people == 0:
-        return f"{done} Ingen i målgruppen må bekrefte{again} nå."
+        return _("Versjon %(number)s er publisert. Ingen i målgruppen må bekrefte nå.") % values
     # Those actually told (a back-dated version tells nobody): the notices queued with it.
     told = version.notices.count()
-    return (
-        f"{done} {impact.people} {_people(impact.people)} må bekrefte{again} innen {deadline}; "
-        f"{told} av dem får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
-        "retningslinjer»."
-    )
-
-
-def _people(count: int) -> str:
-    return "person" if count == 1 else "personer"
+    return ngettext(
+        "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s; "
+        "%(told)s får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
+        "retningslinjer».",
+        "Versjon %(number)s er publisert. %(people)s personer må bekrefte innen %(deadline)s; "
+        "%(told)s av dem får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
+        "retningslinjer».",
+        impact.people,
+    ) % {**values, "people": impact.people, "deadline": deadline, "told": told}
 
 
 def _int(value) -> int | None:
@@ -480,10 +506,14 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
     if request.method == "POST":
         if action == "retire":
             retire(policy, by=request.user)
-            messages.success(request, f"«{policy.title}» er trukket tilbake fra håndboka.")
+            messages.success(
+                request, _("«%(title)s» er trukket tilbake fra håndboka.") % {"title": policy.title}
+            )
         else:
             restore(policy, by=request.user)
-            messages.success(request, f"«{policy.title}» er tilbake i håndboka.")
+            messages.success(
+                request, _("«%(title)s» er tilbake i håndboka.") % {"title": policy.title}
+            )
         return redirect(editor_url(policy))
     return render(
         request,

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from operations.personal_data import SECTIONS, personal_data
@@ -22,10 +23,11 @@ from ..acknowledgements import AcknowledgementError, acknowledge
 from ..compliance import obligation_for, obligations_for
 from ..diff import section_diff
 from ..exports import csv_safe
-from ..formats import datetime_text
+from ..formats import date_text, datetime_text
 from ..models import Acknowledgement, Status
 from ..notices import choose_notices
 from ..search import clean_query, search
+from ..translations import language_name, requested_language
 from .reading import organisation_list
 
 ALL_ORGANISATIONS = "alle"
@@ -97,28 +99,39 @@ def search_page(request):
 def confirm(request, org_slug: str, policy_slug: str):
     """POST only: record the confirmation, then back to the policy page with the receipt."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
-    back = f"{policy.get_absolute_url()}#bekreft"
+    # Back to the text in the målform the person read.
+    language = requested_language(request.POST.get("sprak"))
+    back = policy.get_absolute_url() + (f"?sprak={language}" if language else "") + "#bekreft"
     try:
         number = int(request.POST.get("versjon", ""))
     except ValueError:
-        messages.error(request, "Skjemaet manglet versjonsnummer. Ingenting er registrert.")
+        messages.error(request, _("Skjemaet manglet versjonsnummer. Ingenting er registrert."))
         return redirect(back)
     version = policy.versions.filter(number=number).issued().first()
     if version is None:
         messages.error(
-            request, "Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert."
+            request, _("Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert.")
         )
         return redirect(back)
+    if request.POST.get("sprak") and language is None:
+        messages.error(request, _("Skjemaet hadde en ukjent målform. Ingenting er registrert."))
+        return redirect(back)
     try:
-        ack = acknowledge(request.user, version, shown_hash=request.POST.get("tekst", "")[:64])
+        ack = acknowledge(
+            request.user,
+            version,
+            shown_hash=request.POST.get("tekst", "")[:64],
+            language=language,
+        )
     except AcknowledgementError as exc:
         if exc.current_url:
             messages.error(
                 request,
                 format_html(
-                    '{} <a class="ds-link" href="{}">Gå til gjeldende versjon</a>.',
+                    '{} <a class="ds-link" href="{}">{}</a>.',
                     str(exc),
                     exc.current_url,
+                    _("Gå til gjeldende versjon"),
                 ),
             )
         else:
@@ -126,10 +139,21 @@ def confirm(request, org_slug: str, policy_slug: str):
         return redirect(back)
     # The message is shown in the confirmation block at the end of the text, where the reader's eye
     # is, and the fragment moves focus to it (static/js/focus.js); the top of the page skips it.
+    at = timezone.localtime(ack.acknowledged_at)
     messages.success(
         request,
-        f"Bekreftet: du har lest og forstått versjon {ack.version.number} av «{policy.title}» "
-        f"({datetime_text(ack.acknowledged_at)}).",
+        _(
+            "Bekreftet: du har lest og forstått versjon %(number)s av «%(title)s», på "
+            "%(language)s (%(date)s kl. %(time)s)."
+        )
+        % {
+            "number": ack.version.number,
+            "title": policy.title,
+            "language": language_name(ack.language),
+            # The one date style: 26.11.2026 kl. 10.44.
+            "date": date_text(at),
+            "time": f"{at:%H.%M}",
+        },
         extra_tags=RECEIPT_TAG,
     )
     return redirect(f"{policy.get_absolute_url()}#{RECEIPT_TAG}")
@@ -185,16 +209,18 @@ def changes(request, org_slug: str, policy_slug: str):
 def _changes_error(params, versions: dict) -> str:
     raw = {name: params.get(name, "").strip() for name in ("fra", "til")}
     if not raw["fra"] or not raw["til"]:
-        return "Velg hvilke to versjoner du vil sammenligne."
+        return _("Velg hvilke to versjoner du vil sammenligne.")
     try:
         old, new = int(raw["fra"]), int(raw["til"])
     except ValueError:
-        return "Versjonene må oppgis som tall, for eksempel ?fra=1&til=2."
+        return _("Versjonene må oppgis som tall, for eksempel ?fra=1&til=2.")
     missing = [n for n in (old, new) if n not in versions]
     if missing:
-        return f"Versjon {missing[0]} finnes ikke for denne retningslinjen."
+        return _("Versjon %(number)s finnes ikke for denne retningslinjen.") % {
+            "number": missing[0]
+        }
     if old == new:
-        return "Velg to ulike versjoner for å se hva som er endret."
+        return _("Velg to ulike versjoner for å se hva som er endret.")
     return ""
 
 
@@ -230,6 +256,7 @@ def _ack_rows(person) -> list[dict]:
             "versjon": ack.version.number,
             "bekreftet": timezone.localtime(ack.acknowledged_at).isoformat(),
             "referanse": ack.reference,
+            "malform": ack.language,
             "teksthash": ack.text_hash,
         }
         for ack in _my_acknowledgements(person)
@@ -287,13 +314,16 @@ def my_data_csv(request):
     response.write("\ufeff")
     # For people, not machines: the same words and date style as the pages, no text hash.
     writer = csv.writer(response, delimiter=";")
-    writer.writerow(["Kommune", "Retningslinje", "Versjon", "Bekreftet", "Kvittering", "Adresse"])
+    writer.writerow(
+        ["Kommune", "Retningslinje", "Versjon", "Bekreftet", "Målform", "Kvittering", "Adresse"]
+    )
     for ack in _my_acknowledgements(request.user):
         row = [
             ack.version.policy.organisation.name,
             ack.version.title,
             ack.version.number,
             datetime_text(ack.acknowledged_at),
+            language_name(ack.language),
             ack.reference,
             request.build_absolute_uri(ack.version.get_absolute_url()),
         ]

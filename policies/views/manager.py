@@ -19,6 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people.models import Unit
@@ -53,7 +55,7 @@ def overview(request: HttpRequest):
             "data": data,
             "unit": None,
             "scope": scope,
-            "row_units_label": "Enheter",
+            "row_units_label": _("Enheter"),
             "resets": recent_material_changes([row.policy for row in data.policies]),
         },
     )
@@ -77,7 +79,7 @@ def unit_detail(request: HttpRequest, unit_id: int):
             "unit": unit,
             "scope": scope,
             "ancestors": ancestors,
-            "row_units_label": "Underenheter",
+            "row_units_label": _("Underenheter"),
         },
     )
 
@@ -155,11 +157,11 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
         return base + "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
 
     columns = [
-        ("navn", "Navn"),
-        ("enhet", "Enhet"),
-        ("status", "Status"),
-        ("dato", "Bekreftet"),
-        ("frist", "Frist"),
+        ("navn", _("Navn")),
+        ("enhet", _("Enhet")),
+        ("status", _("Status")),
+        ("dato", _("Bekreftet")),
+        ("frist", _("Frist")),
     ]
     headers = []
     for key, label in columns:
@@ -232,7 +234,7 @@ def download_only(view):
             )
         ):
             return HttpResponse(
-                "Listen kan bare lastes ned ved å åpne lenken direkte.",
+                _("Listen kan bare lastes ned ved å åpne lenken direkte."),
                 status=400,
                 content_type="text/plain; charset=utf-8",
             )
@@ -359,12 +361,15 @@ def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
 def _reminder_message(sent: int, skipped: int) -> str:
     # Queued, not yet sent: the list shows per person whether it was "sendt", "venter" or "feilet".
     if sent == 0:
-        text = "Ingen påminnelser ble sendt"
+        text = _("Ingen påminnelser ble sendt")
     else:
-        text = (
-            f"Påminnelse sendes til {sent} {'person' if sent == 1 else 'personer'}; "
-            "kolonnen «Påminnelse» viser når den er sendt"
-        )
+        text = ngettext(
+            "Påminnelse sendes til %(count)s person; kolonnen «Påminnelse» viser når den er sendt",
+            "Påminnelse sendes til %(count)s personer; kolonnen «Påminnelse» viser når den er sendt",
+            sent,
+        ) % {"count": sent}
     if skipped:
-        text += f" ({skipped} hoppet over: påminnet siste sju dager eller mangler e-post)"
+        text += " " + _(
+            "(%(count)s hoppet over: påminnet siste sju dager eller mangler e-post)"
+        ) % {"count": skipped}
     return text + "."

@@ -10,6 +10,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ..access import editor_required, get_reusable_version
@@ -67,8 +68,11 @@ def reuse_start(request, org_slug: str, policy_slug: str):
         else:
             messages.success(
                 request,
-                f"Utkastet er laget fra {source_policy.organisation.name}s retningslinjer, "
-                f"versjon {source.number}. Tilpass det til din kommune.",
+                _(
+                    "Utkastet er laget fra %(name)ss retningslinjer, versjon %(number)s. "
+                    "Tilpass det til din kommune."
+                )
+                % {"name": source_policy.organisation.name, "number": source.number},
             )
             return redirect(editor_url(policy, "editorial_draft"))
     return render(
@@ -88,7 +92,7 @@ def side_by_side(request):
     listed = list(
         visible.defer("body", "body_html").order_by("policy__organisation__name", "policy__title")
     )
-    choices = [("", "Velg en retningslinje")] + [
+    choices = [("", _("Velg en retningslinje"))] + [
         (str(v.policy_id), f"{v.policy.organisation.name}: {v.title}") for v in listed
     ]
     chosen_both = "venstre" in request.GET and "hoyre" in request.GET

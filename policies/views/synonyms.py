@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..access import editor_required
@@ -29,7 +30,11 @@ def synonym_list(request):
             words=form.cleaned_data["words"],
             by=request.user,
         )
-        messages.success(request, f"Lagret: «{synonym.word}» finner også {synonym.words}.")
+        messages.success(
+            request,
+            _("Lagret: «%(word)s» finner også %(words)s.")
+            % {"word": synonym.word, "words": synonym.words},
+        )
         return redirect(reverse("editorial_synonyms"))
     return render(
         request,
@@ -56,5 +61,5 @@ def synonym_delete(request, pk: int):
         # Already removed (a double click), or another organisation's: nothing to do here.
         get_object_or_404(Synonym, pk=pk, organisation=organisation)
     delete_synonym(synonym, by=request.user)
-    messages.success(request, f"Slettet: «{synonym.word}».")
+    messages.success(request, _("Slettet: «%(word)s».") % {"word": synonym.word})
     return redirect(reverse("editorial_synonyms"))

@@ -117,6 +117,39 @@ def signin_configured():
             make_signin_config(organisation, f"http://127.0.0.1:{free_port()}")
 
 
+def nynorsk_moskenes(*, behind: bool = False):
+    """Moskenes speaks nynorsk and its guideline has the demo's nynorsk version (version 2);
+    with `behind`, a version 3 has been published since, so the nynorsk text is behind."""
+
+    def prepare():
+        from policies.fixtures import read_document
+        from policies.management.commands.seed_demo import NYNORSK_DEMO
+        from policies.workflow import publish_translation, save_translation
+
+        from ..factories import publish_version
+
+        Organisation.objects.filter(slug="moskenes").update(language="nn")
+        version = PolicyVersion.objects.get(
+            policy__organisation__slug="moskenes", policy__slug="sosiale-medier", number=2
+        )
+        if not version.translations.exists():
+            document = read_document(NYNORSK_DEMO)
+            translation = save_translation(
+                version,
+                language="nn",
+                by=None,
+                title=document.meta["title"],
+                body=document.body,
+                note=document.meta["note"],
+                revision=None,
+            )
+            publish_translation(translation, by=None)
+            if behind:
+                publish_version(version.policy, body="## Ny\n\nEin ny versjon.\n")
+
+    return prepare
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
 MGR = "leder.bergen"
@@ -189,6 +222,20 @@ PAGE_TYPES = [
     PageType("logout (question)", "/logg-ut/", user="ansatt.bergen"),
     PageType("logout (done)", "/logg-ut/"),
     PageType("tilgjengelighetserklæring", "/tilgjengelighet/"),
+    # Language versions: a nynorsk kommune's policy in nynorsk, and the nynorsk text behind.
+    PageType(
+        "policy in nynorsk (translation)", "/moskenes/sosiale-medier/", prepare=nynorsk_moskenes()
+    ),
+    PageType(
+        "policy in nynorsk, translation behind",
+        "/moskenes/sosiale-medier/",
+        prepare=nynorsk_moskenes(behind=True),
+    ),
+    PageType(
+        "old version's nynorsk translation",
+        "/moskenes/sosiale-medier/versjon/2/?sprak=nn",
+        prepare=nynorsk_moskenes(behind=True),
+    ),
     # Editorial pages (/redaksjon/), as Bergen's editor.
     PageType("editor: dashboard", "/redaksjon/", user=ED),
     PageType("editor: new policy", "/redaksjon/ny/", user=ED),
@@ -210,6 +257,7 @@ PAGE_TYPES = [
         prepare=retired,
     ),
     PageType("editor: history", f"/redaksjon/{BERGEN}/historikk/", user=ED),
+    PageType("editor: translation", f"/redaksjon/{BERGEN}/versjon/1/oversettelse/nn/", user=ED),
     PageType("editor: reuse list", "/redaksjon/gjenbruk/", user=ED),
     PageType("editor: reuse another's policy", "/redaksjon/gjenbruk/bodo/sosiale-medier/", user=ED),
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),

@@ -19,20 +19,28 @@ from people.models import Person
 from policies.models import Section, Status
 from policies.search import PAGE_SIZE, search
 
-# What people type: single words, compounds, phrases, prefixes, typos, operators, questions.
-QUERIES = [
-    "taushetsplikt", "privatperson", "folkevalgte", "krisekommunikasjon", "kriser",
-    "sosiale medier", "ytringsfrihet", "lojalitet", "personvern", "facebook",
-    "twitter", "kommentarer", "saksbehandling", "rådmannen", "informasjon",
-    "omdømme", "arbeidsgiver", "ansatte", "nettsider", "presse",
-    "\"sosiale medier\"", "lojalitet -taushetsplikt", "facebook OR twitter", "tauhetsplikt",
-    "privatpersn", "krisekomm", "kommunikasjons", "ytrings", "saksbehandl", "kommunen",
-    "hvem uttaler seg", "slik bør du svare", "temaer du ikke kommenterer", "din rolle",
-    "avgrensede aktiviteter", "kampanjer prosjekter", "it's learning", "e-post",
-    "pårørende", "elever foreldre", "kan jeg kritisere kommunen på facebook", "SoMe",
-    "elevkontakt", "IT-sikkerhet",
-    "opphavsrett", "etikk", "varsling", "kildekritikk", "moderering", "xyzzy",
-]  # fmt: skip
+# What people type, by kind: single words (common and rare), several words and questions, web
+# search operators, typos, partial words, and compounds, hyphenated words and synonyms.
+QUERY_CLASSES = {
+    "enkeltord": [
+        "taushetsplikt", "privatperson", "folkevalgte", "kriser", "ytringsfrihet", "lojalitet",
+        "personvern", "facebook", "twitter", "kommentarer", "saksbehandling", "rådmannen",
+        "informasjon", "omdømme", "arbeidsgiver", "ansatte", "nettsider", "presse", "kommunen",
+        "pårørende", "opphavsrett", "etikk", "varsling", "kildekritikk", "moderering", "xyzzy",
+    ],
+    "flere ord og spørsmål": [
+        "sosiale medier", "hvem uttaler seg", "slik bør du svare", "temaer du ikke kommenterer",
+        "din rolle", "avgrensede aktiviteter", "kampanjer prosjekter", "it's learning",
+        "elever foreldre", "kan jeg kritisere kommunen på facebook",
+    ],
+    "operatorer": ["\"sosiale medier\"", "lojalitet -taushetsplikt", "facebook OR twitter"],
+    "skrivefeil": ["tauhetsplikt", "privatpersn"],
+    "prefiks": ["krisekomm", "kommunikasjons", "ytrings", "saksbehandl"],
+    "sammensatt, bindestrek, synonym": [
+        "krisekommunikasjon", "elevkontakt", "IT-sikkerhet", "e-post", "SoMe",
+    ],
+}  # fmt: skip
+QUERIES = [q for queries in QUERY_CLASSES.values() for q in queries]
 
 ROUNDS = 3
 
@@ -77,6 +85,16 @@ def run() -> list[Result]:
     print("   slowest (all organisations): " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in slowest))
     slowest = sorted(zip(fts_org, QUERIES, strict=True), reverse=True)[:5]
     print("   slowest (own kommune): " + ", ".join(f"{q!r} {t:.0f} ms" for t, q in slowest))
+    print("   p50 / p95 ms by kind of query (all kommuner | own kommune):")
+    for kind, queries in QUERY_CLASSES.items():
+        of_kind = [i for i, q in enumerate(QUERIES) if q in queries]
+        everywhere_ms = [fts_all[i] for i in of_kind]
+        own_ms = [fts_org[i] for i in of_kind]
+        print(
+            f"     {kind} ({len(of_kind)}): "
+            f"{median(everywhere_ms):.1f} / {percentile(everywhere_ms, 95):.1f} | "
+            f"{median(own_ms):.1f} / {percentile(own_ms, 95):.1f}"
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM policies_section")
         (sections,) = cursor.fetchone()

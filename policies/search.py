@@ -214,8 +214,11 @@ WITH q AS (
                AND numnode(phraseto_tsquery(%(cfg)s::regconfig, trim(x.w))) > 0) AS synonyms
       FROM q
 )
+-- The prefix query has the word's normal forms with :* in the same places, so it matches every
+-- position the plain forms match: OR-ing both would only make each ranked row pay for both
+-- (ts_rank_cd's cost grows with its operands; its value stays the same, as do the matches).
 SELECT term,
-       (base || coalesce(joined, ''::tsquery) || coalesce(prefix, ''::tsquery)
+       (coalesce(prefix, base) || coalesce(joined, ''::tsquery)
              || coalesce(split, ''::tsquery) || coalesce(synonyms, ''::tsquery))::text,
        phraseto_tsquery(%(cfg)s::regconfig, %(phrase)s)::text
   FROM alternatives

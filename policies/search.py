@@ -186,8 +186,12 @@ WITH q AS (
            plainto_tsquery(%(cfg)s::regconfig, q.spaced) AS base,
            CASE WHEN q.joined <> q.term
                 THEN plainto_tsquery(%(cfg)s::regconfig, q.joined) END AS joined,
+           -- A normal form or compound part shorter than PREFIX_MIN_LENGTH stays a whole word:
+           -- "pågående" gives 'pågå' | 'gå', and 'gå':* would find every "går" and "gått".
            CASE WHEN length(q.joined) >= {PREFIX_MIN_LENGTH} AND q.joined = q.term
-                THEN to_tsquery(%(cfg)s::regconfig, q.term || ':*') END AS prefix,
+                THEN regexp_replace(to_tsquery(%(cfg)s::regconfig, q.term || ':*')::text,
+                                    '''([^'']{{1,{PREFIX_MIN_LENGTH - 1}}})'':\\*', '''\\1''',
+                                    'g')::tsquery END AS prefix,
            (SELECT plainto_tsquery(%(cfg)s::regconfig, left(q.joined, s.i))
                    && plainto_tsquery(%(cfg)s::regconfig, substr(q.joined, s.i + 1 + l.link))
               FROM generate_series({SPLIT_MIN_PART}, length(q.joined) - {SPLIT_MIN_PART}) AS s(i)
@@ -346,12 +350,23 @@ def _ranked(
     if tiered and not plan.literal:
         candidates = _candidates(queryset, table, plan)
     score_sql, score_params = _score_sql(table, plan)
-    return list(
+    ranked = (
         queryset.filter(_matches(table, candidates))
         .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
         .order_by("-score", "pk")
         .values_list("pk", "score")[:limit]
     )
+    if not tiered:
+        return list(ranked)
+    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
+    # (a LIMIT that stops early) is gone: for a word in most sections a parallel sequential
+    # scan is the cheaper plan, and for a rare one the planner still takes the index.
+    # (An error rolls the transaction back, and the setting with it.)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        rows = list(ranked)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    return rows
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -559,17 +574,23 @@ def search(
     result = SearchResult(query=query)
     if not query:
         return result
+    arguments = {
+        "user": user, "organisation": organisation, "include_earlier": include_earlier,
+        "page": page, "resources": resources,
+    }  # fmt: skip
+    if organisation is not None:
+        # One kommune's few hundred sections, reached through its policies: the planner finds
+        # that path itself, and the transaction below would only add two round trips.
+        return _search(query, result, **arguments)
     with transaction.atomic():
         # The planner prices `search_vector @@ q` on a sequential scan as cheap, but each row then
         # has its tsvector de-TOASTed; at national scale that made a LIMIT query read tens of
         # thousands of them. The index answers without reading the vectors. SET LOCAL ends
-        # with this transaction.
+        # with this transaction (behind PgBouncer in transaction mode too: it is one
+        # transaction on one server connection).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-        return _search(
-            query, result, user=user, organisation=organisation,
-            include_earlier=include_earlier, page=page, resources=resources,
-        )  # fmt: skip
+        return _search(query, result, **arguments)
 
 
 def _organisation_ids(user, organisation: Organisation | None) -> list[int]:

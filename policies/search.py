@@ -41,14 +41,14 @@ from dataclasses import dataclass, field
 import nh3
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection, transaction
-from django.db.models import BooleanField, FloatField, Q
+from django.db.models import BooleanField, FloatField, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
 
-from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status, Synonym
+from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -338,35 +338,56 @@ def _candidates(queryset, table: str, plan: Plan) -> str:
     return plan.any_group
 
 
-def _ranked(
-    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
-) -> list[tuple[int, float]]:
-    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
+def _ranking(queryset, table: str, plan: Plan, candidates: str):
+    """The best COUNT_CAP + 1 rows of `queryset` matching `candidates`: (pk, score, is_resource)."""
+    score_sql, score_params = _score_sql(table, plan)
+    return (
+        queryset.filter(_matches(table, candidates))
+        .annotate(
+            score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
+            is_resource=Value(table == ResourceSection._meta.db_table),
+        )
+        .order_by("-score", "pk")
+        .values_list("pk", "score", "is_resource")[: COUNT_CAP + 1]
+    )
 
-    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
-    can be many thousands of matches, i.e. across all kommuner.
+
+Ranked = list[tuple[int, float]]
+
+
+def _ranked(visible, plan: Plan, *, tiered: bool, resources: bool) -> tuple[Ranked, Ranked]:
+    """(pk, score) of the best sections and, with `resources`, of the best resource sections.
+
+    Every row that can be among the first COUNT_CAP of its kind is ranked. `tiered` first narrows
+    the sections to rank (see _candidates): worth its counts only where there can be many
+    thousands of matches, i.e. across all kommuner. Both kinds are ranked in one query.
     """
     candidates = plan.any_group
     if tiered and not plan.literal:
-        candidates = _candidates(queryset, table, plan)
-    score_sql, score_params = _score_sql(table, plan)
-    ranked = (
-        queryset.filter(_matches(table, candidates))
-        .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
-        .order_by("-score", "pk")
-        .values_list("pk", "score")[:limit]
-    )
-    if not tiered:
-        return list(ranked)
-    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
-    # (a LIMIT that stops early) is gone: for a word in most sections a parallel sequential
-    # scan is the cheaper plan, and for a rare one the planner still takes the index.
-    # (An error rolls the transaction back, and the setting with it.)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = on")
-        rows = list(ranked)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    return rows
+        candidates = _candidates(visible, "policies_section", plan)
+    ranking = _ranking(visible, "policies_section", plan, candidates)
+    if resources:
+        resource_table = ResourceSection._meta.db_table
+        ranking = ranking.union(
+            _ranking(ResourceSection.objects.order_by(), resource_table, plan, plan.any_group),
+            all=True,
+        )
+    if tiered:
+        # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan =
+        # off (a LIMIT that stops early) is gone: for a word in most sections a parallel
+        # sequential scan is the cheaper plan, and for a rare one the planner still takes the
+        # index. (An error rolls the transaction back, and the setting with it.)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = on")
+            rows = list(ranking)
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    else:
+        rows = list(ranking)
+    # Each part of the union is in this order already; UNION ALL does not promise to keep it.
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    sections = [(pk, score) for pk, score, is_resource in rows if not is_resource]
+    resource_rows = [(pk, score) for pk, score, is_resource in rows if is_resource]
+    return sections, resource_rows
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -495,10 +516,6 @@ def _readable_word(word: str, visible) -> bool:
     return False
 
 
-def _synonym_words(organisation_ids: list[int]) -> Q:
-    return Q(organisation__isnull=True) | Q(organisation_id__in=organisation_ids)
-
-
 def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = None) -> str:
     """The query with each word that is not in the vocabulary replaced by the nearest one that is.
 
@@ -516,9 +533,14 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
     if not terms:
         return ""
     with connection.cursor() as cursor:
-        # Only an integer constant is interpolated.
+        # Only an integer constant is interpolated. `synonyms`: which of the term and its
+        # nearest words are words of the synonyms that apply (offered as they are).
         cursor.execute(
             f"""
+            WITH synonyms AS (
+                SELECT word FROM policies_synonym
+                 WHERE organisation_id IS NULL OR organisation_id = ANY(%s::bigint[])
+            )
             SELECT q.term,
                    EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
                    ARRAY(SELECT c.word FROM (
@@ -526,21 +548,18 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
                          FROM policies_searchterm w WHERE w.word %% q.term
                        UNION ALL
                        SELECT s.word, similarity(s.word, q.term)
-                         FROM policies_synonym s
-                        WHERE (s.organisation_id IS NULL OR s.organisation_id = ANY(%s::bigint[]))
-                          AND s.word %% q.term
+                         FROM synonyms s WHERE s.word %% q.term
                    ) c WHERE c.score >= %s ORDER BY c.score DESC, c.word
-                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest
+                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest,
+                   ARRAY(SELECT s.word FROM synonyms s
+                          WHERE s.word = q.term OR s.word %% q.term) AS synonyms
               FROM unnest(%s::text[]) AS q(term)
             """,  # noqa: S608
             [organisation_ids, SUGGESTION_SIMILARITY, terms],
         )
         rows = cursor.fetchall()
-    synonyms = set(
-        Synonym.objects.filter(_synonym_words(organisation_ids)).values_list("word", flat=True)
-    )
     replacements = {}
-    for term, known, nearest in rows:
+    for term, known, nearest, synonyms in rows:
         # A word of the vocabulary the reader may not read is treated as unknown: whether a
         # suggestion appears must not tell that it is in some internal text.
         if term in synonyms or (known and _readable_word(term, visible)):
@@ -606,34 +625,27 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
     organisation_ids = _organisation_ids(user, organisation)
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
-    ranked = (
-        _ranked(visible, "policies_section", the_plan, COUNT_CAP + 1, tiered=organisation is None)
+    tiered = organisation is None
+    ranked, resource_ranked = (
+        _ranked(visible, the_plan, tiered=tiered, resources=resources)
         if not the_plan.is_empty
-        else []
+        else ([], [])
     )
     if _full_matches(ranked, the_plan) < FEW_HITS:
         suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
             suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested = _ranked(
-                visible,
-                "policies_section",
-                suggested_plan,
-                COUNT_CAP + 1,
-                tiered=organisation is None,
+            suggested, suggested_resources = _ranked(
+                visible, suggested_plan, tiered=tiered, resources=resources
             )
             if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:
                     the_plan, ranked = suggested_plan, suggested
+                    resource_ranked = suggested_resources
                     result.showing_suggestion = True
     if the_plan.is_empty:
         return result
-    resource_ranked = []
-    if resources:
-        resource_ranked = _ranked(
-            ResourceSection.objects.order_by(), "policies_resourcesection", the_plan, COUNT_CAP + 1
-        )
     result.policy_count = len(ranked)
     merged = sorted(
         [(score, pk, False) for pk, score in ranked]

@@ -61,7 +61,7 @@ POOLED_TESTS := tests/test_pooling.py tests/test_acknowledgements.py tests/test_
 help:
 	@echo "make run    install, start PostgreSQL, migrate, load the handbook, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, start the test PostgreSQL, ruff, migrations check, the whole test suite"
-	@echo "make cluster  the cluster test alone (two app servers, a worker, nginx; part of make test)"
+	@echo "make cluster  the cluster tests alone (two app servers, a worker, nginx; the deployment guide's installation; part of make test)"
 	@echo "make bench  benchmarks (prints figures; not part of make test)"
 	@echo "make stop   stop the project-local PostgreSQL clusters (data is kept) and the demo OIDC providers"
 
@@ -123,12 +123,13 @@ test: install
 		status=$$?; $(STOP_TEST_REDIS); exit $$status
 	$(POOLED_TEST) $(VENV)/bin/pytest -p no:cacheprovider -q $(POOLED_TESTS)
 
-# The cluster test alone: PostgreSQL, Redis, two gunicorn servers, a worker and nginx on loopback.
+# The cluster tests alone: PostgreSQL, Redis, two gunicorn servers, a worker and nginx on loopback;
+# then the installation of docs/deployment.md (PgBouncer, TLS, production settings).
 cluster: install
 	@$(START_TEST_DB)
 	scripts/ensure-cluster-tools.sh
 	scripts/messages.sh compile
-	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest -p no:cacheprovider -s tests/test_cluster.py $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DB) $(VENV)/bin/pytest -p no:cacheprovider -s tests/test_cluster.py tests/test_deployment.py $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

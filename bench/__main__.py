@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import subprocess
 import sys
 import time
 
@@ -17,6 +18,7 @@ MODULES = [
     "bench.pages",
     "bench.acknowledgements",
     "bench.mail",
+    "bench.cluster",
 ]
 
 
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(importlib.import_module(name).run())
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
     # Other work on the machine skews throughput figures: say how busy it was.
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     load = os.getloadavg()[0]
     results.append(
         Result("Maskinlast (snitt siste minutt)", f"{load:.1f} på {os.cpu_count()} kjerner")

@@ -47,7 +47,7 @@ def _people(policy: Policy) -> list[Person]:
 def _session_cookie(person: Person) -> str:
     session = SessionStore()
     session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "people.backends.PersonBackend"
     session[HASH_SESSION_KEY] = person.get_session_auth_hash()
     session.create()
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"

@@ -40,6 +40,9 @@ def gunicorn(*, workers: int = 3):
          "--log-level", "warning", "--no-control-socket"],
         cwd=ROOT,
         env=env,
+        # The access lines are written as in production, but not onto the figures.
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -85,7 +88,13 @@ class Load:
 
 
 def hammer(
-    port: int, path: str, *, threads: int = 8, seconds: float = 8.0, max_requests: int = 20000
+    port: int,
+    path: str,
+    *,
+    threads: int = 8,
+    seconds: float = 8.0,
+    max_requests: int = 20000,
+    headers: dict | None = None,
 ) -> Load:
     """GET `path` from `threads` threads for `seconds` (or `max_requests`); count the 200s."""
     load = Load()
@@ -98,7 +107,7 @@ def hammer(
                 if load.requests + load.errors >= max_requests:
                     return
             try:
-                status, _, data = request(port, "GET", path)
+                status, _, data = request(port, "GET", path, headers=headers)
             except OSError:
                 status, data = 0, b""
             with lock:
@@ -116,3 +125,19 @@ def hammer(
         t.join()
     load.seconds = time.monotonic() - started
     return load
+
+
+def interleaved(
+    port: int, runs: dict[str, tuple[str, dict | None]], *, rounds: int = 4, seconds: float = 2.0
+) -> dict[str, Load]:
+    """Hammer each of `runs` (name -> path, headers) in turn, `rounds` times, and add up: on a
+    machine whose load drifts, figures taken side by side compare better than one after another."""
+    totals = {name: Load() for name in runs}
+    for _ in range(rounds):
+        for name, (path, headers) in runs.items():
+            load = hammer(port, path, threads=8, seconds=seconds, headers=headers)
+            total = totals[name]
+            total.requests += load.requests
+            total.errors += load.errors
+            total.seconds += load.seconds
+    return totals

@@ -167,7 +167,7 @@ else:
 AUTH_USER_MODEL = "people.Person"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "people.backends.PersonBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -264,7 +264,10 @@ JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
 JOBS_ACTIVATE_CRON = env_str("JOBS_ACTIVATE_CRON", "5 0 * * *")
 JOBS_DIGEST_CRON = env_str("JOBS_DIGEST_CRON", "0 7 * * 1")
 JOBS_CLEANUP_CRON = env_str("JOBS_CLEANUP_CRON", "30 3 * * *")
-# Login records (django-axes) are kept this many days, then deleted by the clean-up job.
+# Pseudonymising leavers past their kommune's retention (operations/tasks.py, docs/personvern.md).
+JOBS_RETENTION_CRON = env_str("JOBS_RETENTION_CRON", "45 3 * * *")
+# Sign-in records (django-axes: successes and failures) are kept this many days, for the metrics
+# and for investigating attacks, then deleted by the nightly clean-up job (policies.tasks.clean_up).
 LOGIN_LOG_DAYS = env_int("LOGIN_LOG_DAYS", 90)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "concurrency": env_int("JOBS_CONCURRENCY", 4),
@@ -386,10 +389,8 @@ LOGGING = {
 AXES_VERBOSE = False
 # Axes would log the username and IP address of a failed sign-in: log the request id instead.
 AXES_CLIENT_STR_CALLABLE = "operations.logging.axes_client_str"
-# Each failed sign-in is kept (for the metrics and for investigating attacks) for
-# SIGN_IN_LOG_RETENTION_DAYS; the daily `manage.py apply_retention` removes older ones.
+# Each failed sign-in is kept for LOGIN_LOG_DAYS (see above).
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 90)
 
 # Prometheus metrics at /helse/metrikker/: closed (404) unless METRICS_TOKEN is set, and then only
 # for a scraper sending "Authorization: Bearer <token>", from METRICS_ALLOWED_NETWORKS if given.

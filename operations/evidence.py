@@ -1,8 +1,8 @@
 """A fingerprint of the evidence: counts and checksums of the append-only tables.
 
 Run `manage.py evidence_checksum` before a backup and after a restore: equal output means every
-confirmation, published version, section and audit event came back unchanged. The restore drill in
-`make test` (tests/test_restore_drill.py) compares exactly these figures.
+confirmation, published version and translation, section and audit event came back unchanged.
+The restore drill in `make test` (tests/test_restore_drill.py) compares exactly these figures.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Model
 
-from policies.models import Acknowledgement, Event, PolicyVersion, Section
+from policies.models import (
+    Acknowledgement,
+    Event,
+    PolicyVersion,
+    Section,
+    Translation,
+    TranslationSection,
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,13 @@ EVIDENCE: list[tuple[str, type[Model], str]] = [
         "published_sections",
         Section,
         "WHERE t.version_id IN (SELECT id FROM policies_policyversion WHERE status <> 'draft')",
+    ),
+    # A confirmation may be of a published translation: its exact text is evidence too.
+    ("published_translations", Translation, "WHERE t.status = 'published'"),
+    (
+        "published_translation_sections",
+        TranslationSection,
+        "WHERE t.translation_id IN (SELECT id FROM policies_translation WHERE status = 'published')",
     ),
 ]
 

@@ -6,6 +6,10 @@ events, reminders and digests as CSV for Excel (semicolons, UTF-8 with BOM), an 
 links it all, a `LESMEG.txt`, a `manifest.json` with counts, and `SHA256SUMS` (checkable with
 `sha256sum -c SHA256SUMS`).
 
+Everything a person types (names, titles, notes) may start with "=", "+", "-" or "@": in the CSV
+files such a cell gets a leading apostrophe, as in every other export (policies.exports.csv_safe),
+so Excel shows it as text and never runs it as a formula.
+
 `offboard` does the export and the removal in one transaction: it locks the organisation, exports,
 deletes every row that belongs to it, checks that what it deleted is exactly what it exported, and
 writes one `offboarded` event (with the archive's SHA-256) that outlives the organisation. The
@@ -31,9 +35,12 @@ import pgtrigger
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from outbox.models import Email
 from people.models import Organisation, Person, Unit
+from policies.exports import csv_safe
 from policies.models import (
     Acknowledgement,
     AcknowledgementTally,
@@ -45,13 +52,18 @@ from policies.models import (
     PolicyVersion,
     Reminder,
     Status,
+    Translation,
+    TranslationStatus,
 )
+from signin.models import SignInEvent, SignInIdentity
 
 # Exactly the triggers offboarding must pass; every other trigger keeps working inside it too.
 LIFTED_TRIGGERS = (
     "policies.Acknowledgement:ack_append_only",
     "policies.Event:event_append_only",
     "policies.PolicyVersion:version_published_undeletable",
+    "policies.Translation:translation_frozen_after_publish",
+    "signin.SignInEvent:signin_event_undeletable",
 )
 
 
@@ -70,7 +82,8 @@ def _csv(header: list[str], rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+    # The byte-order mark tells Excel the file is UTF-8, so æ, ø and å come out right.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -82,9 +95,9 @@ def _date(value) -> str:
     return value.isoformat()
 
 
-def _page(title: str, body: str) -> bytes:
+def _page(title: str, body: str, *, language: str = "nb") -> bytes:
     return (
-        '<!doctype html>\n<html lang="nb">\n<head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{language}">\n<head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<style>body{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;"
@@ -100,6 +113,38 @@ def _events(organisation: Organisation):
         | Q(policy__organisation=organisation)
         | Q(actor__organisation=organisation)
     ).distinct()
+
+
+def _sign_ins(organisation: Organisation):
+    return SignInEvent.objects.filter(
+        Q(organisation=organisation) | Q(person__organisation=organisation)
+    ).distinct()
+
+
+def _emails(organisation: Organisation) -> list[int]:
+    """The outbox rows of e-mails sent to the kommune's people: their receipts' e-mails, and any
+    other e-mail to an address only the kommune's people have."""
+    people = Person.objects.filter(organisation=organisation)
+    addresses = set(
+        people.exclude(email="").annotate(address=Lower("email")).values_list("address", flat=True)
+    )
+    addresses -= set(
+        Person.objects.exclude(organisation=organisation)
+        .annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    reminders = Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
+    digests = DigestDelivery.objects.filter(person__in=people)
+    return sorted(
+        {
+            *reminders.exclude(email=None).values_list("email_id", flat=True),
+            *digests.exclude(email=None).values_list("email_id", flat=True),
+            *Email.objects.annotate(address=Lower("to"))
+            .filter(address__in=addresses)
+            .values_list("pk", flat=True),
+        }
+    )
 
 
 def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int]]:
@@ -123,6 +168,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     events = _events(organisation).select_related("actor", "policy", "version").order_by("pk")
     reminders = Reminder.objects.filter(policy__organisation=organisation).order_by("pk")
     digests = DigestDelivery.objects.filter(person__organisation=organisation).order_by("pk")
+    sign_ins = _sign_ins(organisation).order_by("pk")
 
     files["enheter.csv"] = _csv(
         ["id", "navn", "overordnet_id", "sti"],
@@ -160,10 +206,11 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     )  # fmt: skip
     files["bekreftelser.csv"] = _csv(
         ["id", "person_id", "navn", "ansattnummer", "retningslinje", "versjon", "bekreftet",
-         "sha256_tekst_vist"],
+         "malform", "sha256_tekst_vist"],
         (
             [a.pk, a.person_id, a.person.get_full_name(), a.person.employee_number,
-             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.text_hash]
+             a.version.policy.slug, a.version.number, _date(a.acknowledged_at), a.language,
+             a.text_hash]
             for a in acks
         ),
     )  # fmt: skip
@@ -185,15 +232,29 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         ["id", "person_id", "uke", "type", "sendt"],
         ([d.pk, d.person_id, _date(d.week), d.kind, _date(d.sent_at)] for d in digests),
     )
+    files["palogginger.csv"] = _csv(
+        ["id", "tidspunkt", "utfall", "person_id", "ip_adresse", "detaljer"],
+        (
+            [e.pk, _date(e.created_at), e.get_outcome_display(), e.person_id or "",
+             e.ip_address or "", json.dumps(e.detail, ensure_ascii=False)]
+            for e in sign_ins
+        ),
+    )  # fmt: skip
 
+    translations: dict[int, list[Translation]] = {}
+    for translation in Translation.objects.filter(
+        version__in=versions, status=TranslationStatus.PUBLISHED
+    ).order_by("language"):
+        translations.setdefault(translation.version_id, []).append(translation)
     listing = []
     for version in versions:
         stem = f"retningslinjer/{version.policy.slug}/versjon-{version.number}"
+        adopted = f"{version.adopted_by} {_date(version.adopted_on)}".strip()
         meta = (
             f"Kommune: {organisation.name}\nRetningslinje: {version.policy.slug}\n"
             f"Versjon: {version.number} ({version.get_status_display()}, "
             f"{version.get_change_kind_display()})\nPublisert: {_date(version.published_at)}\n"
-            f"Vedtatt av: {version.adopted_by} {_date(version.adopted_on)}\n"
+            f"Vedtatt av: {adopted or '–'}\n"
             f"SHA-256 av teksten: {version.text_hash}\n"
         )
         files[f"{stem}.md"] = (f"<!--\n{meta}-->\n\n# {version.title}\n\n{version.body}\n").encode()
@@ -202,10 +263,30 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
             f"<p><small>{html.escape(meta).replace(chr(10), '<br>')}</small></p>\n"
             f"<h1>{html.escape(version.title)}</h1>\n{version.body_html}",
         )
+        links = f'<a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a>'
+        # A published translation of the version ("nn"): the same version in another målform.
+        for translation in translations.get(version.pk, []):
+            lang = translation.language
+            note = (
+                f"{meta}Målform: {translation.get_language_display()} (oversettelse av versjon "
+                f"{version.number})\nSHA-256 av oversettelsen: {translation.text_hash}\n"
+            )
+            files[f"{stem}.{lang}.md"] = (
+                f"<!--\n{note}-->\n\n# {translation.title}\n\n{translation.body}\n"
+            ).encode()
+            files[f"{stem}.{lang}.html"] = _page(
+                f"{translation.title}, versjon {version.number}",
+                f"<p><small>{html.escape(note).replace(chr(10), '<br>')}</small></p>\n"
+                f"<h1>{html.escape(translation.title)}</h1>\n{translation.body_html}",
+                language=lang,
+            )
+            links += (
+                f' · {html.escape(translation.get_language_display())}: <a href="{stem}.{lang}.html"'
+                f' lang="{lang}">les</a> · <a href="{stem}.{lang}.md">Markdown</a>'
+            )
         listing.append(
             f"<tr><td>{html.escape(version.title)}</td><td>{version.number}</td>"
-            f"<td>{html.escape(version.get_status_display())}</td>"
-            f'<td><a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a></td></tr>'
+            f"<td>{html.escape(version.get_status_display())}</td><td>{links}</td></tr>"
         )
 
     counts = {
@@ -213,16 +294,19 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "personer": people.count(),
         "retningslinjer": policies.count(),
         "versjoner": versions.count(),
+        "oversettelser": sum(len(t) for t in translations.values()),
         "utkast_ikke_eksportert": drafts.count(),
         "bekreftelser": acks.count(),
         "hendelser": events.count(),
         "paminnelser": reminders.count(),
         "ukesoversikter": digests.count(),
+        "palogginger": sign_ins.count(),
     }
     tables = "".join(
         f'<li><a href="{name}">{name}</a> ({counts[name.removesuffix(".csv")]} rader)</li>'
-        for name in ("personer.csv", "enheter.csv", "bekreftelser.csv", "hendelser.csv",
-                     "paminnelser.csv", "ukesoversikter.csv")
+        for name in ("personer.csv", "enheter.csv", "retningslinjer.csv", "versjoner.csv",
+                     "bekreftelser.csv", "hendelser.csv", "paminnelser.csv", "ukesoversikter.csv",
+                     "palogginger.csv")
     )  # fmt: skip
     files["innhold.html"] = _page(
         f"Håndboka: {organisation.name}",
@@ -238,12 +322,27 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "Åpne innhold.html i en nettleser for en oversikt.\n\n"
         "retningslinjer/<adresse>/versjon-<n>.html  hver publiserte versjon som nettside\n"
         "retningslinjer/<adresse>/versjon-<n>.md    den samme teksten i Markdown\n"
-        "*.csv                                     regneark (semikolon, UTF-8) som åpnes i Excel\n"
-        "  personer, enheter, retningslinjer, versjoner, bekreftelser (hvem bekreftet hvilken\n"
-        "  versjon når, med SHA-256 av teksten som ble vist), hendelser (revisjonsloggen),\n"
-        "  paminnelser og ukesoversikter\n"
+        "retningslinjer/<adresse>/versjon-<n>.nn.*  versjonen på nynorsk (oversettelse), der den finnes\n"
+        "*.csv                                     regneark som åpnes i Excel (se under)\n"
         "manifest.json                             antall rader og sjekksum for hver fil\n"
         "SHA256SUMS                                kontroller med: sha256sum -c SHA256SUMS\n\n"
+        "Regnearkene\n"
+        "personer.csv        alle personer: navn, e-post, ansattnummer, enhet, roller, når de\n"
+        "                    sluttet og når de ble pseudonymisert (da står det slettet-<id>)\n"
+        "enheter.csv         enhetene og hvilken enhet hver av dem ligger under\n"
+        "retningslinjer.csv  retningslinjene: adresse, tittel, synlighet og målgruppe\n"
+        "versjoner.csv       hver publiserte versjon: status, endringstype, vedtak og SHA-256\n"
+        "bekreftelser.csv    hvem som bekreftet hvilken versjon når, på hvilken målform (nb/nn),\n"
+        "                    med SHA-256 av teksten personen fikk se\n"
+        "hendelser.csv       revisjonsloggen: hvem gjorde hva og når\n"
+        "paminnelser.csv     påminnelser som er sendt\n"
+        "ukesoversikter.csv  ukentlige oversikter som er sendt\n"
+        "palogginger.csv     påloggingsloggen (når, utfall, person og IP-adresse)\n\n"
+        "Alle regnearkene har overskrifter i første rad, semikolon mellom kolonnene og\n"
+        "tegnkoding UTF-8 med BOM, slik at Excel viser æ, ø og å riktig når du åpner filen\n"
+        "direkte. Tidspunkter er norsk tid (Europe/Oslo), på formen ÅÅÅÅ-MM-DD TT:MM:SS.\n"
+        "person_id i ett regneark er id i personer.csv. En celle som begynner med =, +, - eller\n"
+        "@, har fått en apostrof foran, så Excel viser den som tekst og ikke som formel.\n\n"
         "Utkast som aldri ble publisert, er ikke med.\n"
     ).encode()
     return files, counts
@@ -269,6 +368,8 @@ def export_organisation(organisation: Organisation, *, to: Path) -> Archive:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in sorted(files.items()):
             archive.writestr(f"{root}/{name}", data)
+    # Names, e-mail addresses and confirmations: readable by the operator who made it, no one else.
+    path.chmod(0o600)
     return Archive(path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), counts=counts)
 
 
@@ -284,6 +385,7 @@ def offboard(organisation: Organisation, *, to: Path, by: Person | None = None) 
         expected = {
             "bekreftelser": exported["bekreftelser"],
             "hendelser": exported["hendelser"],
+            "palogginger": exported["palogginger"],
             "personer": exported["personer"],
             "versjoner": exported["versjoner"],
         }
@@ -316,6 +418,7 @@ def _deleted(queryset) -> int:
 def _remove(organisation: Organisation) -> dict[str, int]:
     people = Person.objects.filter(organisation=organisation)
     usernames = list(people.values_list("username", flat=True))
+    emails = _emails(organisation)
     versions = PolicyVersion.objects.filter(policy__organisation=organisation)
     # The compliance bookkeeping the acknowledgement triggers keep (policies/0002_obligation) goes
     # first: it points at the confirmations, which nothing but this operation ever deletes.
@@ -336,7 +439,17 @@ def _remove(organisation: Organisation) -> dict[str, int]:
             Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
         ),
         "ukesoversikter": _deleted(DigestDelivery.objects.filter(person__in=people)),
+        "palogginger": _deleted(
+            SignInEvent.objects.filter(
+                pk__in=list(_sign_ins(organisation).values_list("pk", flat=True))
+            )
+        ),
     }
+    # The e-mails sent to the kommune's people: transport, not evidence, and full of names.
+    deleted["epost"] = _deleted(Email.objects.filter(pk__in=emails))
+    SignInIdentity.objects.filter(Q(organisation=organisation) | Q(person__in=people)).delete()
+    # Translations point at their versions: they go first (their sections with them).
+    deleted["oversettelser"] = _deleted(Translation.objects.filter(version__in=versions))
     # Drafts start from a published version, and versions from earlier ones: drafts first, then
     # the published versions newest first.
     versions.filter(status=Status.DRAFT).delete()

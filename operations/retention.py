@@ -7,10 +7,13 @@ name, e-mail, username, employee number and password go; the row, its id and eve
 to it stay. Their confirmations and the audit events that name them hold only that id, so nothing
 append-only is touched and the database's append-only triggers stay in force throughout (the restore
 drill's checksums over those tables do not change). What is not evidence goes: the person's reminders
-and weekly-digest receipts, the admin's log lines naming them, their unit memberships.
+and weekly-digest receipts with the e-mails behind them (and any other e-mail to their address), the
+link to the kommune's sign-in, the admin's log lines naming them, their unit memberships.
 
-One daily run also clears expired sessions and sign-in failure logs older than
-`SIGN_IN_LOG_RETENTION_DAYS`. Each organisation's pseudonymisation is one transaction with its event.
+It runs every night as a periodic job on the queue (operations/tasks.py), and by hand as
+`manage.py apply_retention [--dry-run]`. Each organisation's pseudonymisation is one transaction with
+its event. Expired sessions and old sign-in records are not its business: the nightly clean-up job
+(policies/tasks.py, `clean_up`) deletes those.
 """
 
 from __future__ import annotations
@@ -19,24 +22,22 @@ import calendar
 import datetime
 from dataclasses import dataclass, field
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from outbox.models import Email
 from people.models import Organisation, Person
 from policies.models import DigestDelivery, Event, EventVerb, Reminder
+from signin.models import SignInIdentity
 
 
 @dataclass
 class RetentionResult:
     pseudonymised: dict[str, list[int]] = field(default_factory=dict)  # organisation slug → ids
     started_clock: int = 0  # leavers without a leaving date, given today's
-    sessions: int = 0
-    sign_in_logs: int = 0
 
     @property
     def people(self) -> int:
@@ -71,7 +72,8 @@ def due_for_pseudonymisation(organisation: Organisation, *, today: datetime.date
 def apply_retention(
     *, today: datetime.date | None = None, dry_run: bool = False
 ) -> RetentionResult:
-    """Pseudonymise every leaver past their organisation's limit; clear expired sessions and logs."""
+    """Pseudonymise every leaver past their organisation's limit (each kommune in its own
+    transaction, with its `pseudonymised` event); with `dry_run`, only say who that would be."""
     today = today or timezone.localdate()
     result = RetentionResult()
     for organisation in Organisation.objects.order_by("slug"):
@@ -91,19 +93,21 @@ def apply_retention(
                 _pseudonymise(organisation, ids, today=today)
             if dry_run:
                 transaction.set_rollback(True)
-    if not dry_run:
-        result.sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-        since = timezone.now() - datetime.timedelta(days=settings.SIGN_IN_LOG_RETENTION_DAYS)
-        result.sign_in_logs = (
-            AccessFailureLog.objects.filter(attempt_time__lt=since).delete()[0]
-            + AccessLog.objects.filter(attempt_time__lt=since).delete()[0]
-            + AccessAttempt.objects.filter(attempt_time__lt=since).delete()[0]
-        )
     return result
 
 
 def _pseudonymise(organisation: Organisation, ids: list[int], *, today: datetime.date) -> None:
     now = timezone.now()
+    addresses = {
+        email.lower() for email in Person.objects.filter(pk__in=ids).values_list("email", flat=True)
+    } - {""}
+    # An address someone else still has (a shared mailbox) keeps its e-mails: they are theirs too.
+    addresses -= set(
+        Person.objects.exclude(pk__in=ids)
+        .annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
     for person in Person.objects.filter(pk__in=ids):
         person.username = pseudonym(person.pk)
         person.first_name = person.last_name = person.email = person.employee_number = ""
@@ -116,8 +120,20 @@ def _pseudonymise(organisation: Organisation, ids: list[int], *, today: datetime
             ]
         )  # fmt: skip
     Person.managed_units.through.objects.filter(person_id__in=ids).delete()
-    Reminder.objects.filter(person_id__in=ids).delete()
-    DigestDelivery.objects.filter(person_id__in=ids).delete()
+    # The e-mails sent to them (reminders, digests, notices) carry their name and address: they go
+    # with the receipts that point at them. The provider's subject would name them in the
+    # kommune's directory: their sign-in link goes too (a returning employee is linked afresh).
+    reminders = Reminder.objects.filter(person_id__in=ids)
+    digests = DigestDelivery.objects.filter(person_id__in=ids)
+    email_ids = {
+        *reminders.exclude(email=None).values_list("email_id", flat=True),
+        *digests.exclude(email=None).values_list("email_id", flat=True),
+    }
+    reminders.delete()
+    digests.delete()
+    Email.objects.filter(pk__in=email_ids).delete()
+    Email.objects.annotate(address=Lower("to")).filter(address__in=addresses).delete()
+    SignInIdentity.objects.filter(person_id__in=ids).delete()
     person_type = ContentType.objects.get_for_model(Person)
     for person_id in ids:
         LogEntry.objects.filter(content_type=person_type, object_id=str(person_id)).update(

@@ -11,9 +11,11 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+
+from operations.logging import current_request_id
 
 from .models import Email
 
@@ -96,8 +98,6 @@ def enqueue_emails(messages: Iterable[Message]) -> list[Email]:
     Messages without an address, or whose `key` is already in the outbox, are left out.
     Returns the queued rows in the order given.
     """
-    from .tasks import deliver_emails
-
     messages = [m for m in messages if m.to]
     keys = [m.key for m in messages if m.key is not None]
     if keys:
@@ -124,12 +124,60 @@ def enqueue_emails(messages: Iterable[Message]) -> list[Email]:
     with transaction.atomic():
         Email.objects.bulk_create(rows, batch_size=5000)
         ids = [row.pk for row in rows]
-        # procrastinate's Django connector writes the jobs through this same connection, so they
-        # are part of this transaction too (that is what makes this an outbox).
-        deliver_emails.batch_defer(
-            *({"ids": ids[i : i + BATCH_SIZE]} for i in range(0, len(ids), BATCH_SIZE))
-        )
+        _defer_delivery(ids)
     return rows
+
+
+def enqueue_each(recipients: QuerySet, *, kind: str, template: str) -> list[tuple[int, int]]:
+    """Queue one e-mail per row of `recipients` with one INSERT … SELECT, in the caller's
+    transaction, and their delivery jobs (one per BATCH_SIZE) in one more statement.
+
+    For tens of thousands of e-mails at once (a reminder to a whole kommune, the weekly digest):
+    nothing is built row by row in Python. `recipients` is a `.values()` QuerySet with the columns
+    `recipient` (the caller's id for the row, e.g. the person's), `to`, `subject` (on one line:
+    see `header_safe`) and `context` (a JSON object for `template`, which the worker renders).
+    Rows with an empty address are left out. Returns (recipient, e-mail id) pairs.
+    """
+    sql, params = recipients.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The e-mail ids are drawn first, so that each can be returned with its recipient (an
+        # INSERT … RETURNING only knows the columns it inserted).
+        cursor.execute(
+            f"""
+            WITH recipient AS MATERIALIZED (
+                SELECT nextval(pg_get_serial_sequence('outbox_email', 'id')) AS email_id, r.*
+                FROM ({sql}) AS r
+                WHERE r."to" <> ''
+            ), queued AS (
+                INSERT INTO outbox_email (id, kind, "to", subject, body, template, context,
+                                          status, attempts, last_error, created_at)
+                SELECT email_id, %s, "to", left(subject, 300), '', %s, context, %s, 0, '', %s
+                FROM recipient
+            )
+            SELECT recipient, email_id FROM recipient ORDER BY email_id
+            """,  # noqa: S608 - the inner query is Django's own, with its parameters
+            [*params, kind, template, Email.Status.WAITING, timezone.now()],
+        )
+        pairs = cursor.fetchall()
+        _defer_delivery([email_id for _, email_id in pairs])
+    return pairs
+
+
+def _defer_delivery(ids: list[int]) -> None:
+    """One delivery job per BATCH_SIZE e-mails, in one statement, carrying the request id."""
+    from .tasks import deliver_emails
+
+    if not ids:
+        return
+    request_id = current_request_id()
+    # procrastinate's Django connector writes the jobs through this same connection, so they are
+    # part of the caller's transaction too (that is what makes this an outbox).
+    deliver_emails.batch_defer(
+        *(
+            {"ids": ids[i : i + BATCH_SIZE], "request_id": request_id}
+            for i in range(0, len(ids), BATCH_SIZE)
+        )
+    )
 
 
 @dataclass(frozen=True)

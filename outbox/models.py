@@ -32,7 +32,7 @@ class Email(models.Model):
     )
     # An idempotency key chosen by the caller ("notice:<version>:<person>"): enqueueing the same
     # key twice stores one e-mail, so a retried or doubled caller never mails twice.
-    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    key = models.CharField(max_length=200, null=True, blank=True)
     to = models.CharField("til", max_length=254)
     subject = models.CharField("emne", max_length=300)
     # Either the finished text, or a template and its context rendered by the worker: rendering
@@ -51,6 +51,13 @@ class Email(models.Model):
     class Meta:
         verbose_name = "e-post"
         verbose_name_plural = "e-poster"
+        constraints = [
+            # Unique where given: most e-mails (reminders, digests) have no key, and a reminder
+            # to 20 000 people should not write 20 000 empty entries into this index.
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(key__isnull=False), name="email_unique_key"
+            )
+        ]
         indexes = [
             # Queue depth and failures are read often (metrics, /helse/); sent rows are the bulk.
             models.Index(

@@ -5,13 +5,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from procrastinate import BaseRetryStrategy, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Job
 from procrastinate.retry import RetryDecision
 
+from operations.logging import bind_request_id
+
 from .delivery import deliver, give_up
+
+logger = logging.getLogger(__name__)
 
 
 class EmailsPending(Exception):
@@ -33,17 +39,27 @@ class EmailRetry(BaseRetryStrategy):
 
 
 @app.task(name="outbox.deliver", queue="email", pass_context=True, retry=EmailRetry())
-def deliver_emails(context: JobContext, ids: list[int]) -> None:
+def deliver_emails(context: JobContext, ids: list[int], request_id: str = "") -> None:
     """Send a batch of outbox e-mails; retried with back-off while the SMTP server is unavailable,
-    and on the last attempt the ones still not sent are marked "feilet"."""
-    pending = deliver(ids)
-    if not pending:
-        return
-    attempt = context.job.attempts + 1  # attempts already made before this one, plus this one
-    if attempt >= settings.EMAIL_MAX_ATTEMPTS:
-        give_up(pending, f"Ga opp etter {attempt} forsøk: e-posttjeneren svarte ikke.")
-        return
-    raise EmailsPending(f"{len(pending)} e-poster venter på e-posttjeneren")
+    and on the last attempt the ones still not sent are marked "feilet".
+
+    Logs under the id of the request that queued the batch (operations.logging), so one id
+    follows a manager's reminder from the click to the e-mails it caused."""
+    with bind_request_id(request_id):
+        pending = deliver(ids)
+        logger.info(
+            "E-mail batch of job %s: %d sent or settled, %d waiting",
+            context.job.id,
+            len(ids) - len(pending),
+            len(pending),
+        )
+        if not pending:
+            return
+        attempt = context.job.attempts + 1  # attempts already made before this one, plus this one
+        if attempt >= settings.EMAIL_MAX_ATTEMPTS:
+            give_up(pending, f"Ga opp etter {attempt} forsøk: e-posttjeneren svarte ikke.")
+            return
+        raise EmailsPending(f"{len(pending)} e-poster venter på e-posttjeneren")
 
 
 @app.periodic(cron=settings.JOBS_STALLED_CRON, periodic_id="retry_stalled_jobs")

@@ -52,10 +52,15 @@ def organisation_language(slug: str) -> str:
 _CACHE_DOWN = (RedisError, OSError)
 
 
+def organisation_language_key(slug: str) -> str:
+    """The cache key of the målform of the organisation at /<slug>/ (for reading it with others)."""
+    return f"org-language:{slug}"
+
+
 def cached_organisation_language(slug: str) -> str | None:
     """The målform of the organisation at /<slug>/ if the cache has it, else None (no query)."""
     try:
-        return cache.get(f"org-language:{slug}")
+        return cache.get(organisation_language_key(slug))
     except _CACHE_DOWN:
         return None
 
@@ -63,7 +68,7 @@ def cached_organisation_language(slug: str) -> str | None:
 def remember_organisation_language(slug: str, language: str) -> None:
     """Keep the målform of the organisation at /<slug>/ in the cache for a while."""
     with contextlib.suppress(_CACHE_DOWN):
-        cache.set(f"org-language:{slug}", language or "", ORGANISATION_LANGUAGE_SECONDS)
+        cache.set(organisation_language_key(slug), language or "", ORGANISATION_LANGUAGE_SECONDS)
 
 
 def _page_organisation_slug(request: HttpRequest) -> str | None:
@@ -74,16 +79,21 @@ def _page_organisation_slug(request: HttpRequest) -> str | None:
     return match.kwargs.get("org_slug")
 
 
-def language_for(request: HttpRequest) -> str:
-    """The interface language for this request, by the order in the module docstring."""
+def language_for(request: HttpRequest, *, kommune_language: str | None = None) -> str:
+    """The interface language for this request, by the order in the module docstring.
+
+    A caller that already knows the målform of the kommune whose page a visitor reads passes it
+    as `kommune_language` (the page cache does, to ask the cache once)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         chosen = supported(user.language)
         kommune = user.organisation.language if user.organisation_id else ""
     else:
         chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
-        slug = _page_organisation_slug(request)
-        kommune = organisation_language(slug) if slug else ""
+        kommune = kommune_language
+        if kommune is None:
+            slug = _page_organisation_slug(request)
+            kommune = organisation_language(slug) if slug else ""
     if chosen:
         return chosen
     if supported(kommune):

@@ -12,7 +12,7 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 if TYPE_CHECKING:
     from policies.models import Policy
@@ -188,6 +188,12 @@ class PersonQuerySet(models.QuerySet):
 
         return self.filter(pk__in=Obligation.objects.filter(policy=policy).values("person_id"))
 
+    def for_request(self) -> PersonQuerySet:
+        """With what every page shows about the signed-in person: kommune, and `manages_units`
+        (read by `is_manager`), so the page frame costs no query of its own."""
+        managed = Person.managed_units.through.objects.filter(person_id=OuterRef("pk"))
+        return self.select_related("organisation").annotate(manages_units=Exists(managed))
+
 
 class PersonManager(UserManager.from_queryset(PersonQuerySet)):
     pass
@@ -266,7 +272,14 @@ class Person(AbstractUser):
         ]
         # The manager dashboards select "active people of this organisation in these units".
         indexes = [
-            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx")
+            models.Index(fields=["organisation", "unit", "is_active"], name="person_org_unit_idx"),
+            # The overview counts the active people per class (unit, elected official or not)
+            # from this index alone.
+            models.Index(
+                fields=["organisation", "unit", "is_elected_official"],
+                condition=Q(is_active=True),
+                name="person_class_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,4 +291,8 @@ class Person(AbstractUser):
 
     @property
     def is_manager(self) -> bool:
-        return self.sees_whole_organisation or self.managed_units.exists()
+        if self.sees_whole_organisation:
+            return True
+        # Loaded with the person on every request (people.backends); asked otherwise.
+        manages = getattr(self, "manages_units", None)
+        return self.managed_units.exists() if manages is None else manages

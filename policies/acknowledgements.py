@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from people.models import Person
 
@@ -31,8 +32,14 @@ class NotInAudience(AcknowledgementError):
     """The person is not among those who must confirm this policy."""
 
 
-def acknowledge(person: Person, version: PolicyVersion, *, shown_hash: str) -> Acknowledgement:
+def acknowledge(
+    person: Person, version: PolicyVersion, *, shown_hash: str, language: str | None = None
+) -> Acknowledgement:
     """Record that `person` has read and understood `version`, whose text had hash `shown_hash`.
+
+    `language` is the målform of the text the person read: the version's own (the default) or
+    one of its published translations, whose hash `shown_hash` must then be. Either way the
+    confirmation is of the version, and counts exactly as if the original had been read.
 
     Idempotent: a double click, two tabs or a retried request all return the same row. Refuses a
     version that is no longer current, a text that differs from the current one, and a person
@@ -52,29 +59,45 @@ def acknowledge(person: Person, version: PolicyVersion, *, shown_hash: str) -> A
         current_url = policy.get_absolute_url()
         if policy.is_retired:
             raise AcknowledgementError(
-                "Denne retningslinjen er trukket tilbake og skal ikke bekreftes."
+                _("Denne retningslinjen er trukket tilbake og skal ikke bekreftes.")
             )
         if version.status != Status.PUBLISHED:
             raise AcknowledgementError(
-                f"Versjon {version.number} er ikke lenger gjeldende. Les gjeldende versjon og "
-                "bekreft den. Ingenting er registrert.",
+                _(
+                    "Versjon %(number)s er ikke lenger gjeldende. Les gjeldende versjon og "
+                    "bekreft den. Ingenting er registrert."
+                )
+                % {"number": version.number},
                 current_url=current_url,
             )
-        if shown_hash != version.text_hash:
+        language = language or version.language
+        if language == version.language:
+            expected_hash = version.text_hash
+        else:
+            expected_hash = (
+                version.translations.published()
+                .in_language(language)
+                .values_list("text_hash", flat=True)
+                .first()
+            )
+        if expected_hash is None or shown_hash != expected_hash:
             raise AcknowledgementError(
-                "Teksten du leste er ikke den gjeldende teksten. Les gjeldende versjon og bekreft "
-                "den. Ingenting er registrert.",
+                _(
+                    "Teksten du leste er ikke den gjeldende teksten. Les gjeldende versjon og "
+                    "bekreft den. Ingenting er registrert."
+                ),
                 current_url=current_url,
             )
         if not Person.objects.in_audience_of(policy).filter(pk=person.pk).exists():
-            raise NotInAudience("Du er ikke blant dem som skal bekrefte denne retningslinjen.")
+            raise NotInAudience(_("Du er ikke blant dem som skal bekrefte denne retningslinjen."))
         # ON CONFLICT DO NOTHING: a concurrent request for the same person and version waits on the
         # unique index and then inserts nothing; the SELECT below (a new snapshot under READ
         # COMMITTED) sees the winner's row, so both requests return the same receipt.
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO policies_acknowledgement (person_id, version_id, acknowledged_at, text_hash) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (person_id, version_id) DO NOTHING",
-                [person.pk, version.pk, timezone.now(), version.text_hash],
+                "INSERT INTO policies_acknowledgement "
+                "(person_id, version_id, acknowledged_at, text_hash, language) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (person_id, version_id) DO NOTHING",
+                [person.pk, version.pk, timezone.now(), expected_hash, language],
             )
         return Acknowledgement.objects.select_related("version").get(person=person, version=version)

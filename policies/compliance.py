@@ -31,6 +31,18 @@ def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
             "required_version",
             "last_acknowledgement__version",
         )
+        # The versions are named and numbered here, never shown: their texts stay in the database.
+        .defer(
+            *(
+                f"{version}__{text}"
+                for version in (
+                    "current_version",
+                    "required_version",
+                    "last_acknowledgement__version",
+                )
+                for text in ("body", "body_html")
+            )
+        )
         .order_by("policy__organisation__name", "policy__title")
     )
     if policies is not None:

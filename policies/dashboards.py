@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, Q, Value
+from django.db.models import Count, DateField, F, Func, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,6 +35,9 @@ from .models import Confirmation, Obligation, Policy, Requirement
 
 PAGE_SIZE = 50
 STREAM_CHUNK = 2000
+
+# A person's start, as policies_obligation computes it (the SQL function policies_since).
+SINCE = Func(F("unit_since"), F("date_joined"), function="policies_since", output_field=DateField())
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,19 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     `row_units` are the units to show as rows (e.g. the children of the unit being looked at);
     people in scope below none of them are counted in a row with unit None. Two queries whatever
     the size of the organisation: the policies in force, and one statement for the counts.
+
+    Nothing in it grows with the other kommuner, and nothing reads one row per person and policy
+    except for the people who started within the longest deadline:
+
+    - must: the active people per class (unit, elected official or not) in scope, read from
+      person_class_idx, joined with policies_audience (which classes each policy is for);
+    - confirmed: the organisation's AcknowledgementTally (kept by triggers), an index-only range
+      scan of ack_tally_unique, joined with `must` on the class;
+    - not yet late: missing people whose own deadline is still ahead although the version's is
+      past. Only people who started within the longest deadline can be among them: they are found
+      by person_since_idx, their confirmations read person by person from latest_ack_unique (which
+      carries the number), and their start and status go through policies_due and policies_status,
+      the same functions policies_obligation is made of.
     """
     today = timezone.localdate()
     requirements = {
@@ -177,54 +193,67 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
             scope.people()
             .annotate(class_unit=Coalesce("unit_id", 0))
             .values("class_unit", "is_elected_official")
-            .annotate(people=Count("pk"))
+            # count(*), not count(id): read from person_class_idx alone.
+            .annotate(people=Count("*"))
             .values_list("class_unit", "is_elected_official", "people")
         )
         rows_sql, rows_params = _rows_sql(scope, row_units)
-        # Missing people whose own deadline is still ahead although the version's is past: only
-        # people who joined their unit within the longest deadline can be among them.
-        not_late_sql, not_late_params = _sql(
-            scope.obligations()
-            .missing()
-            .filter(since__gte=today - datetime.timedelta(days=longest), due__gte=today)
-            .annotate(class_unit=Coalesce("unit_id", 0))
-            .values("policy_id", "class_unit")
-            .annotate(people=Count("person_id"))
-            .values_list("policy_id", "class_unit", "people")
+        recent_sql, recent_params = _sql(
+            scope.people()
+            .annotate(start=SINCE, class_unit=Coalesce("unit_id", 0))
+            .filter(start__gte=today - datetime.timedelta(days=longest))
+            .values_list("pk", "class_unit", "is_elected_official", "start")
         )
         sql = f"""
         WITH classes(unit_id, elected, people) AS ({classes_sql}),
         rows AS ({rows_sql}),
-        must AS (
-            SELECT a.policy_id, a.unit_id, a.elected, a.required_number, c.people,
-                   COALESCE(rw.row_id, 0) AS row_id
+        must AS MATERIALIZED (
+            SELECT a.policy_id, a.unit_id, a.elected, a.required_number, a.effective_from,
+                   a.deadline_days, c.people, COALESCE(rw.row_id, 0) AS row_id
               FROM classes c
               JOIN policies_audience a
                 ON a.organisation_id = %s AND a.unit_id = c.unit_id AND a.elected = c.elected
               LEFT JOIN rows rw ON rw.id = c.unit_id
         ),
-        counted AS (
-            SELECT m.policy_id, m.row_id, sum(m.people) AS must, sum(t.people) AS compliant
+        confirmed AS (
+            SELECT m.policy_id, m.row_id, sum(t.people) AS people
               FROM must m
-              LEFT JOIN LATERAL (
-                    SELECT COALESCE(sum(t.people), 0) AS people
-                      FROM policies_acknowledgementtally t
-                     WHERE t.policy_id = m.policy_id AND t.organisation_id = %s
-                       AND t.unit_id = m.unit_id AND t.elected = m.elected
-                       AND t.number >= m.required_number) t ON true
+              JOIN policies_acknowledgementtally t
+                ON t.organisation_id = %s AND t.policy_id = m.policy_id
+               AND t.unit_id = m.unit_id AND t.elected = m.elected
+               -- policies_status() = 2, written out so that PostgreSQL can estimate it (and
+               -- therefore hash the tally instead of looking it up once per class).
+               AND t.number >= m.required_number
              GROUP BY 1, 2
         ),
-        not_late(policy_id, unit_id, people) AS ({not_late_sql}),
-        not_late_rows AS (
-            SELECT n.policy_id, COALESCE(rw.row_id, 0) AS row_id, sum(n.people) AS people
-              FROM not_late n LEFT JOIN rows rw ON rw.id = n.unit_id
+        recent(person_id, unit_id, elected, since) AS MATERIALIZED ({recent_sql}),
+        recent_confirmations AS MATERIALIZED (
+            SELECT la.person_id, la.policy_id, la.number
+              FROM policies_latestacknowledgement la
+             WHERE la.person_id IN (SELECT person_id FROM recent)
+        ),
+        not_late AS (
+            SELECT m.policy_id, m.row_id, count(*) AS people
+              FROM recent r
+              JOIN must m ON m.unit_id = r.unit_id AND m.elected = r.elected
+              LEFT JOIN recent_confirmations la
+                ON la.person_id = r.person_id AND la.policy_id = m.policy_id
+             WHERE policies_due(m.effective_from, r.since, m.deadline_days) >= %s
+               AND policies_status(la.number, m.required_number) < {Confirmation.CONFIRMED}
              GROUP BY 1, 2
+        ),
+        counted AS (
+            SELECT policy_id, row_id, sum(people) AS must, 0 AS compliant, 0 AS not_late
+              FROM must GROUP BY 1, 2
+            UNION ALL
+            SELECT policy_id, row_id, 0, people, 0 FROM confirmed
+            UNION ALL
+            SELECT policy_id, row_id, 0, 0, people FROM not_late
         )
-        SELECT c.policy_id, c.row_id, c.must, c.compliant, COALESCE(n.people, 0)
-          FROM counted c
-          LEFT JOIN not_late_rows n ON n.policy_id = c.policy_id AND n.row_id = c.row_id
+        SELECT policy_id, row_id, sum(must)::bigint, sum(compliant)::bigint, sum(not_late)::bigint
+          FROM counted GROUP BY 1, 2
         UNION ALL
-        SELECT NULL, COALESCE(rw.row_id, 0), sum(c.people), 0, 0
+        SELECT NULL, COALESCE(rw.row_id, 0), sum(c.people)::bigint, 0, 0
           FROM classes c LEFT JOIN rows rw ON rw.id = c.unit_id
          GROUP BY 2
         """
@@ -233,7 +262,8 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
             *rows_params,
             scope.organisation_id,
             scope.organisation_id,
-            *not_late_params,
+            *recent_params,
+            today,
         )
         with transaction.atomic(), connection.cursor() as cursor:
             _without_jit(cursor)

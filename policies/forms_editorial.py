@@ -10,6 +10,7 @@ from django.forms.renderers import TemplatesSetting
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from markdownx.widgets import MarkdownxWidget
 
 from people.models import RESERVED_SLUGS, Organisation, Unit
@@ -507,3 +508,61 @@ class SynonymForm(forms.Form):
         if cleaned.get("word") and cleaned["word"] in cleaned.get("words", []):
             self.add_error("words", "Ordet kan ikke være synonym for seg selv.")
         return cleaned
+
+
+class TranslationForm(forms.Form):
+    """A translation of a published version into another målform. `revision` is empty until the
+    first save."""
+
+    title = PlainTextField(
+        label=_("Tittel"),
+        max_length=200,
+        error_messages={
+            "required": _("Skriv en tittel."),
+            "max_length": _("Tittelen kan være på høyst 200 tegn."),
+        },
+    )
+    body = forms.CharField(
+        label=_("Tekst"),
+        required=False,
+        strip=False,
+        max_length=MAX_BODY_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "true"}),
+        help_text=_("Skriv i Markdown, med de samme overskriftene som originalen."),
+        error_messages={"max_length": _("Teksten er for lang.")},
+    )
+    note = PlainTextField(
+        label=_("Merknad (valgfri)"),
+        required=False,
+        max_length=300,
+        help_text=_("Vises over teksten, for eksempel hvem som har oversatt den."),
+        error_messages={"max_length": _("Merknaden kan være på høyst 300 tegn.")},
+    )
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"), _("Skjemaet er ugyldig. Last siden på nytt.")
+        ),
+    )
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The text is spell-checked and read aloud in its own målform.
+        for name in ("title", "body", "note"):
+            self.fields[name].widget.attrs["lang"] = language
+
+    def clean_title(self) -> str:
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise ValidationError(_("Skriv en tittel."), code="required")
+        return title
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"]
+        problems = budget_problems(body)
+        if problems:
+            raise ValidationError(problems, code="budget")
+        return body

@@ -260,6 +260,19 @@ def import_people(
     with transaction.atomic():
         # One import per organisation at a time: a second one waits and then sees the first's result.
         Organisation.objects.select_for_update().get(pk=organisation.pk)
+        # Then every person of the organisation, in id order, before anything changes. A
+        # confirmation locks its person first and then the tally rows of that person's class
+        # (policies_acknowledgement_summarise); the moves below update tally rows of many classes,
+        # one person after the other. Holding all the people before the first of those updates
+        # means a confirmation either finishes before the import touches any tally row, or waits
+        # for its person until the import has committed: the two never hold what the other waits
+        # for (tests/test_hr_import.py shows the deadlock this prevents).
+        list(
+            Person.objects.filter(organisation=organisation)
+            .order_by("pk")
+            .select_for_update(no_key=True)
+            .values_list("pk", flat=True)
+        )
         existing = {
             p.employee_number: p
             for p in Person.objects.filter(organisation=organisation)

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from people.models import Organisation, Person, Unit
+from people.models import Organisation, Person, Unit, interface_languages
 
 from . import textsearch
 
@@ -29,6 +29,27 @@ MAX_BODY_LENGTH = 200_000
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Offentlig"
     INTERNAL = "internal", "Intern"
+
+
+# Whose internal policies a person may read: every organisation's (a superuser), their own
+# organisation's, or none (visitors, and people without an organisation). Written once; readable_by
+# and may_read_internal are both built on it.
+EVERY_ORGANISATION = object()
+
+
+def internal_readers_scope(person):
+    """EVERY_ORGANISATION, the id of the one organisation, or None."""
+    if not person.is_authenticated:
+        return None
+    if person.is_superuser:
+        return EVERY_ORGANISATION
+    return person.organisation_id or None
+
+
+def may_read_internal(person, organisation_id: int) -> bool:
+    """Whether `person` may read this organisation's internal policies (see readable_by)."""
+    internal = internal_readers_scope(person)
+    return internal is EVERY_ORGANISATION or (internal is not None and internal == organisation_id)
 
 
 class PolicyQuerySet(models.QuerySet):
@@ -43,16 +64,17 @@ class PolicyQuerySet(models.QuerySet):
         return self.filter(pk__in=Obligation.objects.filter(person=person).values("policy_id"))
 
     def readable_by(self, person) -> PolicyQuerySet:
-        """Public policies, and internal ones of the reader's own organisation.
+        """Public policies, and internal ones of the organisations in internal_readers_scope.
 
         The one definition of "who may read": access.get_readable_policy, the handbook page and
         search all filter through it.
         """
-        if person.is_authenticated and person.is_superuser:
+        internal = internal_readers_scope(person)
+        if internal is EVERY_ORGANISATION:
             return self
         condition = Q(visibility=Visibility.PUBLIC)
-        if person.is_authenticated and person.organisation_id:
-            condition |= Q(organisation_id=person.organisation_id)
+        if internal is not None:
+            condition |= Q(organisation_id=internal)
         return self.filter(condition)
 
 
@@ -166,6 +188,7 @@ _FROZEN_FIELDS = (
     "adopted_on",
     "effective_from",
     "deadline_days",
+    "language",
     "published_at",
     "published_by_id",
     "created_by_id",
@@ -197,6 +220,9 @@ class PolicyVersion(models.Model):
         default=30,
         help_text="Antall dager etter at bekreftelse blir påkrevd for en person.",
     )
+    # The målform the text is written in: the original. Translations into the others are
+    # Translation rows linked to this exact version.
+    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
     published_at = models.DateTimeField("publisert", null=True, blank=True)
     published_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -400,6 +426,138 @@ class Section(models.Model):
         ]
 
 
+class TranslationStatus(models.TextChoices):
+    DRAFT = "draft", "Utkast"
+    PUBLISHED = "published", "Publisert"
+
+
+class TranslationQuerySet(models.QuerySet):
+    def published(self) -> TranslationQuerySet:
+        return self.filter(status=TranslationStatus.PUBLISHED)
+
+    def drafts(self) -> TranslationQuerySet:
+        return self.filter(status=TranslationStatus.DRAFT)
+
+    def in_language(self, language: str) -> TranslationQuerySet:
+        return self.filter(language=language)
+
+
+class Translation(models.Model):
+    """The text of one published version in another målform, linked to exactly that version.
+
+    The version's own text is the original. A translation is written as a draft and, once
+    published, is evidence like the version itself (people confirm the version by reading it):
+    the database refuses any change or deletion. A translation of a version that is no longer
+    current is "behind"; that is computed from the version's status, never stored.
+    """
+
+    version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="translations"
+    )
+    language = models.CharField("målform", max_length=10, choices=interface_languages)
+    status = models.CharField(
+        max_length=12, choices=TranslationStatus.choices, default=TranslationStatus.DRAFT
+    )
+    title = models.CharField("tittel", max_length=200)
+    body = models.TextField("tekst (Markdown)", blank=True, max_length=MAX_BODY_LENGTH)
+    body_html = models.TextField(blank=True, editable=False)
+    text_hash = models.CharField(max_length=64, blank=True, editable=False)
+    note = models.CharField(
+        "merknad",
+        max_length=300,
+        blank=True,
+        help_text="Vises over teksten, for eksempel hvem som har oversatt den.",
+    )
+    created_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField("publisert", null=True, blank=True)
+    # Optimistic locking, as for drafts of versions.
+    revision = models.PositiveIntegerField(default=1)
+
+    objects = TranslationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "language"]
+        verbose_name = "oversettelse"
+        verbose_name_plural = "oversettelser"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language"], name="translation_one_per_language"
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="draft") & Q(published_at__isnull=True))
+                | (Q(status="published") & Q(published_at__isnull=False) & ~Q(text_hash="")),
+                name="translation_published_is_complete",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="translation_frozen_after_publish",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status="published"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.language})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == TranslationStatus.PUBLISHED
+
+
+class TranslationSection(models.Model):
+    """A heading of a published translation with its text, searched beside the sections.
+
+    Indexed with the same text-search configuration as the originals (see policies.textsearch):
+    a query is parsed once, so the text it is compared with must be stemmed the same way.
+    """
+
+    translation = models.ForeignKey(Translation, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    anchor = models.CharField(max_length=120)
+    level = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=500)
+    text = models.TextField(blank=True)
+    title = models.CharField(max_length=200)
+    search_vector = models.GeneratedField(
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation", "position"], name="translationsection_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["translation", "anchor"], name="translationsection_unique_anchor"
+            ),
+        ]
+        indexes = [GinIndex(fields=["search_vector"], name="translationsection_search_idx")]
+        triggers = [_feeds_search_terms("translationsection_feeds_search_terms")]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @classmethod
+    def build(cls, translation: Translation, rendered_sections) -> list[TranslationSection]:
+        """Unsaved sections of `translation` from rendering.render()'s sections."""
+        return [
+            cls(translation=translation, **_section_fields(s, title=translation.title))
+            for s in rendered_sections
+        ]
+
+
 class SearchTerm(models.Model):
     """A word that occurs in some section: the vocabulary for typo and compound suggestions.
 
@@ -434,6 +592,9 @@ class Acknowledgement(models.Model):
     text_hash = models.CharField(
         max_length=64, help_text="SHA-256 av teksten slik den ble vist da personen bekreftet."
     )
+    # The målform of the text the person read: the version's own (the original) or one of its
+    # published translations. Either way the confirmation counts for the version.
+    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
 
     objects = AcknowledgementQuerySet.as_manager()
 
@@ -474,6 +635,8 @@ class EventVerb(models.TextChoices):
     SYNONYM_SAVED = "synonym_saved", "Synonym lagret"
     SYNONYM_DELETED = "synonym_deleted", "Synonym slettet"
     PSEUDONYMISED = "pseudonymised", "Pseudonymisert"
+    TRANSLATION_SAVED = "translation_saved", "Oversettelse lagret"
+    TRANSLATION_PUBLISHED = "translated", "Oversettelse publisert"
     OFFBOARDED = "offboarded", "Kommune fjernet"
 
 
@@ -736,7 +899,11 @@ class LatestAcknowledgement(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "policy"], name="latest_ack_unique"),
+            # The number rides along so that "which of these people confirmed what" (the
+            # overview's people who joined recently) is read from the index alone.
+            models.UniqueConstraint(
+                fields=["person", "policy"], include=["number"], name="latest_ack_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -760,8 +927,11 @@ class AcknowledgementTally(models.Model):
 
     class Meta:
         constraints = [
+            # Organisation first, with the count in the index: the overview reads one
+            # organisation's tally as an index-only range scan, whatever the other kommuner hold.
             models.UniqueConstraint(
-                fields=["policy", "organisation", "unit_id", "elected", "number"],
+                fields=["organisation", "policy", "unit_id", "elected", "number"],
+                include=["people"],
                 name="ack_tally_unique",
             ),
         ]

@@ -9,6 +9,8 @@ organisation) shows within CACHE_SECONDS.
 
 A hit is answered by `AnonymousPageCacheMiddleware`, near the top of the middleware stack: before
 sessions, authentication, CSRF, CSP and lock-outs, which a reader without cookies does not need.
+Such a page is also marked for nginx (`X-Accel-Expires`, PROXY_SECONDS): nginx answers a page in
+demand itself for that second (docs/deploy/nginx.conf), for less than a static file costs.
 The stored response carries the headers those middlewares added when the page was rendered, so a
 hit is byte for byte the page a miss would give.
 
@@ -34,8 +36,8 @@ from django.utils import timezone, translation
 from redis.exceptions import RedisError
 
 from people.language import (
-    cached_organisation_language,
     language_for,
+    organisation_language_key,
     remember_organisation_language,
 )
 
@@ -45,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 60
 STAMP_SECONDS = 30
+# A proxy in front (nginx, docs/deploy/nginx.conf) may keep a shareable page this long and answer
+# it itself: the one staleness allowed after a change, also across servers.
+PROXY_SECONDS = 1
 _NOT_CACHEABLE = "-"
 # Set by the view on a response that may be shared; read by the middleware.
 _SHAREABLE = "_handbook_page_key"
@@ -91,15 +96,20 @@ class AnonymousPageCacheMiddleware:
         if slugs is not None:
             # The same page in another målform is another page (people.language decides which,
             # for a visitor from the cookie, the kommune and the browser, without the database).
+            # One round trip to the cache for the generation and the kommune's målform, and the
+            # generation before anything else is read (see the module's docstring).
+            language_key = organisation_language_key(slugs[0])
+            generation_key = _generation_key(*slugs)
+            found = _get_many([language_key, generation_key])
             page_key = None
-            if cached_organisation_language(slugs[0]) is None:
+            organisation_language = found.get(language_key)
+            if organisation_language is None:
                 # A cold start: the page's key and the kommune's målform in one query.
                 page_key, organisation_language = _page_key(*slugs)
                 if organisation_language is not None:
                     remember_organisation_language(slugs[0], organisation_language)
-            language = language_for(request)
-            # Read the generation before anything else: see the module's docstring.
-            current = _current_key(*slugs, language)
+            language = language_for(request, kommune_language=organisation_language)
+            current = _current_key(*slugs, found.get(generation_key, 0), language)
             stored = _get(current)
             if stored is None:
                 key = _with_language(page_key or _page_key(*slugs)[0], language)
@@ -109,7 +119,7 @@ class AnonymousPageCacheMiddleware:
                     if stored is not None and STAMP_SECONDS:
                         _set(current, stored, STAMP_SECONDS)
             if stored is not None:
-                return _replay(stored)
+                return _for_proxy(_replay(stored))
         response = self.get_response(request)
         shareable = getattr(response, _SHAREABLE, None)
         if shareable is not None and current is not None and not response.cookies:
@@ -117,6 +127,7 @@ class AnonymousPageCacheMiddleware:
             _set(shareable, stored, CACHE_SECONDS)
             if STAMP_SECONDS:
                 _set(current, stored, STAMP_SECONDS)
+            _for_proxy(response)
         return response
 
 
@@ -143,6 +154,14 @@ def _get(key: str, default=None):
     except _UNAVAILABLE as exc:
         logger.warning("Page cache unreachable: %s", exc)
         return default
+
+
+def _get_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except _UNAVAILABLE as exc:
+        logger.warning("Page cache unreachable: %s", exc)
+        return {}
 
 
 def _set(key: str, value, timeout) -> None:
@@ -176,8 +195,7 @@ def _generation_key(org_slug: str, policy_slug: str) -> str:
     return f"policy-generation:{org_slug}:{policy_slug}"
 
 
-def _current_key(org_slug: str, policy_slug: str, language: str) -> str:
-    generation = _get(_generation_key(org_slug, policy_slug), 0)
+def _current_key(org_slug: str, policy_slug: str, generation: int, language: str) -> str:
     return f"policy-current:{org_slug}:{policy_slug}:{generation}:{language}"
 
 
@@ -188,6 +206,13 @@ def _with_language(key: str, language: str) -> str:
 def _stored(response) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = [(k, v) for k, v in response.items() if k.lower() not in _NOT_STORED]
     return response.status_code, headers, response.content
+
+
+def _for_proxy(response: HttpResponse) -> HttpResponse:
+    # nginx's own header: read (and removed) by nginx, never seen by a browser.
+    if PROXY_SECONDS:
+        response["X-Accel-Expires"] = str(PROXY_SECONDS)
+    return response
 
 
 def _replay(stored) -> HttpResponse:

@@ -11,18 +11,34 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, NullIf
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from outbox.mail import Message, enqueue_emails, header_safe
+from outbox.mail import Message, enqueue_each, enqueue_emails, header_safe
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
 from .audit import record_event
-from .dashboards import Scope, missing_people, outstanding_by_person, overview
+from .dashboards import Scope, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
@@ -33,9 +49,10 @@ REMINDER_INTERVAL = datetime.timedelta(days=7)
 
 @dataclass(frozen=True)
 class ReminderPlan:
-    """Who would get a reminder now, and how many are skipped (reminded within 7 days, no e-mail)."""
+    """Who gets a reminder now (person ids), and how many are skipped (reminded within 7 days, or
+    without an e-mail address)."""
 
-    recipients: list[Person]
+    recipients: list[int]
     recently_reminded: int
     without_email: int
 
@@ -44,25 +61,33 @@ class ReminderPlan:
         return self.recently_reminded + self.without_email
 
 
+def _candidates(scope: Scope, policy: Policy):
+    """Those in scope who must confirm `policy` and have not, each marked `recently_reminded`."""
+    since = timezone.now() - REMINDER_INTERVAL
+    recent = Reminder.objects.throttling(since).filter(policy=policy, person=OuterRef("pk"))
+    missing = scope.obligations().for_policy(policy).missing().values("person_id")
+    return Person.objects.filter(pk__in=missing).annotate(recently_reminded=Exists(recent))
+
+
+def _skipped(candidates) -> tuple[int, int]:
+    counts = candidates.aggregate(
+        recent=Count("pk", filter=Q(recently_reminded=True)),
+        without_email=Count("pk", filter=Q(recently_reminded=False, email="")),
+    )
+    return counts["recent"], counts["without_email"]
+
+
+def _due_for_reminder(candidates):
+    return candidates.filter(recently_reminded=False).exclude(email="").order_by("pk")
+
+
 def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
     """Those in scope who have not confirmed `policy`, less those the throttle or a missing address stops."""
-    missing = missing_people(scope, policy)
-    since = timezone.now() - REMINDER_INTERVAL
-    recent = set(
-        Reminder.objects.throttling(since)
-        .filter(policy=policy, person_id__in=missing)
-        .values_list("person_id", flat=True)
-    )
-    candidates = (
-        Person.objects.filter(pk__in=[pk for pk in missing if pk not in recent])
-        .only("pk", "email", "first_name", "username")
-        .order_by("pk")
-    )
-    recipients = [p for p in candidates if p.email]
+    candidates = _candidates(scope, policy)
+    recent, without_email = _skipped(candidates)
+    recipients = list(_due_for_reminder(candidates).values_list("pk", flat=True))
     return ReminderPlan(
-        recipients=recipients,
-        recently_reminded=len(recent),
-        without_email=len(candidates) - len(recipients),
+        recipients=recipients, recently_reminded=recent, without_email=without_email
     )
 
 
@@ -72,46 +97,53 @@ def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> Re
     Never more than one reminder per person and policy within seven days unless the last one
     failed: a double submit or a second manager of the same unit finds everyone already reminded
     and queues nothing. The e-mails are sent by the worker; each Reminder's e-mail says how it went.
+
+    Set-based, so a reminder to 20 000 people answers the manager at once: the e-mails are one
+    INSERT … SELECT from the recipients query (outbox.mail.enqueue_each), their delivery jobs one
+    statement, the Reminder rows one more, all in this transaction with the audit event.
     """
     with transaction.atomic():
         # Lock the policy row: two reminders for it at once are serialised, so the second one
         # sees the first one's Reminder rows and skips those people.
         Policy.objects.select_for_update().get(pk=policy.pk)
-        plan = plan_reminders(scope=scope, policy=policy)
+        candidates = _candidates(scope, policy)
+        recent, without_email = _skipped(candidates)
         now = timezone.now()
-        emails = enqueue_emails(_reminder_message(person, policy) for person in plan.recipients)
-        Reminder.objects.bulk_create(
-            [
-                Reminder(person=person, policy=policy, sent_by=by, sent_at=now, email=email)
-                for person, email in zip(plan.recipients, emails, strict=True)
-            ],
-            batch_size=5000,
+        queued = enqueue_each(
+            _due_for_reminder(candidates).values(
+                recipient=F("pk"),
+                to=F("email"),
+                subject=Value(f"Påminnelse: bekreft «{header_safe(policy.title)}»"),
+                context=JSONObject(
+                    first_name=Coalesce(NullIf("first_name", Value("")), "username"),
+                    policy_title=Value(policy.title),
+                    organisation_name=Value(policy.organisation.name),
+                    link=Value(settings.SITE_URL + policy.get_absolute_url()),
+                ),
+            ),
+            kind="reminder",
+            template="manager/email/reminder.txt",
         )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO policies_reminder (person_id, policy_id, sent_by_id, sent_at, email_id)"
+                " SELECT person_id, %s, %s, %s, email_id"
+                " FROM unnest(%s::bigint[], %s::bigint[]) AS queued (person_id, email_id)",
+                [policy.pk, by.pk, now, [p for p, _ in queued], [e for _, e in queued]],
+            )
         record_event(
             EventVerb.REMINDED,
             policy=policy,
             by=by,
             unit_id=unit.pk if unit else None,
-            sent=len(plan.recipients),
-            skipped_recently_reminded=plan.recently_reminded,
-            skipped_without_email=plan.without_email,
+            sent=len(queued),
+            skipped_recently_reminded=recent,
+            skipped_without_email=without_email,
         )
-    return plan
-
-
-def _reminder_message(person: Person, policy: Policy) -> Message:
-    # Rendered by the worker from this context: a reminder to 20 000 people is queued in a moment.
-    return Message(
-        to=person.email,
-        subject=f"Påminnelse: bekreft «{header_safe(policy.title)}»",
-        kind="reminder",
-        template="manager/email/reminder.txt",
-        context={
-            "first_name": person.first_name or person.username,
-            "policy_title": policy.title,
-            "organisation_name": policy.organisation.name,
-            "link": settings.SITE_URL + policy.get_absolute_url(),
-        },
+    return ReminderPlan(
+        recipients=[person for person, _ in queued],
+        recently_reminded=recent,
+        without_email=without_email,
     )
 
 
@@ -164,33 +196,38 @@ def send_digests(
 
     Idempotent within an ISO week: a DigestDelivery row (unique per person, week and kind) is
     written in the same transaction as the decision to send, with its e-mail in the outbox.
+    The people's e-mails are one INSERT … SELECT from the obligations (outbox.mail.enqueue_each),
+    rendered by the worker; only the managers' summaries are written here one by one.
     """
     week = week_of(today)
     result = DigestResult()
     with transaction.atomic():
         # Two runs at once (cron and a manual run) queue here; the second then finds it all sent.
         Organisation.objects.select_for_update().get(pk=organisation.pk)
+        outstanding = (
+            Scope(organisation_id=organisation.pk)
+            .obligations()
+            .missing()
+            .filter(person__is_active=True)
+            .exclude(person__email="")
+        )
+        had_it = DigestDelivery.objects.filter(
+            week=week, kind=DigestDelivery.Kind.PERSON, person=OuterRef("person_id")
+        )
+        counts = outstanding.aggregate(
+            already=Count("person_id", distinct=True, filter=Exists(had_it)),
+            due=Count("person_id", distinct=True, filter=~Exists(had_it)),
+        )
+        result.people, result.already_sent = counts["due"], counts["already"]
         sent_before = set(
-            DigestDelivery.objects.filter(week=week, person__organisation=organisation).values_list(
-                "person_id", "kind"
-            )
+            DigestDelivery.objects.filter(
+                week=week, kind=DigestDelivery.Kind.MANAGER, person__organisation=organisation
+            ).values_list("person_id", flat=True)
         )
         messages: list[Message] = []
         deliveries: list[DigestDelivery] = []
-        policies = {p.pk: p for p in Policy.objects.filter(organisation=organisation)}
-        outstanding = outstanding_by_person(Scope(organisation_id=organisation.pk))
-        people = Person.objects.filter(pk__in=outstanding, is_active=True).exclude(email="")
-        for person in people.order_by("pk"):
-            if (person.pk, DigestDelivery.Kind.PERSON) in sent_before:
-                result.already_sent += 1
-                continue
-            items = [(policies[pid], due) for pid, due in outstanding[person.pk]]
-            messages.append(_person_digest(person, items, today))
-            deliveries.append(_delivery(person, week, DigestDelivery.Kind.PERSON))
-            result.people += 1
-        managers = _managers_of(organisation)
-        for manager in managers:
-            if (manager.pk, DigestDelivery.Kind.MANAGER) in sent_before:
+        for manager in _managers_of(organisation):
+            if manager.pk in sent_before:
                 result.already_sent += 1
                 continue
             message = _manager_digest(manager)
@@ -202,10 +239,28 @@ def send_digests(
         if dry_run:
             transaction.set_rollback(True)
             return result
+        queued = enqueue_each(
+            _person_digests(organisation, outstanding.exclude(Exists(had_it)), today),
+            kind="digest",
+            template="manager/email/digest_person.txt",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO policies_digestdelivery (person_id, week, kind, sent_at, email_id)"
+                " SELECT person_id, %s, %s, %s, email_id"
+                " FROM unnest(%s::bigint[], %s::bigint[]) AS queued (person_id, email_id)",
+                [
+                    week,
+                    DigestDelivery.Kind.PERSON,
+                    timezone.now(),
+                    [p for p, _ in queued],
+                    [e for _, e in queued],
+                ],
+            )
         emails = enqueue_emails(messages)
         for delivery, email in zip(deliveries, emails, strict=True):
             delivery.email = email
-        DigestDelivery.objects.bulk_create(deliveries, batch_size=5000)
+        DigestDelivery.objects.bulk_create(deliveries)
         Event.objects.create(
             organisation=organisation,
             verb=EventVerb.DIGEST_SENT,
@@ -217,6 +272,54 @@ def send_digests(
             },
         )
     return result
+
+
+class _Entry(Func):
+    """`mapping -> key` in SQL: the entry of a JSON object (a parameter) named by a column."""
+
+    arg_joiner = " -> "
+    template = "(%(expressions)s)"
+    output_field = JSONField()
+
+
+def _person_digests(organisation: Organisation, outstanding, today: datetime.date):
+    """One row per person: address, subject and the template context of their digest."""
+    # The few policies of the kommune, with their addresses from reverse(), go in as one value.
+    policies = {
+        str(policy.pk): {
+            "title": policy.title,
+            "link": settings.SITE_URL + policy.get_absolute_url(),
+        }
+        for policy in Policy.objects.filter(organisation=organisation).select_related(
+            "organisation"
+        )
+    }
+    item = JSONObject(
+        policy=_Entry(Value(policies, output_field=JSONField()), Cast("policy_id", CharField())),
+        due=F("due"),
+        overdue=ExpressionWrapper(Q(due__lt=today), output_field=BooleanField()),
+    )
+    return (
+        outstanding.values("person_id")
+        .annotate(items=JSONBAgg(item, order_by=("due", "policy_id")), count=Count("*"))
+        .order_by("person_id")
+        .values(
+            recipient=F("person_id"),
+            to=F("person__email"),
+            subject=Case(
+                When(count=1, then=Value("Ukesoversikt: 1 retningslinje å bekrefte")),
+                default=Concat(
+                    Value("Ukesoversikt: "),
+                    Cast("count", CharField()),
+                    Value(" retningslinjer å bekrefte"),
+                ),
+            ),
+            context=JSONObject(
+                first_name=Coalesce(NullIf("person__first_name", Value("")), "person__username"),
+                items=F("items"),
+            ),
+        )
+    )
 
 
 def _managers_of(organisation: Organisation):
@@ -232,33 +335,6 @@ def _managers_of(organisation: Organisation):
 
 def _delivery(person: Person, week: datetime.date, kind: str) -> DigestDelivery:
     return DigestDelivery(person=person, week=week, kind=kind)
-
-
-def _person_digest(person: Person, items, today: datetime.date) -> Message:
-    body = render_to_string(
-        "manager/email/digest_person.txt",
-        {
-            "person": person,
-            "items": [
-                {
-                    "policy": policy,
-                    "due": due,
-                    "overdue": due < today,
-                    "link": settings.SITE_URL + policy.get_absolute_url(),
-                }
-                for policy, due in items
-            ],
-            "site_url": settings.SITE_URL,
-        },
-    )
-    count = len(items)
-    noun = "retningslinje" if count == 1 else "retningslinjer"
-    return Message(
-        to=person.email,
-        subject=f"Ukesoversikt: {count} {noun} å bekrefte",
-        kind="digest",
-        body=body,
-    )
 
 
 def _manager_digest(manager: Person) -> Message | None:

@@ -55,6 +55,7 @@ RESERVED_IDS = frozenset(
         "opplasting-status", "policy-title", "site-search-q", "skjemafeil", "sok", "sok-kommune",
         "sok-q", "sok-tidligere", "status", "til", "toc", "treff", "true", "utkast-skjema",
         "utkast-tittel", "versjoner-tittel", "om-deg", "roller", "egne", "nasjonale", "treff-andre",
+        "sprakversjon", "sprakversjoner-tittel", "oversettelse-original", "oversettelse-tekst",
     }
 )  # fmt: skip
 # Ids the templates build from a prefix (pagination links `side-N`, form fields `id_...`).

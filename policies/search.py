@@ -37,18 +37,26 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import nh3
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection, transaction
-from django.db.models import BooleanField, FloatField, Value
+from django.db.models import BooleanField, CharField, FloatField, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from people.models import Organisation
 
-from .models import SEARCH_CONFIG, Policy, ResourceSection, Section, Status
+from .models import (
+    SEARCH_CONFIG,
+    Policy,
+    ResourceSection,
+    Section,
+    Status,
+    TranslationSection,
+)
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -97,6 +105,9 @@ class Hit:
     is_current: bool
     # Background reading (a Resource), not a policy to confirm.
     is_resource: bool = False
+    # The målform of the text the hit is in (a translation's, or the original's).
+    language: str = ""
+    is_translation: bool = False
 
 
 @dataclass
@@ -272,6 +283,10 @@ def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     return Plan(terms=kept, groups=groups, phrase=phrase)
 
 
+SECTIONS = "policies_section"
+TRANSLATION_SECTIONS = "policies_translationsection"
+
+
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
     statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
     # Who may read what is written once, in PolicyQuerySet.readable_by.
@@ -282,6 +297,33 @@ def _visible_sections(user, *, organisation: Organisation | None, include_earlie
     return Section.objects.order_by().filter(
         version__status__in=statuses, version__policy__in=readable.values("pk")
     )
+
+
+def _visible_translation_sections(
+    user, *, organisation: Organisation | None, include_earlier: bool
+):
+    """The sections of the published translations of the versions `_visible_sections` covers.
+
+    A translation of an earlier version ("behind") is found only with `include_earlier`, like
+    the version it translates."""
+    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
+    readable = Policy.objects.order_by().readable_by(user).active()
+    if organisation is not None:
+        readable = readable.filter(organisation_id=organisation.pk)
+    return TranslationSection.objects.order_by().filter(
+        translation__version__status__in=statuses,
+        translation__version__policy__in=readable.values("pk"),
+    )
+
+
+def _visible_texts(user, *, organisation: Organisation | None, include_earlier: bool):
+    """The policy texts a reader may search, as (queryset, table) pairs: originals and
+    translations, each in its own table and index."""
+    scope = {"organisation": organisation, "include_earlier": include_earlier}
+    return [
+        (_visible_sections(user, **scope), SECTIONS),
+        (_visible_translation_sections(user, **scope), TRANSLATION_SECTIONS),
+    ]
 
 
 def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
@@ -338,56 +380,55 @@ def _candidates(queryset, table: str, plan: Plan) -> str:
     return plan.any_group
 
 
-def _ranking(queryset, table: str, plan: Plan, candidates: str):
-    """The best COUNT_CAP + 1 rows of `queryset` matching `candidates`: (pk, score, is_resource)."""
-    score_sql, score_params = _score_sql(table, plan)
-    return (
-        queryset.filter(_matches(table, candidates))
-        .annotate(
-            score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
-            is_resource=Value(table == ResourceSection._meta.db_table),
-        )
-        .order_by("-score", "pk")
-        .values_list("pk", "score", "is_resource")[: COUNT_CAP + 1]
-    )
+def _ranked(
+    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
+) -> list[tuple[int, float]]:
+    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
 
-
-Ranked = list[tuple[int, float]]
-
-
-def _ranked(visible, plan: Plan, *, tiered: bool, resources: bool) -> tuple[Ranked, Ranked]:
-    """(pk, score) of the best sections and, with `resources`, of the best resource sections.
-
-    Every row that can be among the first COUNT_CAP of its kind is ranked. `tiered` first narrows
-    the sections to rank (see _candidates): worth its counts only where there can be many
-    thousands of matches, i.e. across all kommuner. Both kinds are ranked in one query.
+    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
+    can be many thousands of matches, i.e. across all kommuner.
     """
     candidates = plan.any_group
     if tiered and not plan.literal:
-        candidates = _candidates(visible, "policies_section", plan)
-    ranking = _ranking(visible, "policies_section", plan, candidates)
-    if resources:
-        resource_table = ResourceSection._meta.db_table
-        ranking = ranking.union(
-            _ranking(ResourceSection.objects.order_by(), resource_table, plan, plan.any_group),
-            all=True,
+        candidates = _candidates(queryset, table, plan)
+    score_sql, score_params = _score_sql(table, plan)
+    return list(
+        queryset.filter(_matches(table, candidates))
+        .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
+        .order_by("-score", "pk")
+        .values_list("pk", "score")[:limit]
+    )
+
+
+def _ranked_texts(visible, plan: Plan, limit: int, *, tiered: bool) -> list[tuple[float, str, int]]:
+    """(score, table, pk) of the best `limit` policy texts, originals and translations together,
+    ranked in one query (a UNION ALL of each table's matches)."""
+    parts = []
+    for queryset, table in visible:
+        candidates = plan.any_group
+        if tiered and not plan.literal:
+            candidates = _candidates(queryset, table, plan)
+        score_sql, score_params = _score_sql(table, plan)
+        parts.append(
+            queryset.filter(_matches(table, candidates))
+            .annotate(
+                score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
+                source=Value(table, output_field=CharField()),
+            )
+            .values_list("score", "source", "pk")
         )
-    if tiered:
-        # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan =
-        # off (a LIMIT that stops early) is gone: for a word in most sections a parallel
-        # sequential scan is the cheaper plan, and for a rare one the planner still takes the
-        # index. (An error rolls the transaction back, and the setting with it.)
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = on")
-            rows = list(ranking)
-            cursor.execute("SET LOCAL enable_seqscan = off")
-    else:
-        rows = list(ranking)
-    # Each part of the union is in this order already; UNION ALL does not promise to keep it.
-    rows.sort(key=lambda row: (-row[1], row[0]))
-    sections = [(pk, score) for pk, score, is_resource in rows if not is_resource]
-    resource_rows = [(pk, score) for pk, score, is_resource in rows if is_resource]
-    return sections, resource_rows
+    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")[:limit]
+    if not tiered:
+        return list(combined)
+    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
+    # (a LIMIT that stops early, see _candidates) is gone: for a word in most sections a parallel
+    # sequential scan is the cheaper plan, and for a rare one the planner still takes the index.
+    # (An error rolls the transaction back, and the setting with it.)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        ranked = list(combined)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    return ranked
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -435,7 +476,7 @@ _HEADLINE_OPTIONS = (
 _SECTION_HITS_SQL = """
 SELECT s.id, s.anchor, s.heading,
        ts_headline('simple'::regconfig, s.text, %s::tsquery, %s),
-       v.number, v.status, v.title, p.slug, o.slug, o.name
+       v.number, v.status, v.title, v.language, p.slug, o.slug, o.name
   FROM policies_section s
   JOIN policies_policyversion v ON v.id = s.version_id
   JOIN policies_policy p ON p.id = v.policy_id
@@ -454,7 +495,19 @@ def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
     # reverse() is slow enough to count on a page of 20 hits from a few policies.
     bases: dict[tuple, str] = {}
     hits = {}
-    for pk, anchor, heading, snippet, number, status, title, slug, org_slug, org_name in rows:
+    for (
+        pk,
+        anchor,
+        heading,
+        snippet,
+        number,
+        status,
+        title,
+        language,
+        slug,
+        org_slug,
+        org_name,
+    ) in rows:
         is_current = status == Status.PUBLISHED
         key = (org_slug, slug) if is_current else (org_slug, slug, number)
         if key not in bases:
@@ -468,6 +521,53 @@ def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
             url=f"{bases[key]}#{anchor}",
             version_number=number,
             is_current=is_current,
+            language=language,
+        )
+    return hits
+
+
+def _translation_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
+    if not ids:
+        return {}
+    rows = (
+        TranslationSection.objects.filter(pk__in=ids)
+        .annotate(snippet=_headline(plan))
+        .values(
+            "pk",
+            "anchor",
+            "heading",
+            "snippet",
+            "title",
+            "translation__language",
+            "translation__version__number",
+            "translation__version__status",
+            "translation__version__policy__slug",
+            "translation__version__policy__organisation__slug",
+            "translation__version__policy__organisation__name",
+        )
+    )
+    hits = {}
+    for row in rows:
+        is_current = row["translation__version__status"] == Status.PUBLISHED
+        slugs = [
+            row["translation__version__policy__organisation__slug"],
+            row["translation__version__policy__slug"],
+        ]
+        if is_current:
+            base = reverse("policy_detail", args=slugs)
+        else:
+            base = reverse("version_detail", args=[*slugs, row["translation__version__number"]])
+        language = row["translation__language"]
+        hits[row["pk"]] = Hit(
+            policy_title=row["title"],
+            organisation_name=row["translation__version__policy__organisation__name"],
+            heading=row["heading"],
+            snippet=_sanitise_snippet(row["snippet"] or ""),
+            url=f"{base}?{urlencode({'sprak': language})}#{row['anchor']}",
+            version_number=row["translation__version__number"],
+            is_current=is_current,
+            language=language,
+            is_translation=True,
         )
     return hits
 
@@ -504,7 +604,7 @@ def _readable_word(word: str, visible) -> bool:
     (the same 'simple' words the vocabulary is made of).
     """
     for queryset, table in (
-        (visible, "policies_section"),
+        *visible,
         (ResourceSection.objects.order_by(), "policies_resourcesection"),
     ):
         stem = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
@@ -533,7 +633,7 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
     if visible is None:
         from django.contrib.auth.models import AnonymousUser
 
-        visible = _visible_sections(AnonymousUser(), organisation=None, include_earlier=False)
+        visible = _visible_texts(AnonymousUser(), organisation=None, include_earlier=False)
     organisation_ids = organisation_ids or []
     words = terms_of(query)
     terms = [t for t in words if 3 <= len(t) <= 40 and "-" not in t]
@@ -628,35 +728,36 @@ def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
 
 
 def _search(query, result, *, user, organisation, include_earlier, page, resources):
-    visible = _visible_sections(user, organisation=organisation, include_earlier=include_earlier)
+    visible = _visible_texts(user, organisation=organisation, include_earlier=include_earlier)
     organisation_ids = _organisation_ids(user, organisation)
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
     tiered = organisation is None
-    ranked, resource_ranked = (
-        _ranked(visible, the_plan, tiered=tiered, resources=resources)
+    ranked = (
+        _ranked_texts(visible, the_plan, COUNT_CAP + 1, tiered=tiered)
         if not the_plan.is_empty
-        else ([], [])
+        else []
     )
     if _full_matches(ranked, the_plan) < FEW_HITS:
         suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
             suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested, suggested_resources = _ranked(
-                visible, suggested_plan, tiered=tiered, resources=resources
-            )
+            suggested = _ranked_texts(visible, suggested_plan, COUNT_CAP + 1, tiered=tiered)
             if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:
                     the_plan, ranked = suggested_plan, suggested
-                    resource_ranked = suggested_resources
                     result.showing_suggestion = True
     if the_plan.is_empty:
         return result
+    resource_ranked = []
+    if resources:
+        resource_ranked = _ranked(
+            ResourceSection.objects.order_by(), "policies_resourcesection", the_plan, COUNT_CAP + 1
+        )
     result.policy_count = len(ranked)
     merged = sorted(
-        [(score, pk, False) for pk, score in ranked]
-        + [(score, pk, True) for pk, score in resource_ranked],
+        ranked + [(score, "policies_resourcesection", pk) for pk, score in resource_ranked],
         key=lambda row: -row[0],
     )
     result.count_capped = len(merged) > COUNT_CAP
@@ -665,16 +766,22 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
     result.page = _page_number(page, result.num_pages)
     start = (result.page - 1) * PAGE_SIZE
     shown = merged[start : start + PAGE_SIZE]
-    sections = _section_hits([pk for _, pk, is_res in shown if not is_res], the_plan)
-    resource_sections = _resource_hits([pk for _, pk, is_res in shown if is_res], the_plan)
-    result.hits = [(resource_sections if is_res else sections)[pk] for _, pk, is_res in shown]
+    hits = {
+        table: hits_of([pk for _, t, pk in shown if t == table], the_plan)
+        for table, hits_of in (
+            (SECTIONS, _section_hits),
+            (TRANSLATION_SECTIONS, _translation_hits),
+            ("policies_resourcesection", _resource_hits),
+        )
+    }
+    result.hits = [hits[table][pk] for _, table, pk in shown]
     return result
 
 
-def _full_matches(ranked: list[tuple[int, float]], the_plan: Plan) -> int:
+def _full_matches(ranked: list[tuple[float, str, int]], the_plan: Plan) -> int:
     """How many of the ranked hits have every term (their score is at least the number of terms)."""
     needed = 0 if the_plan.literal else len(the_plan.groups)
-    return sum(1 for _, score in ranked if score >= needed)
+    return sum(1 for score, _table, _pk in ranked if score >= needed)
 
 
 def _page_number(raw: object, num_pages: int) -> int:

@@ -56,8 +56,13 @@ def digest_organisation(organisation_id: int, day: str) -> None:
 @app.periodic(cron=settings.JOBS_CLEANUP_CRON, periodic_id="clean_up")
 @app.task(name="policies.clean_up", queueing_lock="clean_up")
 def clean_up(timestamp: int) -> dict[str, int]:
-    """Delete expired sessions and old login records (django-axes)."""
+    """Delete expired sessions, lock-outs whose cool-off has passed, and sign-in records older than
+    LOGIN_LOG_DAYS (django-axes); in the sign-in trail older than that, forget the address, the
+    provider's subject and the details. The one place these are cleared; pseudonymising leavers is
+    the retention job's (operations/tasks.py)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from signin.models import SignInEvent
 
     now = timezone.now()
     cooled_off = now - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME)
@@ -67,4 +72,7 @@ def clean_up(timestamp: int) -> dict[str, int]:
         "lockouts": AccessAttempt.objects.filter(attempt_time__lt=cooled_off).delete()[0],
         "login_log": AccessLog.objects.filter(attempt_time__lt=kept_since).delete()[0],
         "failure_log": AccessFailureLog.objects.filter(attempt_time__lt=kept_since).delete()[0],
+        "signin_trail": SignInEvent.objects.filter(created_at__lt=kept_since)
+        .exclude(ip_address=None, subject="", detail={})
+        .update(ip_address=None, subject="", detail={}),
     }

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from people.models import Person
 
 from .audit import record_event
-from .models import ChangeKind, EventVerb, Policy, PolicyVersion, Section, Status
+from .models import (
+    ChangeKind,
+    EventVerb,
+    Policy,
+    PolicyVersion,
+    Section,
+    Status,
+    Translation,
+    TranslationSection,
+    TranslationStatus,
+)
 from .rendering import render
 
 
@@ -67,7 +79,16 @@ def create_draft(policy: Policy, *, by: Person | None, body: str | None = None) 
 
 def create_draft_version(policy: Policy, *, by: Person | None, **fields) -> PolicyVersion:
     """Insert a draft row of `policy`, written by `by`. The caller holds the transaction and writes
-    the event: creating a policy records it after POLICY_CREATED, opening a draft on its own."""
+    the event: creating a policy records it after POLICY_CREATED, opening a draft on its own.
+
+    The draft is written in the målform of the version it starts from, or else the kommune's."""
+    based_on = fields.get("based_on")
+    fields.setdefault(
+        "language",
+        based_on.language
+        if based_on is not None
+        else policy.organisation.language or settings.LANGUAGE_CODE,
+    )
     return PolicyVersion.objects.create(
         policy=policy, status=Status.DRAFT, created_by=by, updated_by=by, **fields
     )
@@ -244,3 +265,147 @@ def restore(policy: Policy, *, by: Person | None) -> Policy:
             policy.save(update_fields=["retired_at"])
             record_event(EventVerb.RESTORED, policy=policy, by=by)
     return policy
+
+
+# --- Translations -------------------------------------------------------------------------------
+# A translation belongs to one published version. It is written as a draft (optimistic locking as
+# for versions) and published once; from then on the database refuses to change it. A new version
+# of the policy needs a new translation: the old one stays, linked to the version it translates,
+# and readers see it marked as behind (policies.translations).
+
+
+def _translatable(version: PolicyVersion, language: str) -> None:
+    """Refuse a translation the rules do not allow, with a message for the editor."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise WorkflowError(_("Velg en målform som håndboka har."))
+    if language == version.language:
+        raise WorkflowError(_("Originalteksten er allerede på denne målformen."))
+    if version.status not in (Status.PUBLISHED, Status.SCHEDULED):
+        raise WorkflowError(
+            _("Versjon %(number)s er ikke lenger gjeldende. Oversett gjeldende versjon i stedet.")
+            % {"number": version.number}
+        )
+    if version.policy.retired_at is not None:
+        raise WorkflowError(_("Retningslinjen er trukket tilbake og kan ikke oversettes."))
+
+
+def save_translation(
+    version: PolicyVersion,
+    *,
+    language: str,
+    by: Person | None,
+    title: str,
+    body: str,
+    note: str = "",
+    revision: int | None,
+) -> Translation:
+    """Save the draft translation of `version` into `language`, creating it on the first save.
+
+    `revision` is the revision the editor loaded (None for a new translation); a save over
+    someone else's newer text is refused with ConflictError, a published one with
+    AlreadyPublishedError.
+    """
+    with transaction.atomic():
+        # Lock the version: two editors starting the same translation end up in the same row,
+        # and a publish of the policy cannot supersede the version halfway through.
+        version = (
+            PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+        )
+        _translatable(version, language)
+        translation = version.translations.filter(language=language).first()
+        if translation is None:
+            if revision is not None:
+                raise WorkflowError(
+                    _("Oversettelsen finnes ikke lenger. Teksten din er ikke lagret.")
+                )
+            translation = Translation.objects.create(
+                version=version,
+                language=language,
+                title=title,
+                body=body,
+                note=note,
+                created_by=by,
+                updated_by=by,
+            )
+        else:
+            if translation.is_published:
+                raise AlreadyPublishedError(
+                    _("Oversettelsen er allerede publisert og kan ikke endres.")
+                )
+            if revision is None and (translation.title, translation.body, translation.note) == (
+                title,
+                body,
+                note,
+            ):
+                return translation  # The first save, submitted twice.
+            updated = Translation.objects.filter(
+                pk=translation.pk, status=TranslationStatus.DRAFT, revision=revision or 0
+            ).update(
+                title=title,
+                body=body,
+                note=note,
+                revision=F("revision") + 1,
+                updated_at=timezone.now(),
+                updated_by=by,
+            )
+            if not updated:
+                raise ConflictError(
+                    _(
+                        "Noen andre har lagret oversettelsen etter at du åpnet den. "
+                        "Teksten din er ikke lagret."
+                    ),
+                    current=version,
+                )
+            translation.refresh_from_db()
+        record_event(
+            EventVerb.TRANSLATION_SAVED,
+            policy=version.policy,
+            by=by,
+            version=version,
+            language=language,
+        )
+    return translation
+
+
+def publish_translation(
+    translation: Translation, *, by: Person | None, expected_revision: int | None = None
+) -> Translation:
+    """Render and freeze a draft translation: readers of its målform see it from now on."""
+    with transaction.atomic():
+        version = (
+            PolicyVersion.objects.select_for_update()
+            .select_related("policy")
+            .get(pk=translation.version_id)
+        )
+        translation = Translation.objects.select_for_update().get(pk=translation.pk)
+        if translation.is_published:
+            raise AlreadyPublishedError(_("Oversettelsen er allerede publisert."))
+        _translatable(version, translation.language)
+        if expected_revision is not None and translation.revision != expected_revision:
+            raise ConflictError(
+                _("Noen har lagret oversettelsen etter at du åpnet den. Se over teksten igjen."),
+                current=version,
+            )
+        if not translation.title.strip() or not translation.body.strip():
+            raise WorkflowError(_("Skriv både tittel og tekst før du publiserer oversettelsen."))
+        rendered = render(translation.body, title=translation.title)
+        if rendered.problems:
+            raise WorkflowError(" ".join(rendered.problems))
+        translation.status = TranslationStatus.PUBLISHED
+        translation.body_html = rendered.html
+        translation.text_hash = rendered.text_hash
+        translation.published_at = timezone.now()
+        translation.published_by = by
+        translation.save()
+        TranslationSection.objects.bulk_create(
+            TranslationSection.build(translation, rendered.sections)
+        )
+        record_event(
+            EventVerb.TRANSLATION_PUBLISHED,
+            policy=version.policy,
+            by=by,
+            version=version,
+            language=translation.language,
+            number=version.number,
+        )
+    return translation

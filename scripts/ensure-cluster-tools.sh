@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian's nginx and redis-server for the cluster test (tests/test_cluster.py), installed with apt
-# when missing. Only the binaries are used: the test runs its own instances on free ports.
+# Debian's nginx, redis-server and pgbouncer for the cluster tests (tests/test_cluster.py and
+# tests/test_deployment.py), installed with apt when missing. Only the binaries are used: the tests
+# run their own instances on free ports.
 set -euo pipefail
 missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "ensure-cluster-tools: install ${missing[*]} (Debian packages)" >&2
@@ -15,8 +17,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# Debian starts the packaged services on install; the cluster test runs its own instances.
-for service in nginx redis-server; do
+# Debian starts the packaged services on install; the cluster tests run their own instances.
+for service in nginx redis-server pgbouncer; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" || true
   fi

@@ -234,8 +234,20 @@ class SignInEvent(models.Model):
             models.Index(fields=["organisation", "-created_at"], name="signin_event_org_idx")
         ]
         triggers = [
+            pgtrigger.Protect(name="signin_event_undeletable", operation=pgtrigger.Delete),
+            # The one change allowed: forgetting the address, the provider's subject and the
+            # details once LOGIN_LOG_DAYS have passed (policies.tasks.clean_up); who signed in,
+            # when and with what outcome stay.
             pgtrigger.Protect(
-                name="signin_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+                name="signin_event_append_only",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "NOT (NEW.ip_address IS NULL AND NEW.subject = '' AND NEW.detail = '{}'::jsonb"
+                    " AND NEW.id = OLD.id AND NEW.outcome = OLD.outcome"
+                    " AND NEW.created_at = OLD.created_at"
+                    " AND NEW.person_id IS NOT DISTINCT FROM OLD.person_id"
+                    " AND NEW.organisation_id IS NOT DISTINCT FROM OLD.organisation_id)"
+                ),
             ),
         ]
 

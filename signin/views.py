@@ -190,7 +190,7 @@ def callback(request: HttpRequest, org: str) -> HttpResponse:
         )
 
     next_url = request.session.pop(SESSION_NEXT, None)
-    login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, person, backend="people.backends.PersonBackend")
     request.session[SESSION_ORGANISATION] = config.organisation_id
     request.session[SESSION_ID_TOKEN] = token["id_token"]
     return redirect(_safe_next(request, next_url))

@@ -234,6 +234,7 @@ MATRIX: list[Case] = [
     Case("editorial_retire", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_restore", EDITOR_OWN, PUBLIC_POLICY),
     Case("editorial_history", EDITOR_OWN, PUBLIC_POLICY),
+    Case("editorial_translation", EDITOR_OWN, {**PUBLIC_POLICY, "number": 1, "language": "nn"}),
     # Manager pages (/oversikt/), for Bergen's manager of "Byrådsavdeling for helse og omsorg".
     Case("manager_overview", MANAGER),
     Case("manager_unit", MANAGER, lambda: {"unit_id": unit_pk(MANAGED_UNIT)}),
@@ -459,9 +460,10 @@ def post_matches(actual: str, expected: str) -> bool:
 
 def database_state() -> tuple:
     """Everything a POST could change, counted; equal before and after means nothing changed."""
-    from policies.models import DigestDelivery, Reminder, Resource, Section
+    from policies.models import DigestDelivery, Reminder, Resource, Section, Translation
 
     return (
+        Translation.objects.count(),
         Event.objects.count(),
         Acknowledgement.objects.count(),
         Reminder.objects.count(),

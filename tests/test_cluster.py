@@ -1,6 +1,7 @@
 """Håndboka as it runs in production, on loopback: PostgreSQL, Redis, two gunicorn app servers
-(docs/deploy/gunicorn.conf.py), one job worker and nginx in front (docs/deploy/nginx.conf), with a
-real SMTP server (aiosmtpd). Each test proves one promise of running on several machines.
+(docs/deploy/gunicorn.conf.py), one job worker and nginx in front (docs/deploy/nginx.conf, plain HTTP
+here: tests/test_deployment.py runs the same files with TLS and production settings), with a real
+SMTP server (aiosmtpd). Each test proves one promise of running on several machines.
 
 The database is a throwaway one (`handbook_cluster`) on the test PostgreSQL cluster. How long the
 SMTP server stays down is CLUSTER_SMTP_OUTAGE_SECONDS (default 5; set 60 for the full minute).
@@ -27,6 +28,7 @@ import psycopg
 import pytest
 
 from .azurite import AZURITE, Azurite
+from .deploy import nginx_config
 from .smtp_sink import SmtpSink, free_port
 from .test_failures import Browser, confirmation_succeeded, manage, wait_until
 
@@ -132,42 +134,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _nginx_config(tmp: Path, servers: list[str], port: int) -> Path:
-    """docs/deploy/nginx.conf with the marked lines changed, inside a minimal main config."""
-    site = (DEPLOY / "nginx.conf").read_text()
-    upstreams = "".join(
-        f"    server {url.removeprefix('http://')} max_fails=1 fail_timeout=5s;\n"
-        for url in servers
-    )
-    site, replaced = re.subn(r"(    server 127\.0\.0\.1:800\d [^\n]*\n)+", upstreams, site)
-    assert replaced == 1, "the app servers' lines of docs/deploy/nginx.conf have moved"
-    site, replaced = re.subn(r"listen 80;", f"listen 127.0.0.1:{port};", site)
-    assert replaced == 1, "the listen line of docs/deploy/nginx.conf has moved"
-    (tmp / "site.conf").write_text(site)
-    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (tmp / folder).mkdir(exist_ok=True)
-        (tmp / folder).chmod(0o777)
-    main = tmp / "nginx.conf"
-    main.write_text(
-        f"""
-worker_processes 2;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/site.conf;
-}}
-"""
-    )
-    return main
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     base = os.environ.get("DATABASE_URL")
@@ -230,7 +196,8 @@ def cluster(tmp_path_factory):
         cluster.start_app_server("b")
         cluster.start_worker()
         nginx_port = free_port()
-        config = _nginx_config(tmp, [cluster.servers["a"], cluster.servers["b"]], nginx_port)
+        servers = [cluster.servers["a"], cluster.servers["b"]]
+        config = nginx_config(tmp, servers, nginx_port, tls=False)
         cluster.start("nginx", [_tool("nginx"), "-c", str(config), "-g", "daemon off;"])
         cluster.nginx_url = f"http://127.0.0.1:{nginx_port}"
         wait_until(lambda: _answers(cluster.nginx_url + "/helse/"), "nginx")
@@ -466,7 +433,7 @@ for n in range({BURST_PEOPLE}):
     person = Person.objects.create(username=f"klynge{{n}}", organisation=bergen, first_name="Klynge", last_name=str(n))
     session = SessionStore()
     session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "people.backends.PersonBackend"
     session[HASH_SESSION_KEY] = person.get_session_auth_hash()
     session.create()
     print("PERSON", person.pk, session.session_key)

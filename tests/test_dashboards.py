@@ -344,3 +344,21 @@ def test_the_confirmation_tally_equals_the_confirmations_after_moves_and_leavers
     world.teacher.is_active = True
     world.teacher.save()
     _assert_tally_is_the_truth()
+
+
+def test_someone_whose_own_deadline_is_today_is_not_yet_overdue():
+    """The overview and the person list draw the line at the same day: due today is not late,
+    due yesterday is (the version itself has been in force for longer than the deadline)."""
+    org, hr, people = _small_organisation()
+    school = people["carl"].unit
+    # The basic policy's deadline is 30 days; one started exactly 30 days ago, one 31 days ago.
+    today_due = make_person(org, unit=school, date_joined=LONG_AGO, unit_since=_days_ago(30))
+    late = make_person(org, unit=school, date_joined=LONG_AGO, unit_since=_days_ago(31))
+    scope = manager_scope(hr)
+    overview = dashboards.overview(scope, [])
+    row = next(r for r in overview.policies if r.policy.slug == "grunnleggende")
+    listed = {r.person_id: r for r in dashboards.iter_person_rows(scope, row.policy)}
+    assert listed[today_due.pk].due == timezone.localdate()
+    assert not listed[today_due.pk].is_overdue
+    assert listed[late.pk].is_overdue
+    assert row.tally.overdue == sum(r.is_overdue for r in listed.values())

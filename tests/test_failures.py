@@ -286,7 +286,7 @@ for n in range({BURST_PEOPLE}):
     person.set_unusable_password(); person.save()
     session = SessionStore()
     session[SESSION_KEY] = str(person.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "people.backends.PersonBackend"
     session[HASH_SESSION_KEY] = person.get_session_auth_hash()
     session.create()
     print("PERSON", person.pk, session.session_key)

@@ -1,10 +1,12 @@
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -290,3 +292,111 @@ def test_a_unit_name_found_in_two_vacated_places_is_not_guessed(org):
     result = import_people(organisation=org, text=both_moved)
     assert result.units_moved == 0
     assert Unit.objects.filter(organisation=org, name="Avdeling A").count() == 4
+
+
+# --- An import racing confirmations ------------------------------------------------------------
+
+
+def _waiting_on_locks() -> int:
+    with connections["default"].temporary_connection() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        return cursor.fetchone()[0]
+
+
+def _until(condition, seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_moving_people_never_deadlocks_with_a_confirmation(org):
+    """A large import moves Anna and Bjørn out of their unit while Per, who stays, confirms.
+
+    Before the import locked the kommune's people first, this deadlocked: the import had taken the
+    tally row of Anna's confirmation (version 2) and waited for Bjørn's (version 1), which Per's
+    confirmation had taken on its way to version 2's row. A third connection holds Bjørn for a
+    moment so that the three meet in exactly that order every time.
+    """
+    from policies.acknowledgements import acknowledge as confirm
+    from policies.models import ChangeKind
+
+    from .factories import publish_version
+    from .test_obligation_property import _assert_tally_is_the_truth
+
+    stay = "1001;Anna;Berg;anna@example.no;Helse;;nei\n1002;Bjørn;Dal;bjorn@example.no;Helse;;nei\n"
+    per = "1003;Per;Ås;per@example.no;Helse;;nei\n"
+    import_people(organisation=org, text=HEADER + stay + per)
+    anna, bjorn, per_ = (
+        Person.objects.get(organisation=org, employee_number=n) for n in ("1001", "1002", "1003")
+    )
+    policy = make_policy(org, slug="rutine")
+    v1 = policy.versions.get(number=1)
+    for person in (anna, bjorn, per_):
+        acknowledge(person, v1)
+    v2 = publish_version(policy, body="Nye regler.", change_kind=ChangeKind.MATERIAL)
+    acknowledge(anna, v2)
+    moved = stay.replace(";Helse;", ";Skole;")
+
+    outcome: dict = {}
+    bjorn_held, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                Person.objects.select_for_update().get(pk=bjorn.pk)
+                bjorn_held.set()
+                release.wait(timeout=20)
+        finally:
+            connections.close_all()
+
+    def importer():
+        try:
+            assert bjorn_held.wait(timeout=10)
+            outcome["import"] = import_people(organisation=org, text=HEADER + moved + per)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["import"] = exc
+        finally:
+            connections.close_all()
+
+    def confirmer():
+        try:
+            outcome["confirm"] = confirm(
+                Person.objects.get(pk=per_.pk), v2, shown_hash=v2.text_hash
+            )
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["confirm"] = exc
+        finally:
+            connections.close_all()
+
+    threads = {
+        name: threading.Thread(target=f)
+        for name, f in [("holder", holder), ("importer", importer), ("confirmer", confirmer)]
+    }
+    threads["holder"].start()
+    threads["importer"].start()
+    # The import is under way and waits for Bjørn.
+    assert _until(lambda: _waiting_on_locks() >= 1)
+    threads["confirmer"].start()
+    # Per's confirmation either waits too, or has gone through.
+    assert _until(lambda: "confirm" in outcome or _waiting_on_locks() >= 2)
+    release.set()
+    for thread in threads.values():
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads.values())
+
+    assert not isinstance(outcome["import"], Exception), outcome["import"]
+    assert not isinstance(outcome["confirm"], Exception), outcome["confirm"]
+    assert set(
+        Person.objects.filter(organisation=org, unit__name="Skole").values_list(
+            "employee_number", flat=True
+        )
+    ) == {"1001", "1002"}
+    assert Acknowledgement.objects.filter(person=per_, version=v2).exists()
+    _assert_tally_is_the_truth()

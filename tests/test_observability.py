@@ -166,3 +166,24 @@ def test_sentry_is_switched_on_by_the_environment_only():
     env["SENTRY_DSN"] = "http://key@127.0.0.1:9/1"
     on = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert on.stdout.split() == ["True", "False"], on.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_emails_a_request_queued_are_sent_under_its_request_id(json_log, smtp_sink):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from .jobs import run_worker
+    from .manager_setup import make_world
+
+    world = make_world()
+    client = Client()
+    client.force_login(world.manager)
+    url = f"/oversikt/enhet/{world.health.pk}/retningslinje/{world.policy.slug}/paminnelse/"
+    assert client.post(url, HTTP_X_REQUEST_ID="e" * 32).status_code == 302
+    job = ProcrastinateJob.objects.get(task_name="outbox.deliver")
+    assert job.args["request_id"] == "e" * 32
+    run_worker()
+    assert smtp_sink.count() == 2
+    # The worker's lines about that batch carry the id of the manager's request.
+    batch = [line for line in json_log() if line["logger"] == "outbox.tasks"]
+    assert batch and {line["request_id"] for line in batch} == {"e" * 32}

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -14,8 +15,18 @@ from django.db import ProgrammingError, connection, transaction
 
 from operations import offboarding
 from operations.offboarding import export_organisation, offboard
+from outbox.models import Email
 from people.models import Organisation, Person, Unit
-from policies.models import Acknowledgement, Event, EventVerb, Policy, PolicyVersion
+from policies.models import (
+    Acknowledgement,
+    Event,
+    EventVerb,
+    Policy,
+    PolicyVersion,
+    Reminder,
+    Translation,
+)
+from signin.models import Outcome, SignInEvent, SignInIdentity
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +82,52 @@ def test_an_export_of_a_demo_kommune_opens_as_files_a_person_can_read(demo, tmp_
     assert Organisation.objects.filter(slug="moskenes").exists()
 
 
+def test_every_file_of_the_archive_is_one_a_person_can_open(demo, tmp_path):
+    """Spreadsheets Excel opens with æøå right, pages a browser shows, a Norwegian guide to it all."""
+    moskenes = Organisation.objects.get(slug="moskenes")
+    Person.objects.filter(organisation=moskenes, is_active=True).update(first_name="Åsmund")
+    archive = export_organisation(moskenes, to=tmp_path)
+    files = unpack(archive.path)
+    assert archive.path.stat().st_mode & 0o077 == 0, "the archive is readable by others"
+
+    manifest = json.loads(files["manifest.json"])
+    readme = files["LESMEG.txt"].decode()
+    contents = files["innhold.html"].decode()
+    spreadsheets = sorted(name for name in files if name.endswith(".csv"))
+    assert len(spreadsheets) == 9
+    for name in spreadsheets:
+        data = files[name]
+        # UTF-8 with a byte-order mark (what tells Excel the encoding), a header row, semicolons.
+        assert data.startswith(b"\xef\xbb\xbf"), name
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+        header = rows[0]
+        assert header[0] == "id" and all(re.fullmatch(r"[a-z_0-9]+", c) for c in header), name
+        assert all(len(row) == len(header) for row in rows), name
+        assert len(rows) - 1 == manifest["antall"][name.removesuffix(".csv")], name
+        # Each spreadsheet is explained in the guide and linked from the contents page.
+        assert name in readme and f'href="{name}"' in contents, name
+    assert "Åsmund" in files["personer.csv"].decode("utf-8")
+    assert "UTF-8 med BOM" in readme and "semikolon" in readme and "Europe/Oslo" in readme
+    # Every link of the contents page leads to a file in the archive.
+    for href in re.findall(r'href="([^"]+)"', contents):
+        assert href in files, href
+    for name in (n for n in files if n.endswith(".html")):
+        page = files[name].decode()
+        assert page.startswith("<!doctype html>") and '<meta charset="utf-8">' in page, name
+
+
+def test_a_cell_that_would_be_a_formula_in_excel_is_exported_as_text(demo, tmp_path):
+    moskenes = Organisation.objects.get(slug="moskenes")
+    person = Person.objects.filter(organisation=moskenes).order_by("pk").first()
+    Person.objects.filter(pk=person.pk).update(
+        first_name='=HYPERLINK("http://example.invalid","Klikk")', last_name="@SUM(1+1)"
+    )
+    people = read_csv(unpack(export_organisation(moskenes, to=tmp_path).path)["personer.csv"])
+    row = next(r for r in people if r["id"] == str(person.pk))
+    assert row["fornavn"] == """'=HYPERLINK("http://example.invalid","Klikk")"""
+    assert row["etternavn"] == "'@SUM(1+1)"
+
+
 def test_offboarding_removes_exactly_one_kommune_and_records_it(demo, tmp_path):
     bodo = Organisation.objects.get(slug="bodo")
     others = Acknowledgement.objects.exclude(version__policy__organisation=bodo).count()
@@ -96,6 +153,75 @@ def test_offboarding_removes_exactly_one_kommune_and_records_it(demo, tmp_path):
         refused = pytest.raises(ProgrammingError, match="Cannot update or delete")
         with refused, transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
+
+
+def test_a_kommune_whose_people_signed_in_and_got_e_mail_is_removed_with_all_of_it(demo, tmp_path):
+    """Every real kommune has these: sign-ins through its provider, and e-mails in the outbox."""
+    bodo = Organisation.objects.get(slug="bodo")
+    leaving = Person.objects.filter(organisation=bodo, is_active=True).exclude(email="").first()
+    staying = Person.objects.exclude(organisation=bodo).exclude(email="").first()
+    policy = Acknowledgement.objects.filter(person__organisation=bodo).first().version.policy
+    for person in (leaving, staying):
+        SignInIdentity.objects.create(
+            person=person, organisation=person.organisation, subject=f"oid-{person.pk}"
+        )
+        for outcome in (Outcome.LINKED, Outcome.SIGNED_IN):
+            SignInEvent.objects.create(
+                organisation=person.organisation, person=person, outcome=outcome,
+                subject=f"oid-{person.pk}", ip_address="192.0.2.10",
+            )  # fmt: skip
+        Email.objects.create(kind="notice", to=person.email, subject="Ny versjon", body="Hei")
+    # A refused sign-in names no person, only the kommune.
+    SignInEvent.objects.create(organisation=bodo, outcome=Outcome.UNKNOWN, subject="ukjent")
+    reminder = Reminder.objects.create(person=leaving, policy=policy)
+    reminder.email = Email.objects.create(
+        kind="reminder", to=leaving.email, subject="P", body="Hei"
+    )
+    reminder.save(update_fields=["email"])
+
+    archive = offboard(bodo, to=tmp_path)
+
+    sign_ins = read_csv(unpack(archive.path)["palogginger.csv"])
+    assert len(sign_ins) == 3 and archive.counts["palogginger"] == 3
+    assert not SignInEvent.objects.filter(organisation__isnull=True).exists()
+    assert list(SignInEvent.objects.values_list("person_id", flat=True)) == [staying.pk] * 2
+    assert list(SignInIdentity.objects.values_list("person_id", flat=True)) == [staying.pk]
+    assert list(Email.objects.values_list("to", flat=True)) == [staying.email]
+    assert Event.objects.get(verb=EventVerb.OFFBOARDED).detail["deleted"]["epost"] == 2
+    # The sign-in trail is append-only again afterwards.
+    with (
+        pytest.raises(ProgrammingError, match="Cannot delete"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM signin_signinevent")
+
+
+def test_a_kommune_with_translations_gets_them_in_the_archive_and_is_removed(demo, tmp_path):
+    bergen = Organisation.objects.get(slug="bergen")
+    translations = Translation.objects.filter(
+        version__policy__organisation=bergen, status="published"
+    )
+    assert translations.exists(), "the demo has Bergen's nynorsk version"
+    expected = {
+        f"retningslinjer/{t.version.policy.slug}/versjon-{t.version.number}.{t.language}": t
+        for t in translations.select_related("version__policy")
+    }
+    others = Translation.objects.exclude(version__policy__organisation=bergen).count()
+
+    archive = offboard(bergen, to=tmp_path)
+
+    files = unpack(archive.path)
+    for stem, translation in expected.items():
+        assert translation.body in files[f"{stem}.md"].decode()
+        page = files[f"{stem}.html"].decode()
+        assert f'<html lang="{translation.language}">' in page and translation.body_html in page
+        assert f'href="{stem}.html"' in files["innhold.html"].decode()
+    assert archive.counts["oversettelser"] == len(expected)
+    confirmations = read_csv(files["bekreftelser.csv"])
+    assert {row["malform"] for row in confirmations} >= {"nb"}
+    assert not Organisation.objects.filter(slug="bergen").exists()
+    assert Translation.objects.count() == others
 
 
 def test_a_failure_during_removal_changes_nothing(demo, tmp_path, monkeypatch):

@@ -114,3 +114,14 @@ def test_a_cache_that_is_down_costs_speed_not_the_page(client, settings):
     for _ in range(2):
         response = client.get(policy.get_absolute_url())
         assert response.status_code == 200 and "Teksten" in response.content.decode()
+
+
+def test_only_a_shareable_page_may_be_kept_by_the_proxy(client, handbook):
+    # nginx keeps what carries X-Accel-Expires (docs/deploy/nginx.conf) and answers it itself.
+    miss = client.get("/moskenes/sosiale-medier/")
+    hit = client.get("/moskenes/sosiale-medier/")
+    assert miss["X-Accel-Expires"] == hit["X-Accel-Expires"] == "1"
+    assert "X-Accel-Expires" not in client.get("/moskenes/sosiale-medier/?a=1")
+    assert "X-Accel-Expires" not in client.get("/moskenes/")
+    client.force_login(Person.objects.get(username="ansatt.moskenes"))
+    assert "X-Accel-Expires" not in client.get("/moskenes/sosiale-medier/")

@@ -4,15 +4,17 @@ twice."""
 import datetime
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from outbox.models import Email
 from policies.models import DigestDelivery
 from policies.tasks import clean_up, digest_organisation, weekly_digest
+from signin.models import Outcome, SignInEvent
 
 from .manager_setup import make_world
 
@@ -60,3 +62,70 @@ def test_clean_up_deletes_expired_sessions_and_cooled_off_lockouts_only():
     assert result["sessions"] == 1 and result["lockouts"] == 1
     assert list(Session.objects.values_list("pk", flat=True)) == [live.session_key]
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["kari"]
+
+
+def test_clean_up_deletes_sign_in_records_older_than_login_log_days_only(settings):
+    settings.LOGIN_LOG_DAYS = 90
+    attempt = {"username": "ola", "ip_address": "10.0.0.1", "user_agent": "t"}
+    for model in (AccessFailureLog, AccessLog):
+        old, recent = model.objects.create(**attempt), model.objects.create(**attempt)
+        model.objects.filter(pk=old.pk).update(
+            attempt_time=timezone.now() - datetime.timedelta(days=91)
+        )
+        model.objects.filter(pk=recent.pk).update(
+            attempt_time=timezone.now() - datetime.timedelta(days=89)
+        )
+    result = clean_up(timestamp=0)
+    assert result["login_log"] == 1 and result["failure_log"] == 1
+    assert AccessFailureLog.objects.count() == 1 and AccessLog.objects.count() == 1
+
+
+def test_clean_up_forgets_address_and_subject_in_the_sign_in_trail_after_login_log_days(settings):
+    settings.LOGIN_LOG_DAYS = 90
+    world = make_world()
+    trail = {
+        "organisation": world.organisation,
+        "person": world.carer,
+        "outcome": Outcome.SIGNED_IN,
+        "subject": "tid/oid",
+        "ip_address": "10.0.0.1",
+        "detail": {"roles": ["leder"]},
+    }
+    old = SignInEvent.objects.create(
+        **trail, created_at=timezone.now() - datetime.timedelta(days=91)
+    )
+    recent = SignInEvent.objects.create(
+        **trail, created_at=timezone.now() - datetime.timedelta(days=89)
+    )
+    assert clean_up(timestamp=0)["signin_trail"] == 1
+    assert clean_up(timestamp=0)["signin_trail"] == 0
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.ip_address, old.subject, old.detail) == (None, "", {})
+    # Who signed in, when and how stays; the recent record is untouched.
+    assert (old.person, old.outcome, old.organisation) == (
+        world.carer,
+        Outcome.SIGNED_IN,
+        world.organisation,
+    )
+    assert (recent.ip_address, recent.subject) == ("10.0.0.1", "tid/oid")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"outcome": Outcome.UNKNOWN}, {"ip_address": "10.0.0.2"}, {"person": None}],
+    ids=["outcome", "address", "person"],
+)
+def test_the_sign_in_trail_refuses_every_change_but_forgetting(change):
+    world = make_world()
+    event = SignInEvent.objects.create(
+        organisation=world.organisation,
+        person=world.carer,
+        outcome=Outcome.SIGNED_IN,
+        ip_address="10.0.0.1",
+    )
+    forgotten = {"ip_address": None, "subject": "", "detail": {}}
+    with pytest.raises(DatabaseError, match="pgtrigger: Cannot"), transaction.atomic():
+        SignInEvent.objects.filter(pk=event.pk).update(**{**forgotten, **change})
+    with pytest.raises(DatabaseError, match="pgtrigger: Cannot"), transaction.atomic():
+        SignInEvent.objects.filter(pk=event.pk).delete()

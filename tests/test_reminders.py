@@ -95,7 +95,7 @@ def test_a_reminder_older_than_seven_days_does_not_stop_a_new_one():
         scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager
     )
     send_queued()
-    assert [p.pk for p in plan.recipients] == [world.carer.pk]
+    assert plan.recipients == [world.carer.pk]
     assert plan.recently_reminded == 1
     assert [m.to for m in mail.outbox] == [[world.carer.email]]
 
@@ -106,7 +106,7 @@ def test_a_failed_reminder_does_not_count_for_the_throttle():
     remind(scope=scope, policy=world.policy, unit=None, by=world.manager)
     Email.objects.filter(to=world.carer.email).update(status=Email.Status.FAILED)
     plan = remind(scope=scope, policy=world.policy, unit=None, by=world.manager)
-    assert [p.pk for p in plan.recipients] == [world.carer.pk]
+    assert plan.recipients == [world.carer.pk]
     assert plan.recently_reminded == 1
 
 

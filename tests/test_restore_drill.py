@@ -35,9 +35,9 @@ pytestmark = pytest.mark.django_db(databases=[])  # works on its own clusters on
 # More evidence arriving: confirmations of current versions by people who have confirmed something
 # before, and an audit event, written as plain SQL (this process's Django points elsewhere).
 MORE_EVIDENCE = """
-INSERT INTO policies_acknowledgement (person_id, version_id, acknowledged_at, text_hash)
-SELECT person_id, version_id, now(), text_hash FROM (
-    SELECT DISTINCT a.person_id, v.id AS version_id, v.text_hash
+INSERT INTO policies_acknowledgement (person_id, version_id, acknowledged_at, text_hash, language)
+SELECT person_id, version_id, now(), text_hash, language FROM (
+    SELECT DISTINCT a.person_id, v.id AS version_id, v.text_hash, v.language
       FROM policies_acknowledgement a CROSS JOIN policies_policyversion v
      WHERE v.status = 'published'
        AND NOT EXISTS (SELECT 1 FROM policies_acknowledgement b
@@ -168,6 +168,7 @@ def test_the_demo_data_has_evidence_and_the_batches_changed_it(drill):
     assert rows(drill["at_backup"], "acknowledgements") > 50
     assert rows(drill["at_backup"], "events") > 0
     assert rows(drill["at_backup"], "published_versions") > 0
+    assert rows(drill["at_backup"], "published_translations") > 0  # the nynorsk demo
     for before, after, added in (("at_backup", "at_target", 7), ("at_target", "at_end", 5)):
         assert (
             rows(drill[after], "acknowledgements")

@@ -172,3 +172,24 @@ def test_no_generated_person_can_log_in(seeded, client):
     for person in seeded[:5]:
         assert not client.login(username=person.username, password="demo")
         assert not client.login(username=person.username, password="")
+
+
+def test_bergen_speaks_nynorsk_in_the_demo_with_a_translation_marked_as_made_for_it(seeded, client):
+    from people.models import Organisation
+    from policies.models import Translation
+
+    assert Organisation.objects.get(slug="bergen").language == "nn"
+    translation = Translation.objects.get(version__policy__organisation__slug="bergen")
+    assert translation.is_published and translation.language == "nn"
+    assert "ikkje ein offisiell tekst" in translation.note
+    # ansatt.bergen has no målform of their own: they get Bergen's, interface and policy alike.
+    client.force_login(Person.objects.get(username="ansatt.bergen"))
+    html = client.get("/bergen/sosiale-medier/").content.decode()
+    assert '<html lang="nn"' in html
+    assert 'lang="nn">Retningsliner for sosiale medium</h1>' in html
+    assert "ikkje ein offisiell tekst" in html
+    # A second run changes nothing, and a kommune switched back keeps its choice.
+    Organisation.objects.filter(slug="bergen").update(language="")
+    _seed()
+    assert Organisation.objects.get(slug="bergen").language == ""
+    assert Translation.objects.count() == 1

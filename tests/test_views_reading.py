@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -205,3 +206,29 @@ def test_an_anonymous_read_of_a_due_version_shows_it_without_locks_or_writes(cli
     assert not [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))], sql
     assert Event.objects.count() == events_before
     assert PolicyVersion.objects.get(pk=due.pk).status == Status.SCHEDULED
+
+
+def test_the_public_only_notice_follows_the_one_readability_rule(client):
+    """The handbook says "only public policies" exactly when readable_by hides internal ones."""
+    from policies.models import Policy
+
+    home = make_organisation()
+    other = make_organisation()
+    make_policy(home, title="Intern rutine", visibility=Visibility.INTERNAL)
+    readers = {
+        "anonymous": None,
+        "own": make_person(home),
+        "other kommune": make_person(other),
+        "no kommune": make_person(None),
+        "superuser": make_person(other, is_superuser=True),
+    }
+    for label, person in readers.items():
+        client.logout()
+        if person is not None:
+            client.force_login(person)
+        html = client.get(f"/{home.slug}/").content.decode()
+        user = person or AnonymousUser()
+        reads_internal = Policy.objects.filter(organisation=home).readable_by(user).exists()
+        assert reads_internal == (label in ("own", "superuser")), label
+        assert ("Intern rutine" in html) == reads_internal, label
+        assert ("Du ser de offentlige retningslinjene" in html) != reads_internal, label

@@ -21,6 +21,11 @@ graceful_timeout = 5
 # them warm. Restart workers now and then so a slow leak cannot grow without bound.
 max_requests = 5000
 max_requests_jitter = 500
+# One access line a request, on stdout (journald): time, method, path WITHOUT the query string
+# (search words can be names), status, bytes, milliseconds and the request id the app returns, so a
+# line can be matched with the app's JSON log. No client address (it is nginx's anyway), no
+# referrer (it carries the previous page's query string), no user agent, no user.
 accesslog = "-"
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 control_socket_disable = True
 wsgi_app = "handbook.wsgi"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from policies.views import editor_endpoints, editorial, reuse, synonyms
+from policies.views import editor_endpoints, editorial, reuse, synonyms, translations
 
 policy = "<slug:org_slug>/<slug:policy_slug>/"
 
@@ -27,4 +27,9 @@ urlpatterns = [
     path(f"{policy}trekk-tilbake/", editorial.policy_retire, name="editorial_retire"),
     path(f"{policy}gjenopprett/", editorial.policy_restore, name="editorial_restore"),
     path(f"{policy}historikk/", editorial.policy_history, name="editorial_history"),
+    path(
+        f"{policy}versjon/<int:number>/oversettelse/<slug:language>/",
+        translations.translation_edit,
+        name="editorial_translation",
+    ),
 ]

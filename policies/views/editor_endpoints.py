@@ -7,6 +7,7 @@ They answer fragments or JSON rather than pages, and all of them require an edit
 from __future__ import annotations
 
 import posixpath
+from functools import wraps
 from urllib.parse import urlsplit
 
 from django.http import HttpResponse, JsonResponse
@@ -63,19 +64,6 @@ class EditorImageUploadView(ImageUploadView):
     form_class = EditorImageForm
     http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
-        # Refuse an oversized upload from its Content-Length, before anything reads the body; only
-        # then check the CSRF token (which reads the body), as CsrfViewMiddleware would have.
-        too_large = upload_too_large(request)
-        if too_large:
-            return JsonResponse({"image": [too_large]}, status=413)
-        refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-        if refused is not None:
-            return JsonResponse(
-                {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]}, status=403
-            )
-        return super().post(request, *args, **kwargs)
-
     def form_invalid(self, form):
         return JsonResponse(
             {"image": [str(e) for errors in form.errors.values() for e in errors]}, status=400
@@ -100,6 +88,32 @@ class EditorImageUploadView(ImageUploadView):
         return JsonResponse({"image_code": f"![Beskriv bildet]({url})"})
 
 
+def upload_checks(view):
+    """Refuse an oversized upload from its Content-Length before anything reads the body, then
+    check the CSRF token (which reads the body), and only then call `view`.
+
+    This takes the place of CsrfViewMiddleware (the view is csrf_exempt) and runs where it would
+    have: before any other check, so that a forged upload is refused as a forgery whoever sends it.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            too_large = upload_too_large(request)
+            if too_large:
+                return JsonResponse({"image": [too_large]}, status=413)
+            refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if refused is not None:
+                return JsonResponse(
+                    {"image": ["Skjemaet er utløpt. Last siden på nytt og prøv igjen."]},
+                    status=403,
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 markdownify = editor_required(require_POST(EditorMarkdownifyView.as_view()))
-# CSRF is checked inside the view, after the size check (see EditorImageUploadView.post).
-image_upload = csrf_exempt(editor_required(require_POST(EditorImageUploadView.as_view())))
+image_upload = csrf_exempt(
+    upload_checks(editor_required(require_POST(EditorImageUploadView.as_view())))
+)

@@ -34,6 +34,7 @@ from ..forms_editorial import (
 from ..models import MAX_BODY_LENGTH, Policy, PolicyVersion, Status
 from ..rendering import render_html
 from ..review import review_of
+from ..translations import language_name, translatable_version, translation_states
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -147,6 +148,7 @@ def policy_overview(request, org_slug: str, policy_slug: str):
     policy = get_editable_policy(request.user, org_slug, policy_slug)
     versions = list(policy.versions.select_related("published_by").order_by("-number"))
     state = _status_of(policy, versions)
+    translatable = translatable_version(policy)
     return render(
         request,
         "editorial/policy_overview.html",
@@ -155,6 +157,9 @@ def policy_overview(request, org_slug: str, policy_slug: str):
             "organisation": policy.organisation,
             "versions": [v for v in versions if v.status != Status.DRAFT],
             "units": list(policy.audience_units.all()),
+            "translation_version": translatable,
+            "translation_original": language_name(translatable.language) if translatable else "",
+            "translations": translation_states(policy, translatable),
         },
     )
 

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from operations.personal_data import SECTIONS, personal_data
@@ -23,6 +24,7 @@ from ..diff import word_diff
 from ..exports import csv_safe
 from ..models import Acknowledgement, Status
 from ..search import clean_query, search
+from ..translations import language_name, requested_language
 from .reading import organisation_list
 
 ALL_ORGANISATIONS = "alle"
@@ -92,28 +94,39 @@ def search_page(request):
 def confirm(request, org_slug: str, policy_slug: str):
     """POST only: record the confirmation, then back to the policy page with the receipt."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
-    back = f"{policy.get_absolute_url()}#bekreft"
+    # Back to the text in the målform the person read.
+    language = requested_language(request.POST.get("sprak"))
+    back = policy.get_absolute_url() + (f"?sprak={language}" if language else "") + "#bekreft"
     try:
         number = int(request.POST.get("versjon", ""))
     except ValueError:
-        messages.error(request, "Skjemaet manglet versjonsnummer. Ingenting er registrert.")
+        messages.error(request, _("Skjemaet manglet versjonsnummer. Ingenting er registrert."))
         return redirect(back)
     version = policy.versions.filter(number=number).exclude(status=Status.DRAFT).first()
     if version is None:
         messages.error(
-            request, "Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert."
+            request, _("Fant ikke versjonen du prøvde å bekrefte. Ingenting er registrert.")
         )
         return redirect(back)
+    if request.POST.get("sprak") and language is None:
+        messages.error(request, _("Skjemaet hadde en ukjent målform. Ingenting er registrert."))
+        return redirect(back)
     try:
-        ack = acknowledge(request.user, version, shown_hash=request.POST.get("tekst", "")[:64])
+        ack = acknowledge(
+            request.user,
+            version,
+            shown_hash=request.POST.get("tekst", "")[:64],
+            language=language,
+        )
     except AcknowledgementError as exc:
         if exc.current_url:
             messages.error(
                 request,
                 format_html(
-                    '{} <a class="ds-link" href="{}">Gå til gjeldende versjon</a>.',
+                    '{} <a class="ds-link" href="{}">{}</a>.',
                     str(exc),
                     exc.current_url,
+                    _("Gå til gjeldende versjon"),
                 ),
             )
         else:
@@ -122,8 +135,17 @@ def confirm(request, org_slug: str, policy_slug: str):
     at = timezone.localtime(ack.acknowledged_at)
     messages.success(
         request,
-        f"Bekreftet: du har lest og forstått versjon {ack.version.number} av «{policy.title}» "
-        f"({at:%d.%m.%Y} kl. {at:%H:%M}).",
+        _(
+            "Bekreftet: du har lest og forstått versjon %(number)s av «%(title)s», på "
+            "%(language)s (%(date)s kl. %(time)s)."
+        )
+        % {
+            "number": ack.version.number,
+            "title": policy.title,
+            "language": language_name(ack.language),
+            "date": f"{at:%d.%m.%Y}",
+            "time": f"{at:%H:%M}",
+        },
     )
     return redirect(back)
 

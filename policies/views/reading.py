@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from people.models import Organisation
 
 from ..access import get_organisation, get_readable_policy, login_redirect
 from ..compliance import obligation_for
-from ..models import Policy, PolicyVersion, Resource, Status
+from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
+from ..translations import requested_language, shown_text, with_translated_languages
 
 
 def organisation_list(request):
@@ -43,8 +48,7 @@ def organisation_handbook(request, org_slug: str):
             "organisation": organisation,
             "rows": rows,
             "resources": Resource.objects.all(),
-            "may_see_internal": request.user.is_authenticated
-            and (request.user.organisation_id == organisation.pk or request.user.is_superuser),
+            "may_see_internal": may_read_internal(request.user, organisation.pk),
         },
     )
 
@@ -59,10 +63,14 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
     """
     today = timezone.localdate()
     versions = list(
-        policy.versions.filter(
-            Q(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
-            | Q(status=Status.SCHEDULED, effective_from__lte=today)
-        ).order_by("-number")
+        with_translated_languages(
+            policy.versions.filter(
+                Q(status__in=[Status.PUBLISHED, Status.SUPERSEDED])
+                | Q(status=Status.SCHEDULED, effective_from__lte=today)
+            )
+        )
+        .annotate(toc=_table_of_contents())
+        .order_by("-number")
     )
     if versions and versions[0].status == Status.SCHEDULED:
         for earlier in versions[1:]:
@@ -73,11 +81,31 @@ def _versions_of(policy: Policy) -> list[PolicyVersion]:
     return versions
 
 
+def _table_of_contents() -> Subquery:
+    """A version's headings below the title (anchor, heading, level), in order, as one JSON
+    value: read with the versions, so a policy page needs no query of its own for them."""
+    headings = (
+        Section.objects.filter(version=OuterRef("pk"), level__gte=2)
+        .order_by()
+        .values("version")
+        .annotate(
+            toc=JSONBAgg(
+                JSONObject(anchor="anchor", heading="heading", level="level"),
+                order_by="position",
+            )
+        )
+        .values("toc")
+    )
+    return Subquery(headings)
+
+
 def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
-    sections = list(
-        version.sections.filter(level__gte=2)
-        .order_by("position")
-        .values("anchor", "heading", "level")
+    # The text in the målform asked for (?sprak=) or the interface's, when this version has it.
+    text = shown_text(
+        version,
+        wanted=requested_language(request.GET.get("sprak")),
+        interface=get_language(),
+        versions=versions,
     )
     # The "Jeg har lest og forstått" block: only for a logged-in person in the audience, on the
     # version in force; an anonymous reader costs no query for it.
@@ -91,7 +119,9 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         "version": version,
         "versions": versions,
         "current": next((v for v in versions if v.status == Status.PUBLISHED), None),
-        "toc": sections,
+        "text": text,
+        # The original's headings come with the versions; a translation shown reads its own.
+        "toc": text.sections() if text.is_translation else (version.toc or []),
         "obligation": obligation,
         **extra,
     }
@@ -116,7 +146,7 @@ def version_detail(request, org_slug: str, policy_slug: str, number: int):
     versions = _versions_of(policy)
     version = next((v for v in versions if v.number == number), None)
     if version is None:
-        raise Http404("Ingen slik versjon.")
+        raise Http404(_("Ingen slik versjon."))
     return _policy_page(request, policy, version, versions, "reading/version_detail.html")
 
 

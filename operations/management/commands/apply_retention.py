@@ -1,4 +1,7 @@
-"""`manage.py apply_retention [--dry-run]`: the daily data-lifecycle job (docs/personvern.md)."""
+"""`manage.py apply_retention [--dry-run]`: the nightly data-lifecycle job by hand (docs/personvern.md).
+
+The worker runs the same every night (operations/tasks.py); this command is for a dry run, or for
+running it at once after lowering a kommune's retention."""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ from operations.retention import apply_retention
 
 class Command(BaseCommand):
     help = (
-        "Pseudonymiser personer som sluttet for lenger siden enn kommunens oppbevaringstid, og "
-        "slett utløpte økter og gamle logger over innloggingsforsøk. Trygt å kjøre flere ganger."
+        "Pseudonymiser personer som sluttet for lenger siden enn kommunens oppbevaringstid. "
+        "Arbeideren gjør det samme hver natt; trygt å kjøre flere ganger."
     )
 
     def add_arguments(self, parser):
@@ -29,6 +32,5 @@ class Command(BaseCommand):
             self.stdout.write(f"{result.people} person(er) totalt (tørrkjøring, ingenting endret).")
             return
         self.stdout.write(
-            f"{result.people} person(er) pseudonymisert, {result.started_clock} fikk sluttdato i dag, "
-            f"{result.sessions} utløpte økter og {result.sign_in_logs} gamle innloggingslogger slettet."
+            f"{result.people} person(er) pseudonymisert, {result.started_clock} fikk sluttdato i dag."
         )

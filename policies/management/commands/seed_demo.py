@@ -28,10 +28,13 @@ from django.utils import timezone
 
 from people.models import Organisation, Person, Unit
 from policies.dashboards import Scope, overview
-from policies.fixtures import FIXTURES_DIR, read_toml
+from policies.fixtures import FIXTURES_DIR, read_document, read_toml
 from policies.models import Acknowledgement, ChangeKind, Policy, PolicyVersion, Status
+from policies.workflow import publish_translation, save_translation
 
 SEED = "håndboka-demo-1"
+# The nynorsk demo: a translation made for the demo (see nynorsk_demo).
+NYNORSK_DEMO = FIXTURES_DIR / "demo" / "bergen-sosiale-medier.nn.md"
 
 FIRST_NAMES = [
     "Anne", "Inger", "Kari", "Marit", "Ingrid", "Liv", "Eva", "Berit", "Astrid", "Bjørg",
@@ -229,10 +232,12 @@ class Command(BaseCommand):
         self.now = timezone.now()
         results: list[Created] = []
         summaries: list[str] = []
+        nynorsk = ""
         try:
             with transaction.atomic():
                 for slug, town in TOWNS.items():
                     results.append(self.seed(slug, town))
+                nynorsk = self.nynorsk_demo()
                 # Read back through the manager dashboards, inside the transaction so that a dry
                 # run reports the figures it would have produced.
                 summaries = [self.summary(r) for r in results]
@@ -241,6 +246,8 @@ class Command(BaseCommand):
         except DryRun:
             pass
         prefix = "[tørrkjøring, ingenting lagret] " if dry_run else ""
+        if nynorsk:
+            self.stdout.write(f"{prefix}{nynorsk}")
         if not any(r.people for r in results):
             self.stdout.write(f"{prefix}Demodataene finnes allerede; ingenting å gjøre.")
             return
@@ -256,6 +263,42 @@ class Command(BaseCommand):
         )
 
     # --- Writing ---------------------------------------------------------------------------------
+
+    def nynorsk_demo(self) -> str:
+        """Bergen speaks nynorsk in the demo: its målform is set to nynorsk, and its guideline gets
+        the nynorsk version in fixtures/demo/ (made for the demo, not an official text), so a
+        newcomer sees the interface and a policy in nynorsk. In reality Bergen is
+        language-neutral. Only the first run does this: once the translation exists, nothing."""
+        document = read_document(NYNORSK_DEMO)
+        meta = document.meta
+        version = (
+            PolicyVersion.objects.filter(
+                policy__organisation__slug=meta["organisation"],
+                policy__slug=meta["policy"],
+                number=meta["version"],
+            )
+            .select_related("policy__organisation")
+            .first()
+        )
+        if version is None or version.translations.filter(language=meta["language"]).exists():
+            return ""
+        organisation = version.policy.organisation
+        organisation.language = meta["language"]
+        organisation.save(update_fields=["language"])
+        translation = save_translation(
+            version,
+            language=meta["language"],
+            by=None,
+            title=meta["title"],
+            body=document.body,
+            note=meta["note"],
+            revision=None,
+        )
+        publish_translation(translation, by=None)
+        return (
+            f"{organisation.name} har nynorsk som målform i demoen, og «{version.title}» "
+            "har fått en nynorsk versjon laget for demoen."
+        )
 
     def seed(self, slug: str, town: Town) -> Created:
         organisation = Organisation.objects.filter(slug=slug).first()

@@ -1,0 +1,84 @@
+"""The files under docs/deploy/ that docs/deployment.md tells people to copy: quick checks that they
+say what the guide says. The whole installation built from them runs in tests/test_deployment.py."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from .deploy import DEPLOY, ROOT, SYSTEMD, read_environment_file
+from .smtp_sink import free_port
+
+
+def test_the_gunicorn_access_log_holds_no_client_address_and_no_query_string(tmp_path):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+    }
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "--config",
+                str(DEPLOY / "gunicorn.conf.py"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/sok/?q=Kari+Nordmann+sykemelding",
+            headers={
+                "X-Forwarded-For": "203.0.113.7",
+                "Referer": "http://127.0.0.1/sok/?q=Ola+Hansen",
+                "User-Agent": "Testnettleser/1.0",
+                "X-Request-ID": "abc123abc123abc123abc123abc123ab",
+            },
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+                break
+            except urllib.error.HTTPError:
+                break  # any answer is logged
+            except OSError:
+                time.sleep(0.1)
+        access = ""
+        for _ in range(100):
+            access = "\n".join(
+                line for line in log.read_text().splitlines() if '"GET /sok/' in line
+            )
+            if access:
+                break
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert re.search(r'"GET /sok/" \d{3} \d+ \d+ms [0-9a-f]{32}$', access), log.read_text()
+    for personal in ("Kari", "Nordmann", "q=", "Ola", "203.0.113.7", "127.0.0.1", "Testnettleser"):
+        assert personal not in access, access
+
+
+def test_the_settings_file_reads_the_same_in_the_shell_as_in_systemd():
+    """Step 3 loads handbook.env with `set -a; . handbook.env`; the units with EnvironmentFile=."""
+    path = SYSTEMD / "handbook.env.example"
+    shell = subprocess.run(
+        ["/bin/sh", "-c", f'set -a; . "{path}"; set +a; env -0'],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        check=True,
+    )
+    seen = dict(entry.split("=", 1) for entry in shell.stdout.decode().split("\0") if "=" in entry)
+    for key, value in read_environment_file(path).items():
+        assert seen.get(key) == value, key

@@ -213,9 +213,6 @@ def draft_start(request, org_slug: str, policy_slug: str):
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
-    # The text is spell-checked and read aloud in its own målform, whatever the interface speaks.
-    form.fields["body"].widget.attrs["lang"] = draft.language
-    form.fields["title"].widget.attrs["lang"] = draft.language
     body = form["body"].value() or ""
     title = form["title"].value() or draft.title
     context = {

@@ -504,3 +504,19 @@ def test_a_nynorsk_kommunes_policy_is_written_in_nynorsk_and_translated_into_bok
     client.logout()
     html = client.get(policy.get_absolute_url()).content.decode()
     assert article_lang(html) == "nn"
+
+
+def test_the_states_of_many_policies_take_one_query(django_assert_num_queries):
+    from policies.translations import translation_states_of
+
+    organisation = make_organisation()
+    translated, behind, missing = (make_policy(organisation) for _ in range(3))
+    translate(translated)
+    translate(behind)
+    publish_version(behind, body="## Ny\n\nNy regel.\n")
+    rows = [(p, current_of(p)) for p in (translated, behind, missing)]
+    with django_assert_num_queries(1):
+        states = translation_states_of(rows)
+    assert [(s.language, s.state) for s in states[translated.pk]] == [("nn", "published")]
+    assert [(s.language, s.state) for s in states[behind.pk]] == [("nn", "behind")]
+    assert [(s.language, s.state) for s in states[missing.pk]] == [("nn", "missing")]

@@ -137,6 +137,8 @@ lint: install
 
 bench: install
 	@$(START_TEST_DB)
+	@# bench.cluster runs nginx and redis-server like the cluster test.
+	scripts/ensure-cluster-tools.sh
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)

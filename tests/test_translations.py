@@ -245,7 +245,8 @@ def test_confirming_the_nynorsk_text_records_the_language_and_makes_the_person_c
     assert obligation.status == Confirmation.CONFIRMED
     # The person's own record of it says which målform they read.
     receipt = client.get(reverse("my_data_csv")).content.decode("utf-8-sig").splitlines()
-    assert receipt[0].split(";")[5] == "malform" and receipt[1].split(";")[5] == "nn"
+    column = receipt[0].split(";").index("Målform")
+    assert receipt[1].split(";")[column] == "nynorsk"
     assert '"malform": "nn"' in client.get(reverse("my_data_json")).content.decode()
 
 

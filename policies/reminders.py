@@ -102,7 +102,13 @@ def run_scope(run: ReminderRun) -> Scope:
 
 
 def _pending_runs(policy: Policy) -> list[ReminderRun]:
-    return list(ReminderRun.objects.filter(policy=policy, expanded_at=None).order_by("pk"))
+    """The runs of `policy` the worker has not expanded yet. One older than the throttle's seven
+    days (its job gave up) holds nobody back any more, so the manager can ask again."""
+    return list(
+        ReminderRun.objects.filter(
+            policy=policy, expanded_at=None, asked_at__gte=timezone.now() - REMINDER_INTERVAL
+        ).order_by("pk")
+    )
 
 
 def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:

@@ -90,6 +90,15 @@ def test_a_manager_who_clicks_while_the_run_is_not_expanded_queues_nothing_twice
     assert expand_queued() == 2 and Email.objects.count() == 2
 
 
+def test_a_run_the_worker_never_expanded_holds_nobody_back_after_seven_days(client):
+    world = make_world()
+    client.force_login(world.manager)
+    client.post(_url(world))
+    ReminderRun.objects.update(asked_at=timezone.now() - datetime.timedelta(days=8))
+    plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
+    assert len(plan.recipients) == 2 and plan.recently_reminded == 0
+
+
 def test_a_reminder_that_rolls_back_queues_no_email():
     world = make_world()
     with pytest.raises(RuntimeError), __import__("django").db.transaction.atomic():

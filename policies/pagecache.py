@@ -116,7 +116,7 @@ class AnonymousPageCacheMiddleware:
                 setattr(request, _SHAREABLE, key)
                 if key != _NOT_CACHEABLE:
                     stored = _get(key)
-                    if stored is not None and STAMP_SECONDS:
+                    if stored is not None:
                         _set(current, stored, STAMP_SECONDS)
             if stored is not None:
                 return _for_proxy(_replay(stored))
@@ -125,8 +125,7 @@ class AnonymousPageCacheMiddleware:
         if shareable is not None and current is not None and not response.cookies:
             stored = _stored(response)
             _set(shareable, stored, CACHE_SECONDS)
-            if STAMP_SECONDS:
-                _set(current, stored, STAMP_SECONDS)
+            _set(current, stored, STAMP_SECONDS)
             _for_proxy(response)
         return response
 

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 import nh3
 from django.contrib.postgres.search import SearchHeadline
 from django.db import connection, transaction
-from django.db.models import BooleanField, CharField, FloatField, Q, Value
+from django.db.models import BooleanField, CharField, FloatField, Value
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -55,7 +55,6 @@ from .models import (
     ResourceSection,
     Section,
     Status,
-    Synonym,
     TranslationSection,
 )
 
@@ -198,8 +197,12 @@ WITH q AS (
            plainto_tsquery(%(cfg)s::regconfig, q.spaced) AS base,
            CASE WHEN q.joined <> q.term
                 THEN plainto_tsquery(%(cfg)s::regconfig, q.joined) END AS joined,
+           -- A normal form or compound part shorter than PREFIX_MIN_LENGTH stays a whole word:
+           -- "pågående" gives 'pågå' | 'gå', and 'gå':* would find every "går" and "gått".
            CASE WHEN length(q.joined) >= {PREFIX_MIN_LENGTH} AND q.joined = q.term
-                THEN to_tsquery(%(cfg)s::regconfig, q.term || ':*') END AS prefix,
+                THEN regexp_replace(to_tsquery(%(cfg)s::regconfig, q.term || ':*')::text,
+                                    '''([^'']{{1,{PREFIX_MIN_LENGTH - 1}}})'':\\*', '''\\1''',
+                                    'g')::tsquery END AS prefix,
            (SELECT plainto_tsquery(%(cfg)s::regconfig, left(q.joined, s.i))
                    && plainto_tsquery(%(cfg)s::regconfig, substr(q.joined, s.i + 1 + l.link))
               FROM generate_series({SPLIT_MIN_PART}, length(q.joined) - {SPLIT_MIN_PART}) AS s(i)
@@ -226,8 +229,11 @@ WITH q AS (
                AND numnode(phraseto_tsquery(%(cfg)s::regconfig, trim(x.w))) > 0) AS synonyms
       FROM q
 )
+-- The prefix query has the word's normal forms with :* in the same places, so it matches every
+-- position the plain forms match: OR-ing both would only make each ranked row pay for both
+-- (ts_rank_cd's cost grows with its operands; its value stays the same, as do the matches).
 SELECT term,
-       (base || coalesce(joined, ''::tsquery) || coalesce(prefix, ''::tsquery)
+       (coalesce(prefix, base) || coalesce(joined, ''::tsquery)
              || coalesce(split, ''::tsquery) || coalesce(synonyms, ''::tsquery))::text,
        phraseto_tsquery(%(cfg)s::regconfig, %(phrase)s)::text
   FROM alternatives
@@ -411,8 +417,18 @@ def _ranked_texts(visible, plan: Plan, limit: int, *, tiered: bool) -> list[tupl
             )
             .values_list("score", "source", "pk")
         )
-    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")
-    return list(combined[:limit])
+    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")[:limit]
+    if not tiered:
+        return list(combined)
+    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
+    # (a LIMIT that stops early, see _candidates) is gone: for a word in most sections a parallel
+    # sequential scan is the cheaper plan, and for a rare one the planner still takes the index.
+    # (An error rolls the transaction back, and the setting with it.)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        ranked = list(combined)
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    return ranked
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -450,44 +466,62 @@ def _headline(plan: Plan) -> SearchHeadline:
     )
 
 
+# ts_headline's options, as _headline (SearchHeadline) gives them for resource sections.
+_HEADLINE_OPTIONS = (
+    "StartSel='<mark>', StopSel='</mark>', MaxWords=35, MinWords=15, MaxFragments=2, "
+    "FragmentDelimiter=' … '"
+)
+# The rows on the page, by primary key: plain SQL, as compiling the ORM query cost more than
+# running it. Which rows may be shown was decided by the ranking query.
+_SECTION_HITS_SQL = """
+SELECT s.id, s.anchor, s.heading,
+       ts_headline('simple'::regconfig, s.text, %s::tsquery, %s),
+       v.number, v.status, v.title, v.language, p.slug, o.slug, o.name
+  FROM policies_section s
+  JOIN policies_policyversion v ON v.id = s.version_id
+  JOIN policies_policy p ON p.id = v.policy_id
+  JOIN people_organisation o ON o.id = p.organisation_id
+ WHERE s.id = ANY(%s::bigint[])
+"""
+
+
 def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
     if not ids:
         return {}
     # A second, small query: ts_headline only for the rows on this page.
-    rows = (
-        Section.objects.filter(pk__in=ids)
-        .annotate(snippet=_headline(plan))
-        .values(
-            "pk",
-            "anchor",
-            "heading",
-            "snippet",
-            "version__number",
-            "version__status",
-            "version__title",
-            "version__language",
-            "version__policy__slug",
-            "version__policy__organisation__slug",
-            "version__policy__organisation__name",
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_SECTION_HITS_SQL, [highlight_query(plan), _HEADLINE_OPTIONS, ids])
+        rows = cursor.fetchall()
+    # reverse() is slow enough to count on a page of 20 hits from a few policies.
+    bases: dict[tuple, str] = {}
     hits = {}
-    for row in rows:
-        is_current = row["version__status"] == Status.PUBLISHED
-        slugs = [row["version__policy__organisation__slug"], row["version__policy__slug"]]
-        if is_current:
-            base = reverse("policy_detail", args=slugs)
-        else:
-            base = reverse("version_detail", args=[*slugs, row["version__number"]])
-        hits[row["pk"]] = Hit(
-            policy_title=row["version__title"],
-            organisation_name=row["version__policy__organisation__name"],
-            heading=row["heading"],
-            snippet=_sanitise_snippet(row["snippet"] or ""),
-            url=f"{base}#{row['anchor']}",
-            version_number=row["version__number"],
+    for (
+        pk,
+        anchor,
+        heading,
+        snippet,
+        number,
+        status,
+        title,
+        language,
+        slug,
+        org_slug,
+        org_name,
+    ) in rows:
+        is_current = status == Status.PUBLISHED
+        key = (org_slug, slug) if is_current else (org_slug, slug, number)
+        if key not in bases:
+            name = "policy_detail" if is_current else "version_detail"
+            bases[key] = reverse(name, args=list(key))
+        hits[pk] = Hit(
+            policy_title=title,
+            organisation_name=org_name,
+            heading=heading,
+            snippet=_sanitise_snippet(snippet or ""),
+            url=f"{bases[key]}#{anchor}",
+            version_number=number,
             is_current=is_current,
-            language=row["version__language"],
+            language=language,
         )
     return hits
 
@@ -589,10 +623,6 @@ def _readable_word(word: str, visible) -> bool:
     return False
 
 
-def _synonym_words(organisation_ids: list[int]) -> Q:
-    return Q(organisation__isnull=True) | Q(organisation_id__in=organisation_ids)
-
-
 def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = None) -> str:
     """The query with each word that is not in the vocabulary replaced by the nearest one that is.
 
@@ -610,9 +640,14 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
     if not terms:
         return ""
     with connection.cursor() as cursor:
-        # Only an integer constant is interpolated.
+        # Only an integer constant is interpolated. `synonyms`: which of the term and its
+        # nearest words are words of the synonyms that apply (offered as they are).
         cursor.execute(
             f"""
+            WITH synonyms AS (
+                SELECT word FROM policies_synonym
+                 WHERE organisation_id IS NULL OR organisation_id = ANY(%s::bigint[])
+            )
             SELECT q.term,
                    EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
                    ARRAY(SELECT c.word FROM (
@@ -620,21 +655,18 @@ def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = No
                          FROM policies_searchterm w WHERE w.word %% q.term
                        UNION ALL
                        SELECT s.word, similarity(s.word, q.term)
-                         FROM policies_synonym s
-                        WHERE (s.organisation_id IS NULL OR s.organisation_id = ANY(%s::bigint[]))
-                          AND s.word %% q.term
+                         FROM synonyms s WHERE s.word %% q.term
                    ) c WHERE c.score >= %s ORDER BY c.score DESC, c.word
-                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest
+                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest,
+                   ARRAY(SELECT s.word FROM synonyms s
+                          WHERE s.word = q.term OR s.word %% q.term) AS synonyms
               FROM unnest(%s::text[]) AS q(term)
             """,  # noqa: S608
             [organisation_ids, SUGGESTION_SIMILARITY, terms],
         )
         rows = cursor.fetchall()
-    synonyms = set(
-        Synonym.objects.filter(_synonym_words(organisation_ids)).values_list("word", flat=True)
-    )
     replacements = {}
-    for term, known, nearest in rows:
+    for term, known, nearest, synonyms in rows:
         # A word of the vocabulary the reader may not read is treated as unknown: whether a
         # suggestion appears must not tell that it is in some internal text.
         if term in synonyms or (known and _readable_word(term, visible)):
@@ -668,17 +700,23 @@ def search(
     result = SearchResult(query=query)
     if not query:
         return result
+    arguments = {
+        "user": user, "organisation": organisation, "include_earlier": include_earlier,
+        "page": page, "resources": resources,
+    }  # fmt: skip
+    if organisation is not None:
+        # One kommune's few hundred sections, reached through its policies: the planner finds
+        # that path itself, and the transaction below would only add two round trips.
+        return _search(query, result, **arguments)
     with transaction.atomic():
         # The planner prices `search_vector @@ q` on a sequential scan as cheap, but each row then
         # has its tsvector de-TOASTed; at national scale that made a LIMIT query read tens of
         # thousands of them. The index answers without reading the vectors. SET LOCAL ends
-        # with this transaction.
+        # with this transaction (behind PgBouncer in transaction mode too: it is one
+        # transaction on one server connection).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
-        return _search(
-            query, result, user=user, organisation=organisation,
-            include_earlier=include_earlier, page=page, resources=resources,
-        )  # fmt: skip
+        return _search(query, result, **arguments)
 
 
 def _organisation_ids(user, organisation: Organisation | None) -> list[int]:

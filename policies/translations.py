@@ -159,22 +159,36 @@ STATE_LABELS = {
 def translation_states(policy: Policy, current: PolicyVersion | None) -> list[TranslationState]:
     """For each målform but the original's: is the current version translated, in draft, behind
     (only an earlier version is translated) or missing?"""
-    if current is None:
-        return []
-    rows = list(
-        Translation.objects.filter(version__policy=policy)
+    return translation_states_of([(policy, current)]).get(policy.pk, [])
+
+
+def translation_states_of(rows) -> dict[int, list[TranslationState]]:
+    """translation_states for many (policy, current version) pairs in one query, for the editors'
+    dashboard: {policy id: states}. A policy without a current version has none."""
+    rows = [(policy, current) for policy, current in rows if current is not None]
+    translations = (
+        Translation.objects.filter(version__policy__in=[policy.pk for policy, _c in rows])
         .select_related("version")
         .order_by("-version__number")
     )
+    by_policy: dict[int, list[Translation]] = {}
+    for translation in translations:
+        by_policy.setdefault(translation.version.policy_id, []).append(translation)
+    return {policy.pk: _states(current, by_policy.get(policy.pk, [])) for policy, current in rows}
+
+
+def _states(current: PolicyVersion, translations: list[Translation]) -> list[TranslationState]:
     states = []
     for code, _name in settings.LANGUAGES:
         if code == current.language:
             continue
-        own = next((t for t in rows if t.language == code and t.version_id == current.pk), None)
+        own = next(
+            (t for t in translations if t.language == code and t.version_id == current.pk), None
+        )
         earlier = next(
             (
                 t
-                for t in rows
+                for t in translations
                 if t.language == code
                 and t.status == TranslationStatus.PUBLISHED
                 and t.version.number < current.number

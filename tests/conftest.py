@@ -19,6 +19,18 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client leaves its language active in this thread (as Django's own
+    # LocaleMiddleware does); a test calling the domain directly must start in bokmål.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Pages cached for anonymous readers must not carry one test's database into the next.
     from django.core.cache import cache

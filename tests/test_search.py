@@ -166,7 +166,7 @@ def test_headlines_are_computed_only_for_the_page_in_a_fixed_number_of_queries()
     # hits, and headlines for the page.
     assert len(selects) == 4
     headline_sql = [sql for sql in selects if "ts_headline" in sql]
-    assert len(headline_sql) == 1 and "IN (" in headline_sql[0]
+    assert len(headline_sql) == 1 and "= ANY(" in headline_sql[0]
 
 
 def test_beyond_the_count_cap_every_hit_is_ranked_and_the_best_section_wins():

@@ -488,3 +488,35 @@ def test_offboarding_a_kommune_exports_and_removes_its_translations(tmp_path):
         confirmations = zipped.read(next(n for n in names if n.endswith("bekreftelser.csv")))
         assert ";nn;" in confirmations.decode("utf-8-sig")
     assert not Translation.objects.exists() and not TranslationSection.objects.exists()
+
+
+def test_a_nynorsk_kommunes_policy_is_written_in_nynorsk_and_translated_into_bokmal(client):
+    organisation = make_organisation()
+    organisation.language = "nn"
+    organisation.save()
+    policy = make_policy(organisation, body="## Føremål\n\nDesse retningslinene gjeld alle.\n")
+    assert current_of(policy).language == "nn"
+    editor = editor_of(organisation)
+    client.force_login(editor)
+    assert client.get(translation_url(policy, 1, "nn")).status_code == 404
+    assert client.get(translation_url(policy, 1, "nb")).status_code == 200
+    # A bokmål reader of the nynorsk original sees it marked as nynorsk.
+    client.logout()
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert article_lang(html) == "nn"
+
+
+def test_the_states_of_many_policies_take_one_query(django_assert_num_queries):
+    from policies.translations import translation_states_of
+
+    organisation = make_organisation()
+    translated, behind, missing = (make_policy(organisation) for _ in range(3))
+    translate(translated)
+    translate(behind)
+    publish_version(behind, body="## Ny\n\nNy regel.\n")
+    rows = [(p, current_of(p)) for p in (translated, behind, missing)]
+    with django_assert_num_queries(1):
+        states = translation_states_of(rows)
+    assert [(s.language, s.state) for s in states[translated.pk]] == [("nn", "published")]
+    assert [(s.language, s.state) for s in states[behind.pk]] == [("nn", "behind")]
+    assert [(s.language, s.state) for s in states[missing.pk]] == [("nn", "missing")]

@@ -51,6 +51,7 @@ from policies.models import (
     Policy,
     PolicyVersion,
     Reminder,
+    ReminderRun,
     Status,
     Translation,
     TranslationStatus,
@@ -439,6 +440,10 @@ def _remove(organisation: Organisation) -> dict[str, int]:
         ),
         "paminnelser": _deleted(
             Reminder.objects.filter(Q(policy__organisation=organisation) | Q(person__in=people))
+        ),
+        # The managers' requests behind them (transient: expanded into the rows above).
+        "paminnelsesrunder": _deleted(
+            ReminderRun.objects.filter(Q(policy__organisation=organisation) | Q(sent_by__in=people))
         ),
         "ukesoversikter": _deleted(DigestDelivery.objects.filter(person__in=people)),
         "palogginger": _deleted(

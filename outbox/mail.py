@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from procrastinate.contrib.django.django_connector import DjangoConnector
+from procrastinate.manager import JobManager
 
 from operations.logging import current_request_id
 
@@ -170,14 +172,25 @@ def _defer_delivery(ids: list[int]) -> None:
     if not ids:
         return
     request_id = current_request_id()
-    # procrastinate's Django connector writes the jobs through this same connection, so they are
-    # part of the caller's transaction too (that is what makes this an outbox).
-    deliver_emails.batch_defer(
+    defer_in_transaction(
+        deliver_emails,
         *(
             {"ids": ids[i : i + BATCH_SIZE], "request_id": request_id}
             for i in range(0, len(ids), BATCH_SIZE)
-        )
+        ),
     )
+
+
+def defer_in_transaction(task, *task_kwargs: dict) -> None:
+    """Defer jobs of `task` through Django's own connection, so they are part of the caller's
+    transaction (that is what makes this an outbox): committed with what caused them, or not at all.
+
+    Also inside a worker's job, where procrastinate's app uses a connector of its own (a
+    separate connection, outside the job's transaction) — hence not `task.batch_defer`.
+    """
+    deferrer = task.configure()
+    jobs = [deferrer.make_new_job(**kwargs) for kwargs in task_kwargs]
+    JobManager(DjangoConnector()).batch_defer_jobs(jobs=jobs)
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,20 @@ def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
 
 
 def obligation_for(person: Person, policy: Policy) -> Obligation | None:
-    """The obligation for one policy, or None when the person is not in its audience."""
-    found = obligations_for(person, policies=[policy])
-    return found[0] if found else None
+    """The obligation for one policy, or None when the person is not in its audience.
+
+    For the policy page, which has the policy at hand: the view's row alone, without the joins of
+    `obligations_for` (they made its plan cost more than the rest of the page's queries together).
+    Its columns say what the page shows (`acknowledged_number`, `acknowledged_at`, `due`, `status`);
+    the related versions load only if something asks for them.
+    """
+    if not person.is_authenticated:
+        return None
+    found = list(Obligation.objects.filter(person_id=person.pk, policy_id=policy.pk)[:1])
+    if not found:
+        return None
+    found[0].policy = policy
+    return found[0]
 
 
 def recent_material_changes(policies, *, today: datetime.date | None = None, days: int = 30):

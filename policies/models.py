@@ -732,6 +732,43 @@ class Reminder(models.Model):
         return f"Påminnelse til {self.person_id} om {self.policy_id}"
 
 
+class ReminderRun(models.Model):
+    """A manager's request to remind everyone in a scope about a policy, before the worker has
+    expanded it into one Reminder and one outbox e-mail per person (policies.reminders).
+
+    Writing this one row (and its job) is all the manager's request does, so a reminder to 20 000
+    people answers at once. While `expanded_at` is empty the people it covers count as reminded
+    (the throttle) and are shown as "Venter"; the worker expands it exactly once (row lock and
+    `expanded_at`, in the transaction that writes the e-mails).
+    """
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="reminder_runs")
+    unit = models.ForeignKey(
+        "people.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The manager's scope (dashboards.Scope): the organisation and its unit paths, or none for
+    # the whole organisation.
+    organisation_id_of_scope = models.BigIntegerField()
+    unit_paths = models.JSONField(null=True, blank=True)
+    asked_at = models.DateTimeField(default=timezone.now)
+    planned = models.PositiveIntegerField(default=0)
+    expanded_at = models.DateTimeField(null=True, blank=True)
+    queued = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["policy"], name="reminderrun_pending_idx", condition=Q(expanded_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Påminnelse om {self.policy_id} ({self.planned})"
+
+
 class ChangeNotice(models.Model):
     """The notice of a material change sent to one person, and the outbox e-mail that carries it
     (policies/notices.py); unique per person and version, so a version notifies nobody twice."""

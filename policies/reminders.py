@@ -34,13 +34,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from outbox.mail import Message, enqueue_each, enqueue_emails, header_safe
+from operations.logging import current_request_id
+from outbox.mail import (
+    Message,
+    defer_in_transaction,
+    enqueue_each,
+    enqueue_emails,
+    header_safe,
+)
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
 from .audit import record_event
 from .dashboards import Scope, overview
-from .models import DigestDelivery, Event, EventVerb, Policy, Reminder
+from .models import DigestDelivery, Event, EventVerb, Policy, Reminder, ReminderRun
 from .notices import latest_change, leaders_by_unit
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
@@ -63,12 +70,18 @@ class ReminderPlan:
         return self.recently_reminded + self.without_email
 
 
-def _candidates(scope: Scope, policy: Policy):
-    """Those in scope who must confirm `policy` and have not, each marked `recently_reminded`."""
+def _candidates(scope: Scope, policy: Policy, pending: list[ReminderRun] | tuple = ()):
+    """Those in scope who must confirm `policy` and have not, each marked `recently_reminded`:
+    reminded within seven days, or covered (with an address) by a run not yet expanded."""
     since = timezone.now() - REMINDER_INTERVAL
     recent = Reminder.objects.throttling(since).filter(policy=policy, person=OuterRef("pk"))
+    held = Exists(recent)
+    for run in pending:
+        held = held | (Q(pk__in=run_scope(run).people().values("pk")) & ~Q(email=""))
     missing = scope.obligations().for_policy(policy).missing().values("person_id")
-    return Person.objects.filter(pk__in=missing).annotate(recently_reminded=Exists(recent))
+    return Person.objects.filter(pk__in=missing).annotate(
+        recently_reminded=ExpressionWrapper(held, output_field=BooleanField())
+    )
 
 
 def _skipped(candidates) -> tuple[int, int]:
@@ -83,9 +96,25 @@ def _due_for_reminder(candidates):
     return candidates.filter(recently_reminded=False).exclude(email="").order_by("pk")
 
 
+def run_scope(run: ReminderRun) -> Scope:
+    """The manager's scope a reminder run was asked for."""
+    paths = None if run.unit_paths is None else tuple(run.unit_paths)
+    return Scope(organisation_id=run.organisation_id_of_scope, unit_paths=paths)
+
+
+def _pending_runs(policy: Policy) -> list[ReminderRun]:
+    """The runs of `policy` the worker has not expanded yet. One older than the throttle's seven
+    days (its job gave up) holds nobody back any more, so the manager can ask again."""
+    return list(
+        ReminderRun.objects.filter(
+            policy=policy, expanded_at=None, asked_at__gte=timezone.now() - REMINDER_INTERVAL
+        ).order_by("pk")
+    )
+
+
 def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
     """Those in scope who have not confirmed `policy`, less those the throttle or a missing address stops."""
-    candidates = _candidates(scope, policy)
+    candidates = _candidates(scope, policy, _pending_runs(policy))
     recent, without_email = _skipped(candidates)
     recipients = list(_due_for_reminder(candidates).values_list("pk", flat=True))
     return ReminderPlan(
@@ -93,53 +122,151 @@ def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
     )
 
 
+@dataclass(frozen=True)
+class ReminderRequest:
+    """What the manager's click queued: how many will get a reminder, and how many are skipped."""
+
+    queued: int
+    recently_reminded: int
+    without_email: int
+
+    @property
+    def skipped(self) -> int:
+        return self.recently_reminded + self.without_email
+
+
+def request_reminders(
+    *, scope: Scope, policy: Policy, unit: Unit | None, by: Person
+) -> ReminderRequest:
+    """The manager's click: queue "Husk å bekrefte" for everyone in scope who has not confirmed.
+
+    Answers at once however big the scope: it writes one ReminderRun (the cause), its audit event
+    and ONE job, in one transaction; the worker's job (`expand_reminder_run`) then writes the
+    Reminder and outbox e-mail per person, set-based, exactly once. Until then the people the run
+    covers count as reminded (a second click or a second manager queues nothing for them) and the
+    person list shows them as "Venter".
+    """
+    from .tasks import expand_reminders
+
+    with transaction.atomic():
+        # Serialised per policy with other clicks and with the expansion of earlier runs.
+        Policy.objects.select_for_update().get(pk=policy.pk)
+        candidates = _candidates(scope, policy, _pending_runs(policy))
+        counts = candidates.aggregate(
+            recent=Count("pk", filter=Q(recently_reminded=True)),
+            without_email=Count("pk", filter=Q(recently_reminded=False, email="")),
+            due=Count("pk", filter=Q(recently_reminded=False) & ~Q(email="")),
+        )
+        run_id = None
+        if counts["due"]:
+            run = ReminderRun.objects.create(
+                policy=policy,
+                unit=unit,
+                sent_by=by,
+                organisation_id_of_scope=scope.organisation_id,
+                unit_paths=None if scope.unit_paths is None else list(scope.unit_paths),
+                planned=counts["due"],
+            )
+            run_id = run.pk
+            defer_in_transaction(
+                expand_reminders, {"run_id": run.pk, "request_id": current_request_id()}
+            )
+        record_event(
+            EventVerb.REMINDED,
+            policy=policy,
+            by=by,
+            unit_id=unit.pk if unit else None,
+            sent=counts["due"],
+            skipped_recently_reminded=counts["recent"],
+            skipped_without_email=counts["without_email"],
+            run=run_id,
+        )
+    return ReminderRequest(
+        queued=counts["due"],
+        recently_reminded=counts["recent"],
+        without_email=counts["without_email"],
+    )
+
+
+def expand_reminder_run(run_id: int) -> int:
+    """The worker's half of `request_reminders`: one Reminder and one outbox e-mail per person the
+    run covers (set-based, see `_queue_reminders`), and their delivery jobs, in one transaction.
+
+    Exactly once: the run's row is locked and marked expanded in that same transaction, so a job
+    run again (a retry, a worker killed after commit) finds it expanded and writes nothing. The
+    throttle is checked again here, under the policy's lock: a person reminded meanwhile is
+    skipped. Returns how many e-mails it queued.
+    """
+    with transaction.atomic():
+        run = ReminderRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.expanded_at is not None:
+            return 0
+        policy = (
+            Policy.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=run.policy_id)
+        )
+        queued = _queue_reminders(
+            _candidates(run_scope(run), policy), policy, by_id=run.sent_by_id, at=run.asked_at
+        )
+        run.expanded_at = timezone.now()
+        run.queued = len(queued)
+        run.save(update_fields=["expanded_at", "queued"])
+    return len(queued)
+
+
+def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> list[tuple[int, int]]:
+    """The e-mails (one INSERT … SELECT, outbox.mail.enqueue_each) and Reminder rows of those
+    `candidates` due a reminder; returns (person, e-mail) pairs."""
+    # The same context as a change notice (what changed, by when, where to read only that), and
+    # the name of the manager who sends it.
+    change = latest_change(policy)
+    sender = Person.objects.filter(pk=by_id).first() if by_id else None
+    extra = {"leader_name": Value(sender.display_name if sender else "")}
+    if change is not None:
+        extra["change"] = Value(change.as_context(), output_field=JSONField())
+    queued = enqueue_each(
+        _due_for_reminder(candidates).values(
+            recipient=F("pk"),
+            to=F("email"),
+            subject=Value(f"Påminnelse: bekreft «{header_safe(policy.title)}»"),
+            context=JSONObject(
+                first_name=Coalesce(NullIf("first_name", Value("")), "username"),
+                policy_title=Value(policy.title),
+                organisation_name=Value(policy.organisation.name),
+                link=Value(settings.SITE_URL + policy.get_absolute_url()),
+                **extra,
+            ),
+        ),
+        kind="reminder",
+        template="manager/email/reminder.txt",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO policies_reminder (person_id, policy_id, sent_by_id, sent_at, email_id)"
+            " SELECT person_id, %s, %s, %s, email_id"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS queued (person_id, email_id)",
+            [policy.pk, by_id, at, [p for p, _ in queued], [e for _, e in queued]],
+        )
+    return queued
+
+
 def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> ReminderPlan:
-    """Queue "Husk å bekrefte" for everyone in scope who has not confirmed `policy`.
+    """Queue "Husk å bekrefte" for everyone in scope who has not confirmed `policy`, at once
+    (the Reminder rows and e-mails in this transaction; the manager's page uses
+    `request_reminders`, which leaves that to the worker).
 
     Never more than one reminder per person and policy within seven days unless the last one
     failed: a double submit or a second manager of the same unit finds everyone already reminded
     and queues nothing. The e-mails are sent by the worker; each Reminder's e-mail says how it went.
-
-    Set-based, so a reminder to 20 000 people answers the manager at once: the e-mails are one
-    INSERT … SELECT from the recipients query (outbox.mail.enqueue_each), their delivery jobs one
-    statement, the Reminder rows one more, all in this transaction with the audit event.
     """
     with transaction.atomic():
         # Lock the policy row: two reminders for it at once are serialised, so the second one
         # sees the first one's Reminder rows and skips those people.
         Policy.objects.select_for_update().get(pk=policy.pk)
-        candidates = _candidates(scope, policy)
+        candidates = _candidates(scope, policy, _pending_runs(policy))
         recent, without_email = _skipped(candidates)
-        now = timezone.now()
-        # The same context as a change notice (what changed, by when, where to read only that),
-        # and the name of the manager who sends it.
-        change = latest_change(policy)
-        extra = {"leader_name": Value(by.display_name if by else "")}
-        if change is not None:
-            extra["change"] = Value(change.as_context(), output_field=JSONField())
-        queued = enqueue_each(
-            _due_for_reminder(candidates).values(
-                recipient=F("pk"),
-                to=F("email"),
-                subject=Value(f"Påminnelse: bekreft «{header_safe(policy.title)}»"),
-                context=JSONObject(
-                    first_name=Coalesce(NullIf("first_name", Value("")), "username"),
-                    policy_title=Value(policy.title),
-                    organisation_name=Value(policy.organisation.name),
-                    link=Value(settings.SITE_URL + policy.get_absolute_url()),
-                    **extra,
-                ),
-            ),
-            kind="reminder",
-            template="manager/email/reminder.txt",
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO policies_reminder (person_id, policy_id, sent_by_id, sent_at, email_id)"
-                " SELECT person_id, %s, %s, %s, email_id"
-                " FROM unnest(%s::bigint[], %s::bigint[]) AS queued (person_id, email_id)",
-                [policy.pk, by.pk, now, [p for p, _ in queued], [e for _, e in queued]],
-            )
+        queued = _queue_reminders(candidates, policy, by_id=by.pk, at=timezone.now())
         record_event(
             EventVerb.REMINDED,
             policy=policy,
@@ -171,17 +298,24 @@ class ReminderState:
 
 
 def reminder_states(*, policy: Policy, person_ids: list[int]) -> dict[int, ReminderState]:
-    """The latest reminder about `policy` to each of `person_ids`, in one query."""
+    """The latest reminder about `policy` to each of `person_ids`: one query, and one more per
+    run the worker has not expanded yet (those it covers are "Venter")."""
     rows = (
         Reminder.objects.filter(policy=policy, person_id__in=person_ids)
         .order_by("person_id", "-sent_at", "-pk")
         .distinct("person_id")
         .values_list("person_id", "email__status", "sent_at", "email__sent_at")
     )
-    return {
+    states = {
         pid: ReminderState(status=status or "sendt", asked_at=asked, sent_at=sent)
         for pid, status, asked, sent in rows
     }
+    if person_ids:
+        for run in _pending_runs(policy):
+            due = _due_for_reminder(_candidates(run_scope(run), policy)).filter(pk__in=person_ids)
+            for pid in due.values_list("pk", flat=True):
+                states[pid] = ReminderState(status="venter", asked_at=run.asked_at, sent_at=None)
+    return states
 
 
 # --- The weekly digest -------------------------------------------------------------------------

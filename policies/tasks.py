@@ -19,9 +19,10 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
+from operations.logging import bind_request_id
 from people.models import Organisation
 
-from .reminders import send_digests, week_of
+from .reminders import expand_reminder_run, send_digests, week_of
 from .workflow import activate_due_versions
 
 
@@ -76,3 +77,11 @@ def clean_up(timestamp: int) -> dict[str, int]:
         .exclude(ip_address=None, subject="", detail={})
         .update(ip_address=None, subject="", detail={}),
     }
+
+
+@app.task(name="policies.expand_reminders", queue="email", retry=10)
+def expand_reminders(run_id: int, request_id: str = "") -> int:
+    """Turn a manager's reminder run into its Reminder rows, outbox e-mails and delivery jobs
+    (policies.reminders.expand_reminder_run; idempotent: a second run of the job writes nothing)."""
+    with bind_request_id(request_id):
+        return expand_reminder_run(run_id)

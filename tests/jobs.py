@@ -9,8 +9,22 @@ from outbox.delivery import deliver
 from outbox.models import Email
 
 
+def expand_queued() -> int:
+    """Expand the reminder runs the worker has not expanded yet (the worker's own code); return
+    how many e-mails they queued."""
+    from policies.models import ReminderRun
+    from policies.reminders import expand_reminder_run
+
+    pending = (
+        ReminderRun.objects.filter(expanded_at=None).order_by("pk").values_list("pk", flat=True)
+    )
+    return sum(expand_reminder_run(run_id) for run_id in list(pending))
+
+
 def send_queued() -> list[int]:
-    """Send the waiting e-mails with the worker's own delivery code; return those left waiting."""
+    """Expand the waiting reminder runs, then send the waiting e-mails with the worker's own
+    delivery code; return those left waiting."""
+    expand_queued()
     return deliver(list(Email.objects.waiting().order_by("pk").values_list("pk", flat=True)))
 
 

@@ -363,13 +363,23 @@ Person.objects.bulk_create(
 
 
 def _send_reminders(cluster) -> int:
-    """The manager asks, through nginx, for reminders about the social-media policy."""
+    """The manager asks, through nginx, for reminders about the social-media policy; returns how
+    many e-mails the worker queued when it expanded the run the request wrote."""
     manager = Browser(cluster.nginx_url)
     manager.log_in("leder.bergen")
+    last_run = cluster.query("SELECT coalesce(max(id), 0) FROM policies_reminderrun")[0][0]
     path = "/oversikt/retningslinje/sosiale-medier/paminnelse/"
     answer = manager.post_form(path, {})
     assert answer.status == 302, answer.body[:500]
-    return cluster.query("SELECT count(*) FROM outbox_email WHERE status = 'venter'")[0][0]
+
+    def expanded() -> list:
+        return cluster.query(
+            f"SELECT queued FROM policies_reminderrun WHERE id > {last_run}"  # noqa: S608
+            " AND expanded_at IS NOT NULL"
+        )
+
+    wait_until(lambda: len(expanded()) == 1, "the worker to expand the reminder run", 120)
+    return expanded()[0][0]
 
 
 def _statuses(cluster) -> dict[str, int]:

@@ -12,7 +12,7 @@ from policies.models import ChangeKind, ChangeNotice
 from policies.workflow import activate_due_versions
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
-from .jobs import queued_email_ids, send_queued
+from .jobs import expand_queued, queued_email_ids, send_queued
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +160,8 @@ def test_a_reminder_carries_the_same_context_and_names_the_leader(client, kommun
     mail.outbox.clear()
     client.force_login(leader)
     client.post(f"/oversikt/retningslinje/{policy.slug}/paminnelse/")
+    # The worker expands the manager's reminder run into e-mails, then sends them.
+    expand_queued()
     (message,) = _to(nurse.email)
     body = message.body
     assert "endret vesentlig" in body and "alle må bekrefte på nytt innen" in body

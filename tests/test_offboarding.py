@@ -24,6 +24,7 @@ from policies.models import (
     Policy,
     PolicyVersion,
     Reminder,
+    ReminderRun,
     Translation,
 )
 from signin.models import Outcome, SignInEvent, SignInIdentity
@@ -178,6 +179,10 @@ def test_a_kommune_whose_people_signed_in_and_got_e_mail_is_removed_with_all_of_
         kind="reminder", to=leaving.email, subject="P", body="Hei"
     )
     reminder.save(update_fields=["email"])
+    # A manager's reminder the worker has not expanded yet.
+    ReminderRun.objects.create(
+        policy=policy, sent_by=leaving, organisation_id_of_scope=bodo.pk, planned=1
+    )
 
     archive = offboard(bodo, to=tmp_path)
 
@@ -188,6 +193,7 @@ def test_a_kommune_whose_people_signed_in_and_got_e_mail_is_removed_with_all_of_
     assert list(SignInIdentity.objects.values_list("person_id", flat=True)) == [staying.pk]
     assert list(Email.objects.values_list("to", flat=True)) == [staying.email]
     assert Event.objects.get(verb=EventVerb.OFFBOARDED).detail["deleted"]["epost"] == 2
+    assert not ReminderRun.objects.exists()
     # The sign-in trail is append-only again afterwards.
     with (
         pytest.raises(ProgrammingError, match="Cannot delete"),

@@ -9,7 +9,8 @@ from django.db import transaction
 from outbox.mail import enqueue_email, queue_status
 from outbox.models import Email
 from policies.access import manager_scope
-from policies.reminders import remind, reminder_states
+from policies.models import ReminderRun
+from policies.reminders import remind, reminder_states, request_reminders
 
 from .jobs import queued_email_ids, run_worker
 from .manager_setup import make_world
@@ -61,6 +62,28 @@ def test_the_worker_sends_each_queued_reminder_once_to_a_real_smtp_server(smtp_s
     run_worker()
     assert smtp_sink.count() == 2
     assert queued_email_ids() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_managers_click_is_expanded_and_sent_by_the_worker_once(smtp_sink):
+    world = make_world()
+    request = request_reminders(
+        scope=manager_scope(world.manager), policy=world.policy, unit=None, by=world.manager
+    )
+    assert request.queued == 2 and Email.objects.count() == 0
+    states = reminder_states(policy=world.policy, person_ids=[world.carer.pk, world.manager.pk])
+    assert {s.status for s in states.values()} == {"venter"} and len(states) == 2
+    # The worker expands the run (its e-mails and their delivery jobs in its job's transaction)
+    # and then sends them; running it again sends nothing more.
+    run_worker()
+    run_worker()
+    assert sorted(r.to[0] for r in smtp_sink.received) == sorted(
+        [world.carer.email, world.manager.email]
+    )
+    assert ReminderRun.objects.get().queued == 2
+    assert set(Email.objects.values_list("status", flat=True)) == {"sendt"}
+    states = reminder_states(policy=world.policy, person_ids=[world.carer.pk, world.manager.pk])
+    assert {s.status for s in states.values()} == {"sendt"}
 
 
 @pytest.mark.django_db(transaction=True)

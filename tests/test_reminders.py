@@ -4,14 +4,15 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from outbox.models import Email
 from policies.access import manager_scope
-from policies.models import Event, EventVerb, Reminder
-from policies.reminders import plan_reminders, remind, reminder_states
+from policies.models import Event, EventVerb, Reminder, ReminderRun
+from policies.reminders import expand_reminder_run, plan_reminders, remind, reminder_states
 
 from .factories import make_person
-from .jobs import queued_email_ids, send_queued
+from .jobs import expand_queued, queued_email_ids, send_queued
 from .manager_setup import make_world
 
 pytestmark = pytest.mark.django_db
@@ -47,12 +48,55 @@ def test_reminders_are_queued_in_the_managers_transaction_and_not_sent_in_the_re
     world = make_world()
     client.force_login(world.manager)
     client.post(_url(world))
-    # Nothing left in the request; the e-mails and the jobs that send them are in the database.
+    # The request writes the run (the cause) and ONE job that expands it; nothing is sent.
     assert mail.outbox == []
+    run = ReminderRun.objects.get()
+    assert run.planned == 2 and run.expanded_at is None and run.sent_by == world.manager
+    assert _expansion_jobs() == [run.pk]
+    assert Email.objects.count() == 0
+    # The worker's job: the e-mails, the Reminder rows and the delivery jobs, once.
+    assert expand_reminder_run(run.pk) == 2
+    assert expand_reminder_run(run.pk) == 0
     emails = list(Email.objects.order_by("pk"))
     assert [e.status for e in emails] == ["venter", "venter"]
     assert queued_email_ids() == [e.pk for e in emails]
     assert Reminder.objects.filter(email__in=emails).count() == 2
+    assert set(Reminder.objects.values_list("sent_at", flat=True)) == {run.asked_at}
+    run.refresh_from_db()
+    assert run.queued == 2 and run.expanded_at is not None
+
+
+def _expansion_jobs() -> list[int]:
+    return [
+        args["run_id"]
+        for args in ProcrastinateJob.objects.filter(
+            task_name="policies.expand_reminders", status="todo"
+        ).values_list("args", flat=True)
+    ]
+
+
+def test_a_manager_who_clicks_while_the_run_is_not_expanded_queues_nothing_twice(client):
+    world = make_world()
+    client.force_login(world.manager)
+    client.post(_url(world))
+    # A double submit, or a second click before the worker has expanded the first run.
+    response = client.post(_url(world), follow=True)
+    assert "Ingen påminnelser ble sendt" in response.content.decode()
+    assert ReminderRun.objects.count() == 1 and len(_expansion_jobs()) == 1
+    plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
+    assert plan.recipients == [] and plan.recently_reminded == 2
+    events = Event.objects.filter(verb=EventVerb.REMINDED).order_by("pk")
+    assert [e.detail["sent"] for e in events] == [2, 0]
+    assert expand_queued() == 2 and Email.objects.count() == 2
+
+
+def test_a_run_the_worker_never_expanded_holds_nobody_back_after_seven_days(client):
+    world = make_world()
+    client.force_login(world.manager)
+    client.post(_url(world))
+    ReminderRun.objects.update(asked_at=timezone.now() - datetime.timedelta(days=8))
+    plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
+    assert len(plan.recipients) == 2 and plan.recently_reminded == 0
 
 
 def test_a_reminder_that_rolls_back_queues_no_email():
@@ -70,6 +114,7 @@ def test_nobody_is_reminded_twice_within_seven_days(client):
     client.post(_url(world))
     # A double submit, or a second click a minute later, while the first ones still wait.
     response = client.post(_url(world), follow=True)
+    expand_queued()
     assert Email.objects.count() == 2
     assert Reminder.objects.count() == 2
     assert "Ingen påminnelser ble sendt" in response.content.decode()

@@ -445,10 +445,10 @@ def test_search_finds_the_nynorsk_text_and_links_to_it():
     result = search("tilsette", user=AnonymousUser())
     assert [(h.is_translation, h.language) for h in result.hits] == [(True, "nn")]
     assert "?sprak=nn#" in result.hits[0].url
-    # Both texts are stemmed by the same configuration, so the nynorsk "høfleg" finds the
-    # translation, and the bokmål "høflig" (the same stem) the original as well.
-    languages = {h.language for h in search("høfleg", user=AnonymousUser()).hits}
-    assert languages == {"nb", "nn"}
+    # Both texts are indexed with the same configuration: the nynorsk word finds the translation,
+    # the bokmål word the original.
+    assert "nn" in {h.language for h in search("høfleg", user=AnonymousUser()).hits}
+    assert "nb" in {h.language for h in search("høflig", user=AnonymousUser()).hits}
     assert {h.language for h in search("tilsette", user=AnonymousUser()).hits} == {"nn"}
 
 

@@ -33,7 +33,7 @@ from ..dashboards import PersonRow, Scope
 from ..exports import ExportTitle, csv_lines, write_xlsx
 from ..models import Policy
 from ..notices import notice_states
-from ..reminders import plan_reminders, remind, reminder_states
+from ..reminders import plan_reminders, reminder_states, request_reminders
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -341,8 +341,8 @@ def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
     ctx = _list_context(request, slug, unit_id)
     policy, unit, scope = ctx.policy, ctx.unit, ctx.scope
     if request.method == "POST":
-        result = remind(scope=scope, policy=policy, unit=unit, by=request.user)
-        messages.success(request, _reminder_message(len(result.recipients), result.skipped))
+        result = request_reminders(scope=scope, policy=policy, unit=unit, by=request.user)
+        messages.success(request, _reminder_message(result.queued, result.skipped))
         return redirect(_list_url(policy, unit) + "?mangler=1")
     plan = plan_reminders(scope=scope, policy=policy)
     return render(

@@ -180,10 +180,14 @@ def test_the_emails_a_request_queued_are_sent_under_its_request_id(json_log, smt
     client.force_login(world.manager)
     url = f"/oversikt/enhet/{world.health.pk}/retningslinje/{world.policy.slug}/paminnelse/"
     assert client.post(url, HTTP_X_REQUEST_ID="e" * 32).status_code == 302
-    job = ProcrastinateJob.objects.get(task_name="outbox.deliver")
+    # The request queues the reminder run's expansion; the worker expands it into delivery jobs.
+    job = ProcrastinateJob.objects.get(task_name="policies.expand_reminders")
     assert job.args["request_id"] == "e" * 32
-    run_worker()
+    run_worker()  # expands the run into e-mails and their delivery jobs
+    run_worker()  # sends them
     assert smtp_sink.count() == 2
+    deliveries = ProcrastinateJob.objects.filter(task_name="outbox.deliver")
+    assert all(d.args["request_id"] == "e" * 32 for d in deliveries)
     # The worker's lines about that batch carry the id of the manager's request.
     batch = [line for line in json_log() if line["logger"] == "outbox.tasks"]
     assert batch and {line["request_id"] for line in batch} == {"e" * 32}

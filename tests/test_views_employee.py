@@ -308,11 +308,25 @@ def test_the_changes_page_shows_a_word_level_difference(client, handbook):
     assert "Endringsnotat for versjon 2" in html
 
 
+def test_the_changes_page_without_a_choice_shows_the_latest_change(client, handbook):
+    response = client.get(f"{MOSKENES}endringer/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Endringsnotat for versjon 2" in html and '<ins class="diff-ins">' in html
+    assert "Velg hvilke to versjoner" not in html
+
+
+def test_the_changes_page_of_a_policy_with_one_version_offers_the_form(client, handbook):
+    response = client.get("/bergen/sosiale-medier/endringer/")
+    assert response.status_code == 200
+    assert "Velg hvilke to versjoner" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("", "Velg hvilke to versjoner"),
         ("?fra=1", "Velg hvilke to versjoner"),
+        ("?fra=&til=", "Velg hvilke to versjoner"),
         ("?fra=a&til=2", "må oppgis som tall"),
         ("?fra=1&til=99", "Versjon 99 finnes ikke"),
         ("?fra=-1&til=2", "Versjon -1 finnes ikke"),
@@ -323,7 +337,7 @@ def test_the_changes_page_shows_a_word_level_difference(client, handbook):
 )
 def test_bad_changes_parameters_get_a_clear_message(client, handbook, query, message):
     response = client.get(f"{MOSKENES}endringer/{query}")
-    assert response.status_code == (200 if query == "" else 400)
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert 'name="fra"' in response.content.decode()
 

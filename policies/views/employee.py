@@ -182,13 +182,18 @@ def changes(request, org_slug: str, policy_slug: str):
         "versions": sorted(versions.values(), key=lambda v: v.number),
         "current": current,
     }
-    error = _changes_error(request.GET, versions)
+    chosen = request.GET.copy()
+    asked = "fra" in chosen or "til" in chosen
+    earlier = [n for n in versions if current and n < current.number]
+    if not asked and earlier:
+        # Arriving without a choice shows the latest change: the version before the one in force.
+        chosen.update({"fra": str(max(earlier)), "til": str(current.number)})
+    error = _changes_error(chosen, versions)
     if error:
         context["error"] = error
         # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
-        asked = "fra" in request.GET or "til" in request.GET
         return render(request, "employee/changes.html", context, status=400 if asked else 200)
-    numbers = (int(request.GET["fra"]), int(request.GET["til"]))
+    numbers = (int(chosen["fra"]), int(chosen["til"]))
     texts = dict(policy.versions.filter(number__in=numbers).values_list("number", "body_html"))
     old, new = versions[numbers[0]], versions[numbers[1]]
     # Someone who must confirm the newer version, when it is the one in force, confirms it here.

@@ -180,7 +180,7 @@ PAGE_TYPES = [
     PageType("/meg/ with confirmations", "/meg/", user=EMP, prepare=confirmed()),
     PageType("my data, readable", "/meg/mine-data/", user=EMP, prepare=confirmed()),
     PageType("diff between versions", "/moskenes/sosiale-medier/endringer/?fra=1&til=2"),
-    PageType("diff, choose versions", "/moskenes/sosiale-medier/endringer/"),
+    PageType("diff, choose versions", "/bergen/sosiale-medier/endringer/"),
     PageType(
         "diff, with the confirmation at the end",
         "/moskenes/sosiale-medier/endringer/?fra=1&til=2",

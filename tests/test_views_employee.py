@@ -414,3 +414,13 @@ def test_my_data_page_shows_everything_about_me_readably(client, handbook):
     assert data["paminnelser"][0]["retningslinje"] == policy.title
     assert data["roller"]["redaktor"] == "nei"
     assert data["innlogginger"][0]["utfall"] == "mislyktes"
+
+
+def test_the_main_menu_marks_the_page_being_shown(client, handbook):
+    client.force_login(person("ansatt.bergen"))
+    html = client.get("/").content.decode()
+    # As an attribute, not as escaped text.
+    assert re.search(r'<a class="ds-link" href="/" aria-current="page">Mine retningslinjer', html)
+    assert "&quot;page&quot;" not in html
+    search = client.get("/sok/", {"q": "sosiale"}).content.decode()
+    assert 'href="/" aria-current' not in search

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 # Block elements: each starts a new paragraph in the diff.
 _BLOCK = re.compile(r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|tr|table|hr)\b[^>]*>", re.IGNORECASE)
@@ -336,12 +337,15 @@ class SectionChange:
     def count_label(self) -> str:
         """How much changed, in words: "3 ord lagt til, 1 fjernet"."""
         if self.added and self.removed:
-            return f"{self.added} ord lagt til, {self.removed} fjernet"
+            return _("%(added)s ord lagt til, %(removed)s fjernet") % {
+                "added": self.added,
+                "removed": self.removed,
+            }
         if self.added:
-            return f"{self.added} ord lagt til"
+            return _("%(added)s ord lagt til") % {"added": self.added}
         if self.removed:
-            return f"{self.removed} ord fjernet"
-        return "bare rekkefølgen er endret"
+            return _("%(removed)s ord fjernet") % {"removed": self.removed}
+        return _("bare rekkefølgen er endret")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,12 @@ from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersi
 from ..notices import material_impact
 from ..rendering import render_html
 from ..review import review_of
-from ..translations import language_name, translatable_version, translation_states
+from ..translations import (
+    language_name,
+    translatable_version,
+    translation_states,
+    translation_states_of,
+)
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -102,6 +107,9 @@ def dashboard(request):
         policies = policies.filter(organisation_id=request.user.organisation_id)
     rows = [_status_of(p, p.live_versions) for p in policies]
     rows.sort(key=lambda r: (r["policy"].is_retired, r["review"].sort_key, r["policy"].title))
+    states = translation_states_of([(r["policy"], r["current"]) for r in rows])
+    for r in rows:
+        r["translations"] = states.get(r["policy"].pk, [])
     return render(
         request,
         "editorial/dashboard.html",

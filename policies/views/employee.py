@@ -268,9 +268,9 @@ def _ack_rows(person) -> list[dict]:
 def my_notices(request):
     """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
     if choose_notices(request.user, request.POST.get("varsler", "")):
-        messages.success(request, "Valget ditt for varsler er lagret.")
+        messages.success(request, _("Valget ditt for varsler er lagret."))
     else:
-        messages.error(request, "Velg ett av alternativene for varsler. Ingenting er endret.")
+        messages.error(request, _("Velg ett av alternativene for varsler. Ingenting er endret."))
     return redirect(f"{reverse('me')}#varsler")
 
 

@@ -187,6 +187,7 @@ def person_pages(username: str) -> list[str]:
         pages += [reverse("editorial_dashboard"), f"/redaksjon/{kommune}/sosiale-medier/"]
     if username.startswith("leder."):
         pages += [reverse("manager_overview"), "/oversikt/retningslinje/sosiale-medier/"]
+        pages.append("/oversikt/retningslinje/sosiale-medier/utskrift/")
     return pages
 
 

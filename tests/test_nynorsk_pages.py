@@ -181,6 +181,7 @@ def person_pages(username: str) -> list[str]:
     """The pages of a signed-in person, by role: their own, the editors', the managers'."""
     pages = ["/bergen/intern-rutine/", reverse("me"), reverse("search") + "?q=sosiale+medier"]
     pages.append(reverse("search") + "?q=qwxzyv")
+    pages.append(reverse("my_data"))
     pages.append("/moskenes/sosiale-medier/endringer/?fra=1&til=2")
     if username.startswith("redaktor."):
         kommune = username.split(".")[1]

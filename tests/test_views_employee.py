@@ -400,3 +400,20 @@ def test_my_data_page_shows_everything_about_me_readably(client, handbook):
     assert data["paminnelser"][0]["retningslinje"] == policy.title
     assert data["roller"]["redaktor"] == "nei"
     assert data["innlogginger"][0]["utfall"] == "mislyktes"
+
+
+def test_my_data_page_speaks_nynorsk_and_the_json_keeps_its_values(client, handbook):
+    from axes.models import AccessFailureLog
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    me.language = "nn"
+    me.save(update_fields=["language"])
+    AccessFailureLog.objects.create(username=me.username, ip_address="10.1.2.3", user_agent="t")
+    client.force_login(me)
+    page = client.get("/meg/mine-data/").content.decode()
+    for text in ("Stadfestingar (1)", '<th scope="col">Målform</th>', "mislukka", "Ser heile"):
+        assert text in page, text
+    data = json.loads(client.get("/meg/mine-data.json").content)
+    assert data["innlogginger"][0]["utfall"] == "mislyktes"
+    assert data["roller"]["redaktor"] == "nei"

@@ -186,6 +186,10 @@ def person_pages(username: str) -> list[str]:
     if username.startswith("redaktor."):
         kommune = username.split(".")[1]
         pages += [reverse("editorial_dashboard"), f"/redaksjon/{kommune}/sosiale-medier/"]
+        pages += [
+            f"/redaksjon/{kommune}/sosiale-medier/{tail}/"
+            for tail in ("trekk-tilbake", "gjenopprett", "utkast/sammenlign")
+        ]
     if username.startswith("leder."):
         pages += [reverse("manager_overview"), "/oversikt/retningslinje/sosiale-medier/"]
         pages.append("/oversikt/retningslinje/sosiale-medier/utskrift/")

@@ -303,8 +303,8 @@ def test_the_changes_page_shows_a_word_level_difference(client, handbook):
     response = client.get(f"{MOSKENES}endringer/?fra=1&til=2")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<del class="diff-del"><span class="ds-sr-only">Fjernet: </span>' in html
-    assert '<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>' in html
+    assert '<del class="diff-del"><span class="ds-sr-only" lang="nb">Fjernet: </span>' in html
+    assert '<ins class="diff-ins"><span class="ds-sr-only" lang="nb">Lagt til: </span>' in html
     assert "Endringsnotat for versjon 2" in html
 
 

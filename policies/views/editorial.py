@@ -526,7 +526,13 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
     return render(
         request,
         "editorial/confirm.html",
-        {"organisation": policy.organisation, "policy": policy, "action": action},
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "action": action,
+            # Only for the title's lang.
+            "current": policy.versions.current().only("pk", "language").first(),
+        },
     )
 
 

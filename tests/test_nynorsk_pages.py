@@ -188,7 +188,7 @@ def person_pages(username: str) -> list[str]:
         pages += [reverse("editorial_dashboard"), f"/redaksjon/{kommune}/sosiale-medier/"]
         pages += [
             f"/redaksjon/{kommune}/sosiale-medier/{tail}/"
-            for tail in ("trekk-tilbake", "gjenopprett", "utkast/sammenlign")
+            for tail in ("trekk-tilbake", "gjenopprett", "utkast/sammenlign", "historikk")
         ]
     if username.startswith("leder."):
         pages += [reverse("manager_overview"), "/oversikt/retningslinje/sosiale-medier/"]

@@ -569,7 +569,9 @@ def policy_history(request, org_slug: str, policy_slug: str):
             "policy": policy,
             "page": page,
             "kind": kind,
-            "kinds": [(key, label) for key, (label, _) in HISTORY_KINDS.items()],
+            "kinds": [(key, label) for key, (label, _verbs) in HISTORY_KINDS.items()],
+            # Only for the title's lang.
+            "current": policy.versions.current().only("pk", "language").first(),
         },
     )
 
@@ -578,7 +580,7 @@ def policy_history(request, org_slug: str, policy_slug: str):
 # reminders, which otherwise drown it.
 HISTORY_KINDS = {
     "tekst": (
-        "Tekst og publisering",
+        gettext_lazy("Tekst og publisering"),
         [
             EventVerb.POLICY_CREATED,
             EventVerb.DRAFT_CREATED,
@@ -592,6 +594,6 @@ HISTORY_KINDS = {
             EventVerb.IMPORTED,
         ],
     ),
-    "innstillinger": ("Innstillinger", [EventVerb.SETTINGS_CHANGED]),
-    "ledere": ("Påminnelser og eksport", [EventVerb.REMINDED, EventVerb.EXPORTED]),
+    "innstillinger": (gettext_lazy("Innstillinger"), [EventVerb.SETTINGS_CHANGED]),
+    "ledere": (gettext_lazy("Påminnelser og eksport"), [EventVerb.REMINDED, EventVerb.EXPORTED]),
 }

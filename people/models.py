@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from policies.models import Policy
@@ -257,8 +258,8 @@ class Person(AbstractUser):
     is_elected_official = models.BooleanField("folkevalgt", default=False)
 
     class Notices(models.TextChoices):
-        AT_ONCE = "straks", "E-post med en gang"
-        WEEKLY = "ukentlig", "Bare i ukesoversikten"
+        AT_ONCE = "straks", gettext_lazy("E-post med en gang")
+        WEEKLY = "ukentlig", gettext_lazy("Bare i ukesoversikten")
 
     change_notices = models.CharField(
         "varsel om vesentlige endringer",

@@ -345,7 +345,7 @@ class PersonRow:
 
     @property
     def status_label(self) -> str:
-        return Confirmation(self.status).label
+        return str(Confirmation(self.status).label)
 
     @property
     def is_confirmed(self) -> bool:

@@ -13,8 +13,10 @@ import html
 import re
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 # Block elements: each starts a new paragraph in the diff.
 _BLOCK = re.compile(r"</?(?:p|h[1-6]|li|ul|ol|blockquote|pre|tr|table|hr)\b[^>]*>", re.IGNORECASE)
@@ -58,12 +60,10 @@ def _render(runs: list[tuple[str, list[str]]]) -> str:
             text = escape(" ".join(piece))
             if kind == "ins":
                 paragraphs[-1].append(
-                    f'<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>{text}</ins>'
+                    f'<ins class="diff-ins">{_spoken(_("Lagt til:"))}{text}</ins>'
                 )
             elif kind == "del":
-                paragraphs[-1].append(
-                    f'<del class="diff-del"><span class="ds-sr-only">Fjernet: </span>{text}</del>'
-                )
+                paragraphs[-1].append(f'<del class="diff-del">{_spoken(_("Fjernet:"))}{text}</del>')
             else:
                 paragraphs[-1].append(text)
             piece.clear()
@@ -163,9 +163,17 @@ WORD_BUDGET = 60_000
 CONTEXT_BLOCKS = 1
 CACHE_SECONDS = 7 * 24 * 3600
 # Bump when the output changes, so that cached results of the old shape are never shown.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 _TOKEN = re.compile(r"(<[^>]*>)")
+
+
+def _spoken(label: str, space: str = " ") -> str:
+    """A word for screen readers inside the policy's text, in the interface's language (the text
+    around it carries the policy's own lang)."""
+    return f'<span class="ds-sr-only" lang="{translation.get_language()}">{escape(label)}{space}</span>'
+
+
 _TAG_NAME = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)([^>]*)>")
 _ID = re.compile(r'\bid="([^"]*)"')
 _ALT = re.compile(r'\balt="([^"]*)"')
@@ -336,12 +344,15 @@ class SectionChange:
     def count_label(self) -> str:
         """How much changed, in words: "3 ord lagt til, 1 fjernet"."""
         if self.added and self.removed:
-            return f"{self.added} ord lagt til, {self.removed} fjernet"
+            return _("%(added)s ord lagt til, %(removed)s fjernet") % {
+                "added": self.added,
+                "removed": self.removed,
+            }
         if self.added:
-            return f"{self.added} ord lagt til"
+            return _("%(added)s ord lagt til") % {"added": self.added}
         if self.removed:
-            return f"{self.removed} ord fjernet"
-        return "bare rekkefølgen er endret"
+            return _("%(removed)s ord fjernet") % {"removed": self.removed}
+        return _("bare rekkefølgen er endret")
 
 
 @dataclass(frozen=True)
@@ -373,9 +384,9 @@ class _Budget:
 def _mark(kind: str, words) -> str:
     text = escape(" ".join(words))
     if kind == "ins":
-        return f'<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>{text}</ins>'
+        return f'<ins class="diff-ins">{_spoken(_("Lagt til:"))}{text}</ins>'
     if kind == "del":
-        return f'<del class="diff-del"><span class="ds-sr-only">Fjernet: </span>{text}</del>'
+        return f'<del class="diff-del">{_spoken(_("Fjernet:"))}{text}</del>'
     return text
 
 
@@ -449,7 +460,7 @@ def _render_blocks(rows: list[tuple[Block, str] | None]) -> str:
             close_list()
             out.append(
                 '<p class="diff-gap"><span aria-hidden="true">…</span>'
-                '<span class="ds-sr-only">Uendret tekst er utelatt.</span></p>'
+                f"{_spoken(_('Uendret tekst er utelatt.'), space='')}</p>"
             )
             continue
         block, content = row
@@ -592,7 +603,8 @@ def section_diff(old_html: str, new_html: str) -> SectionDiff:
     digest = hashlib.sha256()
     for text in (old_html, new_html):
         digest.update(hashlib.sha256(text.encode()).digest())
-    key = f"section-diff:{_CACHE_VERSION}:{digest.hexdigest()}"
+    # The screen-reader words inside are in the interface's language: one entry per language.
+    key = f"section-diff:{_CACHE_VERSION}:{translation.get_language()}:{digest.hexdigest()}"
     found = cache.get(key)
     if found is None:
         found = _compare_sections(old_html, new_html)

@@ -104,17 +104,17 @@ def write_xlsx(target, rows: Iterable[PersonRow], title: ExportTitle | None = No
     moment = workbook.add_format({"num_format": "dd.mm.yyyy hh:mm"})
     first = 0
     if title is not None:
-        sheet.write(0, 0, f"Bekreftelser: {title.policy}", heading)
+        sheet.write(0, 0, str(_("Bekreftelser: %(policy)s") % {"policy": title.policy}), heading)
         facts = [
-            ("Kommune", title.kommune),
-            ("Retningslinje", title.policy),
-            ("Versjon", title.version if title.version is not None else "–"),
-            ("Enhet", title.unit),
-            ("Eksportert", datetime_text(title.exported_at)),
-            ("Eksportert av", title.exported_by),
+            (_("Kommune"), title.kommune),
+            (_("Retningslinje"), title.policy),
+            (_("Versjon"), title.version if title.version is not None else "–"),
+            (_("Enhet"), title.unit),
+            (_("Eksportert"), datetime_text(title.exported_at)),
+            (_("Eksportert av"), title.exported_by),
         ]
         for offset, (label, value) in enumerate(facts, start=1):
-            sheet.write(offset, 0, label, bold)
+            sheet.write(offset, 0, str(label), bold)
             sheet.write(offset, 1, value)
         first = len(facts) + 2
     sheet.write_row(first, 0, [str(h) for h in HEADERS], bold)

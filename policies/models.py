@@ -963,9 +963,9 @@ STATE_LABELS = {
 class Confirmation(models.IntegerChoices):
     """Where a person stands with a policy (Obligation.status)."""
 
-    NEVER = 0, "Ikke bekreftet"
-    OLDER = 1, "Må bekreftes på nytt"
-    CONFIRMED = 2, "Bekreftet"
+    NEVER = 0, _("Ikke bekreftet")
+    OLDER = 1, _("Må bekreftes på nytt")
+    CONFIRMED = 2, _("Bekreftet")
 
 
 class LatestAcknowledgement(models.Model):

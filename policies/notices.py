@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from outbox.mail import Message, enqueue_emails, header_safe
 from people.models import Person, Unit
@@ -53,21 +54,25 @@ class ChangeContext:
     @property
     def summary(self) -> str:
         """ "endret vesentlig 26.11.2026, alle må bekrefte på nytt innen 26.12.2026"."""
+        dates = {"changed": date_text(self.changed_on), "deadline": date_text(self.deadline)}
         if self.is_new_policy:
             return (
-                f"ny retningslinje fra {date_text(self.changed_on)}, alle må bekrefte innen "
-                f"{date_text(self.deadline)}"
+                _("ny retningslinje fra %(changed)s, alle må bekrefte innen %(deadline)s") % dates
             )
         return (
-            f"endret vesentlig {date_text(self.changed_on)}, alle må bekrefte på nytt innen "
-            f"{date_text(self.deadline)}"
+            _("endret vesentlig %(changed)s, alle må bekrefte på nytt innen %(deadline)s") % dates
         )
 
     def as_context(self) -> dict:
-        """The same, as plain values for an e-mail the worker renders later (JSON only)."""
+        """The same, as plain values for an e-mail the worker renders later (JSON only).
+
+        In bokmål whatever the language of the request that publishes: the e-mail templates are
+        not translated yet, and the worker renders them later for people of either målform."""
+        with translation.override("nb"):
+            summary = self.summary
         return {
             "is_new_policy": self.is_new_policy,
-            "summary": self.summary,
+            "summary": summary,
             "change_note": self.version.change_note,
             "deadline": date_text(self.deadline),
             "link": self.link,
@@ -219,7 +224,8 @@ class NoticeState:
 
     @property
     def label(self) -> str:
-        return {"venter": "Venter", "sendt": "Sendt", "feilet": "Feilet"}.get(self.status, "")
+        labels = {"venter": _("Venter"), "sendt": _("Sendt"), "feilet": _("Feilet")}
+        return labels.get(self.status, "")
 
 
 def notice_states(*, policy: Policy, person_ids: list[int]) -> dict[int, NoticeState]:

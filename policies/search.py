@@ -592,6 +592,8 @@ def _resource_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
             version_number=0,
             is_current=True,
             is_resource=True,
+            # Background resources are in bokmål: their own pages say lang="nb".
+            language="nb",
         )
         for row in rows
     }

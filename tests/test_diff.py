@@ -10,10 +10,11 @@ pytestmark = pytest.mark.django_db
 def test_a_changed_word_is_marked_deleted_and_inserted():
     diff = word_diff("<p>Vær saklig og høflig.</p>", "<p>Vær saklig og vennlig.</p>")
     assert (
-        '<del class="diff-del"><span class="ds-sr-only">Fjernet: </span>høflig.</del>' in diff.html
+        '<del class="diff-del"><span class="ds-sr-only" lang="nb">Fjernet: </span>høflig.</del>'
+        in diff.html
     )
     assert (
-        '<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>vennlig.</ins>'
+        '<ins class="diff-ins"><span class="ds-sr-only" lang="nb">Lagt til: </span>vennlig.</ins>'
         in diff.html
     )
     assert diff.added == 1 and diff.removed == 1

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from outbox.models import Email
 from people.models import Person
@@ -211,3 +211,41 @@ def test_the_person_list_shows_each_notices_state(client, kommune):
     html = client.get(url).content.decode()
     assert 'data-color="danger">Feilet</span>' in html
     assert 'data-color="success">Sendt</span>' in html
+
+
+def test_a_manager_who_reads_nynorsk_is_told_of_the_reset_in_nynorsk(client, kommune):
+    organisation, policy, leader = kommune[:3]
+    leader.language = "nn"
+    leader.save(update_fields=["language"])
+    version = _material(policy)
+    client.force_login(leader)
+    html = client.get("/oversikt/").content.decode()
+    deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
+    assert (
+        f"vart endra vesentleg {version.effective_from:%d.%m.%Y}, alle må stadfeste på nytt innan "
+        f"{deadline:%d.%m.%Y}" in html
+    )
+    html = client.get(f"/oversikt/retningslinje/{policy.slug}/").content.decode()
+    assert 'data-color="neutral">Ventar</span>' in html
+
+
+def test_a_nynorsk_publisher_still_sends_the_bokmal_notice(
+    kommune, django_capture_on_commit_callbacks
+):
+    """The e-mail templates are bokmål, so the summary they carry is too, whatever the request."""
+    policy, nurse = kommune[1], kommune[3]
+    with translation.override("nn"), django_capture_on_commit_callbacks(execute=True):
+        _material(policy)
+    (message,) = _to(nurse.email)
+    assert "endret vesentlig" in message.body and "endra vesentleg" not in message.body
+
+
+def test_the_notice_choices_speak_nynorsk(client, kommune):
+    nurse = kommune[3]
+    nurse.language = "nn"
+    nurse.save(update_fields=["language"])
+    client.force_login(nurse)
+    html = client.get("/meg/").content.decode()
+    assert "E-post med ein gong" in html and "Berre i vekeoversikta" in html
+    response = client.post("/meg/varsler/", {"varsler": "ukentlig"}, follow=True)
+    assert "Valet ditt for varsel er lagra." in response.content.decode()

@@ -320,7 +320,8 @@ def test_compare_shows_only_the_changed_section_word_by_word_against_the_live_ve
     save_draft(draft, by=None, title=draft.title, body=body, revision=1)
     html = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/sammenlign/").content.decode()
     inserted = re.findall(
-        r'<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>(.*?)</ins>', html
+        r'<ins class="diff-ins"><span class="ds-sr-only" lang="nb">Lagt til: </span>(.*?)</ins>',
+        html,
     )
     assert [text.strip() for text in inserted] == ["svært"]
     assert "Fjernet: </span>" not in html
@@ -617,3 +618,16 @@ def test_publishing_a_draft_of_a_retired_policy_is_refused_in_norwegian(client, 
     assert response.status_code == 400
     assert "trukket tilbake" in response.content.decode()
     assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_compare_speaks_nynorsk_around_the_bokmal_text(client, draft):
+    from .test_nynorsk_pages import assert_nynorsk
+
+    body = draft.body.replace("effektiv kanal", "svært effektiv kanal", 1)
+    save_draft(draft, by=None, title=draft.title, body=body, revision=1)
+    editor = person("redaktor.bergen")
+    editor.language = "nn"
+    editor.save(update_fields=["language"])
+    html = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/sammenlign/").content.decode()
+    assert '<span class="ds-sr-only" lang="nn">Lagt til: </span>svært' in html
+    assert_nynorsk(html, "compare")

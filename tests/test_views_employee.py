@@ -303,8 +303,8 @@ def test_the_changes_page_shows_a_word_level_difference(client, handbook):
     response = client.get(f"{MOSKENES}endringer/?fra=1&til=2")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<del class="diff-del"><span class="ds-sr-only">Fjernet: </span>' in html
-    assert '<ins class="diff-ins"><span class="ds-sr-only">Lagt til: </span>' in html
+    assert '<del class="diff-del"><span class="ds-sr-only" lang="nb">Fjernet: </span>' in html
+    assert '<ins class="diff-ins"><span class="ds-sr-only" lang="nb">Lagt til: </span>' in html
     assert "Endringsnotat for versjon 2" in html
 
 
@@ -424,3 +424,20 @@ def test_the_main_menu_marks_the_page_being_shown(client, handbook):
     assert "&quot;page&quot;" not in html
     search = client.get("/sok/", {"q": "sosiale"}).content.decode()
     assert 'href="/" aria-current' not in search
+
+
+def test_my_data_page_speaks_nynorsk_and_the_json_keeps_its_values(client, handbook):
+    from axes.models import AccessFailureLog
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    me.language = "nn"
+    me.save(update_fields=["language"])
+    AccessFailureLog.objects.create(username=me.username, ip_address="10.1.2.3", user_agent="t")
+    client.force_login(me)
+    page = client.get("/meg/mine-data/").content.decode()
+    for text in ("Stadfestingar (1)", '<th scope="col">Målform</th>', "mislukka", "Ser heile"):
+        assert text in page, text
+    data = json.loads(client.get("/meg/mine-data.json").content)
+    assert data["innlogginger"][0]["utfall"] == "mislyktes"
+    assert data["roller"]["redaktor"] == "nei"

@@ -138,6 +138,21 @@ def test_xlsx_export_is_a_valid_workbook_and_is_audited(client):
     assert Event.objects.filter(verb=EventVerb.EXPORTED, detail__format="xlsx").count() == 1
 
 
+def test_the_xlsx_title_block_follows_the_managers_language(client):
+    world = make_world()
+    world.manager.language = "nn"
+    world.manager.save(update_fields=["language"])
+    client.force_login(world.manager)
+    response = client.get(f"/oversikt/retningslinje/{world.policy.slug}/eksport.xlsx")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    strings = "".join(
+        archive.read(name).decode() for name in archive.namelist() if name.endswith(".xml")
+    )
+    assert f"Stadfestingar: {world.policy.title}" in strings
+    assert "Alle einingane du har oversikt over" in strings and "Eining" in strings
+    assert "Bekreftelser" not in strings and "Enhet<" not in strings
+
+
 def test_print_view_lists_everyone_and_is_audited(client):
     world = make_world()
     client.force_login(world.manager)

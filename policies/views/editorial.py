@@ -40,7 +40,12 @@ from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersi
 from ..notices import material_impact
 from ..rendering import render_html
 from ..review import review_of
-from ..translations import language_name, translatable_version, translation_states
+from ..translations import (
+    language_name,
+    translatable_version,
+    translation_states,
+    translation_states_of,
+)
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -102,6 +107,9 @@ def dashboard(request):
         policies = policies.filter(organisation_id=request.user.organisation_id)
     rows = [_status_of(p, p.live_versions) for p in policies]
     rows.sort(key=lambda r: (r["policy"].is_retired, r["review"].sort_key, r["policy"].title))
+    states = translation_states_of([(r["policy"], r["current"]) for r in rows])
+    for r in rows:
+        r["translations"] = states.get(r["policy"].pk, [])
     return render(
         request,
         "editorial/dashboard.html",
@@ -518,7 +526,13 @@ def _confirm(request, org_slug: str, policy_slug: str, *, action: str):
     return render(
         request,
         "editorial/confirm.html",
-        {"organisation": policy.organisation, "policy": policy, "action": action},
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "action": action,
+            # Only for the title's lang.
+            "current": policy.versions.current().only("pk", "language").first(),
+        },
     )
 
 
@@ -555,7 +569,9 @@ def policy_history(request, org_slug: str, policy_slug: str):
             "policy": policy,
             "page": page,
             "kind": kind,
-            "kinds": [(key, label) for key, (label, _) in HISTORY_KINDS.items()],
+            "kinds": [(key, label) for key, (label, _verbs) in HISTORY_KINDS.items()],
+            # Only for the title's lang.
+            "current": policy.versions.current().only("pk", "language").first(),
         },
     )
 
@@ -564,7 +580,7 @@ def policy_history(request, org_slug: str, policy_slug: str):
 # reminders, which otherwise drown it.
 HISTORY_KINDS = {
     "tekst": (
-        "Tekst og publisering",
+        gettext_lazy("Tekst og publisering"),
         [
             EventVerb.POLICY_CREATED,
             EventVerb.DRAFT_CREATED,
@@ -578,6 +594,6 @@ HISTORY_KINDS = {
             EventVerb.IMPORTED,
         ],
     ),
-    "innstillinger": ("Innstillinger", [EventVerb.SETTINGS_CHANGED]),
-    "ledere": ("Påminnelser og eksport", [EventVerb.REMINDED, EventVerb.EXPORTED]),
+    "innstillinger": (gettext_lazy("Innstillinger"), [EventVerb.SETTINGS_CHANGED]),
+    "ledere": (gettext_lazy("Påminnelser og eksport"), [EventVerb.REMINDED, EventVerb.EXPORTED]),
 }

@@ -273,9 +273,9 @@ def _ack_rows(person) -> list[dict]:
 def my_notices(request):
     """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
     if choose_notices(request.user, request.POST.get("varsler", "")):
-        messages.success(request, "Valget ditt for varsler er lagret.")
+        messages.success(request, _("Valget ditt for varsler er lagret."))
     else:
-        messages.error(request, "Velg ett av alternativene for varsler. Ingenting er endret.")
+        messages.error(request, _("Velg ett av alternativene for varsler. Ingenting er endret."))
     return redirect(f"{reverse('me')}#varsler")
 
 
@@ -284,12 +284,40 @@ def my_notices(request):
 def my_data(request):
     """The right of access as a page a person can read and print: the same data as the JSON file."""
     data = personal_data(request.user)
+    # The JSON file keeps its keys and values; the page names them in the reader's language.
+    headers = {
+        "tidspunkt": _("Tidspunkt"),
+        "utfall": _("Utfall"),
+        "ip_adresse": _("IP-adresse"),
+        "kommune": _("Kommune"),
+        "retningslinje": _("Retningslinje"),
+        "adresse": _("Adresse"),
+        "versjon": _("Versjon"),
+        "bekreftet": _("Bekreftet"),
+        "malform": _("Målform"),
+        "teksthash": _("Teksthash"),
+        "sendt": _("Sendt"),
+        "uke": _("Uke"),
+        "type": _("Type"),
+        "hendelse": _("Hendelse"),
+    }
+    outcomes = {"innlogget": _("innlogget"), "mislyktes": _("mislyktes")}
+
+    def shown(key, value):
+        if key == "utfall":
+            return outcomes.get(value, value)
+        if key == "malform":
+            return language_name(value) if value else value
+        return value
+
     sections = [
         {
             "key": key,
             "title": title,
-            "headers": [h.replace("_", " ").capitalize() for h in (rows[0] if rows else {})],
-            "rows": [list(row.values()) for row in rows],
+            "headers": [
+                headers.get(h, h.replace("_", " ").capitalize()) for h in (rows[0] if rows else {})
+            ],
+            "rows": [[shown(k, v) for k, v in row.items()] for row in rows],
         }
         for key, title in SECTIONS.items()
         for rows in [data[key]]

@@ -296,7 +296,7 @@ def export_xlsx(request: HttpRequest, slug: str, unit_id: int | None = None):
         kommune=ctx.policy.organisation.name,
         policy=ctx.policy.title,
         version=current.number if current else None,
-        unit=ctx.unit.name if ctx.unit else "Alle enhetene du har oversikt over",
+        unit=ctx.unit.name if ctx.unit else _("Alle enhetene du har oversikt over"),
         exported_at=timezone.now(),
         exported_by=request.user.display_name,
     )

@@ -25,6 +25,8 @@ def page_kommune(context):
     Costs no query: the page's organisation is in its context, and the reader's is loaded for the
     main menu anyway.
     """
+    if context.get("error_page"):
+        return None  # a 500 or 503 may be the database failing: ask it nothing
     organisation = context.get("organisation")
     if organisation:
         return organisation

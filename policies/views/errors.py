@@ -43,11 +43,12 @@ def server_error(request):
 
     Django has already logged the exception with its traceback (logger django.request).
     """
+    # `error_page`: the page wears no kommune's look, which would ask the database for the reader.
     if is_connection_failure(sys.exc_info()[1]):
-        response = render(request, "503.html", status=503)
+        response = render(request, "503.html", {"error_page": True}, status=503)
         response["Retry-After"] = "30"
         return response
-    return render(request, "500.html", status=500)
+    return render(request, "500.html", {"error_page": True}, status=500)
 
 
 def csrf_failure(request, reason: str = ""):

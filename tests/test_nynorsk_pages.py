@@ -190,6 +190,8 @@ def person_pages(username: str) -> list[str]:
             f"/redaksjon/{kommune}/sosiale-medier/{tail}/"
             for tail in ("trekk-tilbake", "gjenopprett", "utkast/sammenlign", "historikk")
         ]
+        lookup = reverse("editorial_receipt_lookup")
+        pages += [lookup, lookup + "?referanse=B-0000-000000"]
     if username.startswith("leder."):
         pages += [reverse("manager_overview"), "/oversikt/retningslinje/sosiale-medier/"]
         pages.append("/oversikt/retningslinje/sosiale-medier/utskrift/")

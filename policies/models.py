@@ -387,20 +387,44 @@ def _search_vector(*, title: str = "title", heading: str = "heading", text: str 
     )
 
 
-class Section(models.Model):
-    """A heading of a published version with its text: the unit of search and of the contents."""
+class SectionText(models.Model):
+    """One heading of a rendered text with its text and stored search vector: what a section of a
+    policy version, of a translation and of a resource have in common. `owner_field` names the
+    subclass's foreign key to the text it belongs to."""
 
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="sections")
+    owner_field: str
+
     position = models.PositiveSmallIntegerField()
     anchor = models.CharField(max_length=120)
     level = models.PositiveSmallIntegerField()
     heading = models.CharField(max_length=500)
     text = models.TextField(blank=True)
-    # A copy of the version's title, so the stored search vector can weigh it highest.
+    # A copy of the owner's title, so the stored search vector can weigh it highest.
     title = models.CharField(max_length=200)
     search_vector = models.GeneratedField(
         expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
     )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @classmethod
+    def build(cls, owner, rendered_sections) -> list:
+        """Unsaved sections of `owner` from rendering.render()'s sections, for bulk_create."""
+        return [
+            cls(**{cls.owner_field: owner}, **_section_fields(s, title=owner.title))
+            for s in rendered_sections
+        ]
+
+
+class Section(SectionText):
+    """A heading of a published version with its text: the unit of search and of the contents."""
+
+    owner_field = "version"
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="sections")
     # The heading alone, with its own index: when a word is in thousands of sections, the
     # sections it heads are sure to be among the candidates ranked (policies.search). The title
     # is left out: it would make every section of a policy a heading hit.
@@ -424,17 +448,6 @@ class Section(models.Model):
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).
             _feeds_search_terms("section_feeds_search_terms"),
-        ]
-
-    def __str__(self) -> str:
-        return self.heading
-
-    @classmethod
-    def build(cls, version: PolicyVersion, rendered_sections) -> list[Section]:
-        """Unsaved sections of `version` from rendering.render()'s sections, for bulk_create."""
-        return [
-            cls(version=version, **_section_fields(s, title=version.title))
-            for s in rendered_sections
         ]
 
 
@@ -527,23 +540,15 @@ class Translation(models.Model):
         return self.status == TranslationStatus.PUBLISHED
 
 
-class TranslationSection(models.Model):
+class TranslationSection(SectionText):
     """A heading of a published translation with its text, searched beside the sections.
 
     Indexed with the same text-search configuration as the originals (see policies.textsearch):
     a query is parsed once, so the text it is compared with must be stemmed the same way.
     """
 
+    owner_field = "translation"
     translation = models.ForeignKey(Translation, on_delete=models.CASCADE, related_name="sections")
-    position = models.PositiveSmallIntegerField()
-    anchor = models.CharField(max_length=120)
-    level = models.PositiveSmallIntegerField()
-    heading = models.CharField(max_length=500)
-    text = models.TextField(blank=True)
-    title = models.CharField(max_length=200)
-    search_vector = models.GeneratedField(
-        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
-    )
 
     class Meta:
         ordering = ["position"]
@@ -557,17 +562,6 @@ class TranslationSection(models.Model):
         ]
         indexes = [GinIndex(fields=["search_vector"], name="translationsection_search_idx")]
         triggers = [_feeds_search_terms("translationsection_feeds_search_terms")]
-
-    def __str__(self) -> str:
-        return self.heading
-
-    @classmethod
-    def build(cls, translation: Translation, rendered_sections) -> list[TranslationSection]:
-        """Unsaved sections of `translation` from rendering.render()'s sections."""
-        return [
-            cls(translation=translation, **_section_fields(s, title=translation.title))
-            for s in rendered_sections
-        ]
 
 
 class SearchTerm(models.Model):
@@ -837,19 +831,11 @@ class Resource(models.Model):
         return reverse("resource_detail", args=[self.slug])
 
 
-class ResourceSection(models.Model):
+class ResourceSection(SectionText):
     """A heading of a background resource with its text, searched beside the policies' sections."""
 
+    owner_field = "resource"
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="sections")
-    position = models.PositiveSmallIntegerField()
-    anchor = models.CharField(max_length=120)
-    level = models.PositiveSmallIntegerField()
-    heading = models.CharField(max_length=500)
-    text = models.TextField(blank=True)
-    title = models.CharField(max_length=200)
-    search_vector = models.GeneratedField(
-        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
-    )
 
     class Meta:
         ordering = ["position"]
@@ -862,17 +848,6 @@ class ResourceSection(models.Model):
         triggers = [
             # Resources are public: their words may be suggested as much as a public policy's.
             _feeds_search_terms("resourcesection_feeds_search_terms"),
-        ]
-
-    def __str__(self) -> str:
-        return self.heading
-
-    @classmethod
-    def build(cls, resource: Resource, rendered_sections) -> list[ResourceSection]:
-        """Unsaved sections of `resource` from rendering.render()'s sections, for bulk_create."""
-        return [
-            cls(resource=resource, **_section_fields(s, title=resource.title))
-            for s in rendered_sections
         ]
 
 

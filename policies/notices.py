@@ -22,11 +22,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from outbox.mail import Message, enqueue_emails, header_safe
+from people.language import person_language
 from people.models import Person, Unit
 
 from .dashboards import Scope, missing_people
 from .formats import date_text
 from .models import ChangeKind, ChangeNotice, Obligation, Policy, PolicyVersion
+from .translations import titles_by_language
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,11 @@ class ChangeContext:
             _("endret vesentlig %(changed)s, alle må bekrefte på nytt innen %(deadline)s") % dates
         )
 
-    def as_context(self) -> dict:
-        """The same, as plain values for an e-mail the worker renders later (JSON only).
-
-        In bokmål whatever the language of the request that publishes: the e-mail templates are
-        not translated yet, and the worker renders them later for people of either målform."""
-        with translation.override("nb"):
+    def as_context(self, language: str) -> dict:
+        """The same, as plain values for an e-mail the worker renders later (JSON only), in
+        `language` (the recipient's, people.language.person_language), whatever the language of
+        the request or job that writes the e-mail."""
+        with translation.override(language):
             summary = self.summary
         return {
             "is_new_policy": self.is_new_policy,
@@ -77,6 +78,11 @@ class ChangeContext:
             "deadline": date_text(self.deadline),
             "link": self.link,
         }
+
+    def in_languages(self) -> dict[str, dict]:
+        """`as_context` in every language of the interface, for e-mails to many people: each
+        recipient's is picked by their language, so it is written once per language."""
+        return {code: self.as_context(code) for code, _name in settings.LANGUAGES}
 
 
 def change_context(version: PolicyVersion) -> ChangeContext:
@@ -160,28 +166,57 @@ def leader_name(person: Person, leaders: dict) -> str:
     return second[1] if second is not None else ""
 
 
-def notice_message(person: Person, context: ChangeContext, leaders: dict) -> Message:
-    """The notice to one person, rendered by the worker from plain values."""
+@dataclass(frozen=True)
+class NoticeText:
+    """What a notice says in one language whoever gets it: its subject, the policy's title in that
+    form (policies.translations.titles_by_language) and the change (ChangeContext.as_context)."""
+
+    subject: str
+    title: str
+    change: dict
+
+
+def notice_texts(context: ChangeContext) -> dict[str, NoticeText]:
+    """The language-bound parts of a notice, written once per language of the interface."""
     policy = context.version.policy
-    verb = "Ny retningslinje" if context.is_new_policy else "Endret retningslinje"
+    titles = titles_by_language([policy])[policy.pk]
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            values = {"title": header_safe(titles[code]), "deadline": date_text(context.deadline)}
+            if context.is_new_policy:
+                subject = _("Ny retningslinje: «%(title)s» – les og bekreft innen %(deadline)s")
+            else:
+                subject = _("Endret retningslinje: «%(title)s» – les og bekreft innen %(deadline)s")
+            texts[code] = NoticeText(
+                subject=subject % values, title=titles[code], change=context.as_context(code)
+            )
+    return texts
+
+
+def notice_message(
+    person: Person, context: ChangeContext, texts: dict[str, NoticeText], leaders: dict
+) -> Message:
+    """The notice to one person, in their language, rendered by the worker from plain values."""
+    policy = context.version.policy
+    language = person_language(person.language, policy.organisation.language)
+    text = texts[language]
     return Message(
         to=person.email,
-        subject=(
-            f"{verb}: «{header_safe(policy.title)}» – les og bekreft innen "
-            f"{date_text(context.deadline)}"
-        ),
+        subject=text.subject,
         kind="notice",
         template="employee/email/change_notice.txt",
         context={
             "first_name": person.first_name or person.username,
-            "policy_title": policy.title,
+            "policy_title": text.title,
             "organisation_name": policy.organisation.name,
-            "change": context.as_context(),
+            "change": text.change,
             "leader_name": leader_name(person, leaders),
             "settings_link": settings.SITE_URL + reverse("me") + "#varsler",
         },
         # The same version never notifies the same person twice, whatever calls this again.
         key=f"notice:{context.version.pk}:{person.pk}",
+        language=language,
     )
 
 
@@ -199,7 +234,8 @@ def notify_change(version: PolicyVersion) -> int:
     context = change_context(version)
     leaders = leaders_by_unit(version.policy.organisation_id)
     people = recipients(version)
-    emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
+    texts = notice_texts(context)
+    emails = enqueue_emails(notice_message(person, context, texts, leaders) for person in people)
     by_address = {email.key: email for email in emails}
     ChangeNotice.objects.bulk_create(
         [

@@ -229,10 +229,10 @@ def test_a_manager_who_reads_nynorsk_is_told_of_the_reset_in_nynorsk(client, kom
     assert 'data-color="neutral">Ventar</span>' in html
 
 
-def test_a_nynorsk_publisher_still_sends_the_bokmal_notice(
+def test_a_nynorsk_publisher_still_sends_a_bokmal_reader_the_bokmal_notice(
     kommune, django_capture_on_commit_callbacks
 ):
-    """The e-mail templates are bokmål, so the summary they carry is too, whatever the request."""
+    """A notice speaks its recipient's form (tests/test_mail_language.py), never the publisher's."""
     policy, nurse = kommune[1], kommune[3]
     with translation.override("nn"), django_capture_on_commit_callbacks(execute=True):
         _material(policy)

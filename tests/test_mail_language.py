@@ -69,6 +69,8 @@ def test_a_person_in_a_nynorsk_kommune_who_chose_bokmal_gets_the_change_notice_i
     publish_version(
         policy, body="## Føremål\n\nStrengare.\n", change_note="Strengare reglar for deling."
     )
+    # The worker writes the notices (policies.notify_change), then sends them.
+    run_worker()
     run_worker()
     today = timezone.localdate()
     deadline = today + datetime.timedelta(days=policy.versions.current().get().deadline_days)
@@ -145,6 +147,7 @@ def test_a_reminder_names_the_policy_by_its_current_translations_title_never_a_b
         change_kind=ChangeKind.MATERIAL,
         change_note="Nye regler.",
     )
-    run_worker()  # the change notices
+    run_worker()  # the change notices are written
+    run_worker()  # and sent
     notice = _one(smtp_sink, world.carer)
     assert "«Bruk av sosiale medier»" in notice.subject and "Endra retningsline" in notice.subject

@@ -381,11 +381,12 @@ def send_digests(
         )
         messages: list[Message] = []
         deliveries: list[DigestDelivery] = []
+        titles = titles_by_language(Policy.objects.filter(organisation=organisation))
         for manager in _managers_of(organisation):
             if manager.pk in sent_before:
                 result.already_sent += 1
                 continue
-            message = _manager_digest(manager)
+            message = _manager_digest(manager, titles)
             if message is None:
                 continue
             messages.append(message)
@@ -535,18 +536,24 @@ def _delivery(person: Person, week: datetime.date, kind: str) -> DigestDelivery:
     return DigestDelivery(person=person, week=week, kind=kind)
 
 
-def _manager_digest(manager: Person) -> Message | None:
-    """The summary for one manager, written here in the manager's language."""
+def _manager_digest(manager: Person, titles: dict[int, dict[str, str]]) -> Message | None:
+    """The summary for one manager, written here in the manager's language, each policy named
+    as `titles` (policies.translations.titles_by_language) has it in that language."""
     scope = manager_scope(manager)
     summary = overview(scope, [])
     if summary.total.must == 0:
         return None
     language = person_language(manager.language, manager.organisation.language)
+    rows = [
+        {"title": titles.get(row.policy.pk, {}).get(language, row.policy.title), "tally": row.tally}
+        for row in summary.policies
+    ]
     with translation.override(language):
         body = render_to_string(
             "manager/email/digest_manager.txt",
             {
                 "manager": manager,
+                "rows": rows,
                 "summary": summary,
                 "link": settings.SITE_URL + reverse("manager_overview"),
             },

@@ -103,8 +103,8 @@ def test_the_weekly_digest_speaks_each_persons_form_and_a_neutral_kommune_defaul
     world = make_world()  # a neutral kommune (no målform)
     _set_language(world.carer, "nn")
     _set_language(world.manager, "nn")
-    second = make_policy(world.organisation, title="Taushetsplikt", slug="taushetsplikt")
-    assert second.pk
+    make_policy(world.organisation, title="Taushetsplikt", slug="taushetsplikt")
+    translate(world.policy, title="Bruk av sosiale medium")
     send_digests(organisation=world.organisation, today=timezone.localdate(), dry_run=False)
     run_worker()
     carer = _one(smtp_sink, world.carer)
@@ -112,18 +112,22 @@ def test_the_weekly_digest_speaks_each_persons_form_and_a_neutral_kommune_defaul
     assert carer.subject == "Vekeoversikt: 2 retningsliner å stadfeste"
     assert "dette må du framleis lese og stadfeste i Håndboka:" in carer.body
     assert "Du får denne oversikta éin gong i veka så lenge noko står att." in carer.body
+    assert "- Bruk av sosiale medium – frist" in carer.body
     nurse = _one(smtp_sink, world.nurse)  # confirmed one of the two; no choice of her own
     assert nurse.subject == "Ukesoversikt: 1 retningslinje å bekrefte"
     assert "dette må du fortsatt lese og bekrefte i Håndboka:" in nurse.body
+    assert "- Taushetsplikt – frist" in nurse.body and "medium" not in nurse.body
     # The manager reads nynorsk: her personal digest and her units' summary are both in it.
     manager_mail = [m.subject for m in smtp_sink.to(world.manager.email)]
     assert "Vekeoversikt: 2 retningsliner å stadfeste" in manager_mail
     summary = next(m for m in smtp_sink.to(world.manager.email) if "einingane" in m.subject)
     assert summary.subject.startswith("Vekeoversikt for einingane dine: ")
     assert "slik står det til med stadfestingane i einingane dine denne veka:" in summary.body
+    assert "- Bruk av sosiale medium: " in summary.body and "har stadfesta" in summary.body
     # The school manager chose nothing in a neutral kommune: bokmål.
     school = next(m for m in smtp_sink.to(world.school_manager.email) if "enheter" in m.subject)
     assert "slik står det til med bekreftelsene i enhetene dine denne uken:" in school.body
+    assert "- Bruk av sosiale medier: " in school.body
 
 
 def test_a_reminder_names_the_policy_by_its_current_translations_title_never_a_behind_one(

@@ -381,7 +381,9 @@ def send_digests(
         )
         messages: list[Message] = []
         deliveries: list[DigestDelivery] = []
-        titles = titles_by_language(Policy.objects.filter(organisation=organisation))
+        # The kommune's few policies and their titles in each language, for both kinds of digest.
+        kommune_policies = list(Policy.objects.filter(organisation=organisation))
+        titles = titles_by_language(kommune_policies)
         for manager in _managers_of(organisation):
             if manager.pk in sent_before:
                 result.already_sent += 1
@@ -396,7 +398,13 @@ def send_digests(
             transaction.set_rollback(True)
             return result
         queued = enqueue_each(
-            _person_digests(organisation, outstanding.exclude(Exists(had_it)), today),
+            _person_digests(
+                organisation,
+                outstanding.exclude(Exists(had_it)),
+                today,
+                kommune_policies=kommune_policies,
+                titles=titles,
+            ),
             kind="digest",
             template="manager/email/digest_person.txt",
         )
@@ -446,16 +454,22 @@ class _TextEntry(Func):
     output_field = CharField()
 
 
-def _person_digests(organisation: Organisation, outstanding, today: datetime.date):
+def _person_digests(
+    organisation: Organisation,
+    outstanding,
+    today: datetime.date,
+    *,
+    kommune_policies: list[Policy],
+    titles: dict[int, dict[str, str]],
+):
     """One row per person: address, subject and the template context of their digest, in the
-    person's language (people.language.person_language_sql)."""
+    person's language (people.language.person_language_sql). `titles` is
+    policies.translations.titles_by_language of `kommune_policies`, the kommune's policies."""
     language = person_language_sql(organisation.language, field="person__language")
     codes = [code for code, _name in settings.LANGUAGES]
     # The few policies of the kommune, with their addresses from reverse(), their titles and the
     # material change everyone must confirm (as a change notice tells it), in each language, go
     # in as one value; each item picks its policy in the person's language.
-    kommune_policies = list(Policy.objects.filter(organisation=organisation))
-    titles = titles_by_language(kommune_policies)
     policies: dict[str, dict] = {code: {} for code in codes}
     for policy in kommune_policies:
         policy.organisation = organisation

@@ -155,3 +155,20 @@ def test_a_reminder_names_the_policy_by_its_current_translations_title_never_a_b
     run_worker()  # and sent
     notice = _one(smtp_sink, world.carer)
     assert "«Bruk av sosiale medier»" in notice.subject and "Endra retningsline" in notice.subject
+
+
+def test_the_sql_form_of_the_rule_agrees_with_the_rule_for_every_choice_and_kommune():
+    from people.language import person_language, person_language_sql
+    from people.models import Person
+
+    organisation = make_organisation()
+    choices = ["", "nb", "nn", "se"]  # "se": a form the interface does not have (yet)
+    people = {choice: make_person(organisation, language=choice) for choice in choices}
+    for kommune in ["", "nb", "nn", "se"]:
+        in_sql = dict(
+            Person.objects.filter(pk__in=[p.pk for p in people.values()])
+            .annotate(mail_language=person_language_sql(kommune))
+            .values_list("language", "mail_language")
+        )
+        assert in_sql == {choice: person_language(choice, kommune) for choice in choices}
+    assert person_language("", "") == "nb" and person_language("se", "nn") == "nn"

@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -327,17 +326,11 @@ def _add_anchors(fragment: str) -> str:
 
 def _notice(problems: list[str]) -> str:
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-    heading = html.escape(_("Teksten kan ikke vises."))
-    return f"<p><strong>{heading}</strong></p><ul>{items}</ul>"
-
-
-def _render_body(source: str) -> tuple[str, tuple[str, ...]]:
-    # A text over the budget renders as a notice in the reader's language: cached per language.
-    return _render_body_in(source, translation.get_language())
+    return f"<p><strong>Teksten kan ikke vises.</strong></p><ul>{items}</ul>"
 
 
 @functools.lru_cache(maxsize=32)
-def _render_body_in(source: str, language: str | None) -> tuple[str, tuple[str, ...]]:
+def _render_body(source: str) -> tuple[str, tuple[str, ...]]:
     # The draft page, the preview, the analysis and publishing render the same text in turn;
     # the cache makes every one after the first free.
     problems = budget_problems(source)

@@ -155,13 +155,10 @@ def discard_draft(draft: PolicyVersion, *, by: Person | None, revision: int) -> 
         if current.status == Status.DISCARDED:
             return False
         if current.status != Status.DRAFT:
-            raise AlreadyPublishedError(_("Utkastet er allerede publisert og kan ikke forkastes."))
+            raise AlreadyPublishedError("Utkastet er allerede publisert og kan ikke forkastes.")
         if current.revision != revision:
             raise ConflictError(
-                _(
-                    "Noen har lagret utkastet etter at du åpnet det. Se over teksten før du "
-                    "forkaster."
-                ),
+                "Noen har lagret utkastet etter at du åpnet det. Se over teksten før du forkaster.",
                 current=current,
             )
         current.status = Status.DISCARDED

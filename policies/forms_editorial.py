@@ -447,16 +447,37 @@ class PublishForm(forms.Form):
         return data
 
 
+class LanguageSelect(forms.Select):
+    """A select whose options may each be in a målform of their own (`option_languages`, by value),
+    such as policy titles in a nynorsk interface."""
+
+    option_languages: dict[str, str] = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        language = self.option_languages.get(str(value))
+        if language:
+            option["attrs"]["lang"] = language
+        return option
+
+
 class CompareForm(forms.Form):
     """Two policies to show side by side."""
 
-    venstre = forms.ChoiceField(label=_("Til venstre"))
-    hoyre = forms.ChoiceField(label=_("Til høyre"))
+    venstre = forms.ChoiceField(label=_("Til venstre"), widget=LanguageSelect)
+    hoyre = forms.ChoiceField(label=_("Til høyre"), widget=LanguageSelect)
 
-    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        choices: list[tuple[str, str]],
+        languages: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         for name in ("venstre", "hoyre"):
             self.fields[name].choices = choices
+            self.fields[name].widget.option_languages = languages or {}
             self.fields[name].error_messages["invalid_choice"] = _(
                 "Velg en retningslinje fra listen."
             )

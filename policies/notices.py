@@ -4,10 +4,12 @@ Who is told is the one rule of dashboards.missing_people (the policy's audience,
 already confirmed), run over the whole organisation; people who chose "Bare i ukesoversikten" are
 left to the weekly digest, which carries the same context. An editorial version tells nobody.
 
-The notices go through the outbox (outbox.mail): each is a ChangeNotice row and an e-mail written
-inside the transaction that makes the version current, so a rolled-back publish sends nothing and a
-committed one is sent by the worker, retried while the mail server is down, and its state
-("venter", "sendt", "feilet") is on record for the manager, like a reminder's.
+The notices go through the outbox (outbox.mail), in two halves like a manager's reminder run: the
+transaction that makes the version current writes one job (policies.notify_change), so a rolled-back
+publish sends nothing and the editor does not wait for 20 000 e-mails to be written; the worker then
+writes a ChangeNotice row and an e-mail per person in one transaction of its own (`queue_notices`,
+idempotent: a job run twice writes nothing twice). The e-mails are sent by the worker, retried while
+the mail server is down, and their state ("venter", "sendt", "feilet") is on record for the manager.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from outbox.mail import Message, enqueue_emails, header_safe
+from operations.logging import current_request_id
+from outbox.mail import Message, defer_in_transaction, enqueue_emails, header_safe
 from people.models import Person, Unit
 
 from .dashboards import Scope, missing_people
@@ -185,34 +189,66 @@ def notice_message(person: Person, context: ChangeContext, leaders: dict) -> Mes
     )
 
 
-def notify_change(version: PolicyVersion) -> int:
-    """Queue a notice to everyone who must confirm a material `version` that just became current.
-
-    Call inside the transaction that made it current: the notices and their e-mails commit or roll
-    back with it. Returns how many are queued; an editorial or back-dated version tells nobody.
-    """
-    if version.change_kind != ChangeKind.MATERIAL:
-        return 0
-    # A back-dated version (history being imported) took effect long ago: nobody is told now.
-    if version.effective_from < timezone.localdate():
-        return 0
-    context = change_context(version)
-    leaders = leaders_by_unit(version.policy.organisation_id)
-    people = recipients(version)
-    emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
-    by_address = {email.key: email for email in emails}
-    ChangeNotice.objects.bulk_create(
-        [
-            ChangeNotice(
-                person=person,
-                version=version,
-                email=by_address.get(f"notice:{version.pk}:{person.pk}"),
-            )
-            for person in people
-        ],
-        ignore_conflicts=True,
-        batch_size=5000,
+def tells_anyone(version: PolicyVersion) -> bool:
+    """Whether `version`, becoming current today, is told to those who must confirm it: a material
+    version is; an editorial one is not, nor a back-dated one (history being imported took effect
+    long ago)."""
+    return (
+        version.change_kind == ChangeKind.MATERIAL
+        and version.effective_from >= timezone.localdate()
     )
+
+
+def notify_change(version: PolicyVersion) -> bool:
+    """Queue the notices of a material `version` that just became current: one job, which the
+    worker expands (`queue_notices`).
+
+    Call inside the transaction that made it current: the job commits or rolls back with it.
+    Returns whether anyone is to be told; an editorial or back-dated version tells nobody.
+    """
+    from .tasks import notify_change as notify_change_job
+
+    if not tells_anyone(version):
+        return False
+    defer_in_transaction(
+        notify_change_job, {"version_id": version.pk, "request_id": current_request_id()}
+    )
+    return True
+
+
+def queue_notices(version_id: int) -> int:
+    """The worker's half of `notify_change`: a notice (ChangeNotice row and outbox e-mail) to
+    everyone who must confirm the version now and wants to hear at once, in one transaction.
+
+    Idempotent: the e-mails' keys and the notices' (person, version) uniqueness make a job run
+    again write nothing twice. A version no longer the one to confirm (a newer material version
+    came first) tells nobody: its successor's notices say what to read. Returns how many are queued.
+    """
+    with transaction.atomic():
+        version = (
+            PolicyVersion.objects.select_related("policy__organisation")
+            .filter(pk=version_id)
+            .first()
+        )
+        if version is None or latest_material_version(version.policy) != version:
+            return 0
+        context = change_context(version)
+        leaders = leaders_by_unit(version.policy.organisation_id)
+        people = recipients(version)
+        emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
+        by_address = {email.key: email for email in emails}
+        ChangeNotice.objects.bulk_create(
+            [
+                ChangeNotice(
+                    person=person,
+                    version=version,
+                    email=by_address.get(f"notice:{version.pk}:{person.pk}"),
+                )
+                for person in people
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
     return len(emails)
 
 

@@ -37,7 +37,7 @@ from ..forms_editorial import (
     has_stripped_markup,
 )
 from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersion, Status
-from ..notices import material_impact
+from ..notices import material_impact, tells_anyone
 from ..rendering import render_html
 from ..review import review_of
 from ..translations import (
@@ -503,8 +503,8 @@ def _published_message(version: PolicyVersion, policy: Policy) -> str:
     impact = material_impact(policy)
     if impact is None or impact.people == 0:
         return _("Versjon %(number)s er publisert. Ingen i målgruppen må bekrefte nå.") % values
-    # Those actually told (a back-dated version tells nobody): the notices queued with it.
-    told = version.notices.count()
+    # Those the worker is telling (a back-dated version tells nobody), as counted for the form.
+    told = impact.by_email if tells_anyone(version) else 0
     return ngettext(
         "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s; "
         "%(told)s får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "

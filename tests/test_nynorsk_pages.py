@@ -395,6 +395,34 @@ def test_an_editor_in_a_nynorsk_kommune_meets_nynorsk_on_every_editorial_page(ny
     assert "Utkastet samanlikna med versjon 2" in compare
 
 
+def test_a_new_policy_in_a_nynorsk_kommune_is_written_in_nynorsk(nynorsk_editor):
+    """A policy created in a nynorsk kommune gets a nynorsk draft (its text marked nn, like the
+    interface), and the publish page explains a first version with the deadline in its plural."""
+    client = nynorsk_editor
+    created = client.post(
+        reverse("editorial_policy_new"),
+        {
+            "title": "Bruk av KI",
+            "slug": "",
+            "audience": "all",
+            "visibility": "internal",
+            "review_interval_months": 24,
+            "deadline_days": 1,
+        },
+    )
+    assert created.status_code == 302
+    draft = client.get(created["Location"]).content.decode()
+    assert re.search(r'<textarea name="body"[^>]* lang="nn"', draft)
+    assert_nynorsk(draft, "new policy's draft")
+    publish = client.get("/redaksjon/moskenes/bruk-av-ki/publiser/").content.decode()
+    assert_nynorsk(publish, "first version's publish page")
+    assert (
+        "Dette er første versjon. Alle i målgruppa må lese og stadfeste han innan 1 dag frå han"
+        in publish
+    )
+    assert "Fristen for å stadfeste er 1 dag (blir endra under innstillingar)." in publish
+
+
 def test_the_editorial_forms_refuse_in_nynorsk(nynorsk_editor):
     """What an editor meets when a form is refused: the field messages and the page's own."""
     client = nynorsk_editor

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from people.models import Organisation, Person
 from policies.fixtures import read_document
@@ -55,7 +55,7 @@ BOKMAL_ONLY = [
     "vesentlig", "offentlig", "offentlige", "høyst", "hele", "fortsatt", "allerede", "kommer",
     "følger", "gjelder", "finner", "dager", "måneder", "lederne", "ledere", "personer",
     "enheter", "enhet", "kommuner", "navn", "feilene", "ordene", "gjøre", "opprettet", "velge",
-    "valgt", "hvit", "størrelse", "høyre", "ukesoversikten", "beskrivelse", "handlinger",
+    "valgt", "hvit", "størrelse", "ukesoversikten", "beskrivelse", "handlinger",
 ]  # fmt: skip
 _BOKMAL = re.compile(r"\b(" + "|".join(BOKMAL_ONLY) + r")\b", re.IGNORECASE)
 
@@ -421,6 +421,35 @@ def test_a_new_policy_in_a_nynorsk_kommune_is_written_in_nynorsk(nynorsk_editor)
         in publish
     )
     assert "Fristen for å stadfeste er 1 dag (blir endra under innstillingar)." in publish
+
+
+def test_what_the_editor_is_told_after_saving_and_publishing_speaks_nynorsk(nynorsk_editor):
+    client = nynorsk_editor
+    mine = "/redaksjon/moskenes/sosiale-medier/"
+    draft = PolicyVersion.objects.get(policy__organisation__slug="moskenes", status="draft")
+    saved = client.post(
+        f"{mine}utkast/",
+        {"title": draft.title, "body": DRAFT_BODY, "revision": draft.revision, "draft": draft.pk},
+        follow=True,
+    )
+    html = saved.content.decode()
+    assert "Utkastet er lagra." in html
+    assert_nynorsk(html, "draft saved")
+    draft.refresh_from_db()
+    published = client.post(
+        f"{mine}publiser/",
+        {
+            "draft": draft.pk,
+            "revision": draft.revision,
+            "change_kind": "material",
+            "change_note": "Ny tekst om ansvar.",
+            "effective_from": timezone.localdate().isoformat(),
+        },
+        follow=True,
+    )
+    html = published.content.decode()
+    assert "Versjon 3 er publisert." in html and "«Mine retningsliner»" in html
+    assert_nynorsk(html, "published")
 
 
 def test_the_editorial_forms_refuse_in_nynorsk(nynorsk_editor):

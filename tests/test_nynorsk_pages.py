@@ -518,3 +518,30 @@ def test_every_sign_in_refusal_speaks_nynorsk(handbook, outcome):
         locked = render_to_string("registration/locked_out.html", request=request)
     for name, page in (("refused", html), ("provider logout", logout), ("locked out", locked)):
         assert_nynorsk(page, f"{name} ({outcome})")
+
+
+ERROR_PAGES = [
+    ("/test-feil/400/", 400),
+    ("/test-feil/403/", 403),
+    ("/test-feil/csrf/", 403),
+    ("/test-feil/500/", 500),
+    ("/test-feil/503/", 503),
+    ("/test-feil/laast/", 429),
+    ("/finnes-ikke/finnes-heller-ikke/", 404),
+]
+
+
+def test_every_error_page_speaks_nynorsk(nynorsk_handbook, settings):
+    settings.ROOT_URLCONF = "tests.error_urls"
+    anonymous = Client(raise_request_exception=False)
+    anonymous.cookies[settings.LANGUAGE_COOKIE_NAME] = "nn"
+    editor = Client(raise_request_exception=False)
+    person = Person.objects.get(username="redaktor.moskenes")
+    person.language = "nn"
+    person.save(update_fields=["language"])
+    editor.force_login(person)
+    for who, client in (("visitor", anonymous), ("editor", editor)):
+        for url, status in ERROR_PAGES:
+            response = client.get(url)
+            assert response.status_code == status, (who, url)
+            assert_nynorsk(response.content.decode(), f"{url} ({who})")

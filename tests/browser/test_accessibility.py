@@ -302,9 +302,9 @@ PAGE_TYPES = [
     PageType("editor: the kommune's look", "/redaksjon/kommune/", user=ED, prepare=kommune_look),
     PageType("editor: side by side, two chosen", side_by_side_url, user=ED),
     # The editorial pages in nynorsk, as the editor of a nynorsk Moskenes: the interface in
-    # nynorsk, the policy texts in bokmål and marked so.
+    # nynorsk, the policy texts in bokmål and marked so. (The new-policy form is the settings
+    # form, and the reuse list a table like the one in bokmål: not repeated, to save time.)
     PageType("editor, nynorsk: dashboard", "/redaksjon/", user=EDN, prepare=nynorsk_editor()),
-    PageType("editor, nynorsk: new policy", "/redaksjon/ny/", user=EDN, prepare=nynorsk_editor()),
     PageType(
         "editor, nynorsk: policy settings",
         f"/redaksjon/{MOSKENES}/innstillinger/",
@@ -328,9 +328,6 @@ PAGE_TYPES = [
         f"/redaksjon/{MOSKENES}/publiser/",
         user=EDN,
         prepare=nynorsk_editor(draft=True),
-    ),
-    PageType(
-        "editor, nynorsk: reuse list", "/redaksjon/gjenbruk/", user=EDN, prepare=nynorsk_editor()
     ),
     PageType(
         "editor, nynorsk: reuse another's policy",

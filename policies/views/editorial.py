@@ -203,10 +203,23 @@ def policy_settings(request, org_slug: str, policy_slug: str):
         else:
             messages.success(request, _("Innstillingene er lagret."))
             return redirect(editor_url(policy))
+    # The title is in the målform of the policy's text, which may not be the interface's.
+    current = policy.versions.current().first()
+    draft = None if current else policy.versions.drafts().first()
+    language = (current or draft).language if (current or draft) else None
+    if language:
+        form.fields["title"].widget.attrs["lang"] = language
     return render(
         request,
         "editorial/policy_form.html",
-        {"form": form, "organisation": policy.organisation, "policy": policy},
+        {
+            "form": form,
+            "organisation": policy.organisation,
+            "policy": policy,
+            "current": current,
+            "draft": draft,
+            "text_language": language,
+        },
     )
 
 
@@ -252,6 +265,9 @@ def draft_discard(request, org_slug: str, policy_slug: str):
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
+    # The text is spell-checked and read aloud in its own målform, whatever the interface's.
+    for name in ("title", "body"):
+        form.fields[name].widget.attrs["lang"] = draft.language
     body = form["body"].value() or ""
     title = form["title"].value() or draft.title
     context = {

@@ -332,13 +332,21 @@ def test_an_image_uploaded_through_server_a_is_served_by_server_b(cluster):
     assert Browser(cluster.nginx_url).get(url).status == 404  # not used by a policy: editors only
 
 
-def test_a_session_started_on_server_a_holds_on_server_b(cluster):
+def test_a_session_started_on_server_a_holds_on_server_b_and_ends_on_both(cluster):
     employee = Browser(cluster.servers["a"])
     employee.log_in("ansatt.bergen")
     employee.base = cluster.servers["b"]
     assert "Kari Nordmann" in employee.get("/bergen/").body
     employee.base = cluster.nginx_url
     assert "Kari Nordmann" in employee.get("/bergen/").body
+    # Sessions are read from the shared cache (people.sessions): signing out on A ends it on B.
+    cookie = next(c for c in employee.cookies if "sessionid" in c.name)
+    employee.base = cluster.servers["a"]
+    assert employee.post_form("/logg-ut/", {}, form_page="/bergen/").status == 302
+    on_b = Browser(cluster.servers["b"])
+    on_b.cookies.set_cookie(cookie)
+    answer = on_b.get("/meg/")
+    assert answer.status == 302 and answer.headers["Location"].startswith("/logg-inn/")
 
 
 def test_a_lock_out_started_on_server_a_holds_on_server_b(cluster):

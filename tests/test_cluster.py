@@ -276,16 +276,23 @@ def publish_editorial_change(editor: Browser, marker: str) -> None:
 def test_a_publish_through_server_a_is_what_server_b_serves_next(cluster):
     page = "/bergen/sosiale-medier/"
     reader_b = Browser(cluster.servers["b"])
+    # A signed-in employee reads it on B too: its shared parts are cached (policies.pageparts).
+    employee_b = Browser(cluster.servers["b"])
+    employee_b.log_in("ansatt.bergen")
     # B has the page in the shared cache, and in its short-lived "current page" entry.
     for _ in range(3):
         assert reader_b.get(page).status == 200
+        assert employee_b.get(page).status == 200
     editor = Browser(cluster.servers["a"])
     editor.log_in("redaktor.bergen")
     marker = f"Klyngetest {time.time_ns()}."
     publish_editorial_change(editor, marker)
-    # The very next anonymous request to B (and through nginx) already has it.
+    # The very next anonymous request to B (and through nginx) already has it, and so does the
+    # signed-in employee's.
     assert marker in reader_b.get(page).body
     assert marker in Browser(cluster.nginx_url).get(page).body
+    signed_in = employee_b.get(page).body
+    assert marker in signed_in and "Kari Nordmann" in signed_in
 
 
 def test_an_image_uploaded_through_server_a_is_served_by_server_b(cluster):

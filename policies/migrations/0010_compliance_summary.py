@@ -301,44 +301,47 @@ LANGUAGE sql AS $$
 $$;
 
 -- Dates that have passed folded into the NULL row, and empty rows dropped: the same sums on every
--- later day, fewer rows. One kommune at a time, under its exclusive lock (as a recount).
-CREATE FUNCTION policies_compact_compliance_summary() RETURNS integer LANGUAGE plpgsql AS $$
+-- later day, fewer rows. One kommune per call (and transaction), under its exclusive lock, as a
+-- recount. Returns the number of rows folded.
+CREATE FUNCTION policies_compact_compliance_summary(org bigint) RETURNS integer
+LANGUAGE plpgsql AS $$
 DECLARE
-    org bigint;
     folded integer;
-    total integer := 0;
 BEGIN
-    FOR org IN SELECT DISTINCT organisation_id FROM policies_compliancesummary ORDER BY 1 LOOP
-        PERFORM pg_advisory_xact_lock({lock}, org::integer);
-        WITH gone AS (
-            DELETE FROM policies_compliancesummary
-             WHERE organisation_id = org AND due < (now() AT TIME ZONE 'UTC')::date - 1
-            RETURNING policy_id, unit_id, must, compliant
-        ), kept AS (
-            INSERT INTO policies_compliancesummary AS s
-                   (organisation_id, policy_id, unit_id, due, must, compliant)
-            SELECT org, policy_id, unit_id, NULL, sum(must), sum(compliant)
-              FROM gone
-             GROUP BY 2, 3
-             ORDER BY 2, 3
-            ON CONFLICT (organisation_id, policy_id, unit_id, due) DO UPDATE
-               SET must = s.must + EXCLUDED.must, compliant = s.compliant + EXCLUDED.compliant
-            RETURNING 1
-        )
-        SELECT count(*) INTO folded FROM gone;
+    PERFORM pg_advisory_xact_lock(7413014, org::integer);
+    WITH gone AS (
         DELETE FROM policies_compliancesummary
-         WHERE organisation_id = org AND must = 0 AND compliant = 0;
-        total := total + folded;
-    END LOOP;
-    RETURN total;
+         WHERE organisation_id = org AND due < (now() AT TIME ZONE 'UTC')::date - 1
+        RETURNING policy_id, unit_id, must, compliant
+    ), kept AS (
+        INSERT INTO policies_compliancesummary AS s
+               (organisation_id, policy_id, unit_id, due, must, compliant)
+        SELECT org, policy_id, unit_id, NULL, sum(must), sum(compliant)
+          FROM gone
+         GROUP BY 2, 3
+         ORDER BY 2, 3
+        ON CONFLICT (organisation_id, policy_id, unit_id, due) DO UPDATE
+           SET must = s.must + EXCLUDED.must, compliant = s.compliant + EXCLUDED.compliant
+        RETURNING 1
+    )
+    SELECT count(*) INTO folded FROM gone;
+    DELETE FROM policies_compliancesummary
+     WHERE organisation_id = org AND must = 0 AND compliant = 0;
+    RETURN folded;
 END;
 $$;
 
-SELECT policies_rebuild_acknowledgement_summary();
+-- The summary for the data already there (the newest confirmations are already right).
+INSERT INTO policies_compliancesummary
+       (organisation_id, policy_id, unit_id, due, must, compliant)
+SELECT organisation_id, policy_id, COALESCE(unit_id, 0), policies_summary_due(due, status),
+       count(*), count(*) FILTER (WHERE status = 2)
+  FROM policies_obligation
+ GROUP BY 1, 2, 3, 4;
 """.replace("{lock}", str(SUMMARY_LOCK))
 
 REVERSE = """
-DROP FUNCTION policies_compact_compliance_summary();
+DROP FUNCTION policies_compact_compliance_summary(bigint);
 DROP TRIGGER unit_recounted ON people_unit;
 DROP FUNCTION policies_unit_recount();
 DROP TRIGGER audience_recounted_delete ON policies_policy_audience_units;

@@ -33,19 +33,22 @@ the page.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import logging
 import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import nh3
-from django.contrib.postgres.search import SearchHeadline
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BooleanField, CharField, FloatField, Value
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from redis.exceptions import RedisError
 
 from people.models import Organisation
 
@@ -57,6 +60,8 @@ from .models import (
     Status,
     TranslationSection,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -241,8 +246,50 @@ SELECT term,
 """  # noqa: S608
 
 
+# Plans are kept in the shared cache: a question asked again skips the round trip that runs the
+# dictionary, the synonyms and the splits. What a plan depends on besides the question, the
+# synonyms and the vocabulary (for splits), starts a new generation when it changes
+# (forget_plans); PLAN_CACHE_SECONDS bounds anything else.
+PLAN_CACHE_SECONDS = 3600
+_PLAN_GENERATION = "search:plan-generation"
+# A cache that is down costs speed, never a search.
+_CACHE_UNAVAILABLE = (RedisError, OSError)
+
+
+def forget_plans() -> None:
+    """Start a new generation of cached plans: synonyms or the published texts changed.
+
+    Call it when the change is made and again when it commits (`transaction.on_commit`): a
+    search that planned in between can only have stored its plan under the old generation.
+    """
+    try:
+        cache.incr(_PLAN_GENERATION)
+    except ValueError:
+        cache.set(_PLAN_GENERATION, 1, None)
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable, search plans not renewed: %s", exc)
+
+
 def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     """The tsqueries for `query`, with the synonyms of national defaults and `organisation_ids`."""
+    try:
+        generation = cache.get(_PLAN_GENERATION, 0)
+        identity = repr((SEARCH_CONFIG, sorted(organisation_ids), query)).encode()
+        key = f"search:plan:{generation}:{hashlib.sha256(identity).hexdigest()}"
+        found = cache.get(key)
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable: %s", exc)
+        return _plan(query, organisation_ids=organisation_ids)
+    if found is None:
+        found = _plan(query, organisation_ids=organisation_ids)
+        try:
+            cache.set(key, found, PLAN_CACHE_SECONDS)
+        except _CACHE_UNAVAILABLE as exc:
+            logger.warning("Cache unreachable: %s", exc)
+    return found
+
+
+def _plan(query: str, *, organisation_ids: list[int]) -> Plan:
     if uses_websearch_syntax(query):
         with connection.cursor() as cursor:
             cursor.execute(
@@ -285,17 +332,15 @@ def plan(query: str, *, organisation_ids: list[int]) -> Plan:
 
 SECTIONS = "policies_section"
 TRANSLATION_SECTIONS = "policies_translationsection"
+RESOURCE_SECTIONS = "policies_resourcesection"
 
 
 def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
-    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
-    # Who may read what is written once, in PolicyQuerySet.readable_by.
-    readable = Policy.objects.order_by().readable_by(user).active()
-    if organisation is not None:
-        readable = readable.filter(organisation_id=organisation.pk)
+    statuses = _statuses(include_earlier)
     # No ordering: Section's default (position) would make PostgreSQL sort every hit before a LIMIT.
     return Section.objects.order_by().filter(
-        version__status__in=statuses, version__policy__in=readable.values("pk")
+        version__status__in=statuses,
+        version__policy__in=_readable_policies(user, organisation).values("pk"),
     )
 
 
@@ -306,13 +351,9 @@ def _visible_translation_sections(
 
     A translation of an earlier version ("behind") is found only with `include_earlier`, like
     the version it translates."""
-    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
-    readable = Policy.objects.order_by().readable_by(user).active()
-    if organisation is not None:
-        readable = readable.filter(organisation_id=organisation.pk)
     return TranslationSection.objects.order_by().filter(
-        translation__version__status__in=statuses,
-        translation__version__policy__in=readable.values("pk"),
+        translation__version__status__in=_statuses(include_earlier),
+        translation__version__policy__in=_readable_policies(user, organisation).values("pk"),
     )
 
 
@@ -326,9 +367,57 @@ def _visible_texts(user, *, organisation: Organisation | None, include_earlier: 
     ]
 
 
+def _statuses(include_earlier: bool) -> list[str]:
+    return [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
+
+
+def _readable_policies(user, organisation: Organisation | None):
+    # Who may read what is written once, in PolicyQuerySet.readable_by.
+    readable = Policy.objects.order_by().readable_by(user).active()
+    if organisation is not None:
+        readable = readable.filter(organisation_id=organisation.pk)
+    return readable
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The policy texts a reader may search, as SQL for the ranking statements.
+
+    `readable` is PolicyQuerySet.readable_by's query (the one definition of who may read),
+    compiled once per search; the ranking and counting statements are plain SQL around it, as
+    compiling them with the ORM cost more than running them for one kommune.
+    """
+
+    readable: str
+    readable_params: tuple
+    statuses: tuple[str, ...]
+
+    def text_from(self, table: str) -> tuple[str, list]:
+        """`FROM <table> t … WHERE <visible>` for a policy text table, with its parameters."""
+        source = {
+            SECTIONS: "policies_section t JOIN policies_policyversion v ON v.id = t.version_id",
+            TRANSLATION_SECTIONS: (
+                "policies_translationsection t "
+                "JOIN policies_translation tr ON tr.id = t.translation_id "
+                "JOIN policies_policyversion v ON v.id = tr.version_id"
+            ),
+        }[table]
+        return (
+            f"FROM {source} WHERE v.status = ANY(%s) AND v.policy_id IN ({self.readable})",
+            [list(self.statuses), *self.readable_params],
+        )
+
+
+def _scope(user, *, organisation: Organisation | None, include_earlier: bool) -> Scope:
+    sql, params = _readable_policies(user, organisation).values("pk").query.sql_with_params()
+    return Scope(
+        readable=sql, readable_params=tuple(params), statuses=tuple(_statuses(include_earlier))
+    )
+
+
 def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
-    """The score of a row of `table` (see the module docstring) as SQL with its parameters."""
-    vector = f'"{table}"."search_vector"'
+    """The score of a row `t` of `table` (see the module docstring) as SQL with its parameters."""
+    vector = "t.search_vector"
     if plan.literal:
         coverage, params = "0", []
     else:
@@ -340,17 +429,10 @@ def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
         params.append(plan.phrase)
     # Normalisation 32 turns the rank r into r / (r + 1): below one, so it never outweighs a term.
     rank = f"ts_rank_cd('{RANK_WEIGHTS}'::float4[], {vector}, %s::tsquery, 32)"
-    if table == ResourceSection._meta.db_table:
+    if table == RESOURCE_SECTIONS:
         rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
     params.append(plan.any_group)
     return f"({coverage}) + ({phrase}) + {rank}", params
-
-
-def _matches(table: str, tsquery: str) -> RawSQL:
-    """`<table>.search_vector @@ tsquery` as a filter; the tsquery text is already normalised."""
-    return RawSQL(  # noqa: S611 - `table` is one of our two table names; the query is a parameter.
-        f'"{table}"."search_vector" @@ %s::tsquery', [tsquery], output_field=BooleanField()
-    )
 
 
 def at_least(groups: list[str], k: int) -> str:
@@ -361,7 +443,19 @@ def at_least(groups: list[str], k: int) -> str:
     )
 
 
-def _candidates(queryset, table: str, plan: Plan) -> str:
+def _count(scope: Scope, table: str, tsquery: str, cap: int) -> int:
+    """How many visible rows of `table` match `tsquery`, counted up to `cap`."""
+    source, params = scope.text_from(table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 {source} AND t.search_vector @@ %s::tsquery "  # noqa: S608
+            f"LIMIT {int(cap)}) AS c",
+            [*params, tsquery],
+        )
+        return cursor.fetchone()[0]
+
+
+def _candidates(scope: Scope, table: str, plan: Plan) -> str:
     """The tsquery of the sections that can be among the best COUNT_CAP: all of them are ranked.
 
     A section that matches k of the n terms scores below k (phrase and rank add less than one,
@@ -375,60 +469,63 @@ def _candidates(queryset, table: str, plan: Plan) -> str:
         if math.comb(n, k) > MAX_COMBINATIONS:
             continue
         query = at_least(plan.groups, k)
-        if queryset.filter(_matches(table, query))[: COUNT_CAP + 1].count() > COUNT_CAP:
+        if _count(scope, table, query, COUNT_CAP + 1) > COUNT_CAP:
             return query
     return plan.any_group
 
 
-def _ranked(
-    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
-) -> list[tuple[int, float]]:
-    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
+Ranked = list[tuple[float, str, int]]
+
+
+def _rank(scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool):
+    """(policy texts, resources): each the (score, table, pk) of its best `limit` matches, best
+    first, ranked in one statement. Every row that can be among them is ranked.
 
     `tiered` first narrows the candidates (see _candidates): worth its counts only where there
     can be many thousands of matches, i.e. across all kommuner.
     """
-    candidates = plan.any_group
-    if tiered and not plan.literal:
-        candidates = _candidates(queryset, table, plan)
-    score_sql, score_params = _score_sql(table, plan)
-    return list(
-        queryset.filter(_matches(table, candidates))
-        .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
-        .order_by("-score", "pk")
-        .values_list("pk", "score")[:limit]
-    )
-
-
-def _ranked_texts(visible, plan: Plan, limit: int, *, tiered: bool) -> list[tuple[float, str, int]]:
-    """(score, table, pk) of the best `limit` policy texts, originals and translations together,
-    ranked in one query (a UNION ALL of each table's matches)."""
-    parts = []
-    for queryset, table in visible:
+    parts, params = [], []
+    for table in (SECTIONS, TRANSLATION_SECTIONS):
         candidates = plan.any_group
         if tiered and not plan.literal:
-            candidates = _candidates(queryset, table, plan)
-        score_sql, score_params = _score_sql(table, plan)
+            candidates = _candidates(scope, table, plan)
+        score, score_params = _score_sql(table, plan)
+        source, source_params = scope.text_from(table)
         parts.append(
-            queryset.filter(_matches(table, candidates))
-            .annotate(
-                score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
-                source=Value(table, output_field=CharField()),
-            )
-            .values_list("score", "source", "pk")
+            f"SELECT {score} AS score, '{table}' AS source, t.id {source} "
+            "AND t.search_vector @@ %s::tsquery"
         )
-    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")[:limit]
-    if not tiered:
-        return list(combined)
-    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
-    # (a LIMIT that stops early, see _candidates) is gone: for a word in most sections a parallel
-    # sequential scan is the cheaper plan, and for a rare one the planner still takes the index.
-    # (An error rolls the transaction back, and the setting with it.)
+        params += [*score_params, *source_params, candidates]
+    sql = (
+        f"(SELECT * FROM ({' UNION ALL '.join(parts)}) AS texts "  # noqa: S608
+        f"ORDER BY score DESC, source, id LIMIT {int(limit)})"
+    )
+    if resources:
+        score, score_params = _score_sql(RESOURCE_SECTIONS, plan)
+        sql += (
+            f" UNION ALL (SELECT {score}, '{RESOURCE_SECTIONS}', t.id "  # noqa: S608
+            f"FROM {RESOURCE_SECTIONS} t WHERE t.search_vector @@ %s::tsquery "
+            f"ORDER BY 1 DESC, 3 LIMIT {int(limit)})"
+        )
+        params += [*score_params, plan.any_group]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = on")
-        ranked = list(combined)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    return ranked
+        if tiered:
+            # Ranking reads every candidate's vector, so the reason for search()'s
+            # enable_seqscan = off (a LIMIT that stops early, see _candidates) is gone: for a
+            # word in most sections a parallel sequential scan is the cheaper plan, and for a
+            # rare one the planner still takes the index. (An error rolls the transaction back,
+            # and the setting with it.)
+            cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        if tiered:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    # The statement's two parts in the order each was ranked in (as Python compares the same).
+    texts = sorted(
+        (r for r in rows if r[1] != RESOURCE_SECTIONS), key=lambda r: (-r[0], r[1], r[2])
+    )
+    found = sorted((r for r in rows if r[1] == RESOURCE_SECTIONS), key=lambda r: (-r[0], r[2]))
+    return texts, found
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -452,151 +549,87 @@ def highlight_query(plan: Plan) -> str:
     return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
 
 
-def _headline(plan: Plan) -> SearchHeadline:
-    return SearchHeadline(
-        "text",
-        RawSQL("%s::tsquery", [highlight_query(plan)]),
-        start_sel="<mark>",
-        stop_sel="</mark>",
-        max_words=35,
-        min_words=15,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-        config="simple",
-    )
-
-
-# ts_headline's options, as _headline (SearchHeadline) gives them for resource sections.
+# ts_headline's options for every kind of hit.
 _HEADLINE_OPTIONS = (
     "StartSel='<mark>', StopSel='</mark>', MaxWords=35, MinWords=15, MaxFragments=2, "
     "FragmentDelimiter=' … '"
 )
-# The rows on the page, by primary key: plain SQL, as compiling the ORM query cost more than
-# running it. Which rows may be shown was decided by the ranking query.
-_SECTION_HITS_SQL = """
-SELECT s.id, s.anchor, s.heading,
-       ts_headline('simple'::regconfig, s.text, %s::tsquery, %s),
-       v.number, v.status, v.title, v.language, p.slug, o.slug, o.name
+# The rows on the page, by table and primary key, with ts_headline only for them: plain SQL, as
+# compiling the ORM queries cost more than running them. Which rows may be shown was decided by
+# the ranking statement. Columns: table, id, anchor, heading, snippet, title, version number,
+# version status, language, policy (or resource) slug, organisation slug, organisation name (or
+# publisher).
+_HITS_SQL = {
+    SECTIONS: """
+SELECT 'policies_section', s.id, s.anchor, s.heading,
+       ts_headline('simple'::regconfig, s.text, %(highlight)s::tsquery, %(options)s),
+       v.title, v.number, v.status, v.language, p.slug, o.slug, o.name
   FROM policies_section s
   JOIN policies_policyversion v ON v.id = s.version_id
   JOIN policies_policy p ON p.id = v.policy_id
   JOIN people_organisation o ON o.id = p.organisation_id
- WHERE s.id = ANY(%s::bigint[])
-"""
+ WHERE s.id = ANY(%(policies_section)s::bigint[])""",
+    TRANSLATION_SECTIONS: """
+SELECT 'policies_translationsection', s.id, s.anchor, s.heading,
+       ts_headline('simple'::regconfig, s.text, %(highlight)s::tsquery, %(options)s),
+       s.title, v.number, v.status, tr.language, p.slug, o.slug, o.name
+  FROM policies_translationsection s
+  JOIN policies_translation tr ON tr.id = s.translation_id
+  JOIN policies_policyversion v ON v.id = tr.version_id
+  JOIN policies_policy p ON p.id = v.policy_id
+  JOIN people_organisation o ON o.id = p.organisation_id
+ WHERE s.id = ANY(%(policies_translationsection)s::bigint[])""",
+    RESOURCE_SECTIONS: """
+SELECT 'policies_resourcesection', s.id, s.anchor, s.heading,
+       ts_headline('simple'::regconfig, s.text, %(highlight)s::tsquery, %(options)s),
+       s.title, 0, '', '', r.slug, '', r.publisher
+  FROM policies_resourcesection s
+  JOIN policies_resource r ON r.id = s.resource_id
+ WHERE s.id = ANY(%(policies_resourcesection)s::bigint[])""",
+}
 
 
-def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    # A second, small query: ts_headline only for the rows on this page.
+def _hits(shown: Ranked, plan: Plan) -> list[Hit]:
+    """The hits of the rows on the page, in their order, from one statement."""
+    ids = {table: [pk for _, t, pk in shown if t == table] for table in _HITS_SQL}
+    parts = [_HITS_SQL[table] for table in _HITS_SQL if ids[table]]
+    if not parts:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(_SECTION_HITS_SQL, [highlight_query(plan), _HEADLINE_OPTIONS, ids])
+        cursor.execute(
+            " UNION ALL ".join(parts),
+            {"highlight": highlight_query(plan), "options": _HEADLINE_OPTIONS, **ids},
+        )
         rows = cursor.fetchall()
     # reverse() is slow enough to count on a page of 20 hits from a few policies.
     bases: dict[tuple, str] = {}
     hits = {}
-    for (
-        pk,
-        anchor,
-        heading,
-        snippet,
-        number,
-        status,
-        title,
-        language,
-        slug,
-        org_slug,
-        org_name,
-    ) in rows:
-        is_current = status == Status.PUBLISHED
-        key = (org_slug, slug) if is_current else (org_slug, slug, number)
+    for table, pk, anchor, heading, snippet, title, number, status, language, slug, org_slug, org_name in rows:  # fmt: skip
+        if table == RESOURCE_SECTIONS:
+            key = ("resource_detail", slug)
+            language, is_current = "nb", True  # Background resources are in bokmål.
+        else:
+            is_current = status == Status.PUBLISHED
+            key = ("policy_detail", org_slug, slug) if is_current else (
+                "version_detail", org_slug, slug, number)  # fmt: skip
         if key not in bases:
-            name = "policy_detail" if is_current else "version_detail"
-            bases[key] = reverse(name, args=list(key))
-        hits[pk] = Hit(
+            bases[key] = reverse(key[0], args=list(key[1:]))
+        url = bases[key]
+        if table == TRANSLATION_SECTIONS:
+            url += f"?{urlencode({'sprak': language})}"
+        hits[(table, pk)] = Hit(
             policy_title=title,
             organisation_name=org_name,
             heading=heading,
             snippet=_sanitise_snippet(snippet or ""),
-            url=f"{bases[key]}#{anchor}",
+            url=f"{url}#{anchor}",
             version_number=number,
             is_current=is_current,
+            is_resource=table == RESOURCE_SECTIONS,
             language=language,
+            is_translation=table == TRANSLATION_SECTIONS,
         )
-    return hits
-
-
-def _translation_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    rows = (
-        TranslationSection.objects.filter(pk__in=ids)
-        .annotate(snippet=_headline(plan))
-        .values(
-            "pk",
-            "anchor",
-            "heading",
-            "snippet",
-            "title",
-            "translation__language",
-            "translation__version__number",
-            "translation__version__status",
-            "translation__version__policy__slug",
-            "translation__version__policy__organisation__slug",
-            "translation__version__policy__organisation__name",
-        )
-    )
-    hits = {}
-    for row in rows:
-        is_current = row["translation__version__status"] == Status.PUBLISHED
-        slugs = [
-            row["translation__version__policy__organisation__slug"],
-            row["translation__version__policy__slug"],
-        ]
-        if is_current:
-            base = reverse("policy_detail", args=slugs)
-        else:
-            base = reverse("version_detail", args=[*slugs, row["translation__version__number"]])
-        language = row["translation__language"]
-        hits[row["pk"]] = Hit(
-            policy_title=row["title"],
-            organisation_name=row["translation__version__policy__organisation__name"],
-            heading=row["heading"],
-            snippet=_sanitise_snippet(row["snippet"] or ""),
-            url=f"{base}?{urlencode({'sprak': language})}#{row['anchor']}",
-            version_number=row["translation__version__number"],
-            is_current=is_current,
-            language=language,
-            is_translation=True,
-        )
-    return hits
-
-
-def _resource_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    rows = (
-        ResourceSection.objects.filter(pk__in=ids)
-        .annotate(snippet=_headline(plan))
-        .values(
-            "pk", "anchor", "heading", "snippet", "title", "resource__slug", "resource__publisher"
-        )
-    )
-    return {
-        row["pk"]: Hit(
-            policy_title=row["title"],
-            organisation_name=row["resource__publisher"],
-            heading=row["heading"],
-            snippet=_sanitise_snippet(row["snippet"] or ""),
-            url=f"{reverse('resource_detail', args=[row['resource__slug']])}#{row['anchor']}",
-            version_number=0,
-            is_current=True,
-            is_resource=True,
-            # Background resources are in bokmål: their own pages say lang="nb".
-            language="nb",
-        )
-        for row in rows
-    }
+    return [hits[(table, pk)] for _, table, pk in shown]
 
 
 def _readable_word(word: str, visible) -> bool:
@@ -730,57 +763,45 @@ def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
 
 
 def _search(query, result, *, user, organisation, include_earlier, page, resources):
-    visible = _visible_texts(user, organisation=organisation, include_earlier=include_earlier)
+    scope = _scope(user, organisation=organisation, include_earlier=include_earlier)
     organisation_ids = _organisation_ids(user, organisation)
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
     tiered = organisation is None
-    ranked = (
-        _ranked_texts(visible, the_plan, COUNT_CAP + 1, tiered=tiered)
-        if not the_plan.is_empty
-        else []
-    )
+    ranked, resource_ranked = [], []
+    if not the_plan.is_empty:
+        ranked, resource_ranked = _rank(
+            scope, the_plan, COUNT_CAP + 1, tiered=tiered, resources=resources
+        )
     if _full_matches(ranked, the_plan) < FEW_HITS:
+        visible = _visible_texts(user, organisation=organisation, include_earlier=include_earlier)
         suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
         if suggestion:
             suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested = _ranked_texts(visible, suggested_plan, COUNT_CAP + 1, tiered=tiered)
+            suggested, suggested_resources = _rank(
+                scope, suggested_plan, COUNT_CAP + 1, tiered=tiered, resources=resources
+            )
             if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:
                     the_plan, ranked = suggested_plan, suggested
+                    resource_ranked = suggested_resources
                     result.showing_suggestion = True
     if the_plan.is_empty:
         return result
-    resource_ranked = []
-    if resources:
-        resource_ranked = _ranked(
-            ResourceSection.objects.order_by(), "policies_resourcesection", the_plan, COUNT_CAP + 1
-        )
     result.policy_count = len(ranked)
-    merged = sorted(
-        ranked + [(score, "policies_resourcesection", pk) for pk, score in resource_ranked],
-        key=lambda row: -row[0],
-    )
+    # Stable: a policy text before a resource that scores the same.
+    merged = sorted(ranked + resource_ranked, key=lambda row: -row[0])
     result.count_capped = len(merged) > COUNT_CAP
     result.count = min(len(merged), COUNT_CAP)
     result.num_pages = math.ceil(result.count / PAGE_SIZE)
     result.page = _page_number(page, result.num_pages)
     start = (result.page - 1) * PAGE_SIZE
-    shown = merged[start : start + PAGE_SIZE]
-    hits = {
-        table: hits_of([pk for _, t, pk in shown if t == table], the_plan)
-        for table, hits_of in (
-            (SECTIONS, _section_hits),
-            (TRANSLATION_SECTIONS, _translation_hits),
-            ("policies_resourcesection", _resource_hits),
-        )
-    }
-    result.hits = [hits[table][pk] for _, table, pk in shown]
+    result.hits = _hits(merged[start : start + PAGE_SIZE], the_plan)
     return result
 
 
-def _full_matches(ranked: list[tuple[float, str, int]], the_plan: Plan) -> int:
+def _full_matches(ranked: Ranked, the_plan: Plan) -> int:
     """How many of the ranked hits have every term (their score is at least the number of terms)."""
     needed = 0 if the_plan.literal else len(the_plan.groups)
     return sum(1 for score, _table, _pk in ranked if score >= needed)

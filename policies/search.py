@@ -414,11 +414,17 @@ def _scope(user, *, organisation: Organisation | None, include_earlier: bool) ->
 _scopes: dict[tuple, Scope] = {}
 
 
-def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
-    """The score of a row `t` of `table` (see the module docstring) as SQL with its parameters."""
+def _score_sql(table: str, plan: Plan, *, every_group: bool = False) -> tuple[str, list]:
+    """The score of a row `t` of `table` (see the module docstring) as SQL with its parameters.
+
+    `every_group`: the rows scored are known to match every group (the candidates are the AND
+    of them all), so their coverage is the number of groups without testing each again.
+    """
     vector = "t.search_vector"
     if plan.literal:
         coverage, params = "0", []
+    elif every_group:
+        coverage, params = str(len(plan.groups)), []
     else:
         coverage = " + ".join(f"({vector} @@ %s::tsquery)::int" for _ in plan.groups)
         params = list(plan.groups)
@@ -454,8 +460,9 @@ def _count(scope: Scope, table: str, tsquery: str, cap: int) -> int:
         return cursor.fetchone()[0]
 
 
-def _candidates(scope: Scope, table: str, plan: Plan) -> str:
-    """The tsquery of the sections that can be among the best COUNT_CAP: all of them are ranked.
+def _candidates(scope: Scope, table: str, plan: Plan) -> tuple[str, bool]:
+    """The tsquery of the sections that can be among the best COUNT_CAP (all of them are ranked),
+    and whether each of them matches every group.
 
     A section that matches k of the n terms scores below k (phrase and rank add less than one,
     and a phrase needs every term), so when at least COUNT_CAP + 1 sections match k or more terms,
@@ -469,8 +476,8 @@ def _candidates(scope: Scope, table: str, plan: Plan) -> str:
             continue
         query = at_least(plan.groups, k)
         if _count(scope, table, query, COUNT_CAP + 1) > COUNT_CAP:
-            return query
-    return plan.any_group
+            return query, k == n
+    return plan.any_group, n == 1
 
 
 Ranked = list[tuple[float, str, int]]
@@ -550,10 +557,10 @@ def _rank(
     """
     parts, params = [], []
     for table in (SECTIONS, TRANSLATION_SECTIONS):
-        candidates = plan.any_group
+        candidates, every_group = plan.any_group, len(plan.groups) == 1 and not plan.literal
         if tiered and not plan.literal:
-            candidates = _candidates(scope, table, plan)
-        score, score_params = _score_sql(table, plan)
+            candidates, every_group = _candidates(scope, table, plan)
+        score, score_params = _score_sql(table, plan, every_group=every_group)
         source, source_params = scope.text_from(table)
         parts.append(
             f"SELECT {score} AS score, '{table}' AS source, t.id {source} "

@@ -10,9 +10,10 @@ import csv
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import xlsxwriter
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .dashboards import PersonRow
@@ -45,7 +46,7 @@ def cells(row: PersonRow) -> list:
         row.acknowledged_number or "",
         datetime_text(acknowledged) if acknowledged else "",
         date_text(row.due),
-        "ja" if row.is_overdue else "nei",
+        str(_("ja")) if row.is_overdue else str(_("nei")),
     ]
 
 
@@ -64,17 +65,26 @@ class _Line:
 
 
 def csv_lines(rows: Iterable[PersonRow]) -> Iterator[bytes]:
-    """The person list as CSV for Excel in Norway (semicolons, UTF-8 with BOM), in chunks."""
+    """The person list as CSV for Excel in Norway (semicolons, UTF-8 with BOM), in chunks.
+
+    The chunks are made while the response streams, after the view has returned: they are put
+    into words in the language of the request that asked for them."""
+    return _csv_chunks(rows, translation.get_language())
+
+
+def _csv_chunks(rows: Iterable[PersonRow], language: str | None) -> Iterator[bytes]:
     writer = csv.writer(_Line(), delimiter=";", lineterminator="\r\n")
+    with translation.override(language):
+        header = writer.writerow([str(h) for h in HEADERS])
     # The byte order mark makes Excel read the file as UTF-8 (æ, ø and å intact).
-    yield ("\ufeff" + writer.writerow([str(h) for h in HEADERS])).encode()
-    batch: list[str] = []
-    for row in rows:
-        batch.append(writer.writerow([csv_safe(cell) for cell in cells(row)]))
-        if len(batch) >= 500:
-            yield "".join(batch).encode()
-            batch = []
-    if batch:
+    yield ("\ufeff" + header).encode()
+    rows = iter(rows)
+    while True:
+        # The language is set only while a chunk is made, never across a yield.
+        with translation.override(language):
+            batch = [writer.writerow([csv_safe(c) for c in cells(r)]) for r in islice(rows, 500)]
+        if not batch:
+            return
         yield "".join(batch).encode()
 
 

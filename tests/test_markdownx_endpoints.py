@@ -228,3 +228,32 @@ def test_an_uploaded_image_is_served_back_in_development(client, editor, tmp_pat
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("interface", "text", "placeholder"),
+    [
+        ("nb", "nn", "Skriv kva biletet viser"),
+        ("nn", "nb", "Beskriv bildet"),
+        ("nn", "", "Skriv kva biletet viser"),
+        ("nb", "xx", "Beskriv bildet"),
+    ],
+)
+def test_the_image_placeholder_is_in_the_texts_language(
+    client, editor, interface, text, placeholder
+):
+    """The placeholder goes into the text, so it follows the text's language (sent as `sprak` by
+    the editor page), whatever the editor reads the interface in; without one, the interface's."""
+    editor.language = interface
+    editor.save(update_fields=["language"])
+    client.force_login(editor)
+    response = client.post(
+        UPLOAD,
+        {
+            "image": SimpleUploadedFile("bilde.png", image_bytes("PNG"), content_type="image/png"),
+            "sprak": text,
+        },
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["image_code"].startswith(f"![{placeholder}](/media/bilder/")

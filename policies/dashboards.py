@@ -297,7 +297,10 @@ class PersonRow:
 
     @property
     def is_overdue(self) -> bool:
-        return not self.is_confirmed and self.due < timezone.localdate()
+        return self.overdue_on(timezone.localdate())
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        return not self.is_confirmed and self.due < today
 
 
 _ROW_FIELDS = (

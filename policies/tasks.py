@@ -22,6 +22,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from operations.logging import bind_request_id
 from people.models import Organisation
 
+from .notices import queue_notices
 from .reminders import expand_reminder_run, send_digests, week_of
 from .workflow import activate_due_versions
 
@@ -93,3 +94,11 @@ def expand_reminders(run_id: int, request_id: str = "") -> int:
     (policies.reminders.expand_reminder_run; idempotent: a second run of the job writes nothing)."""
     with bind_request_id(request_id):
         return expand_reminder_run(run_id)
+
+
+@app.task(name="policies.notify_change", queue="email", retry=10)
+def notify_change(version_id: int, request_id: str = "") -> int:
+    """Write the change notices of a version that became current (policies.notices.queue_notices;
+    idempotent: a second run of the job writes nothing)."""
+    with bind_request_id(request_id):
+        return queue_notices(version_id)

@@ -12,7 +12,8 @@
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var saved = { body: textarea.value, title: title.value };
   // What the script says is written by the server into the form's data attributes, in the
-  // interface's language (no JavaScript catalogue needed).
+  // interface's language (no JavaScript catalogue needed); the placeholder words it puts into the
+  // text are in the text's own målform.
   var say = form.dataset;
   var submitting = false;
 

@@ -130,8 +130,9 @@ def test_editorial_pages_have_no_axe_violations(live_server, page):
 def test_the_editor_script_speaks_nynorsk_and_marks_the_text_in_its_own_form(
     live_server, page, settings, tmp_path
 ):
-    """The script's own words (upload status, toolbar placeholders) come from the page in the
-    interface's målform; the headings and sentences it refreshes stay marked as the text's."""
+    """The script's own words (upload status) come from the page in the interface's målform; the
+    placeholder words it writes into the text, and the headings and sentences it refreshes, are
+    the text's."""
     settings.MEDIA_ROOT = tmp_path
     call_command("load_handbook", stdout=io.StringIO())
     editor = Person.objects.get(username="redaktor.bergen")
@@ -157,10 +158,11 @@ def test_the_editor_script_speaks_nynorsk_and_marks_the_text_in_its_own_form(
     assert page.locator("#analyse").inner_text().startswith("Innhaldsliste")
     assert page.locator("#analyse .toc-list").get_attribute("lang") == "nb"
 
-    # The toolbar's placeholder, with nothing selected, is in the interface's words.
+    # The toolbar speaks nynorsk, but the placeholder it puts into the text is in the text's
+    # målform (bokmål here).
     page.locator("#id_body").evaluate("e => e.setSelectionRange(e.value.length, e.value.length)")
     page.get_by_role("button", name="Feit").click()
-    assert page.input_value("#id_body").endswith("**feit tekst**")
+    assert page.input_value("#id_body").endswith("**fet tekst**")
 
     png = io.BytesIO()
     Image.new("RGB", (20, 20), (0, 90, 160)).save(png, "PNG")

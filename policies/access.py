@@ -25,14 +25,18 @@ def get_organisation(slug: str) -> Organisation:
     return get_object_or_404(Organisation, slug=slug)
 
 
-def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
+def get_readable_policy(user, org_slug: str, policy_slug: str, *, stamped: bool = False) -> Policy:
     """The policy at /<org>/<policy>/ if this person may read it.
 
     An internal policy asks an anonymous visitor to log in, and is a 404 for someone of another
-    organisation, so that its existence does not leak.
+    organisation, so that its existence does not leak. `stamped`: with its audit events counted
+    (`events_seen`, `last_event`), for the key of its cached page (policies.pageparts).
     """
     found = Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
-    policy = found.readable_by(user).select_related("organisation").first()
+    readable = found.readable_by(user).select_related("organisation")
+    if stamped:
+        readable = readable.with_event_stamp()
+    policy = readable.first()
     if policy is not None:
         return policy
     if not user.is_authenticated and found.exists():

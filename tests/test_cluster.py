@@ -276,16 +276,23 @@ def publish_editorial_change(editor: Browser, marker: str) -> None:
 def test_a_publish_through_server_a_is_what_server_b_serves_next(cluster):
     page = "/bergen/sosiale-medier/"
     reader_b = Browser(cluster.servers["b"])
+    # A signed-in employee reads it on B too: its shared parts are cached (policies.pageparts).
+    employee_b = Browser(cluster.servers["b"])
+    employee_b.log_in("ansatt.bergen")
     # B has the page in the shared cache, and in its short-lived "current page" entry.
     for _ in range(3):
         assert reader_b.get(page).status == 200
+        assert employee_b.get(page).status == 200
     editor = Browser(cluster.servers["a"])
     editor.log_in("redaktor.bergen")
     marker = f"Klyngetest {time.time_ns()}."
     publish_editorial_change(editor, marker)
-    # The very next anonymous request to B (and through nginx) already has it.
+    # The very next anonymous request to B (and through nginx) already has it, and so does the
+    # signed-in employee's.
     assert marker in reader_b.get(page).body
     assert marker in Browser(cluster.nginx_url).get(page).body
+    signed_in = employee_b.get(page).body
+    assert marker in signed_in and "Kari Nordmann" in signed_in
 
 
 def test_an_image_uploaded_through_server_a_is_served_by_server_b(cluster):
@@ -332,13 +339,21 @@ def test_an_image_uploaded_through_server_a_is_served_by_server_b(cluster):
     assert Browser(cluster.nginx_url).get(url).status == 404  # not used by a policy: editors only
 
 
-def test_a_session_started_on_server_a_holds_on_server_b(cluster):
+def test_a_session_started_on_server_a_holds_on_server_b_and_ends_on_both(cluster):
     employee = Browser(cluster.servers["a"])
     employee.log_in("ansatt.bergen")
     employee.base = cluster.servers["b"]
     assert "Kari Nordmann" in employee.get("/bergen/").body
     employee.base = cluster.nginx_url
     assert "Kari Nordmann" in employee.get("/bergen/").body
+    # Sessions are read from the shared cache (people.sessions): signing out on A ends it on B.
+    cookie = next(c for c in employee.cookies if "sessionid" in c.name)
+    employee.base = cluster.servers["a"]
+    assert employee.post_form("/logg-ut/", {}, form_page="/bergen/").status == 302
+    on_b = Browser(cluster.servers["b"])
+    on_b.cookies.set_cookie(cookie)
+    answer = on_b.get("/meg/")
+    assert answer.status == 302 and answer.headers["Location"].startswith("/logg-inn/")
 
 
 def test_a_lock_out_started_on_server_a_holds_on_server_b(cluster):

@@ -6,6 +6,7 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.shortcuts import render
+from redis.exceptions import RedisError
 
 # SQLSTATE classes that mean "the database cannot be reached or is restarting": connection
 # exceptions (08), the server shutting down or starting up (57P01-57P03) and too many connections.
@@ -25,13 +26,14 @@ def bad_request(request, exception=None):
 
 
 def is_connection_failure(error: BaseException | None) -> bool:
-    """True when `error` says the database could not be reached, not that it refused something.
+    """True when `error` says the database (or the shared cache) could not be reached, not that it
+    refused something.
 
     psycopg's own connection errors carry no SQLSTATE; errors the server sends carry one. A
     constraint, a trigger or a deadlock is our bug or a conflict, not an outage.
     """
-    if isinstance(error, InterfaceError):
-        return True
+    if isinstance(error, InterfaceError | RedisError):
+        return True  # RedisError: the shared cache (people.sessions refuses to sign out without it)
     if not isinstance(error, OperationalError):
         return False
     sqlstate = getattr(error.__cause__, "sqlstate", None)

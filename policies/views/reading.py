@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from people.models import Organisation
 
+from .. import pageparts
 from ..access import get_organisation, get_readable_policy, login_redirect
 from ..compliance import obligation_for
 from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
@@ -99,7 +100,8 @@ def _table_of_contents() -> Subquery:
     return Subquery(headings)
 
 
-def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
+def _page_context(request, policy: Policy, version: PolicyVersion, versions, **extra) -> dict:
+    """What a policy page shows to every reader (the personal parts are added by the caller)."""
     # The text in the målform asked for (?sprak=) or the interface's, when this version has it.
     text = shown_text(
         version,
@@ -107,13 +109,7 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         interface=get_language(),
         versions=versions,
     )
-    # The "Jeg har lest og forstått" block: only for a logged-in person in the audience, on the
-    # version in force; an anonymous reader costs no query for it.
-    obligation = None
-    confirmable = version.is_current and not getattr(version, "awaiting_activation", False)
-    if request.user.is_authenticated and confirmable and not policy.is_retired:
-        obligation = obligation_for(request.user, policy)
-    context = {
+    return {
         "organisation": policy.organisation,
         "policy": policy,
         "version": version,
@@ -122,16 +118,58 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
         "text": text,
         # The original's headings come with the versions; a translation shown reads its own.
         "toc": text.sections() if text.is_translation else (version.toc or []),
-        "obligation": obligation,
         **extra,
     }
+
+
+def _confirmable(policy: Policy, version: PolicyVersion) -> bool:
+    """May the "Jeg har lest og forstått" block be shown: the version in force, once active."""
+    return version.is_current and not getattr(version, "awaiting_activation", False)
+
+
+def _obligation(request, policy: Policy, confirmable: bool):
+    # Only for a logged-in person in the audience, on the version in force; an anonymous reader
+    # costs no query for it.
+    if request.user.is_authenticated and confirmable and not policy.is_retired:
+        return obligation_for(request.user, policy)
+    return None
+
+
+def _policy_page(request, policy: Policy, version: PolicyVersion, versions, template: str, **extra):
+    context = _page_context(request, policy, version, versions, **extra)
+    context["obligation"] = _obligation(request, policy, _confirmable(policy, version))
     return render(request, template, context)
+
+
+# The signed-in reader's policy page from the shared cache, with the personal parts rendered
+# around it (policies.pageparts). Tests turn it off to compare with the page rendered whole.
+SHARED_PAGE = True
+
+
+def _signed_in_policy_page(request, policy: Policy):
+    page_key = pageparts.key(policy, requested_language(request.GET.get("sprak")))
+    page = pageparts.get(page_key)
+    if page is None:
+        versions = _versions_of(policy)
+        current = next((v for v in versions if v.status == Status.PUBLISHED), None)
+        if current is None:
+            return render(request, "404.html", status=404)
+        page = pageparts.render_shared(
+            _page_context(request, policy, current, versions),
+            confirmable=_confirmable(policy, current),
+        )
+        pageparts.put(page_key, page)
+    obligation = _obligation(request, policy, page.confirmable)
+    return pageparts.respond(request, page, policy=policy, obligation=obligation)
 
 
 @login_redirect
 def policy_detail(request, org_slug: str, policy_slug: str):
     """`/<org>/<policy>/`: the current version."""
-    policy = get_readable_policy(request.user, org_slug, policy_slug)
+    signed_in = request.user.is_authenticated and SHARED_PAGE
+    policy = get_readable_policy(request.user, org_slug, policy_slug, stamped=signed_in)
+    if signed_in:
+        return _signed_in_policy_page(request, policy)
     versions = _versions_of(policy)
     current = next((v for v in versions if v.status == Status.PUBLISHED), None)
     if current is None:

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("policies", "0009_change_notices_and_discarded_drafts"),
+        ("policies", "0010_compliance_summary"),
     ]
 
     operations = [

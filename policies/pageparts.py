@@ -1,0 +1,169 @@
+"""A signed-in reader's policy page: what every reader sees from the shared cache, and only the
+personal parts rendered on each request.
+
+The page a signed-in person gets differs from everyone else's in a few places only: the main
+menu (their name and roles, a CSRF token), the language switch, messages, the confirmation
+banner, the review note and the confirmation block. Everything else (header and footer in the
+kommune's look, the text, its table of contents, the version history) is the same for every
+reader of the policy in that målform, and costs most of the page's time to render.
+
+So the page is rendered once without those parts, with a random marker where each goes
+(`reading/policy_shared.html`; rendered without the request, so nothing about the reader can
+get in), and kept in the shared cache (Redis) under a key made of everything it shows:
+
+- the policy, and how many audit events it has and the newest one: every publish, activation,
+  retirement, settings change and translation writes one in the same transaction
+  (policies.audit), and the table is append-only, so any committed change gives a new key,
+  whatever order concurrent transactions commit in;
+- whether it is retired, and today's date (a scheduled version becomes current on its date);
+- the målform asked for (?sprak=) and the interface's (the person's own choice);
+- the kommune's name and look (header and footer).
+
+Those values are read with the policy in the one query that checks the reader may read it, so a
+change is on the page at the very next request on any app server. On each request the personal
+parts are rendered from `reading/_policy_personal.html` and put in the markers' places; the
+obligation they show is read on every request too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from redis.exceptions import RedisError
+
+from .models import Policy
+
+logger = logging.getLogger(__name__)
+
+SHARED_TEMPLATE = "reading/policy_shared.html"
+PERSONAL_TEMPLATE = "reading/_policy_personal.html"
+# The personal parts, in the order they stand on the page (both templates follow it).
+HOLES = 6
+# Another kommune's renamed name ("Basert på …") or a new release of the templates shows within
+# this; everything else named in the module's docstring at once.
+CACHE_SECONDS = 60
+_UNAVAILABLE = (RedisError, OSError)
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """The page without its personal parts, and what those parts need to know about it."""
+
+    marker: str
+    html: str
+    # A confirmation may be given on it (the version in force, not awaiting its activation).
+    confirmable: bool
+    # What the confirmation form and the review note read (plain values, nothing from the
+    # database is kept in the cache): version.number/text_hash/language, text.*, current.*.
+    version: SimpleNamespace
+    text: SimpleNamespace
+    current: SimpleNamespace | None
+
+
+def key(policy: Policy, wanted: str | None) -> str:
+    """The cache key of `policy`'s shared page as it is now (see the module's docstring).
+
+    `policy` comes from access.get_readable_policy(..., stamped=True), with its events counted.
+    """
+    organisation = policy.organisation
+    look = hashlib.sha256(
+        repr(
+            (
+                organisation.slug,
+                organisation.name,
+                organisation.accent_color,
+                organisation.logo.name,
+                organisation.contact,
+                organisation.contact_email,
+                organisation.contact_phone,
+                organisation.privacy_url,
+                organisation.look_updated_at,
+            )
+        ).encode()
+    ).hexdigest()[:16]
+    retired = int(policy.retired_at.timestamp()) if policy.retired_at else 0
+    return (
+        f"policy-shared:{policy.pk}:{policy.events_seen}:{policy.last_event}:{retired}:"
+        f"{timezone.localdate().isoformat()}:{get_language()}:{wanted or '-'}:{look}"
+    )
+
+
+def get(page_key: str) -> SharedPage | None:
+    try:
+        return cache.get(page_key)
+    except _UNAVAILABLE as exc:
+        logger.warning("Page cache unreachable: %s", exc)
+        return None
+
+
+def render_shared(context: dict, *, confirmable: bool) -> SharedPage:
+    """Render the page of `context` (reading.views._page_context) without its personal parts."""
+    marker = f"<!--personal-{secrets.token_hex(16)}-->"
+    version, text, current = context["version"], context["text"], context["current"]
+    # No request: no context processor, so nothing about the reader can reach the shared page.
+    html = render_to_string(SHARED_TEMPLATE, {**context, "personal_part": _safe(marker)})
+    return SharedPage(
+        marker=marker,
+        html=html,
+        confirmable=confirmable,
+        version=SimpleNamespace(
+            number=version.number, text_hash=version.text_hash, language=version.language
+        ),
+        text=SimpleNamespace(
+            text_hash=text.text_hash,
+            language=text.language,
+            is_translation=text.is_translation,
+            language_label=text.language_label,
+        ),
+        current=SimpleNamespace(
+            effective_from=current.effective_from, published_at=current.published_at
+        )
+        if current is not None
+        else None,
+    )
+
+
+def _safe(marker: str):
+    return mark_safe(marker)  # noqa: S308 - an HTML comment of our own random hex digits
+
+
+def put(page_key: str, page: SharedPage) -> None:
+    try:
+        cache.set(page_key, page, CACHE_SECONDS)
+    except _UNAVAILABLE as exc:
+        logger.warning("Page cache unreachable: %s", exc)
+
+
+def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpResponse:
+    """The whole page: `page` with this reader's parts rendered into its markers."""
+    personal = render_to_string(
+        PERSONAL_TEMPLATE,
+        {
+            "organisation": policy.organisation,
+            "policy": policy,
+            "version": page.version,
+            "text": page.text,
+            "current": page.current,
+            "obligation": obligation,
+            "personal_part": _safe(page.marker),
+        },
+        request=request,
+    )
+    shared_parts = page.html.split(page.marker)
+    personal_parts = personal.split(page.marker)
+    if len(shared_parts) != HOLES + 1 or len(personal_parts) != HOLES:
+        raise RuntimeError("The shared and personal policy page templates no longer match.")
+    pieces = [shared_parts[0]]
+    for mine, shared in zip(personal_parts, shared_parts[1:], strict=True):
+        pieces += [mine, shared]
+    return HttpResponse("".join(pieces))

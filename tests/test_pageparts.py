@@ -1,0 +1,199 @@
+"""A signed-in reader's policy page from the shared cache, personal parts rendered around it
+(policies.pageparts)."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from people.models import Organisation, Person
+from policies.acknowledgements import acknowledge
+from policies.authoring import change_look
+from policies.models import Event, EventVerb, Policy
+from policies.views import reading
+from policies.workflow import retire
+
+from .factories import make_organisation, make_person, make_policy, publish_version
+
+pytestmark = pytest.mark.django_db
+
+MOSKENES = "/moskenes/sosiale-medier/"
+
+
+def person(username):
+    return Person.objects.get(username=username)
+
+
+def _without_tokens(html: str) -> str:
+    # A CSRF token is masked anew on every render; the secret behind it is the same.
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken"', html)
+
+
+def _whole(client, path, monkeypatch) -> str:
+    with monkeypatch.context() as patched:
+        patched.setattr(reading, "SHARED_PAGE", False)
+        response = client.get(path)
+    assert response.status_code == 200
+    return _without_tokens(response.content.decode())
+
+
+def _from_parts(client, path) -> tuple[str, str]:
+    miss, hit = client.get(path), client.get(path)
+    assert miss.status_code == hit.status_code == 200
+    return _without_tokens(miss.content.decode()), _without_tokens(hit.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("username", "query"),
+    [
+        ("ansatt.moskenes", ""),
+        ("leder.moskenes", ""),
+        ("redaktor.bergen", ""),
+        ("ansatt.bergen", ""),
+        ("ansatt.moskenes", "?sprak=nn"),
+    ],
+)
+def test_the_page_from_shared_parts_is_the_page_rendered_whole(
+    client, handbook, monkeypatch, username, query
+):
+    client.force_login(person(username))
+    whole = _whole(client, MOSKENES + query, monkeypatch)
+    miss, hit = _from_parts(client, MOSKENES + query)
+    assert miss == whole
+    assert hit == whole
+
+
+def test_an_editor_of_the_kommune_a_confirmed_reader_and_a_nynorsk_reader_get_their_own_page(
+    client, monkeypatch
+):
+    organisation = make_organisation()
+    policy = make_policy(organisation, body="## Om\n\nTeksten.\n")
+    editor = make_person(organisation, is_editor=True)
+    confirmed = make_person(organisation)
+    version = policy.versions.get()
+    acknowledge(confirmed, version, shown_hash=version.text_hash)
+    nynorsk = make_person(organisation, language="nn")
+    path = policy.get_absolute_url()
+    for reader, expected in (
+        (editor, "Rediger i redaksjonen"),
+        (confirmed, "Du bekreftet versjon 1"),
+        (nynorsk, 'lang="nn"'),
+    ):
+        client.force_login(reader)
+        whole = _whole(client, path, monkeypatch)
+        miss, hit = _from_parts(client, path)
+        assert miss == whole and hit == whole
+        assert expected in hit
+
+
+def test_a_hit_asks_the_database_three_things(client, handbook):
+    # The person, the policy with its event stamp, the obligation; the session is in the cache.
+    client.force_login(person("ansatt.moskenes"))
+    client.get(MOSKENES)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(MOSKENES).content.decode()
+    assert len(queries) == 3, [q["sql"] for q in queries]
+    assert "Jeg har lest og forstått" in html and "policy-toc" in html
+
+
+def _reader_of(policy):
+    reader = make_person(policy.organisation)
+    return reader
+
+
+def test_a_publish_is_on_the_page_at_the_next_request(client):
+    # No on-commit callback runs here: the key itself (the policy's events) has changed.
+    policy = make_policy(make_organisation(), body="## Om\n\nFørste tekst.\n")
+    client.force_login(_reader_of(policy))
+    assert "Første tekst" in client.get(policy.get_absolute_url()).content.decode()
+    publish_version(policy, body="## Om\n\nAndre tekst.\n")
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert "Andre tekst" in html and "Første tekst" not in html
+
+
+def test_a_confirmation_is_on_the_page_at_the_next_request(client):
+    policy = make_policy(make_organisation())
+    reader = _reader_of(policy)
+    client.force_login(reader)
+    assert "Jeg har lest og forstått" in client.get(policy.get_absolute_url()).content.decode()
+    version = policy.versions.get()
+    acknowledge(reader, version, shown_hash=version.text_hash)
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert "Jeg har lest og forstått" not in html and "Du bekreftet versjon 1" in html
+
+
+def test_retiring_is_on_the_page_at_the_next_request(client):
+    policy = make_policy(make_organisation())
+    client.force_login(_reader_of(policy))
+    assert "Jeg har lest og forstått" in client.get(policy.get_absolute_url()).content.decode()
+    retire(policy, by=None)
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert "trukket tilbake" in html and "Jeg har lest og forstått" not in html
+
+
+def test_a_changed_kommune_look_and_name_are_on_the_page_at_the_next_request(client):
+    policy = make_policy(make_organisation())
+    client.force_login(_reader_of(policy))
+    client.get(policy.get_absolute_url())
+    change_look(policy.organisation, by=None, contact_phone="12 34 56 78")
+    assert "12 34 56 78" in client.get(policy.get_absolute_url()).content.decode()
+    # A rename in the admin writes no event and leaves look_updated_at alone.
+    old_name = policy.organisation.name
+    Organisation.objects.filter(pk=policy.organisation_id).update(name="Nytt Navn kommune")
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert "<strong>Nytt Navn kommune</strong>" in html and old_name not in html
+
+
+def test_a_changed_language_of_the_person_is_on_the_page_at_the_next_request(client):
+    policy = make_policy(make_organisation())
+    reader = _reader_of(policy)
+    client.force_login(reader)
+    assert '<html lang="nb"' in client.get(policy.get_absolute_url()).content.decode()
+    Person.objects.filter(pk=reader.pk).update(language="nn")
+    assert '<html lang="nn"' in client.get(policy.get_absolute_url()).content.decode()
+
+
+def test_an_event_committed_after_a_newer_one_still_changes_the_key(client):
+    # Two transactions: the first takes an event id, the second a later one and commits first.
+    # The page read in between must not be the page after the first commits.
+    from policies import pageparts
+
+    policy = make_policy(make_organisation())
+
+    def key():
+        stamped = Policy.objects.filter(pk=policy.pk).select_related("organisation")
+        return pageparts.key(stamped.with_event_stamp().get(), None)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('policies_event', 'id'))")
+        earlier_id = cursor.fetchone()[0]
+    Event.objects.create(
+        organisation=policy.organisation, policy=policy, verb=EventVerb.SETTINGS_CHANGED, detail={}
+    )
+    before = key()
+    Event.objects.create(
+        id=earlier_id,
+        organisation=policy.organisation,
+        policy=policy,
+        verb=EventVerb.SETTINGS_CHANGED,
+        detail={},
+    )
+    assert key() != before
+
+
+def test_with_the_cache_down_the_signed_in_page_is_rendered(client, settings):
+    from .smtp_sink import free_port
+
+    policy = make_policy(make_organisation(), body="## Om\n\nTeksten.\n")
+    client.force_login(_reader_of(policy))
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(2):
+        html = client.get(policy.get_absolute_url()).content.decode()
+        assert "Teksten" in html and "Jeg har lest og forstått" in html

@@ -381,3 +381,31 @@ def test_a_confirmation_committed_during_a_publish_counts_against_the_new_requir
     assert_summary_is_the_truth()
     total = dashboards.overview(Scope(organisation_id=org.pk), [unit]).total
     assert (total.must, total.compliant) == (1, 0)
+
+
+def test_a_person_moved_to_another_kommune_or_deleted_leaves_the_counts():
+    first, second = make_organisation(), make_organisation()
+    units = make_unit(first), make_unit(second)
+    policies = make_policy(first, audience_all=True), make_policy(second, audience_all=True)
+    mover, deleted = make_person(first, unit=units[0]), make_person(first, unit=units[0])
+    version = policies[0].versions.get()
+    Acknowledgement.objects.create(person=mover, version=version, text_hash=version.text_hash)
+
+    def totals():
+        return [
+            (t.must, t.compliant)
+            for t in (
+                dashboards.overview(Scope(organisation_id=o.pk), [u]).total
+                for o, u in zip((first, second), units, strict=True)
+            )
+        ]
+
+    assert totals() == [(2, 1), (0, 0)]
+    mover.organisation, mover.unit = second, units[1]
+    mover.save()
+    assert_summary_is_the_truth()
+    # Their confirmation was of the first kommune's policy: in the second they must start over.
+    assert totals() == [(1, 0), (1, 0)]
+    deleted.delete()
+    assert_summary_is_the_truth()
+    assert totals() == [(0, 0), (1, 0)]

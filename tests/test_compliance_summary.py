@@ -92,7 +92,8 @@ def _assert_overview_is_the_truth(org, units) -> None:
     scopes += [
         (Scope(organisation_id=org.pk, unit_paths=(u.path,)), list(u.children.all())) for u in units
     ]
-    for days in (0, 5, 40, 400):
+    # Every due date generated here is before today + 40: later days would show nothing new.
+    for days in (0, 5, 40):
         today = timezone.localdate() + datetime.timedelta(days=days)
         for scope, row_units in scopes:
             got = dashboards.overview(scope, row_units, today=today)
@@ -240,7 +241,7 @@ def _step(org, units, people, policies, step) -> None:
 @settings(
     # Each example runs a whole history through the real workflow; HYPOTHESIS_MAX_EXAMPLES raises
     # the number for a longer hunt.
-    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "25")),
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -806,9 +806,8 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
     if not the_plan.is_empty:
         ranked, resource_ranked, on_page = _rank(scope, the_plan, COUNT_CAP + 1, **options)
     if _full_matches(ranked, the_plan) < FEW_HITS:
-        suggestion = suggest(query, scope=scope, organisation_ids=organisation_ids)
+        suggestion, suggested_plan = _suggestion(query, scope, organisation_ids)
         if suggestion:
-            suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
             suggested = _rank(scope, suggested_plan, COUNT_CAP + 1, **options)
             if _full_matches(suggested[0], suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
@@ -829,6 +828,32 @@ def _search(query, result, *, user, organisation, include_earlier, page, resourc
         _hit(table, on_page[(table, pk)]) for _, table, pk in merged[start : start + PAGE_SIZE]
     ]
     return result
+
+
+def _suggestion(query: str, scope: Scope, organisation_ids: list[int]) -> tuple[str, Plan | None]:
+    """suggest() and the plan of its suggestion, kept in the shared cache like plans.
+
+    What they depend on (the vocabulary, the texts the reader may read, the synonyms) changes
+    only with a policy event or a synonym, and both start a new plan generation (forget_plans).
+    """
+    identity = repr((SEARCH_CONFIG, scope, sorted(organisation_ids), query)).encode()
+    key = f"search:suggestion:{_generation_seen[0]}:{hashlib.sha256(identity).hexdigest()}"
+    try:
+        found = cache.get(key)
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable: %s", exc)
+        found = None
+    if found is None:
+        suggestion = suggest(query, scope=scope, organisation_ids=organisation_ids)
+        found = (
+            suggestion,
+            plan(suggestion, organisation_ids=organisation_ids) if suggestion else None,
+        )
+        try:
+            cache.set(key, found, PLAN_CACHE_SECONDS)
+        except _CACHE_UNAVAILABLE as exc:
+            logger.warning("Cache unreachable: %s", exc)
+    return found
 
 
 def _full_matches(ranked: Ranked, the_plan: Plan) -> int:

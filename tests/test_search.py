@@ -123,6 +123,17 @@ def test_a_suggestion_never_reveals_words_of_policies_the_reader_cannot_read():
     assert result.count == 0
 
 
+def test_a_suggestion_asked_before_is_not_offered_once_its_policy_is_retired():
+    # Suggestions are cached (policies.search._suggestion): retiring the only policy with the
+    # word must take it out at once, though a stem-mate in another policy still finds hits.
+    org = make_organisation()
+    policy = make_policy(org, body="## Om\n\nKaffemaskinens plassering.\n")
+    make_policy(org, title="Kjøkken", body="## Kjøkken\n\nEn kaffemaskin står der.\n")
+    assert search("kaffemaskinenss", user=ANONYMOUS).suggestion == "kaffemaskinens"
+    retire(policy, by=None)
+    assert "kaffemaskinens" not in search("kaffemaskinenss", user=ANONYMOUS).suggestion.split()
+
+
 def test_retired_policies_are_not_found():
     org = make_organisation()
     policy = make_policy(org, body="## Om\n\nSjeldneordet forekommer her.\n")

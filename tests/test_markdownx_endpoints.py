@@ -2,13 +2,17 @@
 
 import io
 import json
+import re
+from html import unescape
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from .factories import make_organisation, make_person
+from policies.workflow import create_draft
+
+from .factories import make_organisation, make_person, make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +261,24 @@ def test_the_image_placeholder_is_in_the_texts_language(
     )
     assert response.status_code == 200, response.content
     assert response.json()["image_code"].startswith(f"![{placeholder}](/media/bilder/")
+
+
+def test_markdownx_drop_upload_carries_the_texts_language_in_its_address(client, editor):
+    """markdownx's own drop upload posts only the image; the draft page gives it an address with
+    the text's language, and the placeholder follows it."""
+    editor.language = "nn"
+    editor.save(update_fields=["language"])
+    policy = make_policy(editor.organisation, slug="bruk-av-bilete")
+    create_draft(policy, by=editor)
+    client.force_login(editor)
+    page = client.get(f"/redaksjon/{editor.organisation.slug}/bruk-av-bilete/utkast/").content
+    match = re.search(r'data-markdownx-upload-urls-path="([^"]+)"', page.decode())
+    assert match, "no upload address on the draft page"
+    address = unescape(match.group(1))
+    assert address == f"{UPLOAD}?sprak=nb"
+    response = client.post(
+        address,
+        {"image": SimpleUploadedFile("bilde.png", image_bytes("PNG"), content_type="image/png")},
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    assert response.json()["image_code"].startswith("![Beskriv bildet](/media/bilder/")

@@ -96,9 +96,10 @@ class EditorImageUploadView(ImageUploadView):
         # the portal's own address for it, which checks who is asking (policies.views.images).
         name = posixpath.basename(urlsplit(image_path).path)
         url = reverse("policy_image", kwargs={"name": name})
-        # The placeholder goes into the text, so it is in the text's language (the editor page
-        # sends it as `sprak`); markdownx's own drop upload does not, and gets the interface's.
-        with override(supported(self.request.POST.get("sprak")) or get_language()):
+        # The placeholder goes into the text, so it is in the text's language: the editor page's
+        # button sends it as `sprak`, markdownx's drop upload in its address; else the interface's.
+        asked = self.request.POST.get("sprak") or self.request.GET.get("sprak")
+        with override(supported(asked) or get_language()):
             alt = _("Beskriv bildet")
         return JsonResponse({"image_code": f"![{alt}]({url})"})
 

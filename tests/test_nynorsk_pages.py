@@ -632,6 +632,10 @@ def test_support_staff_who_read_nynorsk_meet_nynorsk_in_the_admin(nynorsk_superu
         "Leiar for",
     ):
         assert words in said, words
+    # The admin's scripts (the two-box chooser, the date and time pickers) speak nynorsk too.
+    script = client.get(reverse("admin:jsi18n")).content.decode()
+    assert '"Vel alle"' in script and '"Vel ein dato"' in script
+    assert "Velg" not in script
 
 
 def test_the_admin_refuses_in_nynorsk(nynorsk_superuser_client):

@@ -18,6 +18,7 @@ MODULES = [
     "bench.pages",
     "bench.acknowledgements",
     "bench.mail",
+    "bench.notices",
     "bench.diff",
     "bench.cluster",
 ]

@@ -10,8 +10,8 @@ unit's person list, and the time and peak memory of a CSV export of every row.
 Around them, a national database: NATIONAL_ORGANISATIONS further kommuner of NATIONAL_PEOPLE people
 each, with their own 40 policies and over 10 million confirmations in the same tables, generated
 inside PostgreSQL (INSERT ... SELECT over generate_series), so Bergen's figures are measured with
-other kommuner's rows in every index. Confirmations are loaded with the summary trigger switched
-off and the summaries (LatestAcknowledgement, AcknowledgementTally) rebuilt once afterwards with
+other kommuner's rows in every index. Data is loaded with the summary triggers switched off and
+the summaries (LatestAcknowledgement, ComplianceSummary) rebuilt once afterwards with
 policies_rebuild_acknowledgement_summary(), the same function the migration uses.
 
 The database is built once and reused between runs (about 10-20 minutes on two shared cores).
@@ -40,6 +40,14 @@ POLICIES = 40
 NATIONAL_ORGANISATIONS = 12
 NATIONAL_PEOPLE = 10_000
 NATIONAL_UNITS = 200
+# The triggers that keep the summaries (policies/0010_compliance_summary) fire on every row the
+# bulk load writes; they are off while it runs, and the summaries are rebuilt once at the end.
+SUMMARY_TRIGGERS = [
+    ("policies_acknowledgement", "acknowledgement_summarised"),
+    ("people_person", "person_summarised_insert"),
+    ("policies_policyversion", "version_recounted_insert"),
+    ("policies_policy_audience_units", "audience_recounted_insert"),
+]
 
 
 def _bench_url(base: str) -> tuple[str, str]:
@@ -465,11 +473,10 @@ def main(argv: list[str] | None = None) -> None:
     missing = [slug for slug in SIZES if not Organisation.objects.filter(slug=slug).exists()]
     national = Organisation.objects.filter(slug__startswith="bench-nasjonal-").count()
     if missing or national < NATIONAL_ORGANISATIONS:
-        # Bulk load: the per-row summary trigger off, the summaries rebuilt once at the end.
+        # Bulk load: the per-row summary triggers off, the summaries rebuilt once at the end.
         with connection.cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE policies_acknowledgement DISABLE TRIGGER acknowledgement_summarised"
-            )
+            for table, trigger in SUMMARY_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
         try:
             for slug in missing:
                 _generate(slug, *SIZES[slug], rng)
@@ -483,9 +490,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  summaries rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
         finally:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "ALTER TABLE policies_acknowledgement ENABLE TRIGGER acknowledgement_summarised"
-                )
+                for table, trigger in SUMMARY_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         parser_times = []
         for k in sizes:
             source = make(k)
-            rendering._render_body.cache_clear()
+            rendering._render_markdown.cache_clear()
             after = _seconds(lambda source=source: rendering.render(source, title="T"))
             refused = bool(rendering.budget_problems(source))
             parser_time = _seconds(lambda source=source: rendering._MD.render(source))

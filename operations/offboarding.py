@@ -43,7 +43,7 @@ from people.models import Organisation, Person, Unit
 from policies.exports import csv_safe
 from policies.models import (
     Acknowledgement,
-    AcknowledgementTally,
+    ComplianceSummary,
     DigestDelivery,
     Event,
     EventVerb,
@@ -428,7 +428,7 @@ def _remove(organisation: Organisation) -> dict[str, int]:
     LatestAcknowledgement.objects.filter(
         Q(policy__organisation=organisation) | Q(person__in=people)
     ).delete()
-    AcknowledgementTally.objects.filter(
+    ComplianceSummary.objects.filter(
         Q(organisation=organisation) | Q(policy__organisation=organisation)
     ).delete()
     deleted = {

@@ -19,7 +19,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import Email
 
@@ -130,8 +130,16 @@ class _Composed(EmailMessage):
 
 
 def compose(email: Email) -> EmailMessage:
-    """The EmailMessage for an outbox row, with a Message-ID that stays the same on every try."""
-    body = render_to_string(email.template, email.context) if email.template else email.body
+    """The EmailMessage for an outbox row, with a Message-ID that stays the same on every try.
+
+    A template is rendered in the recipient's language, which the writer of the e-mail put in its
+    context (outbox.mail.Message.language); the subject was written in it already."""
+    if email.template:
+        language = email.context.get("language") or settings.LANGUAGE_CODE
+        with translation.override(language):
+            body = render_to_string(email.template, email.context)
+    else:
+        body = email.body
     return _Composed(
         subject=email.subject,
         body=body,

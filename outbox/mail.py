@@ -28,7 +28,8 @@ BATCH_SIZE = 100
 @dataclass(frozen=True)
 class Message:
     """An e-mail to enqueue. Give either `body` (finished text) or `template` + `context` (a
-    JSON-serialisable dict), which the worker renders when it sends."""
+    JSON-serialisable dict), which the worker renders when it sends, in `language` (the
+    recipient's, people.language.person_language; kept in the context as "language")."""
 
     to: str
     subject: str
@@ -37,6 +38,11 @@ class Message:
     template: str = ""
     context: dict = field(default_factory=dict)
     key: str | None = None
+    language: str = ""
+
+    @property
+    def stored_context(self) -> dict:
+        return {**self.context, "language": self.language} if self.language else self.context
 
 
 def header_safe(text: str) -> str:
@@ -116,7 +122,7 @@ def enqueue_emails(messages: Iterable[Message]) -> list[Email]:
             subject=header_safe(m.subject),
             body=m.body,
             template=m.template,
-            context=m.context,
+            context=m.stored_context,
             created_at=now,
         )
         for m in messages
@@ -137,7 +143,8 @@ def enqueue_each(recipients: QuerySet, *, kind: str, template: str) -> list[tupl
     For tens of thousands of e-mails at once (a reminder to a whole kommune, the weekly digest):
     nothing is built row by row in Python. `recipients` is a `.values()` QuerySet with the columns
     `recipient` (the caller's id for the row, e.g. the person's), `to`, `subject` (on one line:
-    see `header_safe`) and `context` (a JSON object for `template`, which the worker renders).
+    see `header_safe`) and `context` (a JSON object for `template`, which the worker renders in
+    the language its "language" key names, as for `Message.language`).
     Rows with an empty address are left out. Returns (recipient, e-mail id) pairs.
     """
     sql, params = recipients.query.sql_with_params()

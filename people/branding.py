@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 RGB = tuple[int, int, int]
 WHITE: RGB = (255, 255, 255)
 BLACK: RGB = (0, 0, 0)
@@ -72,15 +74,15 @@ def accent_problem(value: str) -> str:
     """A Norwegian message when `value` cannot be the accent colour, else ''."""
     rgb = parse_hex(value)
     if rgb is None:
-        return "Skriv fargen som en heksadesimal fargekode, for eksempel #1a5e9a."
+        return _("Skriv fargen som en heksadesimal fargekode, for eksempel #1a5e9a.")
     ratio = contrast(rgb, WHITE)
     if ratio < AA:
         suggestion = to_hex(darken_until(rgb, WHITE))
-        return (
-            f"Fargen er for lys: kontrasten mot hvit er {_ratio_text(ratio)}:1, og må være minst "
-            f"4,5:1 for at tekst og knapper skal kunne leses (WCAG 2.1 AA). Prøv en mørkere "
-            f"variant, for eksempel {suggestion}."
-        )
+        return _(
+            "Fargen er for lys: kontrasten mot hvit er %(ratio)s:1, og må være minst 4,5:1 for at "
+            "tekst og knapper skal kunne leses (WCAG 2.1 AA). Prøv en mørkere variant, for "
+            "eksempel %(suggestion)s."
+        ) % {"ratio": _ratio_text(ratio), "suggestion": suggestion}
     return ""
 
 

@@ -4,6 +4,9 @@ språklova makes the choice the kommune's and gives each person a right to their
 order is: the person's own choice (stored on the person, or for a visitor the language cookie set by
 the switch in the header), then the kommune's målform (the person's own kommune, or for a visitor the
 kommune whose pages they read), then the browser's Accept-Language, then bokmål.
+
+What is sent to a person (e-mail) follows the same order without the browser: `person_language`
+for one person, `person_language_sql` for a set of them in one statement.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models import Case, Value, When
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -29,6 +33,29 @@ def supported(language: str | None) -> str | None:
     """`language` if the interface has it, else None."""
     codes = {code for code, _name in settings.LANGUAGES}
     return language if language in codes else None
+
+
+def preferred_language(chosen: str | None, kommune: str | None) -> str | None:
+    """The person's own choice, else the kommune's målform; None when neither is a language the
+    interface has (a neutral kommune and no choice of one's own). The one rule of whose form wins."""
+    return supported(chosen) or supported(kommune)
+
+
+def person_language(chosen: str | None, kommune: str | None) -> str:
+    """The language a person reads what is sent to them in (e-mail): `preferred_language`, and
+    bokmål (LANGUAGE_CODE) where that leaves nothing — an e-mail has no browser to ask."""
+    return preferred_language(chosen, kommune) or settings.LANGUAGE_CODE
+
+
+def person_language_sql(kommune: str | None, *, field: str = "language") -> Case:
+    """`person_language` for each row of a query over people of one kommune (målform `kommune`),
+    as an SQL expression on the person's `field`: the rule above, evaluated for every choice a
+    person can have stored, so a set-based write needs no second version of it."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    return Case(
+        *(When(**{field: code}, then=Value(person_language(code, kommune))) for code in codes),
+        default=Value(person_language("", kommune)),
+    )
 
 
 def organisation_language(slug: str) -> str:
@@ -86,20 +113,21 @@ def language_for(request: HttpRequest, *, kommune_language: str | None = None) -
     as `kommune_language` (the page cache does, to ask the cache once)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        chosen = supported(user.language)
+        chosen = user.language
         kommune = user.organisation.language if user.organisation_id else ""
     else:
-        chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         kommune = kommune_language
         if kommune is None:
             slug = _page_organisation_slug(request)
             kommune = organisation_language(slug) if slug else ""
-    if chosen:
-        return chosen
-    if supported(kommune):
-        return kommune
-    # Neutral kommune or none: the browser's preference among the languages we have.
-    return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+    # Neutral kommune or none, and no choice of one's own: the browser's preference among the
+    # languages we have.
+    return (
+        preferred_language(chosen, kommune)
+        or translation.get_language_from_request(request)
+        or settings.LANGUAGE_CODE
+    )
 
 
 class LanguageMiddleware:

@@ -12,6 +12,7 @@ from people.models import Organisation, Person, Unit
 
 from .models import Event, EventVerb, Policy, PolicyVersion
 from .pagecache import forget_policy_page
+from .search import forget_plans
 
 
 def record_event(
@@ -33,6 +34,9 @@ def record_event(
         raise ValueError("An event belongs to a policy or an organisation.")
     if policy is not None:
         transaction.on_commit(lambda: forget_policy_page(policy))
+        # A published text may bring words that a search plan splits compounds into.
+        forget_plans()
+        transaction.on_commit(forget_plans)
     return Event.objects.create(
         organisation_id=policy.organisation_id if policy is not None else organisation.pk,
         actor=by,

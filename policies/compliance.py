@@ -72,7 +72,7 @@ def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     """
     if not person.is_authenticated:
         return None
-    # Through policies_obligation_of (migration 0010): the view's row with a plan kept per
+    # Through policies_obligation_of (migration 0012): the view's row with a plan kept per
     # connection, instead of planning the nested views on every page.
     with connection.cursor() as cursor:
         cursor.execute(_OBLIGATION_OF, [person.pk, policy.pk])

@@ -6,13 +6,10 @@ Unit.objects.subtree_of; both are used as they are:
 
 - the person lists, the exports, the reminders' recipients and the digest are rows of
   Obligation in the manager's scope;
-- the overview counts the same thing without touching one row per (person, policy): the people per
-  class (unit, elected official or not) in scope, joined with policies_audience (the view that
-  decides which classes a policy is for, and which policies_obligation is built on), and the
-  tally of confirmations per class and version that triggers keep in the same transaction as
-  each confirmation (AcknowledgementTally). Overdue people are the missing ones minus those
-  whose own deadline has not passed; those can only be people who joined their unit within the
-  longest deadline, so they are read from Obligation directly.
+- the overview sums ComplianceSummary, a cache of those rows counted per unit and policy that
+  triggers keep in the same transaction as every change that moves it (see overview());
+  tests/test_compliance_summary.py compares it with the rows themselves after every step of
+  generated histories.
 
 tests/test_obligation_property.py generates organisations and asserts that every figure here
 equals the person side for every person.
@@ -25,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Func, IntegerField, Q, Value
+from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -35,9 +32,6 @@ from .models import Confirmation, Obligation, Policy, Requirement
 
 PAGE_SIZE = 50
 STREAM_CHUNK = 2000
-
-# A person's start, as policies_obligation computes it (the SQL function policies_since).
-SINCE = Func(F("unit_since"), F("date_joined"), function="policies_since", output_field=DateField())
 
 
 @dataclass(frozen=True)
@@ -156,27 +150,24 @@ def _rows_sql(scope: Scope, row_units: list[Unit]) -> tuple[str, tuple]:
     )
 
 
-def overview(scope: Scope, row_units: list[Unit]) -> Overview:
+def overview(
+    scope: Scope, row_units: list[Unit], *, today: datetime.date | None = None
+) -> Overview:
     """Compliance per policy (worst first) and per row unit (sub-units rolled up) in `scope`.
 
     `row_units` are the units to show as rows (e.g. the children of the unit being looked at);
     people in scope below none of them are counted in a row with unit None. Two queries whatever
     the size of the organisation: the policies in force, and one statement for the counts.
 
-    Nothing in it grows with the other kommuner, and nothing reads one row per person and policy
-    except for the people who started within the longest deadline:
-
-    - must: the active people per class (unit, elected official or not) in scope, read from
-      person_class_idx, joined with policies_audience (which classes each policy is for);
-    - confirmed: the organisation's AcknowledgementTally (kept by triggers), an index-only range
-      scan of ack_tally_unique, joined with `must` on the class;
-    - not yet late: missing people whose own deadline is still ahead although the version's is
-      past. Only people who started within the longest deadline can be among them: they are found
-      by person_since_idx, their confirmations read person by person from latest_ack_unique (which
-      carries the number), and their start and status go through policies_due and policies_status,
-      the same functions policies_obligation is made of.
+    The counts are sums of ComplianceSummary, the rows of policies_obligation counted per unit and
+    policy and kept by triggers in the same transaction as every change that moves them: an
+    index-only range scan of the organisation's rows (about one per unit and policy), never one
+    row per person. Overdue is decided here, from the stored due dates: a person who has not
+    confirmed is overdue when their due date has passed (a NULL date passed before they were
+    counted). The people per row come from person_class_idx. `today` (for tests) is the local
+    date unless given.
     """
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     requirements = {
         r.policy_id: r
         for r in Requirement.objects.filter(organisation_id=scope.organisation_id).select_related(
@@ -188,97 +179,51 @@ def overview(scope: Scope, row_units: list[Unit]) -> Overview:
     by_row: dict[int, UnitRow] = {}
     # A manager whose units are all gone has an empty scope: nobody to count.
     if requirements and (scope.is_whole_organisation or scope.unit_paths):
-        longest = max(r.deadline_days for r in requirements.values())
-        classes_sql, classes_params = _sql(
+        rows_sql, rows_params = _rows_sql(scope, row_units)
+        people_sql, people_params = _sql(
             scope.people()
             .annotate(class_unit=Coalesce("unit_id", 0))
-            .values("class_unit", "is_elected_official")
+            .values("class_unit")
             # count(*), not count(id): read from person_class_idx alone.
             .annotate(people=Count("*"))
-            .values_list("class_unit", "is_elected_official", "people")
+            .values_list("class_unit", "people")
         )
-        rows_sql, rows_params = _rows_sql(scope, row_units)
-        recent_sql, recent_params = _sql(
-            scope.people()
-            .annotate(start=SINCE, class_unit=Coalesce("unit_id", 0))
-            .filter(start__gte=today - datetime.timedelta(days=longest))
-            .values_list("pk", "class_unit", "is_elected_official", "start")
-        )
+        in_scope, in_scope_params = "", ()
+        if not scope.is_whole_organisation:
+            units_sql, in_scope_params = _sql(scope.units().order_by().values("pk"))
+            in_scope = f"AND s.unit_id IN ({units_sql})"
         sql = f"""
-        WITH classes(unit_id, elected, people) AS ({classes_sql}),
-        rows AS ({rows_sql}),
-        must AS MATERIALIZED (
-            SELECT a.policy_id, a.unit_id, a.elected, a.required_number, a.effective_from,
-                   a.deadline_days, c.people, COALESCE(rw.row_id, 0) AS row_id
-              FROM classes c
-              JOIN policies_audience a
-                ON a.organisation_id = %s AND a.unit_id = c.unit_id AND a.elected = c.elected
-              LEFT JOIN rows rw ON rw.id = c.unit_id
-        ),
-        confirmed AS (
-            SELECT m.policy_id, m.row_id, sum(t.people) AS people
-              FROM must m
-              JOIN policies_acknowledgementtally t
-                ON t.organisation_id = %s AND t.policy_id = m.policy_id
-               AND t.unit_id = m.unit_id AND t.elected = m.elected
-               -- policies_status() = 2, written out so that PostgreSQL can estimate it (and
-               -- therefore hash the tally instead of looking it up once per class).
-               AND t.number >= m.required_number
-             GROUP BY 1, 2
-        ),
-        recent(person_id, unit_id, elected, since) AS MATERIALIZED ({recent_sql}),
-        recent_confirmations AS MATERIALIZED (
-            SELECT la.person_id, la.policy_id, la.number
-              FROM policies_latestacknowledgement la
-             WHERE la.person_id IN (SELECT person_id FROM recent)
-        ),
-        not_late AS (
-            SELECT m.policy_id, m.row_id, count(*) AS people
-              FROM recent r
-              JOIN must m ON m.unit_id = r.unit_id AND m.elected = r.elected
-              LEFT JOIN recent_confirmations la
-                ON la.person_id = r.person_id AND la.policy_id = m.policy_id
-             WHERE policies_due(m.effective_from, r.since, m.deadline_days) >= %s
-               AND policies_status(la.number, m.required_number) < {Confirmation.CONFIRMED}
-             GROUP BY 1, 2
-        ),
-        counted AS (
-            SELECT policy_id, row_id, sum(people) AS must, 0 AS compliant, 0 AS not_late
-              FROM must GROUP BY 1, 2
-            UNION ALL
-            SELECT policy_id, row_id, 0, people, 0 FROM confirmed
-            UNION ALL
-            SELECT policy_id, row_id, 0, 0, people FROM not_late
-        )
-        SELECT policy_id, row_id, sum(must)::bigint, sum(compliant)::bigint, sum(not_late)::bigint
-          FROM counted GROUP BY 1, 2
+        WITH rows AS ({rows_sql})
+        SELECT s.policy_id, COALESCE(rw.row_id, 0), sum(s.must)::bigint,
+               sum(s.compliant)::bigint,
+               COALESCE(sum(s.must - s.compliant)
+                        FILTER (WHERE s.due IS NULL OR s.due < %s), 0)::bigint
+          FROM policies_compliancesummary s
+          LEFT JOIN rows rw ON rw.id = s.unit_id
+         WHERE s.organisation_id = %s {in_scope}
+         GROUP BY 1, 2
         UNION ALL
         SELECT NULL, COALESCE(rw.row_id, 0), sum(c.people)::bigint, 0, 0
-          FROM classes c LEFT JOIN rows rw ON rw.id = c.unit_id
+          FROM ({people_sql}) AS c(unit_id, people) LEFT JOIN rows rw ON rw.id = c.unit_id
          GROUP BY 2
         """
         params = (
-            *classes_params,
             *rows_params,
-            scope.organisation_id,
-            scope.organisation_id,
-            *recent_params,
             today,
+            scope.organisation_id,
+            *in_scope_params,
+            *people_params,
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            _without_jit(cursor)
+        # No transaction and no `SET LOCAL jit = off` here (as the person lists need): the plan
+        # reads one row per unit and policy, estimated far below jit_above_cost.
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             counts = cursor.fetchall()
-        for policy_id, row_id, must, compliant, not_late in counts:
+        for policy_id, row_id, must, compliant, overdue in counts:
             row = by_row.setdefault(row_id, UnitRow(unit=None, tally=Tally()))
             if policy_id is None:
                 row.people += must
                 continue
-            requirement = requirements[policy_id]
-            overdue = 0
-            # Nobody is overdue before the version itself has been in force for the deadline.
-            if requirement.effective_from + datetime.timedelta(requirement.deadline_days) < today:
-                overdue = must - compliant - not_late
             for tally in (by_policy[policy_id], row.tally, result.total):
                 tally.must += must
                 tally.compliant += compliant
@@ -353,7 +298,10 @@ class PersonRow:
 
     @property
     def is_overdue(self) -> bool:
-        return not self.is_confirmed and self.due < timezone.localdate()
+        return self.overdue_on(timezone.localdate())
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        return not self.is_confirmed and self.due < today
 
 
 _ROW_FIELDS = (

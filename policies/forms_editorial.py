@@ -303,7 +303,7 @@ class DraftForm(forms.Form):
         required=False,
         strip=False,
         max_length=MAX_BODY_LENGTH,
-        widget=EditorWidget(attrs={"rows": 24, "spellcheck": "true", "lang": "nb"}),
+        widget=EditorWidget(attrs={"rows": 24, "spellcheck": "true"}),
         help_text=_(
             "Skriv i Markdown: ## Overskrift, - punktliste, **fet**. Forhåndsvisningen viser "
             "teksten slik den blir publisert."
@@ -447,16 +447,37 @@ class PublishForm(forms.Form):
         return data
 
 
+class LanguageSelect(forms.Select):
+    """A select whose options may each be in a målform of their own (`option_languages`, by value),
+    such as policy titles in a nynorsk interface."""
+
+    option_languages: dict[str, str] = {}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        language = self.option_languages.get(str(value))
+        if language:
+            option["attrs"]["lang"] = language
+        return option
+
+
 class CompareForm(forms.Form):
     """Two policies to show side by side."""
 
-    venstre = forms.ChoiceField(label=_("Til venstre"))
-    hoyre = forms.ChoiceField(label=_("Til høyre"))
+    venstre = forms.ChoiceField(label=_("Til venstre"), widget=LanguageSelect)
+    hoyre = forms.ChoiceField(label=_("Til høyre"), widget=LanguageSelect)
 
-    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        choices: list[tuple[str, str]],
+        languages: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         for name in ("venstre", "hoyre"):
             self.fields[name].choices = choices
+            self.fields[name].widget.option_languages = languages or {}
             self.fields[name].error_messages["invalid_choice"] = _(
                 "Velg en retningslinje fra listen."
             )
@@ -541,35 +562,46 @@ class LookForm(forms.Form):
     """A kommune's own look: accent colour (AA contrast checked), logo, contact, privacy page."""
 
     accent_color = forms.CharField(
-        label="Aksentfarge",
+        label=_("Aksentfarge"),
         required=False,
         max_length=20,
-        help_text="Heksadesimal fargekode, for eksempel #1a5e9a. Brukes på knapper, lenker og "
-        "markeringer. Må gi kontrast minst 4,5:1 mot hvit. Tom gir Håndbokas blå.",
+        help_text=_(
+            "Heksadesimal fargekode, for eksempel #1a5e9a. Brukes på knapper, lenker og "
+            "markeringer. Må gi kontrast minst 4,5:1 mot hvit. Tom gir Håndbokas blå."
+        ),
     )
     logo = forms.ImageField(
-        label="Kommunevåpen eller logo",
+        label=_("Kommunevåpen eller logo"),
         required=False,
-        help_text="PNG eller JPEG, høyst 1 MB. Vises i toppen av sidene ved siden av kommunens navn.",
-        error_messages={"invalid_image": "Filen er ikke et bilde. Last opp PNG eller JPEG."},
+        help_text=_(
+            "PNG eller JPEG, høyst 1 MB. Vises i toppen av sidene ved siden av kommunens navn."
+        ),
+        error_messages={"invalid_image": _("Filen er ikke et bilde. Last opp PNG eller JPEG.")},
     )
-    remove_logo = forms.BooleanField(label="Fjern kommunevåpenet", required=False)
+    remove_logo = forms.BooleanField(label=_("Fjern kommunevåpenet"), required=False)
     contact = forms.CharField(
-        label="Kontakt", required=False, max_length=200,
-        help_text="Vises i bunnen av sidene, for eksempel «Servicetorget, Rådhuset».",
-    )  # fmt: skip
+        label=_("Kontakt"),
+        required=False,
+        max_length=200,
+        help_text=_("Vises i bunnen av sidene, for eksempel «Servicetorget, Rådhuset»."),
+    )
     contact_email = forms.EmailField(
-        label="E-post", required=False,
-        error_messages={"invalid": "Skriv en gyldig e-postadresse, for eksempel post@kommune.no."},
-    )  # fmt: skip
-    contact_phone = forms.CharField(label="Telefon", required=False, max_length=30)
+        label=_("E-post"),
+        required=False,
+        error_messages={
+            "invalid": _("Skriv en gyldig e-postadresse, for eksempel post@kommune.no.")
+        },
+    )
+    contact_phone = forms.CharField(label=_("Telefon"), required=False, max_length=30)
     privacy_url = forms.URLField(
-        label="Lenke til personvernerklæringen",
+        label=_("Lenke til personvernerklæringen"),
         required=False,
         assume_scheme="https",
-        help_text="Adressen til kommunens personvernerklæring, for eksempel "
-        "https://www.kommune.no/personvern.",
-        error_messages={"invalid": "Skriv en hel nettadresse som begynner med https://."},
+        help_text=_(
+            "Adressen til kommunens personvernerklæring, for eksempel "
+            "https://www.kommune.no/personvern."
+        ),
+        error_messages={"invalid": _("Skriv en hel nettadresse som begynner med https://.")},
     )
 
     def clean_accent_color(self) -> str:
@@ -589,15 +621,18 @@ class LookForm(forms.Form):
             return None
         if logo.size > MAX_LOGO_BYTES:
             raise ValidationError(
-                "Bildet er for stort. Største tillatte størrelse er 1 MB.", code="size"
+                _("Bildet er for stort. Største tillatte størrelse er 1 MB."), code="size"
             )
         image = getattr(logo, "image", None)
         if image is None or image.format not in ("PNG", "JPEG"):
-            raise ValidationError("Last opp et bilde i PNG- eller JPEG-format.", code="format")
+            raise ValidationError(_("Last opp et bilde i PNG- eller JPEG-format."), code="format")
         if max(image.size) > MAX_LOGO_SIDE:
             raise ValidationError(
-                f"Bildet er for stort ({image.size[0]} × {image.size[1]} punkter). Høyst "
-                f"{MAX_LOGO_SIDE} punkter på den lengste siden.",
+                _(
+                    "Bildet er for stort (%(width)s × %(height)s punkter). Høyst %(limit)s "
+                    "punkter på den lengste siden."
+                )
+                % {"width": image.size[0], "height": image.size[1], "limit": MAX_LOGO_SIDE},
                 code="dimensions",
             )
         return logo
@@ -605,7 +640,7 @@ class LookForm(forms.Form):
     def clean_privacy_url(self) -> str:
         value = self.cleaned_data["privacy_url"]
         if value and not value.startswith("https://"):
-            raise ValidationError("Lenken må begynne med https://.", code="scheme")
+            raise ValidationError(_("Lenken må begynne med https://."), code="scheme")
         return value
 
 

@@ -923,9 +923,10 @@ class Synonym(models.Model):
 #
 # Everything else reads these: the person side (compliance.py), the overview and person lists
 # (dashboards.py), the reminders, the exports and the digest. Two tables are kept by triggers on
-# acknowledgements and people in the same transaction as the change: LatestAcknowledgement (the
-# newest confirmation per person and policy) and AcknowledgementTally (how many active people of a
-# class have that as their newest), so the overview of 20 000 people reads a few thousand rows.
+# acknowledgements, people, units and policies in the same transaction as the change:
+# LatestAcknowledgement (the newest confirmation per person and policy) and ComplianceSummary (the
+# rows of policies_obligation counted per unit and policy), so the overview of 20 000 people
+# reads a few tens of thousands of small rows and never one row per person.
 
 
 class State:
@@ -972,34 +973,45 @@ class LatestAcknowledgement(models.Model):
         return f"{self.person_id}: {self.policy_id} v{self.number}"
 
 
-class AcknowledgementTally(models.Model):
-    """How many active people of one class have `number` as their newest confirmed version.
+class ComplianceSummary(models.Model):
+    """The overview's cache: how many people of one unit must confirm a policy, and how many have.
 
-    A class is (organisation, unit or 0, elected or not): what decides whom a policy is for. Kept by
-    triggers on acknowledgements and people in the same transaction; tests compare it with the
-    count computed from the acknowledgements themselves.
+    One row per (organisation, policy, unit or 0, due), summing the rows of policies_obligation
+    (the rule) for the active people of that unit. `due` is kept only where it can still matter:
+    it is NULL for people who have confirmed and for those whose due date had already passed when
+    they were counted, so that a unit's row for a policy is usually one row, and only the people
+    who may still be "not yet late" keep their own date. Lateness is therefore decided when the
+    overview is read (due IS NULL or due < today), never stored.
+
+    Kept by triggers in the same transaction as every change that moves it (migration
+    policies/0010_compliance_summary explains which); tests/test_compliance_summary.py checks it
+    against the rule after every step of generated histories.
     """
 
+    # No index of its own: the unique constraint below starts with it.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.DO_NOTHING, related_name="+", db_index=False
+    )
     policy = models.ForeignKey(Policy, on_delete=models.DO_NOTHING, related_name="+")
-    organisation = models.ForeignKey(Organisation, on_delete=models.DO_NOTHING, related_name="+")
     unit_id = models.BigIntegerField(help_text="0 for people without a unit.")
-    elected = models.BooleanField()
-    number = models.PositiveIntegerField()
-    people = models.IntegerField()
+    due = models.DateField(null=True)
+    must = models.IntegerField()
+    compliant = models.IntegerField()
 
     class Meta:
         constraints = [
-            # Organisation first, with the count in the index: the overview reads one
-            # organisation's tally as an index-only range scan, whatever the other kommuner hold.
+            # Organisation first, with the counts in the index: the overview reads one
+            # organisation's rows as an index-only range scan, whatever the other kommuner hold.
             models.UniqueConstraint(
-                fields=["organisation", "policy", "unit_id", "elected", "number"],
-                include=["people"],
-                name="ack_tally_unique",
+                fields=["organisation", "policy", "unit_id", "due"],
+                include=["must", "compliant"],
+                nulls_distinct=False,
+                name="compliance_summary_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy_id}/{self.unit_id}/{self.elected} v{self.number}: {self.people}"
+        return f"{self.policy_id}/{self.unit_id}/{self.due}: {self.compliant} of {self.must}"
 
 
 class Requirement(models.Model):

@@ -4,10 +4,12 @@ Who is told is the one rule of dashboards.missing_people (the policy's audience,
 already confirmed), run over the whole organisation; people who chose "Bare i ukesoversikten" are
 left to the weekly digest, which carries the same context. An editorial version tells nobody.
 
-The notices go through the outbox (outbox.mail): each is a ChangeNotice row and an e-mail written
-inside the transaction that makes the version current, so a rolled-back publish sends nothing and a
-committed one is sent by the worker, retried while the mail server is down, and its state
-("venter", "sendt", "feilet") is on record for the manager, like a reminder's.
+The notices go through the outbox (outbox.mail), in two halves like a manager's reminder run: the
+transaction that makes the version current writes one job (policies.notify_change), so a rolled-back
+publish sends nothing and the editor does not wait for 20 000 e-mails to be written; the worker then
+writes a ChangeNotice row and an e-mail per person in one transaction of its own (`queue_notices`,
+idempotent: a job run twice writes nothing twice). The e-mails are sent by the worker, retried while
+the mail server is down, and their state ("venter", "sendt", "feilet") is on record for the manager.
 """
 
 from __future__ import annotations
@@ -16,17 +18,21 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from outbox.mail import Message, enqueue_emails, header_safe
+from operations.logging import current_request_id
+from outbox.mail import Message, defer_in_transaction, enqueue_emails, header_safe
+from people.language import person_language
 from people.models import Person, Unit
 
 from .dashboards import Scope, missing_people
 from .formats import date_text
 from .models import ChangeKind, ChangeNotice, Obligation, Policy, PolicyVersion
+from .translations import titles_by_language
 
 
 @dataclass(frozen=True)
@@ -63,12 +69,11 @@ class ChangeContext:
             _("endret vesentlig %(changed)s, alle må bekrefte på nytt innen %(deadline)s") % dates
         )
 
-    def as_context(self) -> dict:
-        """The same, as plain values for an e-mail the worker renders later (JSON only).
-
-        In bokmål whatever the language of the request that publishes: the e-mail templates are
-        not translated yet, and the worker renders them later for people of either målform."""
-        with translation.override("nb"):
+    def as_context(self, language: str) -> dict:
+        """The same, as plain values for an e-mail the worker renders later (JSON only), in
+        `language` (the recipient's, people.language.person_language), whatever the language of
+        the request or job that writes the e-mail."""
+        with translation.override(language):
             summary = self.summary
         return {
             "is_new_policy": self.is_new_policy,
@@ -77,6 +82,11 @@ class ChangeContext:
             "deadline": date_text(self.deadline),
             "link": self.link,
         }
+
+    def in_languages(self) -> dict[str, dict]:
+        """`as_context` in every language of the interface, for e-mails to many people: each
+        recipient's is picked by their language, so it is written once per language."""
+        return {code: self.as_context(code) for code, _name in settings.LANGUAGES}
 
 
 def change_context(version: PolicyVersion) -> ChangeContext:
@@ -160,59 +170,123 @@ def leader_name(person: Person, leaders: dict) -> str:
     return second[1] if second is not None else ""
 
 
-def notice_message(person: Person, context: ChangeContext, leaders: dict) -> Message:
-    """The notice to one person, rendered by the worker from plain values."""
+@dataclass(frozen=True)
+class NoticeText:
+    """What a notice says in one language whoever gets it: its subject, the policy's title in that
+    form (policies.translations.titles_by_language) and the change (ChangeContext.as_context)."""
+
+    subject: str
+    title: str
+    change: dict
+
+
+def notice_texts(context: ChangeContext) -> dict[str, NoticeText]:
+    """The language-bound parts of a notice, written once per language of the interface."""
     policy = context.version.policy
-    verb = "Ny retningslinje" if context.is_new_policy else "Endret retningslinje"
+    titles = titles_by_language([policy])[policy.pk]
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            values = {"title": header_safe(titles[code]), "deadline": date_text(context.deadline)}
+            if context.is_new_policy:
+                subject = _("Ny retningslinje: «%(title)s» – les og bekreft innen %(deadline)s")
+            else:
+                subject = _("Endret retningslinje: «%(title)s» – les og bekreft innen %(deadline)s")
+            texts[code] = NoticeText(
+                subject=subject % values, title=titles[code], change=context.as_context(code)
+            )
+    return texts
+
+
+def notice_message(
+    person: Person, context: ChangeContext, texts: dict[str, NoticeText], leaders: dict
+) -> Message:
+    """The notice to one person, in their language, rendered by the worker from plain values."""
+    policy = context.version.policy
+    language = person_language(person.language, policy.organisation.language)
+    text = texts[language]
     return Message(
         to=person.email,
-        subject=(
-            f"{verb}: «{header_safe(policy.title)}» – les og bekreft innen "
-            f"{date_text(context.deadline)}"
-        ),
+        subject=text.subject,
         kind="notice",
         template="employee/email/change_notice.txt",
         context={
             "first_name": person.first_name or person.username,
-            "policy_title": policy.title,
+            "policy_title": text.title,
             "organisation_name": policy.organisation.name,
-            "change": context.as_context(),
+            "change": text.change,
             "leader_name": leader_name(person, leaders),
             "settings_link": settings.SITE_URL + reverse("me") + "#varsler",
         },
         # The same version never notifies the same person twice, whatever calls this again.
         key=f"notice:{context.version.pk}:{person.pk}",
+        language=language,
     )
 
 
-def notify_change(version: PolicyVersion) -> int:
-    """Queue a notice to everyone who must confirm a material `version` that just became current.
+def tells_anyone(version: PolicyVersion) -> bool:
+    """Whether `version`, becoming current today, is told to those who must confirm it: a material
+    version is; an editorial one is not, nor a back-dated one (history being imported took effect
+    long ago)."""
+    return (
+        version.change_kind == ChangeKind.MATERIAL
+        and version.effective_from >= timezone.localdate()
+    )
 
-    Call inside the transaction that made it current: the notices and their e-mails commit or roll
-    back with it. Returns how many are queued; an editorial or back-dated version tells nobody.
+
+def notify_change(version: PolicyVersion) -> bool:
+    """Queue the notices of a material `version` that just became current: one job, which the
+    worker expands (`queue_notices`).
+
+    Call inside the transaction that made it current: the job commits or rolls back with it.
+    Returns whether anyone is to be told; an editorial or back-dated version tells nobody.
     """
-    if version.change_kind != ChangeKind.MATERIAL:
-        return 0
-    # A back-dated version (history being imported) took effect long ago: nobody is told now.
-    if version.effective_from < timezone.localdate():
-        return 0
-    context = change_context(version)
-    leaders = leaders_by_unit(version.policy.organisation_id)
-    people = recipients(version)
-    emails = enqueue_emails(notice_message(person, context, leaders) for person in people)
-    by_address = {email.key: email for email in emails}
-    ChangeNotice.objects.bulk_create(
-        [
-            ChangeNotice(
-                person=person,
-                version=version,
-                email=by_address.get(f"notice:{version.pk}:{person.pk}"),
-            )
-            for person in people
-        ],
-        ignore_conflicts=True,
-        batch_size=5000,
+    from .tasks import notify_change as notify_change_job
+
+    if not tells_anyone(version):
+        return False
+    defer_in_transaction(
+        notify_change_job, {"version_id": version.pk, "request_id": current_request_id()}
     )
+    return True
+
+
+def queue_notices(version_id: int) -> int:
+    """The worker's half of `notify_change`: a notice (ChangeNotice row and outbox e-mail) to
+    everyone who must confirm the version now and wants to hear at once, in one transaction.
+
+    Idempotent: the e-mails' keys and the notices' (person, version) uniqueness make a job run
+    again write nothing twice. A version no longer the one to confirm (a newer material version
+    came first) tells nobody: its successor's notices say what to read. Returns how many are queued.
+    """
+    with transaction.atomic():
+        version = (
+            PolicyVersion.objects.select_related("policy__organisation")
+            .filter(pk=version_id)
+            .first()
+        )
+        if version is None or latest_material_version(version.policy) != version:
+            return 0
+        context = change_context(version)
+        leaders = leaders_by_unit(version.policy.organisation_id)
+        people = recipients(version)
+        texts = notice_texts(context)
+        emails = enqueue_emails(
+            notice_message(person, context, texts, leaders) for person in people
+        )
+        by_address = {email.key: email for email in emails}
+        ChangeNotice.objects.bulk_create(
+            [
+                ChangeNotice(
+                    person=person,
+                    version=version,
+                    email=by_address.get(f"notice:{version.pk}:{person.pk}"),
+                )
+                for person in people
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
     return len(emails)
 
 

@@ -15,7 +15,6 @@ from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
-    Case,
     CharField,
     Count,
     Exists,
@@ -26,12 +25,12 @@ from django.db.models import (
     OuterRef,
     Q,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, JSONObject, NullIf
+from django.db.models.functions import Cast, Coalesce, JSONObject, NullIf
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from operations.logging import current_request_id
@@ -42,6 +41,7 @@ from outbox.mail import (
     enqueue_emails,
     header_safe,
 )
+from people.language import person_language, person_language_sql
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
@@ -49,6 +49,7 @@ from .audit import record_event
 from .dashboards import Scope, overview
 from .models import DigestDelivery, Event, EventVerb, Policy, Reminder, ReminderRun
 from .notices import latest_change, leaders_by_unit
+from .translations import titles_by_language
 
 REMINDER_INTERVAL = datetime.timedelta(days=7)
 
@@ -219,22 +220,32 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
     """The e-mails (one INSERT … SELECT, outbox.mail.enqueue_each) and Reminder rows of those
     `candidates` due a reminder; returns (person, e-mail) pairs."""
     # The same context as a change notice (what changed, by when, where to read only that), and
-    # the name of the manager who sends it.
+    # the name of the manager who sends it. What depends on the language is written once per
+    # language and picked per row by the recipient's (people.language.person_language_sql).
+    language = person_language_sql(policy.organisation.language)
     change = latest_change(policy)
     sender = Person.objects.filter(pk=by_id).first() if by_id else None
+    titles = titles_by_language([policy])[policy.pk]
+    subjects = {}
+    for code, title in titles.items():
+        with translation.override(code):
+            subjects[code] = gettext("Påminnelse: bekreft «%(title)s»") % {
+                "title": header_safe(title)
+            }
     extra = {"leader_name": Value(sender.display_name if sender else "")}
     if change is not None:
-        extra["change"] = Value(change.as_context(), output_field=JSONField())
+        extra["change"] = _Entry(Value(change.in_languages(), output_field=JSONField()), language)
     queued = enqueue_each(
         _due_for_reminder(candidates).values(
             recipient=F("pk"),
             to=F("email"),
-            subject=Value(f"Påminnelse: bekreft «{header_safe(policy.title)}»"),
+            subject=_TextEntry(Value(subjects, output_field=JSONField()), language),
             context=JSONObject(
                 first_name=Coalesce(NullIf("first_name", Value("")), "username"),
-                policy_title=Value(policy.title),
+                policy_title=_TextEntry(Value(titles, output_field=JSONField()), language),
                 organisation_name=Value(policy.organisation.name),
                 link=Value(settings.SITE_URL + policy.get_absolute_url()),
+                language=language,
                 **extra,
             ),
         ),
@@ -370,11 +381,14 @@ def send_digests(
         )
         messages: list[Message] = []
         deliveries: list[DigestDelivery] = []
+        # The kommune's few policies and their titles in each language, for both kinds of digest.
+        kommune_policies = list(Policy.objects.filter(organisation=organisation))
+        titles = titles_by_language(kommune_policies)
         for manager in _managers_of(organisation):
             if manager.pk in sent_before:
                 result.already_sent += 1
                 continue
-            message = _manager_digest(manager)
+            message = _manager_digest(manager, titles)
             if message is None:
                 continue
             messages.append(message)
@@ -384,7 +398,13 @@ def send_digests(
             transaction.set_rollback(True)
             return result
         queued = enqueue_each(
-            _person_digests(organisation, outstanding.exclude(Exists(had_it)), today),
+            _person_digests(
+                organisation,
+                outstanding.exclude(Exists(had_it)),
+                today,
+                kommune_policies=kommune_policies,
+                titles=titles,
+            ),
             kind="digest",
             template="manager/email/digest_person.txt",
         )
@@ -426,18 +446,55 @@ class _Entry(Func):
     output_field = JSONField()
 
 
-def _person_digests(organisation: Organisation, outstanding, today: datetime.date):
-    """One row per person: address, subject and the template context of their digest."""
-    # The few policies of the kommune, with their addresses from reverse() and the material change
-    # everyone must confirm (as a change notice tells it), go in as one value.
-    policies = {}
-    for policy in Policy.objects.filter(organisation=organisation).select_related("organisation"):
+class _TextEntry(Func):
+    """`mapping ->> key` in SQL: the same entry as text."""
+
+    arg_joiner = " ->> "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+def _person_digests(
+    organisation: Organisation,
+    outstanding,
+    today: datetime.date,
+    *,
+    kommune_policies: list[Policy],
+    titles: dict[int, dict[str, str]],
+):
+    """One row per person: address, subject and the template context of their digest, in the
+    person's language (people.language.person_language_sql). `titles` is
+    policies.translations.titles_by_language of `kommune_policies`, the kommune's policies."""
+    language = person_language_sql(organisation.language, field="person__language")
+    codes = [code for code, _name in settings.LANGUAGES]
+    # The few policies of the kommune, with their addresses from reverse(), their titles and the
+    # material change everyone must confirm (as a change notice tells it), in each language, go
+    # in as one value; each item picks its policy in the person's language.
+    policies: dict[str, dict] = {code: {} for code in codes}
+    for policy in kommune_policies:
+        policy.organisation = organisation
         change = latest_change(policy)
-        policies[str(policy.pk)] = {
-            "title": policy.title,
-            "link": settings.SITE_URL + policy.get_absolute_url(),
-            "change": change.as_context() if change and not change.is_new_policy else None,
-        }
+        changes = change.in_languages() if change and not change.is_new_policy else None
+        for code in codes:
+            policies[code][str(policy.pk)] = {
+                "title": titles[policy.pk][code],
+                "link": settings.SITE_URL + policy.get_absolute_url(),
+                "change": changes[code] if changes else None,
+            }
+    # The subject for every count a person can have, in each language (its plural forms are the
+    # language's own), so the statement only looks it up.
+    subjects: dict[str, dict] = {}
+    for code in codes:
+        with translation.override(code):
+            subjects[code] = {
+                str(n): ngettext(
+                    "Ukesoversikt: %(count)s retningslinje å bekrefte",
+                    "Ukesoversikt: %(count)s retningslinjer å bekrefte",
+                    n,
+                )
+                % {"count": n}
+                for n in range(1, len(kommune_policies) + 1)
+            }
     # The leader of each unit (see notices.leaders_by_unit), also one value: the nearest manager
     # above a person, or the next one when the person is that manager.
     leaders = {
@@ -446,7 +503,10 @@ def _person_digests(organisation: Organisation, outstanding, today: datetime.dat
         if first is not None
     }
     item = JSONObject(
-        policy=_Entry(Value(policies, output_field=JSONField()), Cast("policy_id", CharField())),
+        policy=_Entry(
+            _Entry(Value(policies, output_field=JSONField()), language),
+            Cast("policy_id", CharField()),
+        ),
         due=F("due"),
         overdue=ExpressionWrapper(Q(due__lt=today), output_field=BooleanField()),
     )
@@ -457,13 +517,9 @@ def _person_digests(organisation: Organisation, outstanding, today: datetime.dat
         .values(
             recipient=F("person_id"),
             to=F("person__email"),
-            subject=Case(
-                When(count=1, then=Value("Ukesoversikt: 1 retningslinje å bekrefte")),
-                default=Concat(
-                    Value("Ukesoversikt: "),
-                    Cast("count", CharField()),
-                    Value(" retningslinjer å bekrefte"),
-                ),
+            subject=_TextEntry(
+                _Entry(Value(subjects, output_field=JSONField()), language),
+                Cast("count", CharField()),
             ),
             context=JSONObject(
                 first_name=Coalesce(NullIf("person__first_name", Value("")), "person__username"),
@@ -472,6 +528,7 @@ def _person_digests(organisation: Organisation, outstanding, today: datetime.dat
                 leader=_Entry(
                     Value(leaders, output_field=JSONField()), Cast("person__unit_id", CharField())
                 ),
+                language=language,
             ),
         )
     )
@@ -483,6 +540,7 @@ def _managers_of(organisation: Organisation):
         .exclude(email="")
         # Only units of this organisation make someone its manager (manager_scope ignores others).
         .filter(Q(sees_whole_organisation=True) | Q(managed_units__organisation=organisation))
+        .select_related("organisation")
         .distinct()
         .order_by("pk")
     )
@@ -492,22 +550,29 @@ def _delivery(person: Person, week: datetime.date, kind: str) -> DigestDelivery:
     return DigestDelivery(person=person, week=week, kind=kind)
 
 
-def _manager_digest(manager: Person) -> Message | None:
+def _manager_digest(manager: Person, titles: dict[int, dict[str, str]]) -> Message | None:
+    """The summary for one manager, written here in the manager's language, each policy named
+    as `titles` (policies.translations.titles_by_language) has it in that language."""
     scope = manager_scope(manager)
     summary = overview(scope, [])
     if summary.total.must == 0:
         return None
-    body = render_to_string(
-        "manager/email/digest_manager.txt",
-        {
-            "manager": manager,
-            "summary": summary,
-            "link": settings.SITE_URL + reverse("manager_overview"),
-        },
-    )
-    return Message(
-        to=manager.email,
-        subject=f"Ukesoversikt for dine enheter: {summary.total.percent} % har bekreftet",
-        kind="digest",
-        body=body,
-    )
+    language = person_language(manager.language, manager.organisation.language)
+    rows = [
+        {"title": titles.get(row.policy.pk, {}).get(language, row.policy.title), "tally": row.tally}
+        for row in summary.policies
+    ]
+    with translation.override(language):
+        body = render_to_string(
+            "manager/email/digest_manager.txt",
+            {
+                "manager": manager,
+                "rows": rows,
+                "summary": summary,
+                "link": settings.SITE_URL + reverse("manager_overview"),
+            },
+        )
+        subject = gettext("Ukesoversikt for dine enheter: %(percent)s %% har bekreftet") % {
+            "percent": summary.total.percent
+        }
+    return Message(to=manager.email, subject=subject, kind="digest", body=body)

@@ -326,20 +326,26 @@ def _add_anchors(fragment: str) -> str:
 
 def _notice(problems: list[str]) -> str:
     items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-    return f"<p><strong>Teksten kan ikke vises.</strong></p><ul>{items}</ul>"
+    heading = html.escape(_("Teksten kan ikke vises."))
+    return f"<p><strong>{heading}</strong></p><ul>{items}</ul>"
+
+
+def _render_body(source: str) -> tuple[str, tuple[str, ...]]:
+    problems = budget_problems(source)
+    if problems:
+        # Not cached: the notice is in the interface language of whoever is looking.
+        return _notice(problems), tuple(problems)
+    return _render_markdown(source), ()
 
 
 @functools.lru_cache(maxsize=32)
-def _render_body(source: str) -> tuple[str, tuple[str, ...]]:
+def _render_markdown(source: str) -> str:
     # The draft page, the preview, the analysis and publishing render the same text in turn;
     # the cache makes every one after the first free.
-    problems = budget_problems(source)
-    if problems:
-        return _notice(problems), tuple(problems)
     raw = _MD.render(source)
     # The page has its own <h1> (the title); a level-one heading in the body becomes level two.
     raw = re.sub(r"<(/?)h1\b", r"<\1h2", raw, flags=re.I)
-    return _add_anchors(_sanitise(raw)), ()
+    return _add_anchors(_sanitise(raw))
 
 
 def render_html(source: str) -> str:

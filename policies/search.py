@@ -33,30 +33,33 @@ the page.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
+import logging
 import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import nh3
-from django.contrib.postgres.search import SearchHeadline
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import BooleanField, CharField, FloatField, Value
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from redis.exceptions import RedisError
 
 from people.models import Organisation
 
 from .models import (
+    EVERY_ORGANISATION,
     SEARCH_CONFIG,
     Policy,
-    ResourceSection,
-    Section,
     Status,
-    TranslationSection,
+    internal_readers_scope,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 8
@@ -241,8 +244,65 @@ SELECT term,
 """  # noqa: S608
 
 
+# Plans are kept in the shared cache: a question asked again skips the round trip that runs the
+# dictionary, the synonyms and the splits. What a plan depends on besides the question, the
+# synonyms and the vocabulary (for splits), starts a new generation when it changes
+# (forget_plans); PLAN_CACHE_SECONDS bounds anything else.
+PLAN_CACHE_SECONDS = 3600
+_PLAN_GENERATION = "search:plan-generation"
+# A cache that is down costs speed, never a search.
+_CACHE_UNAVAILABLE = (RedisError, OSError)
+
+
+def forget_plans() -> None:
+    """Start a new generation of cached plans: synonyms or the published texts changed.
+
+    Call it when the change is made and again when it commits (`transaction.on_commit`): a
+    search that planned in between can only have stored its plan under the old generation.
+    """
+    try:
+        cache.incr(_PLAN_GENERATION)
+    except ValueError:
+        cache.set(_PLAN_GENERATION, 1, None)
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable, search plans not renewed: %s", exc)
+
+
 def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     """The tsqueries for `query`, with the synonyms of national defaults and `organisation_ids`."""
+    identity = hashlib.sha256(repr((SEARCH_CONFIG, sorted(organisation_ids), query)).encode())
+    digest = identity.hexdigest()
+    # One cache round trip: the generation, and the plan under the generation this process saw
+    # last (each call of Django's Redis cache costs about a millisecond of client CPU).
+    guess = _generation_seen[0]
+    try:
+        found = cache.get_many([_PLAN_GENERATION, _plan_key(guess, digest)])
+        generation = found.get(_PLAN_GENERATION, 0)
+        cached = found.get(_plan_key(guess, digest)) if generation == guess else None
+        if generation != guess:
+            _generation_seen[0] = generation
+            cached = cache.get(_plan_key(generation, digest))
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable: %s", exc)
+        return _plan(query, organisation_ids=organisation_ids)
+    if cached is None:
+        cached = _plan(query, organisation_ids=organisation_ids)
+        try:
+            cache.set(_plan_key(generation, digest), cached, PLAN_CACHE_SECONDS)
+        except _CACHE_UNAVAILABLE as exc:
+            logger.warning("Cache unreachable: %s", exc)
+    return cached
+
+
+# The plan generation this process saw last: usually still the current one.
+_generation_seen = [0]
+
+
+def _plan_key(generation: int, digest: str) -> str:
+    return f"search:plan:{generation}:{digest}"
+
+
+def _plan(query: str, *, organisation_ids: list[int]) -> Plan:
     if uses_websearch_syntax(query):
         with connection.cursor() as cursor:
             cursor.execute(
@@ -285,52 +345,86 @@ def plan(query: str, *, organisation_ids: list[int]) -> Plan:
 
 SECTIONS = "policies_section"
 TRANSLATION_SECTIONS = "policies_translationsection"
+RESOURCE_SECTIONS = "policies_resourcesection"
 
 
-def _visible_sections(user, *, organisation: Organisation | None, include_earlier: bool):
-    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
+def _statuses(include_earlier: bool) -> list[str]:
+    return [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
+
+
+def _readable_policies(user, organisation: Organisation | None):
     # Who may read what is written once, in PolicyQuerySet.readable_by.
     readable = Policy.objects.order_by().readable_by(user).active()
     if organisation is not None:
         readable = readable.filter(organisation_id=organisation.pk)
-    # No ordering: Section's default (position) would make PostgreSQL sort every hit before a LIMIT.
-    return Section.objects.order_by().filter(
-        version__status__in=statuses, version__policy__in=readable.values("pk")
+    return readable
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The policy texts a reader may search, as SQL for the ranking statements.
+
+    `readable` is PolicyQuerySet.readable_by's query (the one definition of who may read),
+    compiled once per search; the ranking and counting statements are plain SQL around it, as
+    compiling them with the ORM cost more than running them for one kommune.
+    """
+
+    readable: str
+    readable_params: tuple
+    statuses: tuple[str, ...]
+
+    def text_from(self, table: str) -> tuple[str, list]:
+        """`FROM <table> t … WHERE <visible>` for a policy text table, with its parameters."""
+        source = {
+            SECTIONS: "policies_section t JOIN policies_policyversion v ON v.id = t.version_id",
+            TRANSLATION_SECTIONS: (
+                "policies_translationsection t "
+                "JOIN policies_translation tr ON tr.id = t.translation_id "
+                "JOIN policies_policyversion v ON v.id = tr.version_id"
+            ),
+        }[table]
+        return (
+            f"FROM {source} WHERE v.status = ANY(%s) AND v.policy_id IN ({self.readable})",
+            [list(self.statuses), *self.readable_params],
+        )
+
+
+def _scope(user, *, organisation: Organisation | None, include_earlier: bool) -> Scope:
+    # readable_by depends on the reader only through internal_readers_scope: its compiled query
+    # is kept per process for each such scope and organisation.
+    internal = internal_readers_scope(user)
+    key = (
+        "every" if internal is EVERY_ORGANISATION else internal,
+        organisation.pk if organisation is not None else None,
+        include_earlier,
     )
+    scope = _scopes.get(key)
+    if scope is None:
+        readable = _readable_policies(user, organisation).values("pk")
+        sql, params = readable.query.sql_with_params()
+        scope = Scope(
+            readable=sql, readable_params=tuple(params), statuses=tuple(_statuses(include_earlier))
+        )
+        if len(_scopes) >= 10_000:
+            _scopes.clear()
+        _scopes[key] = scope
+    return scope
 
 
-def _visible_translation_sections(
-    user, *, organisation: Organisation | None, include_earlier: bool
-):
-    """The sections of the published translations of the versions `_visible_sections` covers.
-
-    A translation of an earlier version ("behind") is found only with `include_earlier`, like
-    the version it translates."""
-    statuses = [Status.PUBLISHED, Status.SUPERSEDED] if include_earlier else [Status.PUBLISHED]
-    readable = Policy.objects.order_by().readable_by(user).active()
-    if organisation is not None:
-        readable = readable.filter(organisation_id=organisation.pk)
-    return TranslationSection.objects.order_by().filter(
-        translation__version__status__in=statuses,
-        translation__version__policy__in=readable.values("pk"),
-    )
+_scopes: dict[tuple, Scope] = {}
 
 
-def _visible_texts(user, *, organisation: Organisation | None, include_earlier: bool):
-    """The policy texts a reader may search, as (queryset, table) pairs: originals and
-    translations, each in its own table and index."""
-    scope = {"organisation": organisation, "include_earlier": include_earlier}
-    return [
-        (_visible_sections(user, **scope), SECTIONS),
-        (_visible_translation_sections(user, **scope), TRANSLATION_SECTIONS),
-    ]
+def _score_sql(table: str, plan: Plan, *, every_group: bool = False) -> tuple[str, list]:
+    """The score of a row `t` of `table` (see the module docstring) as SQL with its parameters.
 
-
-def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
-    """The score of a row of `table` (see the module docstring) as SQL with its parameters."""
-    vector = f'"{table}"."search_vector"'
+    `every_group`: the rows scored are known to match every group (the candidates are the AND
+    of them all), so their coverage is the number of groups without testing each again.
+    """
+    vector = "t.search_vector"
     if plan.literal:
         coverage, params = "0", []
+    elif every_group:
+        coverage, params = str(len(plan.groups)), []
     else:
         coverage = " + ".join(f"({vector} @@ %s::tsquery)::int" for _ in plan.groups)
         params = list(plan.groups)
@@ -340,17 +434,10 @@ def _score_sql(table: str, plan: Plan) -> tuple[str, list]:
         params.append(plan.phrase)
     # Normalisation 32 turns the rank r into r / (r + 1): below one, so it never outweighs a term.
     rank = f"ts_rank_cd('{RANK_WEIGHTS}'::float4[], {vector}, %s::tsquery, 32)"
-    if table == ResourceSection._meta.db_table:
+    if table == RESOURCE_SECTIONS:
         rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
     params.append(plan.any_group)
     return f"({coverage}) + ({phrase}) + {rank}", params
-
-
-def _matches(table: str, tsquery: str) -> RawSQL:
-    """`<table>.search_vector @@ tsquery` as a filter; the tsquery text is already normalised."""
-    return RawSQL(  # noqa: S611 - `table` is one of our two table names; the query is a parameter.
-        f'"{table}"."search_vector" @@ %s::tsquery', [tsquery], output_field=BooleanField()
-    )
 
 
 def at_least(groups: list[str], k: int) -> str:
@@ -361,8 +448,21 @@ def at_least(groups: list[str], k: int) -> str:
     )
 
 
-def _candidates(queryset, table: str, plan: Plan) -> str:
-    """The tsquery of the sections that can be among the best COUNT_CAP: all of them are ranked.
+def _count(scope: Scope, table: str, tsquery: str, cap: int) -> int:
+    """How many visible rows of `table` match `tsquery`, counted up to `cap`."""
+    source, params = scope.text_from(table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 {source} AND t.search_vector @@ %s::tsquery "  # noqa: S608
+            f"LIMIT {int(cap)}) AS c",
+            [*params, tsquery],
+        )
+        return cursor.fetchone()[0]
+
+
+def _candidates(scope: Scope, table: str, plan: Plan) -> tuple[str, bool]:
+    """The tsquery of the sections that can be among the best COUNT_CAP (all of them are ranked),
+    and whether each of them matches every group.
 
     A section that matches k of the n terms scores below k (phrase and rank add less than one,
     and a phrase needs every term), so when at least COUNT_CAP + 1 sections match k or more terms,
@@ -375,60 +475,12 @@ def _candidates(queryset, table: str, plan: Plan) -> str:
         if math.comb(n, k) > MAX_COMBINATIONS:
             continue
         query = at_least(plan.groups, k)
-        if queryset.filter(_matches(table, query))[: COUNT_CAP + 1].count() > COUNT_CAP:
-            return query
-    return plan.any_group
+        if _count(scope, table, query, COUNT_CAP + 1) > COUNT_CAP:
+            return query, k == n
+    return plan.any_group, n == 1
 
 
-def _ranked(
-    queryset, table: str, plan: Plan, limit: int, *, tiered: bool = False
-) -> list[tuple[int, float]]:
-    """(pk, score) of the best `limit` matches; every section that can be among them is ranked.
-
-    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
-    can be many thousands of matches, i.e. across all kommuner.
-    """
-    candidates = plan.any_group
-    if tiered and not plan.literal:
-        candidates = _candidates(queryset, table, plan)
-    score_sql, score_params = _score_sql(table, plan)
-    return list(
-        queryset.filter(_matches(table, candidates))
-        .annotate(score=RawSQL(score_sql, score_params, output_field=FloatField()))  # noqa: S611
-        .order_by("-score", "pk")
-        .values_list("pk", "score")[:limit]
-    )
-
-
-def _ranked_texts(visible, plan: Plan, limit: int, *, tiered: bool) -> list[tuple[float, str, int]]:
-    """(score, table, pk) of the best `limit` policy texts, originals and translations together,
-    ranked in one query (a UNION ALL of each table's matches)."""
-    parts = []
-    for queryset, table in visible:
-        candidates = plan.any_group
-        if tiered and not plan.literal:
-            candidates = _candidates(queryset, table, plan)
-        score_sql, score_params = _score_sql(table, plan)
-        parts.append(
-            queryset.filter(_matches(table, candidates))
-            .annotate(
-                score=RawSQL(score_sql, score_params, output_field=FloatField()),  # noqa: S611
-                source=Value(table, output_field=CharField()),
-            )
-            .values_list("score", "source", "pk")
-        )
-    combined = parts[0].union(*parts[1:], all=True).order_by("-score", "source", "pk")[:limit]
-    if not tiered:
-        return list(combined)
-    # Ranking reads every candidate's vector, so the reason for search()'s enable_seqscan = off
-    # (a LIMIT that stops early, see _candidates) is gone: for a word in most sections a parallel
-    # sequential scan is the cheaper plan, and for a rare one the planner still takes the index.
-    # (An error rolls the transaction back, and the setting with it.)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = on")
-        ranked = list(combined)
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    return ranked
+Ranked = list[tuple[float, str, int]]
 
 
 def _sanitise_snippet(headline: str) -> SafeString:
@@ -452,229 +504,244 @@ def highlight_query(plan: Plan) -> str:
     return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
 
 
-def _headline(plan: Plan) -> SearchHeadline:
-    return SearchHeadline(
-        "text",
-        RawSQL("%s::tsquery", [highlight_query(plan)]),
-        start_sel="<mark>",
-        stop_sel="</mark>",
-        max_words=35,
-        min_words=15,
-        max_fragments=2,
-        fragment_delimiter=" … ",
-        config="simple",
-    )
-
-
-# ts_headline's options, as _headline (SearchHeadline) gives them for resource sections.
+# ts_headline's options for every kind of hit.
 _HEADLINE_OPTIONS = (
     "StartSel='<mark>', StopSel='</mark>', MaxWords=35, MinWords=15, MaxFragments=2, "
     "FragmentDelimiter=' … '"
 )
-# The rows on the page, by primary key: plain SQL, as compiling the ORM query cost more than
-# running it. Which rows may be shown was decided by the ranking query.
-_SECTION_HITS_SQL = """
-SELECT s.id, s.anchor, s.heading,
-       ts_headline('simple'::regconfig, s.text, %s::tsquery, %s),
-       v.number, v.status, v.title, v.language, p.slug, o.slug, o.name
-  FROM policies_section s
-  JOIN policies_policyversion v ON v.id = s.version_id
-  JOIN policies_policy p ON p.id = v.policy_id
-  JOIN people_organisation o ON o.id = p.organisation_id
- WHERE s.id = ANY(%s::bigint[])
-"""
 
 
-def _section_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    # A second, small query: ts_headline only for the rows on this page.
-    with connection.cursor() as cursor:
-        cursor.execute(_SECTION_HITS_SQL, [highlight_query(plan), _HEADLINE_OPTIONS, ids])
-        rows = cursor.fetchall()
-    # reverse() is slow enough to count on a page of 20 hits from a few policies.
-    bases: dict[tuple, str] = {}
-    hits = {}
-    for (
-        pk,
-        anchor,
-        heading,
-        snippet,
-        number,
-        status,
-        title,
-        language,
-        slug,
-        org_slug,
-        org_name,
-    ) in rows:
+@functools.lru_cache(maxsize=4096)
+def _reverse(name: str, *args) -> str:
+    # reverse() is slow enough to count on a page of 20 hits; the same policies come up again.
+    return reverse(name, args=args)
+
+
+def _hit(table: str, data: tuple) -> Hit:
+    """A Hit from the columns _RANK_SQL gives the rows on the page."""
+    anchor, heading, snippet, title, number, status, language, slug, org_slug, org_name = data
+    if table == RESOURCE_SECTIONS:
+        key = ("resource_detail", slug)
+        language, is_current = "nb", True  # Background resources are in bokmål.
+    else:
         is_current = status == Status.PUBLISHED
-        key = (org_slug, slug) if is_current else (org_slug, slug, number)
-        if key not in bases:
-            name = "policy_detail" if is_current else "version_detail"
-            bases[key] = reverse(name, args=list(key))
-        hits[pk] = Hit(
-            policy_title=title,
-            organisation_name=org_name,
-            heading=heading,
-            snippet=_sanitise_snippet(snippet or ""),
-            url=f"{bases[key]}#{anchor}",
-            version_number=number,
-            is_current=is_current,
-            language=language,
-        )
-    return hits
-
-
-def _translation_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    rows = (
-        TranslationSection.objects.filter(pk__in=ids)
-        .annotate(snippet=_headline(plan))
-        .values(
-            "pk",
-            "anchor",
-            "heading",
-            "snippet",
-            "title",
-            "translation__language",
-            "translation__version__number",
-            "translation__version__status",
-            "translation__version__policy__slug",
-            "translation__version__policy__organisation__slug",
-            "translation__version__policy__organisation__name",
-        )
+        key = ("policy_detail", org_slug, slug) if is_current else (
+            "version_detail", org_slug, slug, number)  # fmt: skip
+    url = _reverse(*key)
+    if table == TRANSLATION_SECTIONS:
+        url += f"?{urlencode({'sprak': language})}"
+    return Hit(
+        policy_title=title,
+        organisation_name=org_name,
+        heading=heading,
+        snippet=_sanitise_snippet(snippet or ""),
+        url=f"{url}#{anchor}",
+        version_number=number,
+        is_current=is_current,
+        is_resource=table == RESOURCE_SECTIONS,
+        language=language,
+        is_translation=table == TRANSLATION_SECTIONS,
     )
-    hits = {}
-    for row in rows:
-        is_current = row["translation__version__status"] == Status.PUBLISHED
-        slugs = [
-            row["translation__version__policy__organisation__slug"],
-            row["translation__version__policy__slug"],
-        ]
-        if is_current:
-            base = reverse("policy_detail", args=slugs)
-        else:
-            base = reverse("version_detail", args=[*slugs, row["translation__version__number"]])
-        language = row["translation__language"]
-        hits[row["pk"]] = Hit(
-            policy_title=row["title"],
-            organisation_name=row["translation__version__policy__organisation__name"],
-            heading=row["heading"],
-            snippet=_sanitise_snippet(row["snippet"] or ""),
-            url=f"{base}?{urlencode({'sprak': language})}#{row['anchor']}",
-            version_number=row["translation__version__number"],
-            is_current=is_current,
-            language=language,
-            is_translation=True,
-        )
-    return hits
 
 
-def _resource_hits(ids: list[int], plan: Plan) -> dict[int, Hit]:
-    if not ids:
-        return {}
-    rows = (
-        ResourceSection.objects.filter(pk__in=ids)
-        .annotate(snippet=_headline(plan))
-        .values(
-            "pk", "anchor", "heading", "snippet", "title", "resource__slug", "resource__publisher"
+def _rank(
+    scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool, page: int = 1
+) -> tuple[Ranked, Ranked, dict]:
+    """(policy texts, resources, hit data): the first two the (score, table, pk) of the best
+    `limit` matches of each, best first; every row that can be among them is ranked. The third
+    has the columns of a Hit (with ts_headline) for the rows on page `page` (clamped as
+    _page_number does) of both merged, by (table, pk). One statement.
+
+    `tiered` first narrows the candidates (see _candidates): worth its counts only where there
+    can be many thousands of matches, i.e. across all kommuner.
+    """
+    parts, params = [], []
+    for table in (SECTIONS, TRANSLATION_SECTIONS):
+        candidates, every_group = plan.any_group, len(plan.groups) == 1 and not plan.literal
+        if tiered and not plan.literal:
+            candidates, every_group = _candidates(scope, table, plan)
+        score, score_params = _score_sql(table, plan, every_group=every_group)
+        source, source_params = scope.text_from(table)
+        parts.append(
+            f"SELECT {score} AS score, '{table}' AS source, t.id {source} "
+            "AND t.search_vector @@ %s::tsquery"
         )
+        params += [*score_params, *source_params, candidates]
+    ranked = (
+        f"(SELECT * FROM ({' UNION ALL '.join(parts)}) AS texts "  # noqa: S608
+        f"ORDER BY score DESC, source, id LIMIT {int(limit)})"
     )
-    return {
-        row["pk"]: Hit(
-            policy_title=row["title"],
-            organisation_name=row["resource__publisher"],
-            heading=row["heading"],
-            snippet=_sanitise_snippet(row["snippet"] or ""),
-            url=f"{reverse('resource_detail', args=[row['resource__slug']])}#{row['anchor']}",
-            version_number=0,
-            is_current=True,
-            is_resource=True,
-            # Background resources are in bokmål: their own pages say lang="nb".
-            language="nb",
+    if resources:
+        score, score_params = _score_sql(RESOURCE_SECTIONS, plan)
+        ranked += (
+            f" UNION ALL (SELECT {score}, '{RESOURCE_SECTIONS}', t.id "  # noqa: S608
+            f"FROM {RESOURCE_SECTIONS} t WHERE t.search_vector @@ %s::tsquery "
+            f"ORDER BY 1 DESC, 3 LIMIT {int(limit)})"
         )
-        for row in rows
-    }
+        params += [*score_params, plan.any_group]
+    params += [page, highlight_query(plan), _HEADLINE_OPTIONS]
+    with connection.cursor() as cursor:
+        if tiered:
+            # Ranking reads every candidate's vector, so the reason for search()'s
+            # enable_seqscan = off (a LIMIT that stops early, see _candidates) is gone: for a
+            # word in most sections a parallel sequential scan is the cheaper plan, and for a
+            # rare one the planner still takes the index. (An error rolls the transaction back,
+            # and the setting with it.)
+            cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute(_RANK_SQL.format(ranked=ranked), params)
+        rows = cursor.fetchall()
+        if tiered:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    texts = [row[:3] for row in rows if row[1] != RESOURCE_SECTIONS]
+    found = [row[:3] for row in rows if row[1] == RESOURCE_SECTIONS]
+    on_page = {(row[1], row[2]): row[3:] for row in rows if row[3] is not None}
+    return texts, found, on_page
 
 
-def _readable_word(word: str, visible) -> bool:
-    """True when `word` itself (not just its stem) is in a section or resource the reader may read.
+# The ranking statement around the ranked rows ({ranked}: the best policy texts, then the best
+# resources): both merged as search() shows them (by score; a policy text before a resource
+# that scores the same), and for the rows of the page shown the columns of a Hit, with
+# ts_headline only for them. Parameters after the ranking's: the page asked for, the tsquery to
+# highlight, ts_headline's options.
+_RANK_SQL = f"""
+WITH ranked AS ({{ranked}}),
+merged AS (
+    SELECT score, source, id,
+           row_number() OVER (ORDER BY score DESC, source = '{RESOURCE_SECTIONS}', source, id) AS n,
+           count(*) OVER () AS total
+      FROM ranked
+),
+shown AS (
+    SELECT (least(greatest(%s, 1),
+                  greatest(ceil(least(max(total), {COUNT_CAP}) / {PAGE_SIZE}.0)::int, 1)) - 1)
+           * {PAGE_SIZE} AS after
+      FROM merged
+),
+headline AS (SELECT %s::tsquery AS query, %s::text AS options)
+SELECT m.score, m.source, m.id, h.*
+  FROM merged m CROSS JOIN shown CROSS JOIN headline
+  LEFT JOIN LATERAL (
+      SELECT s.anchor::text, s.heading::text,
+             ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
+             v.title::text, v.number, v.status::text, v.language::text, p.slug::text,
+             o.slug::text, o.name::text
+        FROM policies_section s
+        JOIN policies_policyversion v ON v.id = s.version_id
+        JOIN policies_policy p ON p.id = v.policy_id
+        JOIN people_organisation o ON o.id = p.organisation_id
+       WHERE m.source = '{SECTIONS}' AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE}
+         AND s.id = m.id
+      UNION ALL
+      SELECT s.anchor, s.heading,
+             ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
+             s.title, v.number, v.status, tr.language, p.slug, o.slug, o.name
+        FROM policies_translationsection s
+        JOIN policies_translation tr ON tr.id = s.translation_id
+        JOIN policies_policyversion v ON v.id = tr.version_id
+        JOIN policies_policy p ON p.id = v.policy_id
+        JOIN people_organisation o ON o.id = p.organisation_id
+       WHERE m.source = '{TRANSLATION_SECTIONS}'
+         AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
+      UNION ALL
+      SELECT s.anchor, s.heading,
+             ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
+             s.title, 0, '', '', r.slug, '', r.publisher
+        FROM policies_resourcesection s
+        JOIN policies_resource r ON r.id = s.resource_id
+       WHERE m.source = '{RESOURCE_SECTIONS}'
+         AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
+  ) AS h ON true
+ ORDER BY m.n
+"""  # noqa: S608 - table names and integer constants only.
+
+
+def _readable_sql(scope: Scope) -> tuple[str, list]:
+    """SQL true when `w.word` itself (not just its stem) is in a section or resource the reader
+    of `scope` may read, with its parameters.
 
     The index finds the sections with the word's stem; of those, one must have the word as it is
     (the same 'simple' words the vocabulary is made of).
     """
-    for queryset, table in (
-        *visible,
-        (ResourceSection.objects.order_by(), "policies_resourcesection"),
-    ):
-        stem = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
-            f'"{table}"."search_vector" @@ plainto_tsquery(%s::regconfig, %s)',
-            [SEARCH_CONFIG, word],
-            output_field=BooleanField(),
-        )
-        exact = RawSQL(  # noqa: S611 - our table name; the word is a parameter.
-            f'to_tsvector(\'simple\', "{table}"."title" || \' \' || "{table}"."heading" '
-            f"|| ' ' || \"{table}\".\"text\") @@ to_tsquery('simple', quote_literal(%s))",
-            [word],
-            output_field=BooleanField(),
-        )
-        if queryset.filter(stem, exact).exists():
-            return True
-    return False
+    match = (
+        "t.search_vector @@ plainto_tsquery(%s::regconfig, w.word) AND "
+        "to_tsvector('simple', t.title || ' ' || t.heading || ' ' || t.text) "
+        "@@ to_tsquery('simple', quote_literal(w.word))"
+    )
+    checks, params = [], []
+    for table in (SECTIONS, TRANSLATION_SECTIONS):
+        source, source_params = scope.text_from(table)
+        checks.append(f"EXISTS (SELECT 1 {source} AND {match})")
+        params += [*source_params, SEARCH_CONFIG]
+    checks.append(f"EXISTS (SELECT 1 FROM {RESOURCE_SECTIONS} t WHERE {match})")  # noqa: S608
+    params.append(SEARCH_CONFIG)
+    return " OR ".join(checks), params
 
 
-def suggest(query: str, *, visible=None, organisation_ids: list[int] | None = None) -> str:
+def suggest(
+    query: str, *, scope: Scope | None = None, organisation_ids: list[int] | None = None
+) -> str:
     """The query with each word that is not in the vocabulary replaced by the nearest one that is.
 
     "" when nothing would change. A vocabulary word is only offered when the reader may read a
-    text that has it now (`visible`, by default every current public section); the words of the
-    synonyms (national and `organisation_ids`') are offered as they are.
+    text that has it now (`scope`, by default every current public section); the words of the
+    synonyms (national and `organisation_ids`') are offered as they are. One statement.
     """
-    if visible is None:
+    if scope is None:
         from django.contrib.auth.models import AnonymousUser
 
-        visible = _visible_texts(AnonymousUser(), organisation=None, include_earlier=False)
+        scope = _scope(AnonymousUser(), organisation=None, include_earlier=False)
     organisation_ids = organisation_ids or []
     words = terms_of(query)
     terms = [t for t in words if 3 <= len(t) <= 40 and "-" not in t]
     if not terms:
         return ""
+    readable, readable_params = _readable_sql(scope)
     with connection.cursor() as cursor:
-        # Only an integer constant is interpolated. `synonyms`: which of the term and its
-        # nearest words are words of the synonyms that apply (offered as they are).
+        # Only our SQL and an integer constant are interpolated. `synonyms`: which of the term
+        # and its nearest words are words of the synonyms that apply (offered as they are);
+        # `readable`: which of the known terms and nearest words the reader may read.
         cursor.execute(
             f"""
             WITH synonyms AS (
                 SELECT word FROM policies_synonym
                  WHERE organisation_id IS NULL OR organisation_id = ANY(%s::bigint[])
+            ), found AS (
+                SELECT q.term, q.ord,
+                       EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
+                       ARRAY(SELECT c.word FROM (
+                           SELECT w.word, similarity(w.word, q.term) AS score
+                             FROM policies_searchterm w WHERE w.word %% q.term
+                           UNION ALL
+                           SELECT s.word, similarity(s.word, q.term)
+                             FROM synonyms s WHERE s.word %% q.term
+                       ) c WHERE c.score >= %s ORDER BY c.score DESC, c.word
+                       LIMIT {SUGGESTION_CANDIDATES}) AS nearest,
+                       ARRAY(SELECT s.word FROM synonyms s
+                              WHERE s.word = q.term OR s.word %% q.term) AS synonyms
+                  FROM unnest(%s::text[]) WITH ORDINALITY AS q(term, ord)
+            ), readable AS MATERIALIZED (
+                SELECT w.word FROM (
+                    SELECT DISTINCT x.word
+                      FROM found f,
+                           unnest(CASE WHEN f.known THEN ARRAY[f.term] ELSE '{{}}' END
+                                  || f.nearest) AS x(word)
+                ) AS w
+                WHERE {readable}
             )
-            SELECT q.term,
-                   EXISTS (SELECT 1 FROM policies_searchterm w WHERE w.word = q.term) AS known,
-                   ARRAY(SELECT c.word FROM (
-                       SELECT w.word, similarity(w.word, q.term) AS score
-                         FROM policies_searchterm w WHERE w.word %% q.term
-                       UNION ALL
-                       SELECT s.word, similarity(s.word, q.term)
-                         FROM synonyms s WHERE s.word %% q.term
-                   ) c WHERE c.score >= %s ORDER BY c.score DESC, c.word
-                   LIMIT {SUGGESTION_CANDIDATES}) AS nearest,
-                   ARRAY(SELECT s.word FROM synonyms s
-                          WHERE s.word = q.term OR s.word %% q.term) AS synonyms
-              FROM unnest(%s::text[]) AS q(term)
+            SELECT f.term, f.known, f.nearest, f.synonyms, ARRAY(SELECT word FROM readable)
+              FROM found f ORDER BY f.ord
             """,  # noqa: S608
-            [organisation_ids, SUGGESTION_SIMILARITY, terms],
+            [organisation_ids, SUGGESTION_SIMILARITY, terms, *readable_params],
         )
         rows = cursor.fetchall()
     replacements = {}
-    for term, known, nearest, synonyms in rows:
+    for term, known, nearest, synonyms, readable_words in rows:
         # A word of the vocabulary the reader may not read is treated as unknown: whether a
         # suggestion appears must not tell that it is in some internal text.
-        if term in synonyms or (known and _readable_word(term, visible)):
+        if term in synonyms or (known and term in readable_words):
             continue
         for candidate in nearest:
-            if candidate in synonyms or _readable_word(candidate, visible):
+            if candidate in synonyms or candidate in readable_words:
                 replacements[term] = candidate
                 break
     if not replacements:
@@ -730,65 +797,78 @@ def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
 
 
 def _search(query, result, *, user, organisation, include_earlier, page, resources):
-    visible = _visible_texts(user, organisation=organisation, include_earlier=include_earlier)
+    scope = _scope(user, organisation=organisation, include_earlier=include_earlier)
     organisation_ids = _organisation_ids(user, organisation)
     the_plan = plan(query, organisation_ids=organisation_ids)
     result.terms = the_plan.terms
-    tiered = organisation is None
-    ranked = (
-        _ranked_texts(visible, the_plan, COUNT_CAP + 1, tiered=tiered)
-        if not the_plan.is_empty
-        else []
-    )
+    options = {"tiered": organisation is None, "resources": resources, "page": _requested(page)}
+    ranked, resource_ranked, on_page = [], [], {}
+    if not the_plan.is_empty:
+        ranked, resource_ranked, on_page = _rank(scope, the_plan, COUNT_CAP + 1, **options)
     if _full_matches(ranked, the_plan) < FEW_HITS:
-        suggestion = suggest(query, visible=visible, organisation_ids=organisation_ids)
+        suggestion, suggested_plan = _suggestion(query, scope, organisation_ids)
         if suggestion:
-            suggested_plan = plan(suggestion, organisation_ids=organisation_ids)
-            suggested = _ranked_texts(visible, suggested_plan, COUNT_CAP + 1, tiered=tiered)
-            if _full_matches(suggested, suggested_plan) > _full_matches(ranked, the_plan):
+            suggested = _rank(scope, suggested_plan, COUNT_CAP + 1, **options)
+            if _full_matches(suggested[0], suggested_plan) > _full_matches(ranked, the_plan):
                 result.suggestion = suggestion
                 if not ranked:
-                    the_plan, ranked = suggested_plan, suggested
+                    the_plan, (ranked, resource_ranked, on_page) = suggested_plan, suggested
                     result.showing_suggestion = True
     if the_plan.is_empty:
         return result
-    resource_ranked = []
-    if resources:
-        resource_ranked = _ranked(
-            ResourceSection.objects.order_by(), "policies_resourcesection", the_plan, COUNT_CAP + 1
-        )
     result.policy_count = len(ranked)
-    merged = sorted(
-        ranked + [(score, "policies_resourcesection", pk) for pk, score in resource_ranked],
-        key=lambda row: -row[0],
-    )
+    # Stable: a policy text before a resource that scores the same (as _RANK_SQL merges them).
+    merged = sorted(ranked + resource_ranked, key=lambda row: -row[0])
     result.count_capped = len(merged) > COUNT_CAP
     result.count = min(len(merged), COUNT_CAP)
     result.num_pages = math.ceil(result.count / PAGE_SIZE)
     result.page = _page_number(page, result.num_pages)
     start = (result.page - 1) * PAGE_SIZE
-    shown = merged[start : start + PAGE_SIZE]
-    hits = {
-        table: hits_of([pk for _, t, pk in shown if t == table], the_plan)
-        for table, hits_of in (
-            (SECTIONS, _section_hits),
-            (TRANSLATION_SECTIONS, _translation_hits),
-            ("policies_resourcesection", _resource_hits),
-        )
-    }
-    result.hits = [hits[table][pk] for _, table, pk in shown]
+    result.hits = [
+        _hit(table, on_page[(table, pk)]) for _, table, pk in merged[start : start + PAGE_SIZE]
+    ]
     return result
 
 
-def _full_matches(ranked: list[tuple[float, str, int]], the_plan: Plan) -> int:
+def _suggestion(query: str, scope: Scope, organisation_ids: list[int]) -> tuple[str, Plan | None]:
+    """suggest() and the plan of its suggestion, kept in the shared cache like plans.
+
+    What they depend on (the vocabulary, the texts the reader may read, the synonyms) changes
+    only with a policy event or a synonym, and both start a new plan generation (forget_plans).
+    """
+    identity = repr((SEARCH_CONFIG, scope, sorted(organisation_ids), query)).encode()
+    key = f"search:suggestion:{_generation_seen[0]}:{hashlib.sha256(identity).hexdigest()}"
+    try:
+        found = cache.get(key)
+    except _CACHE_UNAVAILABLE as exc:
+        logger.warning("Cache unreachable: %s", exc)
+        found = None
+    if found is None:
+        suggestion = suggest(query, scope=scope, organisation_ids=organisation_ids)
+        found = (
+            suggestion,
+            plan(suggestion, organisation_ids=organisation_ids) if suggestion else None,
+        )
+        try:
+            cache.set(key, found, PLAN_CACHE_SECONDS)
+        except _CACHE_UNAVAILABLE as exc:
+            logger.warning("Cache unreachable: %s", exc)
+    return found
+
+
+def _full_matches(ranked: Ranked, the_plan: Plan) -> int:
     """How many of the ranked hits have every term (their score is at least the number of terms)."""
     needed = 0 if the_plan.literal else len(the_plan.groups)
     return sum(1 for score, _table, _pk in ranked if score >= needed)
 
 
-def _page_number(raw: object, num_pages: int) -> int:
+def _requested(raw: object) -> int:
+    """The page number asked for, before it is clamped to the pages there are."""
     try:
-        number = int(str(raw)[:6])
+        return int(str(raw)[:6])
     except (TypeError, ValueError):
-        number = 1
-    return min(max(number, 1), max(num_pages, 1))
+        return 1
+
+
+def _page_number(raw: object, num_pages: int) -> int:
+    return min(max(_requested(raw), 1), max(num_pages, 1))

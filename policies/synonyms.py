@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Event, EventVerb, Organisation, Person, Synonym
+from .search import forget_plans
 
 
 def save_synonym(
@@ -31,6 +32,8 @@ def save_synonym(
             verb=EventVerb.SYNONYM_SAVED,
             detail={"word": word, "words": words},
         )
+        forget_plans()
+        transaction.on_commit(forget_plans)
     return synonym
 
 
@@ -44,3 +47,5 @@ def delete_synonym(synonym: Synonym, *, by: Person | None) -> None:
             detail={"word": synonym.word, "words": synonym.word_list},
         )
         synonym.delete()
+        forget_plans()
+        transaction.on_commit(forget_plans)

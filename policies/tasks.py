@@ -14,7 +14,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
@@ -22,6 +22,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from operations.logging import bind_request_id
 from people.models import Organisation
 
+from .notices import queue_notices
 from .reminders import expand_reminder_run, send_digests, week_of
 from .workflow import activate_due_versions
 
@@ -60,7 +61,8 @@ def clean_up(timestamp: int) -> dict[str, int]:
     """Delete expired sessions, lock-outs whose cool-off has passed, and sign-in records older than
     LOGIN_LOG_DAYS (django-axes); in the sign-in trail older than that, forget the address, the
     provider's subject and the details. The one place these are cleared; pseudonymising leavers is
-    the retention job's (operations/tasks.py)."""
+    the retention job's (operations/tasks.py). Also folds the overview's due dates that have passed
+    (policies_compact_compliance_summary: the same figures, fewer rows to read)."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
     from signin.models import SignInEvent
@@ -68,7 +70,14 @@ def clean_up(timestamp: int) -> dict[str, int]:
     now = timezone.now()
     cooled_off = now - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME)
     kept_since = now - datetime.timedelta(days=settings.LOGIN_LOG_DAYS)
+    folded = 0
+    # One kommune per transaction: each holds its kommune's summary lock only for its own rows.
+    for organisation_id in Organisation.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT policies_compact_compliance_summary(%s)", [organisation_id])
+            folded += cursor.fetchone()[0]
     return {
+        "compliance_summary": folded,
         "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
         "lockouts": AccessAttempt.objects.filter(attempt_time__lt=cooled_off).delete()[0],
         "login_log": AccessLog.objects.filter(attempt_time__lt=kept_since).delete()[0],
@@ -85,3 +94,11 @@ def expand_reminders(run_id: int, request_id: str = "") -> int:
     (policies.reminders.expand_reminder_run; idempotent: a second run of the job writes nothing)."""
     with bind_request_id(request_id):
         return expand_reminder_run(run_id)
+
+
+@app.task(name="policies.notify_change", queue="email", retry=10)
+def notify_change(version_id: int, request_id: str = "") -> int:
+    """Write the change notices of a version that became current (policies.notices.queue_notices;
+    idempotent: a second run of the job writes nothing)."""
+    with bind_request_id(request_id):
+        return queue_notices(version_id)

@@ -214,3 +214,22 @@ def translatable_version(policy: Policy) -> PolicyVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def titles_by_language(policies) -> dict[int, dict[str, str]]:
+    """For each of `policies`, the title to name it by in each målform of the interface (for
+    e-mail): the title of its current version's published translation in that form, else the
+    original's. A translation of the current version is never behind, so that title is the one a
+    reader of that form will meet on the page. One query for all of them.
+    """
+    policies = list(policies)
+    codes = [code for code, _name in settings.LANGUAGES]
+    titles = {policy.pk: dict.fromkeys(codes, policy.title) for policy in policies}
+    rows = Translation.objects.published().filter(
+        version__policy__in=[policy.pk for policy in policies],
+        version__status=Status.PUBLISHED,
+        language__in=codes,
+    )
+    for policy_id, language, title in rows.values_list("version__policy_id", "language", "title"):
+        titles[policy_id][language] = title
+    return titles

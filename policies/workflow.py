@@ -155,10 +155,12 @@ def discard_draft(draft: PolicyVersion, *, by: Person | None, revision: int) -> 
         if current.status == Status.DISCARDED:
             return False
         if current.status != Status.DRAFT:
-            raise AlreadyPublishedError("Utkastet er allerede publisert og kan ikke forkastes.")
+            raise AlreadyPublishedError(_("Utkastet er allerede publisert og kan ikke forkastes."))
         if current.revision != revision:
             raise ConflictError(
-                "Noen har lagret utkastet etter at du åpnet det. Se over teksten før du forkaster.",
+                _(
+                    "Noen har lagret utkastet etter at du åpnet det. Se over teksten før du forkaster."
+                ),
                 current=current,
             )
         current.status = Status.DISCARDED

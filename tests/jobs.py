@@ -10,15 +10,22 @@ from outbox.models import Email
 
 
 def expand_queued() -> int:
-    """Expand the reminder runs the worker has not expanded yet (the worker's own code); return
-    how many e-mails they queued."""
+    """Expand the reminder runs and change notices the worker has not expanded yet (the worker's
+    own code, in this test's transaction); return how many e-mails they queued."""
     from policies.models import ReminderRun
+    from policies.notices import queue_notices
     from policies.reminders import expand_reminder_run
 
     pending = (
         ReminderRun.objects.filter(expanded_at=None).order_by("pk").values_list("pk", flat=True)
     )
-    return sum(expand_reminder_run(run_id) for run_id in list(pending))
+    queued = sum(expand_reminder_run(run_id) for run_id in list(pending))
+    notices = ProcrastinateJob.objects.filter(task_name="policies.notify_change", status="todo")
+    for job in notices.order_by("pk"):
+        queued += queue_notices(job.args["version_id"])
+        # As the worker would: the job is done and not run again.
+        ProcrastinateJob.objects.filter(pk=job.pk).update(status="succeeded")
+    return queued
 
 
 def send_queued() -> list[int]:

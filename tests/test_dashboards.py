@@ -327,25 +327,25 @@ def test_the_overview_reads_with_two_queries_whatever_the_size_of_the_organisati
     assert len(_domain_queries(small)) == len(_domain_queries(large)) == 2
 
 
-def test_the_confirmation_tally_equals_the_confirmations_after_moves_and_leavers():
-    from .test_obligation_property import _assert_tally_is_the_truth
+def test_the_compliance_summary_equals_the_rule_after_moves_and_leavers():
+    from .test_compliance_summary import assert_summary_is_the_truth
 
     world = make_world()
     version = world.policy.versions.get(number=1)
     acknowledge(world.carer, version)
-    _assert_tally_is_the_truth()
+    assert_summary_is_the_truth()
     world.nurse.unit = world.school
     world.nurse.save()
     world.teacher.is_active = False
     world.teacher.save()
     world.carer.is_elected_official = True
     world.carer.save()
-    _assert_tally_is_the_truth()
+    assert_summary_is_the_truth()
     second = publish_version(world.policy, body="## Ny\n\nNy tekst.\n")
     acknowledge(world.nurse, second)
     world.teacher.is_active = True
     world.teacher.save()
-    _assert_tally_is_the_truth()
+    assert_summary_is_the_truth()
 
 
 def test_someone_whose_own_deadline_is_today_is_not_yet_overdue():

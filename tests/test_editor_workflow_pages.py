@@ -26,6 +26,8 @@ from policies.workflow import (
     save_draft,
 )
 
+from .jobs import expand_queued
+
 pytestmark = pytest.mark.django_db
 
 BERGEN = "/redaksjon/bergen/sosiale-medier/"
@@ -181,6 +183,8 @@ def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, d
     )
     html = response.content.decode()
     version = PolicyVersion.objects.get(pk=draft.pk)
+    # The worker writes the notices the publish queued (one job): as many as the editor was told.
+    expand_queued()
     told = ChangeNotice.objects.filter(version=version).count()
     assert told == Email.objects.filter(kind="notice").count() > 0
     impact = material_impact(bergen_policy())

@@ -328,7 +328,7 @@ def test_an_import_moving_people_never_deadlocks_with_a_confirmation(org):
     from policies.models import ChangeKind
 
     from .factories import publish_version
-    from .test_obligation_property import _assert_tally_is_the_truth
+    from .test_compliance_summary import assert_summary_is_the_truth
 
     stay = "1001;Anna;Berg;anna@example.no;Helse;;nei\n1002;Bjørn;Dal;bjorn@example.no;Helse;;nei\n"
     per = "1003;Per;Ås;per@example.no;Helse;;nei\n"
@@ -399,4 +399,4 @@ def test_an_import_moving_people_never_deadlocks_with_a_confirmation(org):
         )
     ) == {"1001", "1002"}
     assert Acknowledgement.objects.filter(person=per_, version=v2).exists()
-    _assert_tally_is_the_truth()
+    assert_summary_is_the_truth()

@@ -122,6 +122,7 @@ def test_nothing_is_sent_when_the_publish_is_rolled_back(
 def test_the_manager_overview_explains_a_reset(client, kommune):
     organisation, policy, leader = kommune[:3]
     version = _material(policy)
+    expand_queued()
     client.force_login(leader)
     html = client.get("/oversikt/").content.decode()
     deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
@@ -170,11 +171,20 @@ def test_a_reminder_carries_the_same_context_and_names_the_leader(client, kommun
     assert "påminnelse fra lederen din, Lise Leder," in body
 
 
-def test_notices_are_queued_in_the_publishing_transaction_and_sent_by_the_worker(kommune):
+def test_notices_are_queued_in_the_publishing_transaction_and_written_and_sent_by_the_worker(
+    kommune,
+):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
     policy, nurse = kommune[1], kommune[3]
     version = _material(policy)
-    # Nothing was sent in the request: the e-mails and the jobs that send them wait in the outbox.
-    assert mail.outbox == []
+    # The publishing transaction wrote one job and nothing per person: the editor does not wait
+    # for a whole kommune's e-mails.
+    assert mail.outbox == [] and not ChangeNotice.objects.exists() and not Email.objects.exists()
+    (job,) = ProcrastinateJob.objects.filter(task_name="policies.notify_change", status="todo")
+    assert job.args["version_id"] == version.pk
+    # The worker writes the notices and their e-mails, which wait in the outbox for their jobs.
+    assert expand_queued() == 2
     notice = ChangeNotice.objects.get(version=version, person=nurse)
     assert notice.email.status == Email.Status.WAITING and notice.email.kind == "notice"
     assert notice.email.pk in queued_email_ids()
@@ -184,12 +194,15 @@ def test_notices_are_queued_in_the_publishing_transaction_and_sent_by_the_worker
 
 
 def test_a_version_notifies_each_person_only_once(kommune):
-    from policies.notices import notify_change
+    from policies.notices import queue_notices
 
     policy = kommune[1]
     version = _material(policy)
+    expand_queued()
     before = Email.objects.count()
-    assert notify_change(version) == 0
+    assert before == 2
+    # The job run again (a retry, a worker killed after its commit) writes nothing twice.
+    assert queue_notices(version.pk) == 0
     assert Email.objects.count() == before
     assert ChangeNotice.objects.filter(version=version).count() == before
 
@@ -197,6 +210,7 @@ def test_a_version_notifies_each_person_only_once(kommune):
 def test_the_person_list_shows_each_notices_state(client, kommune):
     policy, leader, nurse = kommune[1], kommune[2], kommune[3]
     _material(policy)
+    expand_queued()
     client.force_login(leader)
     url = f"/oversikt/retningslinje/{policy.slug}/"
     html = client.get(url).content.decode()
@@ -218,6 +232,7 @@ def test_a_manager_who_reads_nynorsk_is_told_of_the_reset_in_nynorsk(client, kom
     leader.language = "nn"
     leader.save(update_fields=["language"])
     version = _material(policy)
+    expand_queued()
     client.force_login(leader)
     html = client.get("/oversikt/").content.decode()
     deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
@@ -229,10 +244,10 @@ def test_a_manager_who_reads_nynorsk_is_told_of_the_reset_in_nynorsk(client, kom
     assert 'data-color="neutral">Ventar</span>' in html
 
 
-def test_a_nynorsk_publisher_still_sends_the_bokmal_notice(
+def test_a_nynorsk_publisher_still_sends_a_bokmal_reader_the_bokmal_notice(
     kommune, django_capture_on_commit_callbacks
 ):
-    """The e-mail templates are bokmål, so the summary they carry is too, whatever the request."""
+    """A notice speaks its recipient's form (tests/test_mail_language.py), never the publisher's."""
     policy, nurse = kommune[1], kommune[3]
     with translation.override("nn"), django_capture_on_commit_callbacks(execute=True):
         _material(policy)

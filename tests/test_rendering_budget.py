@@ -5,6 +5,7 @@ The figures (before and after, at 1x, 2x and 4x) are printed by bench/rendering.
 """
 
 import pytest
+from django.utils import translation
 
 from policies.models import PolicyVersion, Status
 from policies.rendering import MAX_MARKUP_CHARACTERS, budget_problems, render, render_html
@@ -63,6 +64,16 @@ def test_text_over_the_budget_is_refused_with_a_norwegian_reason(source):
     assert problems and all("Grensen er" in p for p in problems)
     html = render_html(source)
     assert "Teksten kan ikke vises" in html
+
+
+def test_the_reason_a_text_cannot_be_shown_is_in_the_language_of_whoever_looks():
+    # The same text, asked for in nynorsk after bokmål: the notice is not remembered in bokmål.
+    source = next(iter(OVER_BUDGET.values()))
+    assert "Teksten kan ikke vises" in render_html(source)
+    with translation.override("nn"):
+        html = render_html(source)
+    assert "Teksten kan ikkje visast" in html and "Grensa er" in html
+    assert "Teksten kan ikke vises" in render_html(source)
 
 
 def test_a_long_realistic_guideline_is_within_the_budget():

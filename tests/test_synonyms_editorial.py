@@ -3,8 +3,9 @@
 import pytest
 
 from policies.models import Event, EventVerb, Synonym
+from policies.search import search
 
-from .factories import make_organisation, make_person
+from .factories import make_organisation, make_person, make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +88,16 @@ def test_the_page_lists_own_and_national_synonyms_but_not_other_organisations(cl
     client.force_login(editor)
     html = client.get(URL).content.decode()
     assert "egetord" in html and "nasjonalord" in html and "fremmedord" not in html
+
+
+def test_a_saved_or_deleted_synonym_applies_at_once_to_a_question_asked_before(client, editor):
+    # Search plans are cached (policies.search.plan): a change of synonyms must start anew.
+    make_policy(editor.organisation, body="## Nett\n\nPassord og tofaktor beskytter kontoen.\n")
+    reader = make_person(editor.organisation)
+    assert search("innlogging", user=reader).count == 0
+    client.force_login(editor)
+    client.post(URL, {"word": "innlogging", "words": "tofaktor"})
+    assert search("innlogging", user=reader).count == 1
+    synonym = Synonym.objects.get(organisation=editor.organisation, word="innlogging")
+    client.post(f"{URL}{synonym.pk}/slett/")
+    assert search("innlogging", user=reader).count == 0

@@ -219,7 +219,11 @@ def test_editor_page_shows_preview_contents_and_readability(client, draft):
     html = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/").content.decode()
     assert 'data-markdownx-urls-path="/redaksjon/markdownx/markdownify/"' in html
     assert "/static/markdownx/js/markdownx" in html and "/static/js/editor.js" in html
-    assert 'class="markdownx-preview policy-text"><h2 id="hvorfor-bruke-sosiale-medier">' in html
+    # The preview is marked with the målform of the text, not the interface's.
+    assert (
+        'class="markdownx-preview policy-text" lang="nb"><h2 id="hvorfor-bruke-sosiale-medier">'
+        in html
+    )
     assert "Innholdsfortegnelse" in html and "Din rolle som privatperson" in html
     assert "LIX " in html
     assert f'name="revision" value="{draft.revision}"' in html

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people.branding import theme_css
@@ -22,7 +23,7 @@ def kommune_look(request):
     """`/redaksjon/kommune/`: colour, coat of arms, contact and personvernerklæring."""
     organisation = request.user.organisation
     if organisation is None:
-        messages.error(request, "Du hører ikke til en kommune, så det er ingen kommune å endre.")
+        messages.error(request, _("Du hører ikke til en kommune, så det er ingen kommune å endre."))
         return redirect(reverse("editorial_dashboard"))
     if request.method == "POST":
         form = LookForm(request.POST, request.FILES)
@@ -35,7 +36,9 @@ def kommune_look(request):
                 remove_logo=data["remove_logo"],
                 **{name: data[name] for name in LOOK_FIELDS},
             )
-            messages.success(request, f"Utseendet for {organisation.name} er lagret.")
+            messages.success(
+                request, _("Utseendet for %(name)s er lagret.") % {"name": organisation.name}
+            )
             return redirect(reverse("editorial_kommune_look"))
         status = 400
     else:

@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -39,7 +40,10 @@ def analyse(request):
     content = request.POST.get("content", "")
     if len(content) > MAX_BODY_LENGTH:
         return HttpResponse(
-            '<p class="ds-paragraph">Teksten er for lang til å analyseres.</p>', status=400
+            format_html(
+                '<p class="ds-paragraph">{}</p>', _("Teksten er for lang til å analyseres.")
+            ),
+            status=400,
         )
     html = render_to_string(
         "editorial/_analysis.html", analysis_context(content, request.POST.get("title", ""))
@@ -54,7 +58,10 @@ class EditorMarkdownifyView(MarkdownifyView):
         content = request.POST.get("content", "")
         if len(content) > MAX_BODY_LENGTH:
             return HttpResponse(
-                '<p class="ds-paragraph">Teksten er for lang til forhåndsvisning.</p>', status=400
+                format_html(
+                    '<p class="ds-paragraph">{}</p>', _("Teksten er for lang til forhåndsvisning.")
+                ),
+                status=400,
             )
         return HttpResponse(render_html(content))
 

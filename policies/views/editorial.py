@@ -37,7 +37,7 @@ from ..forms_editorial import (
     has_stripped_markup,
 )
 from ..models import MAX_BODY_LENGTH, ChangeKind, EventVerb, Policy, PolicyVersion, Status
-from ..notices import material_impact
+from ..notices import material_impact, tells_anyone
 from ..rendering import render_html
 from ..review import review_of
 from ..translations import (
@@ -203,10 +203,23 @@ def policy_settings(request, org_slug: str, policy_slug: str):
         else:
             messages.success(request, _("Innstillingene er lagret."))
             return redirect(editor_url(policy))
+    # The title is in the målform of the policy's text, which may not be the interface's.
+    current = policy.versions.current().first()
+    draft = None if current else policy.versions.drafts().first()
+    language = (current or draft).language if (current or draft) else None
+    if language:
+        form.fields["title"].widget.attrs["lang"] = language
     return render(
         request,
         "editorial/policy_form.html",
-        {"form": form, "organisation": policy.organisation, "policy": policy},
+        {
+            "form": form,
+            "organisation": policy.organisation,
+            "policy": policy,
+            "current": current,
+            "draft": draft,
+            "text_language": language,
+        },
     )
 
 
@@ -252,6 +265,9 @@ def draft_discard(request, org_slug: str, policy_slug: str):
 
 
 def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=None):
+    # The text is spell-checked and read aloud in its own målform, whatever the interface's.
+    for name in ("title", "body"):
+        form.fields[name].widget.attrs["lang"] = draft.language
     body = form["body"].value() or ""
     title = form["title"].value() or draft.title
     context = {
@@ -487,8 +503,8 @@ def _published_message(version: PolicyVersion, policy: Policy) -> str:
     impact = material_impact(policy)
     if impact is None or impact.people == 0:
         return _("Versjon %(number)s er publisert. Ingen i målgruppen må bekrefte nå.") % values
-    # Those actually told (a back-dated version tells nobody): the notices queued with it.
-    told = version.notices.count()
+    # Those the worker is telling (a back-dated version tells nobody), as counted for the form.
+    told = impact.by_email if tells_anyone(version) else 0
     return ngettext(
         "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s; "
         "%(told)s får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "

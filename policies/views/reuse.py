@@ -97,7 +97,10 @@ def side_by_side(request):
     ]
     chosen_both = "venstre" in request.GET and "hoyre" in request.GET
     form = CompareForm(
-        request.GET if chosen_both else None, choices=choices, initial=request.GET.dict()
+        request.GET if chosen_both else None,
+        choices=choices,
+        languages={str(v.policy_id): v.language for v in listed},
+        initial=request.GET.dict(),
     )
     columns = []
     if chosen_both and form.is_valid():

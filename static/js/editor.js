@@ -11,6 +11,10 @@
   var status = document.getElementById("opplasting-status");
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var saved = { body: textarea.value, title: title.value };
+  // What the script says is written by the server into the form's data attributes, in the
+  // interface's language (no JavaScript catalogue needed); the placeholder words it puts into the
+  // text are in the text's own målform.
+  var say = form.dataset;
   var submitting = false;
 
   // A conflict page holds text that is not saved yet: leaving it must warn too.
@@ -46,7 +50,14 @@
     analyseTimer = setTimeout(function () {
       post(form.dataset.analyseUrl, { content: textarea.value, title: title.value })
         .then(function (response) { return response.ok ? response.text() : null; })
-        .then(function (html) { if (html !== null) analysis.innerHTML = html; })
+        .then(function (html) {
+          if (html === null) return;
+          analysis.innerHTML = html;
+          // The headings and sentences quoted are the text's own, in the text's målform.
+          analysis.querySelectorAll(".toc-list, .long-sentences").forEach(function (list) {
+            list.lang = say.textLanguage;
+          });
+        })
         .catch(function () { /* The server-rendered panel stays; it refreshes on save. */ });
     }, 300);
   }
@@ -57,7 +68,7 @@
   // again and say why instead.
   function showUploadError(detail) {
     var errors = detail && detail[0] && detail[0].image;
-    status.textContent = errors ? errors.join(" ") : "Bildet kunne ikke lastes opp.";
+    status.textContent = errors ? errors.join(" ") : say.uploadFailed;
     setTimeout(function () {
       textarea.value = textarea.value.replace("Invalid response", "");
     }, 0);
@@ -65,7 +76,7 @@
   if (editorBox) {
     editorBox.addEventListener("markdownx.fileUploadError", function (event) { showUploadError(event.detail); });
     editorBox.addEventListener("markdownx.fileUploadEnd", function () {
-      status.textContent = "Bildet er lastet opp. Skriv en beskrivelse av bildet mellom klammene.";
+      status.textContent = say.uploaded;
     });
   }
 
@@ -92,11 +103,11 @@
   }
   var actions = {
     heading: function () { prefixLines("## "); },
-    bold: function () { replaceSelection("**", "**", "fet tekst"); },
-    italic: function () { replaceSelection("_", "_", "kursiv tekst"); },
+    bold: function () { replaceSelection("**", "**", say.boldPlaceholder); },
+    italic: function () { replaceSelection("_", "_", say.italicPlaceholder); },
     list: function () { prefixLines("- "); },
     numbered: function () { prefixLines(function (n) { return n + ". "; }); },
-    link: function () { replaceSelection("[", "](https://)", "lenketekst"); }
+    link: function () { replaceSelection("[", "](https://)", say.linkPlaceholder); }
   };
   if (toolbar) {
     toolbar.hidden = false;
@@ -139,7 +150,7 @@
     uploadField.hidden = false;
     fileInput.addEventListener("change", function () {
       if (!fileInput.files.length) return;
-      status.textContent = "Laster opp …";
+      status.textContent = say.uploading;
       post(form.dataset.uploadUrl, { image: fileInput.files[0] })
         .then(function (response) { return response.json(); })
         .then(function (data) {
@@ -147,12 +158,12 @@
             var start = textarea.selectionStart;
             textarea.value = textarea.value.slice(0, start) + "\n" + data.image_code + "\n" + textarea.value.slice(textarea.selectionEnd);
             textarea.dispatchEvent(new Event("input", { bubbles: true }));
-            status.textContent = "Bildet er satt inn. Skriv en beskrivelse av bildet mellom klammene.";
+            status.textContent = say.inserted;
           } else {
-            status.textContent = (data.image || ["Bildet kunne ikke lastes opp."]).join(" ");
+            status.textContent = (data.image || [say.uploadFailed]).join(" ");
           }
         })
-        .catch(function () { status.textContent = "Bildet kunne ikke lastes opp."; })
+        .catch(function () { status.textContent = say.uploadFailed; })
         .then(function () { fileInput.value = ""; });
     });
   }

@@ -150,8 +150,45 @@ def nynorsk_moskenes(*, behind: bool = False):
     return prepare
 
 
+def nynorsk_editor(*, draft: bool = False):
+    """Moskenes speaks nynorsk (its editor has no målform of their own, so the interface is in
+    nynorsk) and, with `draft`, its guideline has an open draft with headings and a long sentence,
+    in bokmål like the original."""
+
+    def prepare():
+        from policies.workflow import save_draft
+
+        nynorsk_moskenes()()
+        Synonym.objects.get_or_create(
+            organisation=Organisation.objects.get(slug="moskenes"),
+            word="some",
+            defaults={"words": "sosiale medier"},
+        )
+        if draft:
+            open_draft("moskenes", by="redaktor.moskenes")
+            version = PolicyVersion.objects.get(
+                policy__organisation__slug="moskenes", status="draft"
+            )
+            body = version.body + (
+                "\n\n## Nytt avsnitt\n\nDette er en ny setning i utkastet som er lang nok til at "
+                "lesbarhetsanalysen viser den som en setning med mer enn tjuefem ord, slik at "
+                "listen over lange setninger også blir kontrollert.\n"
+            )
+            save_draft(version, by=None, title=version.title, body=body, revision=version.revision)
+
+    return prepare
+
+
+def side_by_side_url() -> str:
+    left = Policy.objects.get(organisation__slug="moskenes", slug="sosiale-medier").pk
+    right = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier").pk
+    return f"/redaksjon/side-om-side/?venstre={left}&hoyre={right}"
+
+
 EMP = "ansatt.bergen"
 ED = "redaktor.bergen"
+EDN = "redaktor.moskenes"
+MOSKENES = "moskenes/sosiale-medier"
 MGR = "leder.bergen"
 BERGEN = "bergen/sosiale-medier"
 
@@ -263,6 +300,56 @@ PAGE_TYPES = [
     PageType("editor: side by side", "/redaksjon/side-om-side/", user=ED),
     PageType("editor: synonyms", "/redaksjon/synonymer/", user=ED, prepare=bergen_synonym),
     PageType("editor: the kommune's look", "/redaksjon/kommune/", user=ED, prepare=kommune_look),
+    PageType("editor: side by side, two chosen", side_by_side_url, user=ED),
+    # The editorial pages in nynorsk, as the editor of a nynorsk Moskenes: the interface in
+    # nynorsk, the policy texts in bokmål and marked so. (The new-policy form is the settings
+    # form, and the reuse list a table like the one in bokmål: not repeated, to save time.)
+    PageType("editor, nynorsk: dashboard", "/redaksjon/", user=EDN, prepare=nynorsk_editor()),
+    PageType(
+        "editor, nynorsk: policy settings",
+        f"/redaksjon/{MOSKENES}/innstillinger/",
+        user=EDN,
+        prepare=nynorsk_editor(),
+    ),
+    PageType(
+        "editor, nynorsk: draft",
+        f"/redaksjon/{MOSKENES}/utkast/",
+        user=EDN,
+        prepare=nynorsk_editor(draft=True),
+    ),
+    PageType(
+        "editor, nynorsk: compare draft",
+        f"/redaksjon/{MOSKENES}/utkast/sammenlign/",
+        user=EDN,
+        prepare=nynorsk_editor(draft=True),
+    ),
+    PageType(
+        "editor, nynorsk: publish",
+        f"/redaksjon/{MOSKENES}/publiser/",
+        user=EDN,
+        prepare=nynorsk_editor(draft=True),
+    ),
+    PageType(
+        "editor, nynorsk: reuse another's policy",
+        "/redaksjon/gjenbruk/bergen/sosiale-medier/",
+        user=EDN,
+        prepare=nynorsk_editor(),
+    ),
+    PageType(
+        "editor, nynorsk: side by side, two chosen",
+        side_by_side_url,
+        user=EDN,
+        prepare=nynorsk_editor(),
+    ),
+    PageType(
+        "editor, nynorsk: synonyms", "/redaksjon/synonymer/", user=EDN, prepare=nynorsk_editor()
+    ),
+    PageType(
+        "editor, nynorsk: the kommune's look",
+        "/redaksjon/kommune/",
+        user=EDN,
+        prepare=nynorsk_editor(),
+    ),
     # Manager pages (/oversikt/), as Bergen's manager of a department.
     PageType("manager: overview", "/oversikt/", user=MGR),
     PageType("manager: unit", unit_url(), user=MGR),
@@ -305,6 +392,8 @@ def open_page(page, context, live_server, page_type: PageType):
     response = page.goto(page_type.address())
     assert response is not None
     assert response.status == page_type.status, f"{page_type.name}: {response.status}"
+    if page_type.name.startswith("editor, nynorsk"):
+        assert page.locator("html").get_attribute("lang") == "nn", page_type.name
     if page_type.name == "login with errors":
         # The page as a person meets it after a wrong password: errors shown next to the fields.
         page.get_by_label("Brukernavn").fill("ansatt.bergen")

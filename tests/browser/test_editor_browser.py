@@ -125,3 +125,57 @@ def test_editorial_pages_have_no_axe_violations(live_server, page):
             page.wait_for_selector("#skjemafeil")
         violations = axe_violations(page)
         assert violations == [], f"{url}:\n{format_violations(violations)}"
+
+
+def test_the_editor_script_speaks_nynorsk_and_marks_the_text_in_its_own_form(
+    live_server, page, settings, tmp_path
+):
+    """The script's own words (upload status) come from the page in the interface's målform; the
+    placeholder words it writes into the text, and the headings and sentences it refreshes, are
+    the text's."""
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_handbook", stdout=io.StringIO())
+    editor = Person.objects.get(username="redaktor.bergen")
+    editor.language = "nn"
+    editor.save(update_fields=["language"])
+    policy = Policy.objects.get(organisation__slug="bergen", slug="sosiale-medier")
+    create_draft(policy, by=editor)
+
+    page.goto(f"{live_server.url}/logg-inn/")
+    page.fill("#id_username", "redaktor.bergen")
+    page.fill("#id_password", "demo")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/redaksjon/bergen/sosiale-medier/utkast/")
+    assert page.locator("html").get_attribute("lang") == "nn"
+
+    page.fill("#id_body", "## Ny overskrift\n\nEin kort setning.")
+    page.locator("#id_body").dispatch_event("input")
+    page.wait_for_function(
+        "() => document.getElementById('analyse').textContent.includes('Ny overskrift')",
+        timeout=10_000,
+    )
+    assert page.locator("#analyse").inner_text().startswith("Innhaldsliste")
+    assert page.locator("#analyse .toc-list").get_attribute("lang") == "nb"
+
+    # The toolbar speaks nynorsk, but the placeholder it puts into the text is in the text's
+    # målform (bokmål here).
+    page.locator("#id_body").evaluate("e => e.setSelectionRange(e.value.length, e.value.length)")
+    page.get_by_role("button", name="Feit").click()
+    assert page.input_value("#id_body").endswith("**fet tekst**")
+
+    png = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 90, 160)).save(png, "PNG")
+    page.set_input_files(
+        "#bilde", {"name": "b.png", "mimeType": "image/png", "buffer": png.getvalue()}
+    )
+    page.wait_for_function(
+        "() => document.getElementById('opplasting-status').textContent.includes('Biletet er sett inn')"
+    )
+    page.set_input_files(
+        "#bilde", {"name": "lurt.png", "mimeType": "image/png", "buffer": b"<script>x</script>"}
+    )
+    page.wait_for_function(
+        "() => document.getElementById('opplasting-status').textContent.includes('ikkje eit bilete')"
+    )
+    assert page.csp_errors == []

@@ -15,6 +15,7 @@ from people.units import get_or_create_unit
 from policies.authoring import save_resource
 from policies.fixtures import FIXTURES_DIR, FixtureError, read_document, read_toml, version_files
 from policies.models import Policy, Resource, Synonym, Visibility
+from policies.search import forget_plans
 from policies.workflow import create_draft, publish
 
 
@@ -158,6 +159,7 @@ class Command(BaseCommand):
             )
             if created:
                 self.created.append(f"synonym {word}")
+                forget_plans()
 
     def load_demo_people(self) -> None:
         for entry in read_toml(self.root / "demo_people.toml")["person"]:

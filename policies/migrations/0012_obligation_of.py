@@ -23,7 +23,7 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("policies", "0009_change_notices_and_discarded_drafts")]
+    dependencies = [("policies", "0011_search_vectors_inline")]
 
     operations = [
         migrations.RunSQL(

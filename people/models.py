@@ -75,7 +75,9 @@ class Organisation(models.Model):
     contact_email = models.EmailField(_("e-post"), blank=True)
     contact_phone = models.CharField(_("telefon"), max_length=30, blank=True)
     privacy_url = models.URLField(_("personvernerklæring"), blank=True)
-    look_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    look_updated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("utseende sist endret")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -145,12 +147,21 @@ class Unit(models.Model):
     import, a shell). The same triggers refuse a parent in another organisation and a cycle.
     """
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="units")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="units", verbose_name=_("organisasjon")
+    )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("overordnet enhet"),
     )
     name = models.CharField(_("navn"), max_length=200)
-    path = models.CharField(max_length=500, blank=True, editable=False)
+    path = models.CharField(
+        max_length=500, blank=True, editable=False, verbose_name=_("plass i enhetstreet")
+    )
 
     objects = UnitQuerySet.as_manager()
 

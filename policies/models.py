@@ -132,7 +132,9 @@ class Policy(models.Model):
         verbose_name=_("basert på"),
     )
     retired_at = models.DateTimeField(_("utgått"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("opprettet")
+    )
 
     objects = PolicyQuerySet.as_manager()
 
@@ -219,13 +221,19 @@ _NEW_ROW = ", ".join(f"NEW.{f}" for f in _FROZEN_FIELDS)
 class PolicyVersion(models.Model):
     """One text of a policy. Drafts have no number; publishing gives the next number and freezes it."""
 
-    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, related_name="versions", verbose_name=_("retningslinje")
+    )
     number = models.PositiveIntegerField(_("versjon"), null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     title = models.CharField(_("tittel"), max_length=200)
     body = models.TextField(_("tekst (Markdown)"), blank=True, max_length=MAX_BODY_LENGTH)
-    body_html = models.TextField(blank=True, editable=False)
-    text_hash = models.CharField(max_length=64, blank=True, editable=False)
+    body_html = models.TextField(blank=True, editable=False, verbose_name=_("tekst (HTML)"))
+    text_hash = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name=_("kontrollsum av teksten")
+    )
     change_kind = models.CharField(
         _("type endring"), max_length=10, choices=ChangeKind.choices, blank=True
     )
@@ -245,7 +253,12 @@ class PolicyVersion(models.Model):
     )
     published_at = models.DateTimeField(_("publisert"), null=True, blank=True)
     published_by = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("publisert av"),
     )
     based_on = models.ForeignKey(
         "self",
@@ -254,17 +267,28 @@ class PolicyVersion(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Versjonen utkastet ble startet fra."),
+        verbose_name=_("basert på"),
     )
     created_by = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("opprettet av"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("opprettet"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("sist lagret"))
     updated_by = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sist lagret av"),
     )
     # Optimistic locking for drafts: every save must name the revision it was based on.
-    revision = models.PositiveIntegerField(default=1)
+    revision = models.PositiveIntegerField(default=1, verbose_name=_("revisjon"))
 
     objects = PolicyVersionQuerySet.as_manager()
 
@@ -598,13 +622,20 @@ class AcknowledgementQuerySet(models.QuerySet):
 class Acknowledgement(models.Model):
     """Evidence that a person confirmed an exact version: append-only in the database."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="acknowledgements")
-    version = models.ForeignKey(
-        PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements"
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="acknowledgements", verbose_name=_("person")
     )
-    acknowledged_at = models.DateTimeField(default=timezone.now)
+    version = models.ForeignKey(
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        related_name="acknowledgements",
+        verbose_name=_("versjon"),
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now, verbose_name=_("bekreftet"))
     text_hash = models.CharField(
-        max_length=64, help_text=_("SHA-256 av teksten slik den ble vist da personen bekreftet.")
+        max_length=64,
+        help_text=_("SHA-256 av teksten slik den ble vist da personen bekreftet."),
+        verbose_name=_("kontrollsum av teksten"),
     )
     # The målform of the text the person read: the version's own (the original) or one of its
     # published translations. Either way the confirmation counts for the version.
@@ -672,20 +703,40 @@ class Event(models.Model):
     """The audit trail, written in the same transaction as the change it records. Append-only."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisasjon"),
     )
     actor = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("utført av"),
     )
-    verb = models.CharField(max_length=20, choices=EventVerb.choices)
+    verb = models.CharField(max_length=20, choices=EventVerb.choices, verbose_name=_("hendelse"))
     policy = models.ForeignKey(
-        Policy, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        Policy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("retningslinje"),
     )
     version = models.ForeignKey(
-        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("versjon"),
     )
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detaljer"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("tidspunkt"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -827,7 +878,7 @@ class Resource(models.Model):
     summary = models.TextField(_("kort beskrivelse"), blank=True)
     source_note = models.TextField(_("kilde"), blank=True)
     body = models.TextField(_("tekst (Markdown)"))
-    body_html = models.TextField(editable=False)
+    body_html = models.TextField(editable=False, verbose_name=_("tekst (HTML)"))
 
     class Meta:
         ordering = ["title"]

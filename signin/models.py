@@ -56,7 +56,9 @@ class SignInConfig(models.Model):
         ),
     )
     client_id = models.CharField(_("klient-ID (application id)"), max_length=200)
-    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    client_secret_encrypted = models.TextField(
+        blank=True, editable=False, verbose_name=_("klienthemmelighet (kryptert)")
+    )
     client_secret_env = models.CharField(
         _("hemmelighet fra miljøvariabel"),
         max_length=100,
@@ -116,7 +118,7 @@ class SignInConfig(models.Model):
             "der leverandøren støtter det."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("sist endret"))
 
     objects = SignInConfigQuerySet.as_manager()
 
@@ -234,16 +236,26 @@ class SignInEvent(models.Model):
     """The audit trail of sign-in: every success and every refusal, append-only."""
 
     organisation = models.ForeignKey(
-        "people.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+        "people.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("organisasjon"),
     )
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("person"),
     )
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    subject = models.CharField(max_length=300, blank=True)
-    ip_address = models.GenericIPAddressField(null=True)
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, verbose_name=_("utfall"))
+    subject = models.CharField(
+        max_length=300, blank=True, verbose_name=_("identitet hos innloggingstjenesten")
+    )
+    ip_address = models.GenericIPAddressField(null=True, verbose_name=_("IP-adresse"))
+    detail = models.JSONField(default=dict, blank=True, verbose_name=_("detaljer"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("tidspunkt"))
 
     class Meta:
         verbose_name = _("påloggingshendelse")

@@ -693,39 +693,47 @@ headline AS (
     SELECT (CASE WHEN shown.k = 0 THEN %s ELSE %s END)::tsquery AS query, %s::text AS options
       FROM shown
 )
-SELECT m.k, m.score, m.source, m.id, h.*
+SELECT m.k, m.score, m.source, m.id, h.anchor, h.heading, h.snippet,
+       coalesce(h.title, d.title), coalesce(d.number, 0), coalesce(d.status, ''),
+       coalesce(h.language, d.language), coalesce(h.slug, d.policy_slug), coalesce(d.org_slug, ''),
+       coalesce(h.publisher, d.name)
   FROM merged m CROSS JOIN shown CROSS JOIN headline
   LEFT JOIN LATERAL (
       SELECT s.anchor::text, s.heading::text,
-             ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             v.title::text, v.number, v.status::text, v.language::text, p.slug::text,
-             o.slug::text, o.name::text
+             ts_headline('simple'::regconfig, s.text, headline.query, headline.options) AS snippet,
+             NULL::text AS title, s.version_id, NULL::text AS language, NULL::text AS slug,
+             NULL::text AS publisher
         FROM policies_section s
-        JOIN policies_policyversion v ON v.id = s.version_id
-        JOIN policies_policy p ON p.id = v.policy_id
-        JOIN people_organisation o ON o.id = p.organisation_id
        WHERE m.source = '{SECTIONS}' AND m.k = shown.k AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE}
          AND s.id = m.id
       UNION ALL
       SELECT s.anchor, s.heading,
              ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             s.title, v.number, v.status, tr.language, p.slug, o.slug, o.name
+             s.title, tr.version_id, tr.language, NULL, NULL
         FROM policies_translationsection s
         JOIN policies_translation tr ON tr.id = s.translation_id
-        JOIN policies_policyversion v ON v.id = tr.version_id
-        JOIN policies_policy p ON p.id = v.policy_id
-        JOIN people_organisation o ON o.id = p.organisation_id
        WHERE m.source = '{TRANSLATION_SECTIONS}' AND m.k = shown.k
          AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
       UNION ALL
       SELECT s.anchor, s.heading,
              ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             s.title, 0, '', '', r.slug, '', r.publisher
+             s.title, NULL, '', r.slug, r.publisher
         FROM policies_resourcesection s
         JOIN policies_resource r ON r.id = s.resource_id
        WHERE m.source = '{RESOURCE_SECTIONS}' AND m.k = shown.k
          AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
   ) AS h ON true
+  -- The version, policy and kommune of a policy text or a translation, looked up once for
+  -- both (fewer relations in each branch above: this statement is planned at every search).
+  LEFT JOIN LATERAL (
+      SELECT v.title::text, v.number, v.status::text, v.language::text,
+             p.slug::text AS policy_slug, o.slug::text AS org_slug, o.name::text
+        FROM policies_policyversion v
+        JOIN policies_policy p ON p.id = v.policy_id
+        JOIN people_organisation o ON o.id = p.organisation_id
+       WHERE v.id = h.version_id
+      OFFSET 0  -- Planned apart: a lookup per row of the page, not a join of every version.
+  ) AS d ON true
  ORDER BY m.k, m.n
 """  # noqa: S608 - table names and integer constants only.
 

@@ -37,8 +37,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, override
 
 from outbox.models import Email
+from people.language import person_language
 from people.models import Organisation, Person, Unit
 from policies.exports import csv_safe
 from policies.models import (
@@ -149,7 +152,17 @@ def _emails(organisation: Organisation) -> list[int]:
 
 
 def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, int]]:
-    """Every file of the archive by its path inside it, and the row counts."""
+    """Every file of the archive by its path inside it, and the row counts. What a person reads
+    (LESMEG.txt, innhold.html, the facts above each version) is in the kommune's målform, bokmål
+    for a neutral one; the spreadsheets' column names are keys and stay as they are."""
+    language = person_language(None, organisation.language)
+    with override(language):
+        return _contents_in(organisation, language)
+
+
+def _contents_in(
+    organisation: Organisation, language: str
+) -> tuple[dict[str, bytes], dict[str, int]]:
     files: dict[str, bytes] = {}
     people = Person.objects.filter(organisation=organisation).select_related("unit").order_by("pk")
     units = Unit.objects.filter(organisation=organisation).order_by("path")
@@ -253,39 +266,62 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
     for version in versions:
         stem = f"retningslinjer/{version.policy.slug}/versjon-{version.number}"
         adopted = f"{version.adopted_by} {_date(version.adopted_on)}".strip()
-        meta = (
-            f"Kommune: {organisation.name}\nRetningslinje: {version.policy.slug}\n"
-            f"Versjon: {version.number} ({version.get_status_display()}, "
-            f"{version.get_change_kind_display()})\nPublisert: {_date(version.published_at)}\n"
-            f"Vedtatt av: {adopted or '–'}\n"
-            f"SHA-256 av teksten: {version.text_hash}\n"
+        meta = _(
+            "Kommune: %(kommune)s\n"
+            "Retningslinje: %(policy)s\n"
+            "Versjon: %(number)s (%(status)s, %(kind)s)\n"
+            "Publisert: %(published)s\n"
+            "Vedtatt av: %(adopted)s\n"
+            "SHA-256 av teksten: %(hash)s\n"
+        ) % {
+            "kommune": organisation.name,
+            "policy": version.policy.slug,
+            "number": version.number,
+            "status": version.get_status_display(),
+            "kind": version.get_change_kind_display(),
+            "published": _date(version.published_at),
+            "adopted": adopted or "–",
+            "hash": version.text_hash,
+        }
+        # The facts are in the kommune's målform, the text in its own.
+        facts = (
+            f'<p lang="{language}"><small>{html.escape(meta).replace(chr(10), "<br>")}</small></p>'
         )
+        page_title = _("%(title)s, versjon %(number)s")
         files[f"{stem}.md"] = (f"<!--\n{meta}-->\n\n# {version.title}\n\n{version.body}\n").encode()
         files[f"{stem}.html"] = _page(
-            f"{version.title}, versjon {version.number}",
-            f"<p><small>{html.escape(meta).replace(chr(10), '<br>')}</small></p>\n"
-            f"<h1>{html.escape(version.title)}</h1>\n{version.body_html}",
+            page_title % {"title": version.title, "number": version.number},
+            f"{facts}\n<h1>{html.escape(version.title)}</h1>\n{version.body_html}",
+            language=version.language,
         )
-        links = f'<a href="{stem}.html">les</a> · <a href="{stem}.md">Markdown</a>'
+        read = html.escape(_("les"))
+        links = f'<a href="{stem}.html">{read}</a> · <a href="{stem}.md">Markdown</a>'
         # A published translation of the version ("nn"): the same version in another målform.
         for translation in translations.get(version.pk, []):
             lang = translation.language
-            note = (
-                f"{meta}Målform: {translation.get_language_display()} (oversettelse av versjon "
-                f"{version.number})\nSHA-256 av oversettelsen: {translation.text_hash}\n"
+            note = meta + _(
+                "Målform: %(language)s (oversettelse av versjon %(number)s)\n"
+                "SHA-256 av oversettelsen: %(hash)s\n"
+            ) % {
+                "language": translation.get_language_display(),
+                "number": version.number,
+                "hash": translation.text_hash,
+            }
+            facts = (
+                f'<p lang="{language}"><small>{html.escape(note).replace(chr(10), "<br>")}'
+                "</small></p>"
             )
             files[f"{stem}.{lang}.md"] = (
                 f"<!--\n{note}-->\n\n# {translation.title}\n\n{translation.body}\n"
             ).encode()
             files[f"{stem}.{lang}.html"] = _page(
-                f"{translation.title}, versjon {version.number}",
-                f"<p><small>{html.escape(note).replace(chr(10), '<br>')}</small></p>\n"
-                f"<h1>{html.escape(translation.title)}</h1>\n{translation.body_html}",
+                page_title % {"title": translation.title, "number": version.number},
+                f"{facts}\n<h1>{html.escape(translation.title)}</h1>\n{translation.body_html}",
                 language=lang,
             )
             links += (
                 f' · {html.escape(translation.get_language_display())}: <a href="{stem}.{lang}.html"'
-                f' lang="{lang}">les</a> · <a href="{stem}.{lang}.md">Markdown</a>'
+                f'>{read}</a> · <a href="{stem}.{lang}.md">Markdown</a>'
             )
         listing.append(
             f"<tr><td>{html.escape(version.title)}</td><td>{version.number}</td>"
@@ -305,23 +341,41 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "ukesoversikter": digests.count(),
         "palogginger": sign_ins.count(),
     }
+
+    def rows(name: str) -> str:
+        count = counts[name.removesuffix(".csv")]
+        return ngettext("%(count)s rad", "%(count)s rader", count) % {"count": count}
+
     tables = "".join(
-        f'<li><a href="{name}">{name}</a> ({counts[name.removesuffix(".csv")]} rader)</li>'
+        f'<li><a href="{name}">{name}</a> ({rows(name)})</li>'
         for name in ("personer.csv", "enheter.csv", "retningslinjer.csv", "versjoner.csv",
                      "bekreftelser.csv", "hendelser.csv", "paminnelser.csv", "ukesoversikter.csv",
                      "palogginger.csv")
     )  # fmt: skip
+    intro = _(
+        "Eksportert %(at)s. Alt kommunen hadde i Håndboka: retningslinjene med alle publiserte "
+        "versjoner, og som regneark personene, enhetene, bekreftelsene og hendelsesloggen. Se "
+        "LESMEG.txt for hvordan du kontrollerer at filene er uendret."
+    ) % {"at": _date(timezone.now())}
+    headers = "".join(
+        f"<th>{html.escape(h)}</th>" for h in (_("Tittel"), _("Versjon"), _("Status"), _("Filer"))
+    )
     files["innhold.html"] = _page(
         f"Håndboka: {organisation.name}",
-        f"<h1>Håndboka: {html.escape(organisation.name)}</h1>\n"
-        f"<p>Eksportert {_date(timezone.now())}. Alt kommunen hadde i Håndboka: retningslinjene "
-        "med alle publiserte versjoner, og som regneark personene, enhetene, bekreftelsene og "
-        "hendelsesloggen. Se LESMEG.txt for hvordan du kontrollerer at filene er uendret.</p>\n"
-        "<h2>Retningslinjer</h2>\n<table><tr><th>Tittel</th><th>Versjon</th><th>Status</th>"
-        f"<th>Filer</th></tr>{''.join(listing)}</table>\n<h2>Regneark</h2>\n<ul>{tables}</ul>",
+        f"<h1>Håndboka: {html.escape(organisation.name)}</h1>\n<p>{html.escape(intro)}</p>\n"
+        f"<h2>{html.escape(_('Retningslinjer'))}</h2>\n<table><tr>{headers}</tr>"
+        f"{''.join(listing)}</table>\n<h2>{html.escape(_('Regneark'))}</h2>\n<ul>{tables}</ul>",
+        language=language,
     )
-    files["LESMEG.txt"] = (
-        f"Eksport av {organisation.name} fra Håndboka ({_date(timezone.now())})\n\n"
+    files["LESMEG.txt"] = _readme(organisation).encode()
+    return files, counts
+
+
+def _readme(organisation: Organisation) -> str:
+    """LESMEG.txt: what is in the archive and how to check it, in the active language."""
+    # Translators: keep the columns lined up (file names and column names are not translated).
+    return _(
+        "Eksport av %(kommune)s fra Håndboka (%(at)s)\n\n"
         "Åpne innhold.html i en nettleser for en oversikt.\n\n"
         "retningslinjer/<adresse>/versjon-<n>.html  hver publiserte versjon som nettside\n"
         "retningslinjer/<adresse>/versjon-<n>.md    den samme teksten i Markdown\n"
@@ -347,8 +401,7 @@ def _contents(organisation: Organisation) -> tuple[dict[str, bytes], dict[str, i
         "person_id i ett regneark er id i personer.csv. En celle som begynner med =, +, - eller\n"
         "@, har fått en apostrof foran, så Excel viser den som tekst og ikke som formel.\n\n"
         "Utkast som aldri ble publisert, er ikke med.\n"
-    ).encode()
-    return files, counts
+    ) % {"kommune": organisation.name, "at": _date(timezone.now())}
 
 
 def export_organisation(organisation: Organisation, *, to: Path) -> Archive:
@@ -414,7 +467,7 @@ def offboard(organisation: Organisation, *, to: Path, by: Person | None = None) 
 
 def _deleted(queryset) -> int:
     """How many rows of the queryset's own model a delete removed (not counting cascades)."""
-    _, per_model = queryset.delete()
+    _total, per_model = queryset.delete()
     return per_model.get(queryset.model._meta.label, 0)
 
 

@@ -116,6 +116,19 @@ def _send_one(pk: int, message: EmailMessage, connection) -> None:
             )
 
 
+class _Composed(EmailMessage):
+    """An EmailMessage whose MIME message is built once: `deliver` builds it to refuse an
+    unsendable header before claiming the row, and the SMTP backend sends that same one. Building
+    it (encoding the Norwegian subject into MIME words) was half of the worker's time per e-mail."""
+
+    _built = None
+
+    def message(self):
+        if self._built is None:
+            self._built = super().message()
+        return self._built
+
+
 def compose(email: Email) -> EmailMessage:
     """The EmailMessage for an outbox row, with a Message-ID that stays the same on every try.
 
@@ -127,7 +140,7 @@ def compose(email: Email) -> EmailMessage:
             body = render_to_string(email.template, email.context)
     else:
         body = email.body
-    return EmailMessage(
+    return _Composed(
         subject=email.subject,
         body=body,
         to=[email.to],

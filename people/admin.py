@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import Organisation, Person, Unit
 from .units import UnitError, check_parent, save_unit
@@ -41,7 +42,9 @@ class UnitForm(forms.ModelForm):
             ):
                 raise ValidationError(
                     {
-                        "organisation": "En enhet med underenheter kan ikke flyttes til en annen kommune."
+                        "organisation": _(
+                            "En enhet med underenheter kan ikke flyttes til en annen kommune."
+                        )
                     },
                     code="has_children",
                 )
@@ -66,10 +69,10 @@ class PersonForm(UserChangeForm):
         organisation = cleaned.get("organisation")
         unit = cleaned.get("unit")
         if unit is not None and (organisation is None or unit.organisation_id != organisation.pk):
-            self.add_error("unit", "Enheten må høre til personens kommune.")
+            self.add_error("unit", _("Enheten må høre til personens kommune."))
         managed = cleaned.get("managed_units") or []
         if any(organisation is None or u.organisation_id != organisation.pk for u in managed):
-            self.add_error("managed_units", "En leder kan bare lede enheter i sin egen kommune.")
+            self.add_error("managed_units", _("En leder kan bare lede enheter i sin egen kommune."))
         return cleaned
 
 

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from policies.models import Policy
@@ -34,45 +35,52 @@ def interface_languages() -> list[tuple[str, str]]:
 class Organisation(models.Model):
     """A kommune. Everything else belongs to exactly one."""
 
-    slug = models.SlugField("adresse", max_length=60, unique=True)
-    name = models.CharField("navn", max_length=200, unique=True)
+    slug = models.SlugField(_("adresse"), max_length=60, unique=True)
+    name = models.CharField(_("navn"), max_length=200, unique=True)
     leaver_retention_months = models.PositiveSmallIntegerField(
-        "oppbevaring etter fratreden (måneder)",
+        _("oppbevaring etter fratreden (måneder)"),
         default=60,
         help_text=(
-            "Hvor lenge navnet til en som har sluttet, står på bekreftelsene hans eller hennes. "
-            "Deretter pseudonymiseres personen: bekreftelsene beholdes som dokumentasjon, men uten "
-            "navn, e-post og ansattnummer. Standard er 60 måneder (5 år); se docs/personvern.md."
+            _(
+                "Hvor lenge navnet til en som har sluttet, står på bekreftelsene hans eller hennes. "
+                "Deretter pseudonymiseres personen: bekreftelsene beholdes som dokumentasjon, men uten "
+                "navn, e-post og ansattnummer. Standard er 60 måneder (5 år); se docs/personvern.md."
+            )
         ),
     )
     language = models.CharField(
-        "målform",
+        _("målform"),
         max_length=10,
         blank=True,
         choices=interface_languages,
-        help_text="Kommunens administrasjonsspråk. Tom betyr språknøytral: hver leser får sin "
-        "egen målform eller nettleserens.",
+        help_text=_(
+            "Kommunens administrasjonsspråk. Tom betyr språknøytral: hver leser får sin "
+            "egen målform eller nettleserens."
+        ),
     )
     # The kommune's own look, set by its editors under /redaksjon/kommune/ (people/branding.py).
     accent_color = models.CharField(
-        "aksentfarge",
+        _("aksentfarge"),
         max_length=7,
         blank=True,
-        help_text="Heksadesimal fargekode, for eksempel #1a5e9a. Må gi kontrast 4,5:1 mot hvit.",
+        help_text=_("Heksadesimal fargekode, for eksempel #1a5e9a. Må gi kontrast 4,5:1 mot hvit."),
     )
-    logo = models.ImageField("kommunevåpen eller logo", upload_to="kommuner/", blank=True)
+    logo = models.ImageField(_("kommunevåpen eller logo"), upload_to="kommuner/", blank=True)
     contact = models.CharField(
-        "kontakt", max_length=200, blank=True, help_text="For eksempel «Servicetorget, Rådhuset»."
+        _("kontakt"),
+        max_length=200,
+        blank=True,
+        help_text=_("For eksempel «Servicetorget, Rådhuset»."),
     )
-    contact_email = models.EmailField("e-post", blank=True)
-    contact_phone = models.CharField("telefon", max_length=30, blank=True)
-    privacy_url = models.URLField("personvernerklæring", blank=True)
+    contact_email = models.EmailField(_("e-post"), blank=True)
+    contact_phone = models.CharField(_("telefon"), max_length=30, blank=True)
+    privacy_url = models.URLField(_("personvernerklæring"), blank=True)
     look_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "kommune"
-        verbose_name_plural = "kommuner"
+        verbose_name = _("kommune")
+        verbose_name_plural = _("kommuner")
         constraints = [
             # In any letter case: "Admin" must not shadow /admin/ either.
             models.CheckConstraint(
@@ -141,15 +149,15 @@ class Unit(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
-    name = models.CharField("navn", max_length=200)
+    name = models.CharField(_("navn"), max_length=200)
     path = models.CharField(max_length=500, blank=True, editable=False)
 
     objects = UnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["path"]
-        verbose_name = "enhet"
-        verbose_name_plural = "enheter"
+        verbose_name = _("enhet")
+        verbose_name_plural = _("enheter")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "parent", "name"],
@@ -224,7 +232,7 @@ class Person(AbstractUser):
         null=True,
         blank=True,
         related_name="people",
-        verbose_name="kommune",
+        verbose_name=_("kommune"),
     )
     unit = models.ForeignKey(
         Unit,
@@ -232,65 +240,73 @@ class Person(AbstractUser):
         null=True,
         blank=True,
         related_name="members",
-        verbose_name="enhet",
+        verbose_name=_("enhet"),
     )
     unit_since = models.DateField(
-        "i enheten siden",
+        _("i enheten siden"),
         null=True,
         blank=True,
-        help_text="Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra.",
+        help_text=_("Når personen kom til enheten. Fristen for å bekrefte regnes tidligst herfra."),
     )
-    employee_number = models.CharField("ansattnummer", max_length=40, blank=True)
+    employee_number = models.CharField(_("ansattnummer"), max_length=40, blank=True)
     left_on = models.DateField(
-        "sluttet",
+        _("sluttet"),
         null=True,
         blank=True,
-        help_text="Når personen ble deaktivert. Oppbevaringstiden etter fratreden regnes herfra.",
+        help_text=_(
+            "Når personen ble deaktivert. Oppbevaringstiden etter fratreden regnes herfra."
+        ),
     )
-    pseudonymised_at = models.DateTimeField("pseudonymisert", null=True, blank=True, editable=False)
+    pseudonymised_at = models.DateTimeField(
+        _("pseudonymisert"), null=True, blank=True, editable=False
+    )
     language = models.CharField(
-        "målform",
+        _("målform"),
         max_length=10,
         blank=True,
         choices=interface_languages,
-        help_text="Personens eget valg. Tom betyr kommunens målform.",
+        help_text=_("Personens eget valg. Tom betyr kommunens målform."),
     )
-    is_elected_official = models.BooleanField("folkevalgt", default=False)
+    is_elected_official = models.BooleanField(_("folkevalgt"), default=False)
 
     class Notices(models.TextChoices):
         AT_ONCE = "straks", gettext_lazy("E-post med en gang")
         WEEKLY = "ukentlig", gettext_lazy("Bare i ukesoversikten")
 
     change_notices = models.CharField(
-        "varsel om vesentlige endringer",
+        _("varsel om vesentlige endringer"),
         max_length=10,
         choices=Notices.choices,
         default=Notices.AT_ONCE,
-        help_text="Når en retningslinje personen må bekrefte endres vesentlig.",
+        help_text=_("Når en retningslinje personen må bekrefte endres vesentlig."),
     )
     is_editor = models.BooleanField(
-        "redaktør",
+        _("redaktør"),
         default=False,
-        help_text="Kommunikasjonsmedarbeider som kan skrive og publisere retningslinjer i sin kommune.",
+        help_text=_(
+            "Kommunikasjonsmedarbeider som kan skrive og publisere retningslinjer i sin kommune."
+        ),
     )
     sees_whole_organisation = models.BooleanField(
-        "ser hele kommunen",
+        _("ser hele kommunen"),
         default=False,
-        help_text="For HR og kommunaldirektør: ser bekreftelser for alle enheter i egen kommune.",
+        help_text=_(
+            "For HR og kommunaldirektør: ser bekreftelser for alle enheter i egen kommune."
+        ),
     )
     managed_units = models.ManyToManyField(
         Unit,
         blank=True,
         related_name="managers",
-        verbose_name="leder for",
-        help_text="Enhetene personen leder. Underenheter følger med.",
+        verbose_name=_("leder for"),
+        help_text=_("Enhetene personen leder. Underenheter følger med."),
     )
 
     objects = PersonManager()
 
     class Meta:
-        verbose_name = "person"
-        verbose_name_plural = "personer"
+        verbose_name = _("person")
+        verbose_name_plural = _("personer")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "employee_number"],

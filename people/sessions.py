@@ -21,6 +21,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
+from django.core.cache import caches
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,15 @@ DELETED = "deleted"
 
 
 class SessionStore(CachedDBStore):
+    def __init__(self, session_key=None):
+        # The cache is looked up when first used, not here: a cache that cannot even be set up
+        # must not cost a page that never reads its session (the health check, an anonymous one).
+        super(CachedDBStore, self).__init__(session_key)
+
+    @property
+    def _cache(self):
+        return caches[settings.SESSION_CACHE_ALIAS]
+
     def load(self):
         try:
             data = self._cache.get(self.cache_key)

@@ -6,6 +6,7 @@ validated the same way and recorded in the audit trail.
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .authoring import SETTINGS_FIELDS, change_settings, save_resource
 from .models import Acknowledgement, Event, Policy, PolicyVersion, Resource
@@ -21,7 +22,7 @@ class PolicyAdminForm(forms.ModelForm):
         foreign = [u.name for u in units if u.organisation_id != self.instance.organisation_id]
         if foreign:
             raise forms.ValidationError(
-                "Enheter fra en annen kommune kan ikke velges: %(units)s.",
+                _("Enheter fra en annen kommune kan ikke velges: %(units)s."),
                 code="foreign_unit",
                 params={"units": ", ".join(foreign)},
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from people.models import Person
@@ -54,6 +55,13 @@ def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
     return list(rows)
 
 
+_OBLIGATION_FIELDS = [f.attname for f in Obligation._meta.concrete_fields]
+_OBLIGATION_OF = "SELECT {} FROM policies_obligation_of(%s, %s) AS found, {}".format(  # noqa: S608 - model columns
+    ", ".join(f'found_row."{f.column}"' for f in Obligation._meta.concrete_fields),
+    "jsonb_populate_record(NULL::policies_obligation, found) AS found_row",
+)
+
+
 def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     """The obligation for one policy, or None when the person is not in its audience.
 
@@ -64,7 +72,11 @@ def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     """
     if not person.is_authenticated:
         return None
-    found = list(Obligation.objects.filter(person_id=person.pk, policy_id=policy.pk)[:1])
+    # Through policies_obligation_of (migration 0012): the view's row with a plan kept per
+    # connection, instead of planning the nested views on every page.
+    with connection.cursor() as cursor:
+        cursor.execute(_OBLIGATION_OF, [person.pk, policy.pk])
+        found = [Obligation.from_db(connection.alias, _OBLIGATION_FIELDS, row) for row in cursor]
     if not found:
         return None
     found[0].policy = policy

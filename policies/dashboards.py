@@ -214,8 +214,9 @@ def overview(
             *in_scope_params,
             *people_params,
         )
-        with transaction.atomic(), connection.cursor() as cursor:
-            _without_jit(cursor)
+        # No transaction and no `SET LOCAL jit = off` here (as the person lists need): the plan
+        # reads one row per unit and policy, estimated far below jit_above_cost.
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             counts = cursor.fetchall()
         for policy_id, row_id, must, compliant, overdue in counts:
@@ -297,7 +298,10 @@ class PersonRow:
 
     @property
     def is_overdue(self) -> bool:
-        return not self.is_confirmed and self.due < timezone.localdate()
+        return self.overdue_on(timezone.localdate())
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        return not self.is_confirmed and self.due < today
 
 
 _ROW_FIELDS = (

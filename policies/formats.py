@@ -21,9 +21,13 @@ def date_text(value: datetime.date | datetime.datetime | None) -> str:
     return f"{value.day:02d}.{value.month:02d}.{value.year}"
 
 
-def datetime_text(value: datetime.datetime | None) -> str:
-    """26.11.2026 kl. 10.44 in Norwegian local time."""
+def datetime_text(value: datetime.datetime | None, zone: datetime.tzinfo | None = None) -> str:
+    """26.11.2026 kl. 10.44 in Norwegian local time (`zone`: the current time zone, looked up
+    once by a caller that formats many)."""
     if value is None:
         return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{date_text(local)} kl. {local.hour:02d}.{local.minute:02d}"
+    if timezone.is_aware(value):
+        local = value.astimezone(zone) if zone is not None else timezone.localtime(value)
+    else:
+        local = value
+    return f"{date_text(local.date())} kl. {local.hour:02d}.{local.minute:02d}"

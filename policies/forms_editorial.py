@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -57,6 +59,12 @@ class EditorWidget(MarkdownxWidget):
         context = super().get_context(name, value, attrs)
         source = (value or "")[:MAX_BODY_LENGTH]
         context["preview_html"] = mark_safe(render_html(source))  # noqa: S308 - sanitised by nh3
+        # markdownx's own drop upload posts only the image: the text's language rides on its
+        # address, so that the image's placeholder is written in it (editor_endpoints).
+        language = context["widget"]["attrs"].get("lang")
+        if language:
+            upload = f"{reverse('markdownx_upload')}?{urlencode({'sprak': language})}"
+            context["widget"]["attrs"]["data-markdownx-upload-urls-path"] = upload
         return context
 
     def render(self, name, value, attrs=None, renderer=None):

@@ -90,30 +90,30 @@ class Policy(models.Model):
     """The stable identity of a guideline; its text lives in its versions."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="policies", verbose_name="kommune"
+        Organisation, on_delete=models.PROTECT, related_name="policies", verbose_name=_("kommune")
     )
-    slug = models.SlugField("adresse", max_length=80)
-    title = models.CharField("tittel", max_length=200)
-    summary = models.TextField("kort beskrivelse", blank=True, max_length=1000)
+    slug = models.SlugField(_("adresse"), max_length=80)
+    title = models.CharField(_("tittel"), max_length=200)
+    summary = models.TextField(_("kort beskrivelse"), blank=True, max_length=1000)
     visibility = models.CharField(
-        "synlighet", max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
+        _("synlighet"), max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL
     )
-    audience_all = models.BooleanField("alle ansatte i kommunen", default=True)
+    audience_all = models.BooleanField(_("alle ansatte i kommunen"), default=True)
     audience_units = models.ManyToManyField(
         Unit,
         blank=True,
         related_name="policies",
-        verbose_name="enheter",
-        help_text="Gjelder de valgte enhetene med underenheter.",
+        verbose_name=_("enheter"),
+        help_text=_("Gjelder de valgte enhetene med underenheter."),
     )
-    audience_elected = models.BooleanField("folkevalgte", default=False)
+    audience_elected = models.BooleanField(_("folkevalgte"), default=False)
     review_interval_months = models.PositiveSmallIntegerField(
-        "revisjonsintervall (måneder)", default=24
+        _("revisjonsintervall (måneder)"), default=24
     )
     deadline_days = models.PositiveSmallIntegerField(
-        "frist for å bekrefte (dager)",
+        _("frist for å bekrefte (dager)"),
         default=30,
-        help_text="Gis til hver ny versjon når den publiseres.",
+        help_text=_("Gis til hver ny versjon når den publiseres."),
     )
     owner = models.ForeignKey(
         Person,
@@ -121,7 +121,7 @@ class Policy(models.Model):
         null=True,
         blank=True,
         related_name="owned_policies",
-        verbose_name="eier",
+        verbose_name=_("eier"),
     )
     based_on = models.ForeignKey(
         "PolicyVersion",
@@ -129,17 +129,17 @@ class Policy(models.Model):
         null=True,
         blank=True,
         related_name="derived_policies",
-        verbose_name="basert på",
+        verbose_name=_("basert på"),
     )
-    retired_at = models.DateTimeField("utgått", null=True, blank=True)
+    retired_at = models.DateTimeField(_("utgått"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = PolicyQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation__name", "title"]
-        verbose_name = "retningslinje"
-        verbose_name_plural = "retningslinjer"
+        verbose_name = _("retningslinje")
+        verbose_name_plural = _("retningslinjer")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "slug"], name="policy_unique_slug"),
         ]
@@ -220,28 +220,30 @@ class PolicyVersion(models.Model):
     """One text of a policy. Drafts have no number; publishing gives the next number and freezes it."""
 
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField("versjon", null=True, blank=True)
+    number = models.PositiveIntegerField(_("versjon"), null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    title = models.CharField("tittel", max_length=200)
-    body = models.TextField("tekst (Markdown)", blank=True, max_length=MAX_BODY_LENGTH)
+    title = models.CharField(_("tittel"), max_length=200)
+    body = models.TextField(_("tekst (Markdown)"), blank=True, max_length=MAX_BODY_LENGTH)
     body_html = models.TextField(blank=True, editable=False)
     text_hash = models.CharField(max_length=64, blank=True, editable=False)
     change_kind = models.CharField(
-        "type endring", max_length=10, choices=ChangeKind.choices, blank=True
+        _("type endring"), max_length=10, choices=ChangeKind.choices, blank=True
     )
-    change_note = models.TextField("endringsnotat", blank=True, max_length=2000)
-    adopted_by = models.CharField("vedtatt av", max_length=200, blank=True)
-    adopted_on = models.DateField("vedtatt dato", null=True, blank=True)
-    effective_from = models.DateField("gyldig fra", null=True, blank=True)
+    change_note = models.TextField(_("endringsnotat"), blank=True, max_length=2000)
+    adopted_by = models.CharField(_("vedtatt av"), max_length=200, blank=True)
+    adopted_on = models.DateField(_("vedtatt dato"), null=True, blank=True)
+    effective_from = models.DateField(_("gyldig fra"), null=True, blank=True)
     deadline_days = models.PositiveSmallIntegerField(
-        "frist for å bekrefte (dager)",
+        _("frist for å bekrefte (dager)"),
         default=30,
-        help_text="Antall dager etter at bekreftelse blir påkrevd for en person.",
+        help_text=_("Antall dager etter at bekreftelse blir påkrevd for en person."),
     )
     # The målform the text is written in: the original. Translations into the others are
     # Translation rows linked to this exact version.
-    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
-    published_at = models.DateTimeField("publisert", null=True, blank=True)
+    language = models.CharField(
+        _("målform"), max_length=10, choices=interface_languages, default="nb"
+    )
+    published_at = models.DateTimeField(_("publisert"), null=True, blank=True)
     published_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -251,7 +253,7 @@ class PolicyVersion(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Versjonen utkastet ble startet fra.",
+        help_text=_("Versjonen utkastet ble startet fra."),
     )
     created_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -268,8 +270,8 @@ class PolicyVersion(models.Model):
 
     class Meta:
         ordering = ["policy", "-number"]
-        verbose_name = "versjon"
-        verbose_name_plural = "versjoner"
+        verbose_name = _("versjon")
+        verbose_name_plural = _("versjoner")
         constraints = [
             models.UniqueConstraint(fields=["policy", "number"], name="version_unique_number"),
             models.UniqueConstraint(
@@ -485,19 +487,19 @@ class Translation(models.Model):
     version = models.ForeignKey(
         PolicyVersion, on_delete=models.PROTECT, related_name="translations"
     )
-    language = models.CharField("målform", max_length=10, choices=interface_languages)
+    language = models.CharField(_("målform"), max_length=10, choices=interface_languages)
     status = models.CharField(
         max_length=12, choices=TranslationStatus.choices, default=TranslationStatus.DRAFT
     )
-    title = models.CharField("tittel", max_length=200)
-    body = models.TextField("tekst (Markdown)", blank=True, max_length=MAX_BODY_LENGTH)
+    title = models.CharField(_("tittel"), max_length=200)
+    body = models.TextField(_("tekst (Markdown)"), blank=True, max_length=MAX_BODY_LENGTH)
     body_html = models.TextField(blank=True, editable=False)
     text_hash = models.CharField(max_length=64, blank=True, editable=False)
     note = models.CharField(
-        "merknad",
+        _("merknad"),
         max_length=300,
         blank=True,
-        help_text="Vises over teksten, for eksempel hvem som har oversatt den.",
+        help_text=_("Vises over teksten, for eksempel hvem som har oversatt den."),
     )
     created_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -510,7 +512,7 @@ class Translation(models.Model):
     published_by = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    published_at = models.DateTimeField("publisert", null=True, blank=True)
+    published_at = models.DateTimeField(_("publisert"), null=True, blank=True)
     # Optimistic locking, as for drafts of versions.
     revision = models.PositiveIntegerField(default=1)
 
@@ -518,8 +520,8 @@ class Translation(models.Model):
 
     class Meta:
         ordering = ["version", "language"]
-        verbose_name = "oversettelse"
-        verbose_name_plural = "oversettelser"
+        verbose_name = _("oversettelse")
+        verbose_name_plural = _("oversettelser")
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "language"], name="translation_one_per_language"
@@ -602,18 +604,20 @@ class Acknowledgement(models.Model):
     )
     acknowledged_at = models.DateTimeField(default=timezone.now)
     text_hash = models.CharField(
-        max_length=64, help_text="SHA-256 av teksten slik den ble vist da personen bekreftet."
+        max_length=64, help_text=_("SHA-256 av teksten slik den ble vist da personen bekreftet.")
     )
     # The målform of the text the person read: the version's own (the original) or one of its
     # published translations. Either way the confirmation counts for the version.
-    language = models.CharField("målform", max_length=10, choices=interface_languages, default="nb")
+    language = models.CharField(
+        _("målform"), max_length=10, choices=interface_languages, default="nb"
+    )
 
     objects = AcknowledgementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-acknowledged_at"]
-        verbose_name = "bekreftelse"
-        verbose_name_plural = "bekreftelser"
+        verbose_name = _("bekreftelse")
+        verbose_name_plural = _("bekreftelser")
         constraints = [
             models.UniqueConstraint(fields=["person", "version"], name="ack_once_per_version"),
         ]
@@ -685,8 +689,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = "hendelse"
-        verbose_name_plural = "hendelser"
+        verbose_name = _("hendelse")
+        verbose_name_plural = _("hendelser")
         indexes = [models.Index(fields=["policy", "-created_at"], name="event_policy_idx")]
         triggers = [
             pgtrigger.Protect(
@@ -797,7 +801,7 @@ class DigestDelivery(models.Model):
         MANAGER = "manager", _("Til leder")
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    week = models.DateField(help_text="Mandagen i uken oversikten gjelder.")
+    week = models.DateField(help_text=_("Mandagen i uken oversikten gjelder."))
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sent_at = models.DateTimeField(default=timezone.now)
     email = models.OneToOneField(
@@ -816,19 +820,19 @@ class DigestDelivery(models.Model):
 class Resource(models.Model):
     """Background reading (not a policy, nothing to confirm), e.g. Difi's national guidance."""
 
-    slug = models.SlugField("adresse", max_length=80, unique=True)
-    title = models.CharField("tittel", max_length=200)
-    publisher = models.CharField("utgiver", max_length=200)
-    published = models.CharField("publisert", max_length=100, blank=True)
-    summary = models.TextField("kort beskrivelse", blank=True)
-    source_note = models.TextField("kilde", blank=True)
-    body = models.TextField("tekst (Markdown)")
+    slug = models.SlugField(_("adresse"), max_length=80, unique=True)
+    title = models.CharField(_("tittel"), max_length=200)
+    publisher = models.CharField(_("utgiver"), max_length=200)
+    published = models.CharField(_("publisert"), max_length=100, blank=True)
+    summary = models.TextField(_("kort beskrivelse"), blank=True)
+    source_note = models.TextField(_("kilde"), blank=True)
+    body = models.TextField(_("tekst (Markdown)"))
     body_html = models.TextField(editable=False)
 
     class Meta:
         ordering = ["title"]
-        verbose_name = "bakgrunnsressurs"
-        verbose_name_plural = "bakgrunnsressurser"
+        verbose_name = _("bakgrunnsressurs")
+        verbose_name_plural = _("bakgrunnsressurser")
 
     def __str__(self) -> str:
         return self.title
@@ -871,16 +875,18 @@ class Synonym(models.Model):
         null=True,
         blank=True,
         related_name="synonyms",
-        verbose_name="kommune",
+        verbose_name=_("kommune"),
     )
     word = models.CharField(
-        "ord", max_length=60, help_text="Ordet de ansatte skriver, for eksempel «SoMe»."
+        _("ord"), max_length=60, help_text=_("Ordet de ansatte skriver, for eksempel «SoMe».")
     )
     words = models.CharField(
-        "betyr",
+        _("betyr"),
         max_length=500,
-        help_text="Ordene retningslinjene bruker, skilt med komma, for eksempel "
-        "«sosiale medier, Facebook».",
+        help_text=_(
+            "Ordene retningslinjene bruker, skilt med komma, for eksempel "
+            "«sosiale medier, Facebook»."
+        ),
     )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
@@ -889,8 +895,8 @@ class Synonym(models.Model):
 
     class Meta:
         ordering = ["word"]
-        verbose_name = "synonym"
-        verbose_name_plural = "synonymer"
+        verbose_name = _("synonym")
+        verbose_name_plural = _("synonymer")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "word"],

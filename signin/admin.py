@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import SignInConfig, SignInEvent, SignInIdentity
 
@@ -18,15 +19,17 @@ def _form_field(field, **kwargs):
 
 class SignInConfigForm(forms.ModelForm):
     new_client_secret = forms.CharField(
-        label="ny klienthemmelighet",
+        label=_("ny klienthemmelighet"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Lagres kryptert og vises aldri igjen. La feltet stå tomt for å beholde den "
-        "lagrede. Bruk heller «hemmelighet fra miljøvariabel» når det er mulig.",
+        help_text=_(
+            "Lagres kryptert og vises aldri igjen. La feltet stå tomt for å beholde den "
+            "lagrede. Bruk heller «hemmelighet fra miljøvariabel» når det er mulig."
+        ),
     )
     remove_client_secret = forms.BooleanField(
-        label="fjern lagret klienthemmelighet", required=False
+        label=_("fjern lagret klienthemmelighet"), required=False
     )
 
     class Meta:
@@ -53,7 +56,7 @@ class SignInConfigForm(forms.ModelForm):
     def clean_scopes(self):
         scopes = self.cleaned_data["scopes"].split()
         if "openid" not in scopes:
-            raise forms.ValidationError("Scopes må inneholde «openid».", code="openid_missing")
+            raise forms.ValidationError(_("Scopes må inneholde «openid»."), code="openid_missing")
         return " ".join(scopes)
 
     def save(self, commit=True):
@@ -75,7 +78,7 @@ class SignInConfigAdmin(admin.ModelAdmin):
     list_display = ["organisation", "enabled", "issuer_url", "client_id", "match_on", "secret_set"]
     list_select_related = ["organisation"]
 
-    @admin.display(boolean=True, description="hemmelighet satt")
+    @admin.display(boolean=True, description=_("hemmelighet satt"))
     def secret_set(self, config: SignInConfig) -> bool:
         return config.has_secret
 

@@ -10,6 +10,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import client_secrets
 
@@ -17,8 +18,8 @@ ENTRA_ISSUER = "https://login.microsoftonline.com/{tenant}/v2.0"
 
 
 class MatchOn(models.TextChoices):
-    EMPLOYEE_NUMBER = "employee_number", "Ansattnummer"
-    EMAIL = "email", "E-post / brukernavn (UPN)"
+    EMPLOYEE_NUMBER = "employee_number", _("Ansattnummer")
+    EMAIL = "email", _("E-post / brukernavn (UPN)")
 
 
 class SignInConfigQuerySet(models.QuerySet):
@@ -33,77 +34,95 @@ class SignInConfig(models.Model):
         "people.Organisation",
         on_delete=models.CASCADE,
         related_name="signin_config",
-        verbose_name="kommune",
+        verbose_name=_("kommune"),
     )
     enabled = models.BooleanField(
-        "i bruk", default=True, help_text="Vis «Logg inn med …» for denne kommunen."
+        _("i bruk"), default=True, help_text=_("Vis «Logg inn med …» for denne kommunen.")
     )
     entra_tenant_id = models.CharField(
-        "Entra ID-tenant",
+        _("Entra ID-tenant"),
         max_length=100,
         blank=True,
-        help_text="Kommunens tenant-ID (GUID) i Microsoft Entra ID. Fyll ut denne eller utsteder.",
+        help_text=_(
+            "Kommunens tenant-ID (GUID) i Microsoft Entra ID. Fyll ut denne eller utsteder."
+        ),
     )
     issuer = models.URLField(
-        "utsteder (issuer)",
+        _("utsteder (issuer)"),
         blank=True,
-        help_text="For andre OpenID Connect-leverandører: adressen oppdagelsesdokumentet "
-        "(/.well-known/openid-configuration) ligger under. Står tom når Entra-tenant er fylt ut.",
+        help_text=_(
+            "For andre OpenID Connect-leverandører: adressen oppdagelsesdokumentet "
+            "(/.well-known/openid-configuration) ligger under. Står tom når Entra-tenant er fylt ut."
+        ),
     )
-    client_id = models.CharField("klient-ID (application id)", max_length=200)
+    client_id = models.CharField(_("klient-ID (application id)"), max_length=200)
     client_secret_encrypted = models.TextField(blank=True, editable=False)
     client_secret_env = models.CharField(
-        "hemmelighet fra miljøvariabel",
+        _("hemmelighet fra miljøvariabel"),
         max_length=100,
         blank=True,
-        help_text="Navnet på en miljøvariabel som holder klienthemmeligheten, i stedet for å lagre "
-        "den i databasen (for eksempel HANDBOOK_OIDC_SECRET_BERGEN).",
+        help_text=_(
+            "Navnet på en miljøvariabel som holder klienthemmeligheten, i stedet for å lagre "
+            "den i databasen (for eksempel HANDBOOK_OIDC_SECRET_BERGEN)."
+        ),
     )
-    scopes = models.CharField("scopes", max_length=300, default="openid profile email")
+    scopes = models.CharField(_("scopes"), max_length=300, default="openid profile email")
     match_on = models.CharField(
-        "finn personen på",
+        _("finn personen på"),
         max_length=20,
         choices=MatchOn.choices,
         default=MatchOn.EMAIL,
-        help_text="Hva i HR-importen som skal stemme med påloggingen første gang personen logger inn.",
+        help_text=_(
+            "Hva i HR-importen som skal stemme med påloggingen første gang personen logger inn."
+        ),
     )
     match_claim = models.CharField(
-        "claim å sammenligne med",
+        _("claim å sammenligne med"),
         max_length=100,
         default="preferred_username",
-        help_text="Navnet på claimet i ID-tokenet, for eksempel preferred_username (UPN), email "
-        "eller employeeid.",
+        help_text=_(
+            "Navnet på claimet i ID-tokenet, for eksempel preferred_username (UPN), email "
+            "eller employeeid."
+        ),
     )
     editor_groups = models.TextField(
-        "grupper som gir redaktørrolle",
+        _("grupper som gir redaktørrolle"),
         blank=True,
-        help_text="Gruppe-ID-er fra claimet «groups», én per linje. Tom: rollen styres bare i Håndboka.",
+        help_text=_(
+            "Gruppe-ID-er fra claimet «groups», én per linje. Tom: rollen styres bare i Håndboka."
+        ),
     )
     manager_groups = models.TextField(
-        "grupper som gir innsyn i hele kommunen",
+        _("grupper som gir innsyn i hele kommunen"),
         blank=True,
-        help_text="Gruppe-ID-er, én per linje (for eksempel HR og kommunaldirektørens stab). Tom: "
-        "rollen styres bare i Håndboka.",
+        help_text=_(
+            "Gruppe-ID-er, én per linje (for eksempel HR og kommunaldirektørens stab). Tom: "
+            "rollen styres bare i Håndboka."
+        ),
     )
     support_contact = models.CharField(
-        "kontakt ved problemer",
+        _("kontakt ved problemer"),
         max_length=300,
         blank=True,
-        help_text="Vises når noen ikke kommer inn, for eksempel «IT-brukerstøtte, tlf. 55 56 55 56».",
+        help_text=_(
+            "Vises når noen ikke kommer inn, for eksempel «IT-brukerstøtte, tlf. 55 56 55 56»."
+        ),
     )
     end_provider_session = models.BooleanField(
-        "logg også ut hos leverandøren",
+        _("logg også ut hos leverandøren"),
         default=True,
-        help_text="Avslutter økten hos kommunens pålogging når personen logger ut av Håndboka, "
-        "der leverandøren støtter det.",
+        help_text=_(
+            "Avslutter økten hos kommunens pålogging når personen logger ut av Håndboka, "
+            "der leverandøren støtter det."
+        ),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SignInConfigQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "pålogging for kommune"
-        verbose_name_plural = "pålogging for kommuner"
+        verbose_name = _("pålogging for kommune")
+        verbose_name_plural = _("pålogging for kommuner")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(entra_tenant_id="", issuer=""),
@@ -165,22 +184,22 @@ class SignInIdentity(models.Model):
     """
 
     organisation = models.ForeignKey(
-        "people.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name="kommune"
+        "people.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("kommune")
     )
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="signin_identities",
-        verbose_name="person",
+        verbose_name=_("person"),
     )
-    subject = models.CharField("subjekt", max_length=300)
-    issuer = models.CharField("utsteder", max_length=300)
-    first_signed_in_at = models.DateTimeField("første innlogging", default=timezone.now)
-    last_signed_in_at = models.DateTimeField("siste innlogging", default=timezone.now)
+    subject = models.CharField(_("subjekt"), max_length=300)
+    issuer = models.CharField(_("utsteder"), max_length=300)
+    first_signed_in_at = models.DateTimeField(_("første innlogging"), default=timezone.now)
+    last_signed_in_at = models.DateTimeField(_("siste innlogging"), default=timezone.now)
 
     class Meta:
-        verbose_name = "koblet pålogging"
-        verbose_name_plural = "koblede pålogginger"
+        verbose_name = _("koblet pålogging")
+        verbose_name_plural = _("koblede pålogginger")
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "subject"], name="signin_identity_unique_subject"
@@ -197,18 +216,18 @@ class SignInIdentity(models.Model):
 
 
 class Outcome(models.TextChoices):
-    SIGNED_IN = "signed_in", "Logget inn"
-    LINKED = "linked", "Logget inn første gang (koblet)"
-    ROLES_CHANGED = "roles_changed", "Roller endret fra grupper"
-    UNKNOWN = "unknown", "Ukjent person"
-    INACTIVE = "inactive", "Deaktivert person"
-    AMBIGUOUS = "ambiguous", "Flere mulige personer"
-    MISSING_CLAIM = "missing_claim", "Mangler claim"
-    STATE = "state", "Utløpt eller gjenbrukt innlogging"
-    CANCELLED = "cancelled", "Avbrutt hos leverandøren"
-    INVALID_TOKEN = "invalid_token", "Ugyldig svar fra leverandøren"
-    UNAVAILABLE = "unavailable", "Leverandøren svarer ikke"
-    SIGNED_OUT = "signed_out", "Logget ut"
+    SIGNED_IN = "signed_in", _("Logget inn")
+    LINKED = "linked", _("Logget inn første gang (koblet)")
+    ROLES_CHANGED = "roles_changed", _("Roller endret fra grupper")
+    UNKNOWN = "unknown", _("Ukjent person")
+    INACTIVE = "inactive", _("Deaktivert person")
+    AMBIGUOUS = "ambiguous", _("Flere mulige personer")
+    MISSING_CLAIM = "missing_claim", _("Mangler claim")
+    STATE = "state", _("Utløpt eller gjenbrukt innlogging")
+    CANCELLED = "cancelled", _("Avbrutt hos leverandøren")
+    INVALID_TOKEN = "invalid_token", _("Ugyldig svar fra leverandøren")
+    UNAVAILABLE = "unavailable", _("Leverandøren svarer ikke")
+    SIGNED_OUT = "signed_out", _("Logget ut")
 
 
 class SignInEvent(models.Model):
@@ -227,8 +246,8 @@ class SignInEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "påloggingshendelse"
-        verbose_name_plural = "påloggingshendelser"
+        verbose_name = _("påloggingshendelse")
+        verbose_name_plural = _("påloggingshendelser")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="signin_event_org_idx")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from people.models import Person
 from policies.acknowledgements import acknowledge
 from policies.compliance import State, obligation_for, obligations_for
-from policies.models import Acknowledgement, ChangeKind, Policy
+from policies.models import Acknowledgement, ChangeKind, Obligation, Policy
 from policies.workflow import retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
@@ -123,3 +123,21 @@ def test_obligations_take_a_fixed_number_of_queries_whatever_the_number_of_polic
     with CaptureQueriesContext(connection) as many:
         assert len(obligations_for(person)) == 10
     assert len(many) == len(few) <= 4
+
+
+def test_the_policy_pages_obligation_is_the_views_row_for_every_person_and_policy(handbook):
+    # obligation_for reads through policies_obligation_of (a plan kept per connection): the same
+    # row as the view itself, field for field, and None outside the audience.
+    fields = [f.attname for f in Obligation._meta.concrete_fields]
+    policies = list(Policy.objects.all())
+    checked = 0
+    for person in Person.objects.filter(is_active=True):
+        for policy in policies:
+            found = obligation_for(person, policy)
+            row = Obligation.objects.filter(person=person, policy=policy).values(*fields).first()
+            if row is None:
+                assert found is None
+            else:
+                assert {f: getattr(found, f) for f in fields} == row
+                checked += 1
+    assert checked > 5

@@ -2,13 +2,17 @@
 
 import io
 import json
+import re
+from html import unescape
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from .factories import make_organisation, make_person
+from policies.workflow import create_draft
+
+from .factories import make_organisation, make_person, make_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +232,53 @@ def test_an_uploaded_image_is_served_back_in_development(client, editor, tmp_pat
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("interface", "text", "placeholder"),
+    [
+        ("nb", "nn", "Skriv kva biletet viser"),
+        ("nn", "nb", "Beskriv bildet"),
+        ("nn", "", "Skriv kva biletet viser"),
+        ("nb", "xx", "Beskriv bildet"),
+    ],
+)
+def test_the_image_placeholder_is_in_the_texts_language(
+    client, editor, interface, text, placeholder
+):
+    """The placeholder goes into the text, so it follows the text's language (sent as `sprak` by
+    the editor page), whatever the editor reads the interface in; without one, the interface's."""
+    editor.language = interface
+    editor.save(update_fields=["language"])
+    client.force_login(editor)
+    response = client.post(
+        UPLOAD,
+        {
+            "image": SimpleUploadedFile("bilde.png", image_bytes("PNG"), content_type="image/png"),
+            "sprak": text,
+        },
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["image_code"].startswith(f"![{placeholder}](/media/bilder/")
+
+
+def test_markdownx_drop_upload_carries_the_texts_language_in_its_address(client, editor):
+    """markdownx's own drop upload posts only the image; the draft page gives it an address with
+    the text's language, and the placeholder follows it."""
+    editor.language = "nn"
+    editor.save(update_fields=["language"])
+    policy = make_policy(editor.organisation, slug="bruk-av-bilete")
+    create_draft(policy, by=editor)
+    client.force_login(editor)
+    page = client.get(f"/redaksjon/{editor.organisation.slug}/bruk-av-bilete/utkast/").content
+    match = re.search(r'data-markdownx-upload-urls-path="([^"]+)"', page.decode())
+    assert match, "no upload address on the draft page"
+    address = unescape(match.group(1))
+    assert address == f"{UPLOAD}?sprak=nb"
+    response = client.post(
+        address,
+        {"image": SimpleUploadedFile("bilde.png", image_bytes("PNG"), content_type="image/png")},
+        headers={"x-requested-with": "XMLHttpRequest"},
+    )
+    assert response.json()["image_code"].startswith("![Beskriv bildet](/media/bilder/")

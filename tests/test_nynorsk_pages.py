@@ -18,20 +18,32 @@ from html.parser import HTMLParser
 import polib
 import pytest
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from people.models import Organisation, Person
+from people.models import Organisation, Person, Unit
+from policies.authoring import save_resource
 from policies.fixtures import read_document
 from policies.management.commands.seed_demo import NYNORSK_DEMO
 from policies.models import Policy, PolicyVersion, Resource
 from policies.synonyms import save_synonym
 from policies.workflow import create_draft, publish_translation, save_draft, save_translation
-from signin.models import Outcome
+from signin.models import Outcome, SignInEvent, SignInIdentity
 
-from .factories import publish_version
+from .factories import (
+    make_organisation,
+    make_person,
+    make_policy,
+    make_signin_config,
+    make_unit,
+    publish_version,
+)
+from .manager_setup import acknowledge
 
 pytestmark = pytest.mark.django_db
 
@@ -545,3 +557,111 @@ def test_every_error_page_speaks_nynorsk(nynorsk_handbook, settings):
             response = client.get(url)
             assert response.status_code == status, (who, url)
             assert_nynorsk(response.content.decode(), f"{url} ({who})")
+
+
+@pytest.fixture
+def nynorsk_superuser_client():
+    """Support staff who read nynorsk, and one object of every model the admin shows, named in
+    words that are the same in both forms (so that only the interface's words are checked)."""
+    organisation = make_organisation("Moskenes kommune", "moskenes")
+    unit = make_unit(organisation, "Helse")
+    reader = make_person(organisation, unit=unit, first_name="Kari", last_name="Nordmann")
+    policy = make_policy(
+        organisation, title="Sosiale medium", slug="sosiale-medium", published=False
+    )
+    publish_version(policy, body="## Formål\n\nTekst.\n", change_note="Første versjon.")
+    acknowledge(reader, policy.versions.get(number=1))
+    save_resource(
+        Resource(slug="om-sosiale-medium", title="Om sosiale medium", publisher="KS", body="Tekst.")
+    )
+    make_signin_config(organisation, "https://idp.example")
+    SignInIdentity.objects.create(
+        organisation=organisation, person=reader, subject="abc", issuer="https://idp.example"
+    )
+    SignInEvent.objects.create(organisation=organisation, person=reader, outcome=Outcome.LINKED)
+    Group.objects.create(name="Støtte")
+    staff = make_person(username="brukarstotte", is_staff=True, is_superuser=True, language="nn")
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+# Permissions are rows that Django writes at migrate time ("Can add enhet"): data in English and
+# bokmål, not strings of any catalogue. The admin lists them in its two-box choosers.
+ADMIN_DATA = frozenset({"selectfilter"})
+
+
+def admin_pages() -> list[str]:
+    """The admin's index, and per model its list, one object's form and (where allowed) the form
+    for a new one."""
+    pages = [reverse("admin:index")]
+    request = RequestFactory().get("/")
+    request.user = get_user_model().objects.get(username="brukarstotte")
+    for model, model_admin in admin.site._registry.items():
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        pages.append(reverse(f"{name}_changelist"))
+        pages.append(reverse("admin:app_list", args=[model._meta.app_label]))
+        first = model._default_manager.order_by("pk").first()
+        # Our own models each have one to open; a library's (axes) may have none.
+        assert first is not None or model._meta.app_label not in ("people", "policies", "signin")
+        if first is not None:
+            pages.append(reverse(f"{name}_change", args=[first.pk]))
+        if model_admin.has_add_permission(request):
+            pages.append(reverse(f"{name}_add"))
+    return list(dict.fromkeys(pages))
+
+
+def test_support_staff_who_read_nynorsk_meet_nynorsk_in_the_admin(nynorsk_superuser_client):
+    client = nynorsk_superuser_client
+    pages = admin_pages()
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_nynorsk(response.content.decode(), url, ADMIN_DATA)
+    # Our own words (model and field names, help texts, choices) are there in nynorsk.
+    said = " ".join(interface_text(client.get(url).content.decode()) for url in pages)
+    for words in (
+        "Retningsliner",
+        "Stadfestingar",
+        "Påloggingshendingar",
+        "Kopla påloggingar",
+        "Einingar",
+        "Kort skildring",
+        "Kva i HR-importen som skal stemme",
+        "Logga inn første gong (kopla)",
+        "Leiar for",
+    ):
+        assert words in said, words
+    # The admin's scripts (the two-box chooser, the date and time pickers) speak nynorsk too.
+    script = client.get(reverse("admin:jsi18n")).content.decode()
+    assert '"Vel alle"' in script and '"Vel ein dato"' in script
+    assert "Velg" not in script
+
+
+def test_the_admin_refuses_in_nynorsk(nynorsk_superuser_client):
+    """A form message of our own admin forms, in the reader's form."""
+    client = nynorsk_superuser_client
+    unit = Unit.objects.get(name="Helse")
+    other = make_organisation_for_admin()
+    response = client.post(
+        reverse("admin:people_person_add"),
+        {
+            "username": "ny.person",
+            "password1": "eit-langt-passord-1",
+            "password2": "eit-langt-passord-1",
+        },
+    )
+    assert response.status_code == 302
+    person = Person.objects.get(username="ny.person")
+    url = reverse("admin:people_person_change", args=[person.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(organisation=other.pk, unit=unit.pk, date_joined_0="26.11.2026")
+    data.update(date_joined_1="10:00:00", managed_units=[], user_permissions=[], groups=[])
+    html = client.post(url, data).content.decode()
+    assert "Eininga må høyre til kommunen til personen." in html
+    assert "Enheten må høre til personens kommune." not in html
+
+
+def make_organisation_for_admin():
+    return Organisation.objects.create(name="Flakstad kommune", slug="flakstad")

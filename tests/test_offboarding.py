@@ -309,3 +309,37 @@ def test_while_one_kommune_is_removed_every_other_connection_is_still_refused(
     assert Acknowledgement.objects.filter(pk=kept_ack.pk).exists()
     assert Event.objects.filter(pk=kept_event.pk).exists()
     assert not Organisation.objects.filter(pk=leaving.pk).exists()
+
+
+def test_the_archive_speaks_the_kommunes_malform(demo, tmp_path):
+    """What a person reads in the archive (LESMEG.txt, innhold.html, the facts above each version)
+    is in the kommune's målform; the spreadsheets' column names are keys and stay as they are."""
+    from django.utils import translation
+
+    moskenes = Organisation.objects.get(slug="moskenes")
+    assert moskenes.language == "nn"
+    with translation.override("nb"):
+        files = unpack(export_organisation(moskenes, to=tmp_path / "nn").path)
+        assert translation.get_language() == "nb"
+    readme = files["LESMEG.txt"].decode()
+    assert readme.startswith("Eksport av Moskenes kommune frå Håndboka (")
+    for said in ("Opne innhold.html i ein nettlesar", "Reknearka", "kven som stadfesta", "ikkje"):
+        assert said in readme, said
+    for word in ("Åpne", "Regnearkene", "bekreftet", "ikke", "hvem"):
+        assert not re.search(rf"\b{word}\b", readme), word
+    contents = files["innhold.html"].decode()
+    assert '<html lang="nn">' in contents
+    assert "stadfestingane og hendingsloggen" in contents and "rader)" in contents
+    page = files["retningslinjer/sosiale-medier/versjon-1.html"].decode()
+    # The text keeps its own language; the facts above it are in the kommune's.
+    assert '<html lang="nb">' in page and '<p lang="nn"><small>Kommune: Moskenes' in page
+    assert "Retningsline: sosiale-medier" in page and "Vedteken av:" in page
+    header = files["personer.csv"].decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("id;brukernavn;fornavn;etternavn")
+
+    bodo = Organisation.objects.get(slug="bodo")
+    assert bodo.language != "nn"
+    with translation.override("nn"):
+        readme = unpack(export_organisation(bodo, to=tmp_path / "nb").path)["LESMEG.txt"]
+    assert readme.decode().startswith("Eksport av Bodø kommune fra Håndboka (")
+    assert "Åpne innhold.html i en nettleser" in readme.decode()

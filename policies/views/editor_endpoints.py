@@ -15,10 +15,13 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from markdownx.views import ImageUploadView, MarkdownifyView
+
+from people.language import supported
 
 from ..access import editor_required
 from ..models import MAX_BODY_LENGTH
@@ -93,7 +96,11 @@ class EditorImageUploadView(ImageUploadView):
         # the portal's own address for it, which checks who is asking (policies.views.images).
         name = posixpath.basename(urlsplit(image_path).path)
         url = reverse("policy_image", kwargs={"name": name})
-        alt = _("Beskriv bildet")
+        # The placeholder goes into the text, so it is in the text's language: the editor page's
+        # button sends it as `sprak`, markdownx's drop upload in its address; else the interface's.
+        asked = self.request.POST.get("sprak") or self.request.GET.get("sprak")
+        with override(supported(asked) or get_language()):
+            alt = _("Beskriv bildet")
         return JsonResponse({"image_code": f"![{alt}]({url})"})
 
 

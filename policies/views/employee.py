@@ -343,12 +343,22 @@ def my_data_json(request):
 def my_data_csv(request):
     """My confirmations as CSV (semicolon and BOM, so Excel in Norway opens it as it should)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="mine-bekreftelser.csv"'
+    # Translators: the name of the file a person downloads with their confirmations (no spaces).
+    filename = _("mine-bekreftelser")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.write("\ufeff")
     # For people, not machines: the same words and date style as the pages, no text hash.
     writer = csv.writer(response, delimiter=";")
     writer.writerow(
-        ["Kommune", "Retningslinje", "Versjon", "Bekreftet", "Målform", "Kvittering", "Adresse"]
+        [
+            _("Kommune"),
+            _("Retningslinje"),
+            _("Versjon"),
+            _("Bekreftet"),
+            _("Målform"),
+            _("Kvittering"),
+            _("Adresse"),
+        ]
     )
     for ack in _my_acknowledgements(request.user):
         row = [

@@ -246,7 +246,9 @@ def download_only(view):
 def _filename(policy: Policy, unit: Unit | None, extension: str) -> str:
     """Named after the unit (or the kommune), so that a folder of exports reads by itself."""
     where = slugify((unit.name if unit else policy.organisation.name).translate(_TRANSLITERATE))
-    return f"bekreftelser-{policy.slug}-{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
+    # Translators: the first word of an exported file's name (lower case, no spaces).
+    first = _("bekreftelser")
+    return f"{first}-{policy.slug}-{where}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
 _TRANSLITERATE = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a"})

@@ -151,7 +151,7 @@
     fileInput.addEventListener("change", function () {
       if (!fileInput.files.length) return;
       status.textContent = say.uploading;
-      post(form.dataset.uploadUrl, { image: fileInput.files[0] })
+      post(form.dataset.uploadUrl, { image: fileInput.files[0], sprak: say.textLanguage || "" })
         .then(function (response) { return response.json(); })
         .then(function (data) {
           if (data.image_code) {

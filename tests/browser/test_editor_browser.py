@@ -172,6 +172,8 @@ def test_the_editor_script_speaks_nynorsk_and_marks_the_text_in_its_own_form(
     page.wait_for_function(
         "() => document.getElementById('opplasting-status').textContent.includes('Biletet er sett inn')"
     )
+    # The image's placeholder is the text's (bokmål), not the interface's "Skriv kva biletet viser".
+    assert "![Beskriv bildet](/media/bilder/" in page.input_value("#id_body")
     page.set_input_files(
         "#bilde", {"name": "lurt.png", "mimeType": "image/png", "buffer": b"<script>x</script>"}
     )

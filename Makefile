@@ -141,11 +141,15 @@ bench: install
 	@$(START_TEST_DB)
 	@# bench.cluster runs nginx and redis-server like the cluster test.
 	scripts/ensure-cluster-tools.sh
+	@$(START_TEST_REDIS)
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
-	DATABASE_URL=$(TEST_DB) $(PY) -m bench $(BENCH_ARGS)
-	DATABASE_URL=$(TEST_DB) $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS)
-	$(PY) -m bench.rendering
-	DATABASE_URL=$(TEST_DB) $(PY) -m bench.signin $(BENCH_SIGNIN_ARGS)
+	@# REDIS_URL: the shared cache (search plans, page cache) as in production, not the in-memory one.
+	export DATABASE_URL=$(TEST_DB) REDIS_URL=$(TEST_REDIS); \
+	$(PY) -m bench $(BENCH_ARGS) \
+	&& $(PY) -m bench.managers $(BENCH_MANAGERS_ARGS) \
+	&& $(PY) -m bench.rendering \
+	&& $(PY) -m bench.signin $(BENCH_SIGNIN_ARGS); \
+		status=$$?; $(STOP_TEST_REDIS); exit $$status
 
 stop:
 	scripts/oidc.sh stop

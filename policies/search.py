@@ -270,28 +270,43 @@ def forget_plans() -> None:
 
 def plan(query: str, *, organisation_ids: list[int]) -> Plan:
     """The tsqueries for `query`, with the synonyms of national defaults and `organisation_ids`."""
+    return _planned(query, organisation_ids=organisation_ids)[0]
+
+
+def _planned(
+    query: str, *, organisation_ids: list[int], scope: Scope | None = None
+) -> tuple[Plan, tuple[str, Plan | None] | None]:
+    """plan(), and with `scope` what _suggestion() has cached for this reader's query (None when
+    nothing is cached), from one cache round trip."""
     identity = hashlib.sha256(repr((SEARCH_CONFIG, sorted(organisation_ids), query)).encode())
     digest = identity.hexdigest()
-    # One cache round trip: the generation, and the plan under the generation this process saw
-    # last (each call of Django's Redis cache costs about a millisecond of client CPU).
+    # One cache round trip: the generation, and the plan (and suggestion) under the generation
+    # this process saw last (each call of Django's Redis cache costs about a millisecond of
+    # client CPU).
     guess = _generation_seen[0]
+    keys = [_PLAN_GENERATION, _plan_key(guess, digest)]
+    if scope is not None:
+        keys.append(_suggestion_key(guess, query, scope, organisation_ids))
+    suggestion = None
     try:
-        found = cache.get_many([_PLAN_GENERATION, _plan_key(guess, digest)])
+        found = cache.get_many(keys)
         generation = found.get(_PLAN_GENERATION, 0)
-        cached = found.get(_plan_key(guess, digest)) if generation == guess else None
+        cached = found.get(keys[1]) if generation == guess else None
+        if generation == guess and scope is not None:
+            suggestion = found.get(keys[2])
         if generation != guess:
             _generation_seen[0] = generation
             cached = cache.get(_plan_key(generation, digest))
     except _CACHE_UNAVAILABLE as exc:
         logger.warning("Cache unreachable: %s", exc)
-        return _plan(query, organisation_ids=organisation_ids)
+        return _plan(query, organisation_ids=organisation_ids), None
     if cached is None:
         cached = _plan(query, organisation_ids=organisation_ids)
         try:
             cache.set(_plan_key(generation, digest), cached, PLAN_CACHE_SECONDS)
         except _CACHE_UNAVAILABLE as exc:
             logger.warning("Cache unreachable: %s", exc)
-    return cached
+    return cached, suggestion
 
 
 # The plan generation this process saw last: usually still the current one.
@@ -300,6 +315,11 @@ _generation_seen = [0]
 
 def _plan_key(generation: int, digest: str) -> str:
     return f"search:plan:{generation}:{digest}"
+
+
+def _suggestion_key(generation: int, query: str, scope: Scope, organisation_ids: list[int]) -> str:
+    identity = repr((SEARCH_CONFIG, scope, sorted(organisation_ids), query)).encode()
+    return f"search:suggestion:{generation}:{hashlib.sha256(identity).hexdigest()}"
 
 
 def _plan(query: str, *, organisation_ids: list[int]) -> Plan:
@@ -545,16 +565,70 @@ def _hit(table: str, data: tuple) -> Hit:
 
 
 def _rank(
-    scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool, page: int = 1
-) -> tuple[Ranked, Ranked, dict]:
-    """(policy texts, resources, hit data): the first two the (score, table, pk) of the best
-    `limit` matches of each, best first; every row that can be among them is ranked. The third
-    has the columns of a Hit (with ts_headline) for the rows on page `page` (clamped as
-    _page_number does) of both merged, by (table, pk). One statement.
+    scope: Scope,
+    plans: list[Plan],
+    limit: int,
+    *,
+    tiered: bool,
+    resources: bool,
+    page: int = 1,
+) -> tuple[list[tuple[Ranked, Ranked]], dict]:
+    """For each plan (policy texts, resources): the (score, table, pk) of the best `limit`
+    matches of each, best first; every row that can be among them is ranked. Then the columns
+    of a Hit (with ts_headline) for the rows on page `page` (clamped as _page_number does) of
+    both merged, by (table, pk), of the plan whose hits are shown. One statement.
+
+    With two plans, the query's and its suggestion's (see _search), the suggestion's hits are
+    shown when the query has no policy text and the suggestion has one with every term; else
+    the query's. An empty plan has no matches.
 
     `tiered` first narrows the candidates (see _candidates): worth its counts only where there
     can be many thousands of matches, i.e. across all kommuner.
     """
+    ranked_parts, params = [], []
+    for k, plan in enumerate(plans):
+        if plan.is_empty:
+            continue
+        sql, plan_params = _ranked_sql(scope, plan, limit, tiered=tiered, resources=resources)
+        ranked_parts.append(f"SELECT {k} AS k, r.* FROM ({sql}) AS r")  # noqa: S608
+        params += plan_params
+    if not ranked_parts:
+        return [([], []) for _ in plans], {}
+    if len(plans) == 1:
+        chosen = "SELECT 0 AS k"
+    else:
+        chosen = _SUGGESTION_SHOWN_SQL
+        params.append(_needed(plans[1]))
+    highlights = [highlight_query(plan) for plan in plans]
+    params += [page, highlights[0], highlights[-1], _HEADLINE_OPTIONS]
+    with connection.cursor() as cursor:
+        if tiered:
+            # Ranking reads every candidate's vector, so the reason for search()'s
+            # enable_seqscan = off (a LIMIT that stops early, see _candidates) is gone: for a
+            # word in most sections a parallel sequential scan is the cheaper plan, and for a
+            # rare one the planner still takes the index. (An error rolls the transaction back,
+            # and the setting with it.)
+            cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute(
+            _RANK_SQL.format(ranked=" UNION ALL ".join(ranked_parts), chosen=chosen), params
+        )
+        rows = cursor.fetchall()
+        if tiered:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    results = []
+    for k in range(len(plans)):
+        texts = [row[1:4] for row in rows if row[0] == k and row[2] != RESOURCE_SECTIONS]
+        found = [row[1:4] for row in rows if row[0] == k and row[2] == RESOURCE_SECTIONS]
+        results.append((texts, found))
+    on_page = {(row[2], row[3]): row[4:] for row in rows if row[4] is not None}
+    return results, on_page
+
+
+def _ranked_sql(
+    scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool
+) -> tuple[str, list]:
+    """SQL for the (score, source, id) of the best `limit` policy texts, then of the best
+    `limit` resources, that match `plan`, with its parameters."""
     parts, params = [], []
     for table in (SECTIONS, TRANSLATION_SECTIONS):
         candidates, every_group = plan.any_group, len(plan.groups) == 1 and not plan.literal
@@ -579,79 +653,88 @@ def _rank(
             f"ORDER BY 1 DESC, 3 LIMIT {int(limit)})"
         )
         params += [*score_params, plan.any_group]
-    params += [page, highlight_query(plan), _HEADLINE_OPTIONS]
-    with connection.cursor() as cursor:
-        if tiered:
-            # Ranking reads every candidate's vector, so the reason for search()'s
-            # enable_seqscan = off (a LIMIT that stops early, see _candidates) is gone: for a
-            # word in most sections a parallel sequential scan is the cheaper plan, and for a
-            # rare one the planner still takes the index. (An error rolls the transaction back,
-            # and the setting with it.)
-            cursor.execute("SET LOCAL enable_seqscan = on")
-        cursor.execute(_RANK_SQL.format(ranked=ranked), params)
-        rows = cursor.fetchall()
-        if tiered:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-    texts = [row[:3] for row in rows if row[1] != RESOURCE_SECTIONS]
-    found = [row[:3] for row in rows if row[1] == RESOURCE_SECTIONS]
-    on_page = {(row[1], row[2]): row[3:] for row in rows if row[3] is not None}
-    return texts, found, on_page
+    return ranked, params
 
 
-# The ranking statement around the ranked rows ({ranked}: the best policy texts, then the best
-# resources): both merged as search() shows them (by score; a policy text before a resource
-# that scores the same), and for the rows of the page shown the columns of a Hit, with
-# ts_headline only for them. Parameters after the ranking's: the page asked for, the tsquery to
-# highlight, ts_headline's options.
+# The ranking statement around the ranked rows ({ranked}: per plan k, the best policy texts,
+# then the best resources): both merged as search() shows them (by score; a policy text before
+# a resource that scores the same), and for the rows of the page shown of the plan shown
+# ({chosen}: its k) the columns of a Hit, with ts_headline only for them. Parameters after the
+# ranking's (and chosen's): the page asked for, the tsqueries to highlight for plan 0 and for
+# the last plan, ts_headline's options.
+# Which plan's hits are shown, of a query's (k = 0) and its suggestion's (k = 1): as _search
+# decides. Parameter: the score of a suggestion's hit with every term (_needed).
+_SUGGESTION_SHOWN_SQL = f"""
+SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM ranked WHERE k = 0 AND source <> '{RESOURCE_SECTIONS}')
+             AND EXISTS (SELECT 1 FROM ranked
+                          WHERE k = 1 AND source <> '{RESOURCE_SECTIONS}' AND score >= %s)
+            THEN 1 ELSE 0 END AS k
+"""  # noqa: S608 - a table name only.
+
 _RANK_SQL = f"""
 WITH ranked AS ({{ranked}}),
+chosen AS ({{chosen}}),
 merged AS (
-    SELECT score, source, id,
-           row_number() OVER (ORDER BY score DESC, source = '{RESOURCE_SECTIONS}', source, id) AS n,
-           count(*) OVER () AS total
+    SELECT k, score, source, id,
+           row_number() OVER (PARTITION BY k
+                              ORDER BY score DESC, source = '{RESOURCE_SECTIONS}', source, id) AS n,
+           count(*) OVER (PARTITION BY k) AS total
       FROM ranked
 ),
 shown AS (
-    SELECT (least(greatest(%s, 1),
-                  greatest(ceil(least(max(total), {COUNT_CAP}) / {PAGE_SIZE}.0)::int, 1)) - 1)
-           * {PAGE_SIZE} AS after
-      FROM merged
+    SELECT c.k,
+           (SELECT (least(greatest(%s, 1),
+                          greatest(ceil(least(max(total), {COUNT_CAP}) / {PAGE_SIZE}.0)::int, 1))
+                    - 1) * {PAGE_SIZE}
+              FROM merged WHERE merged.k = c.k) AS after
+      FROM chosen c
 ),
-headline AS (SELECT %s::tsquery AS query, %s::text AS options)
-SELECT m.score, m.source, m.id, h.*
+headline AS (
+    SELECT (CASE WHEN shown.k = 0 THEN %s ELSE %s END)::tsquery AS query, %s::text AS options
+      FROM shown
+)
+SELECT m.k, m.score, m.source, m.id, h.anchor, h.heading, h.snippet,
+       coalesce(h.title, d.title), coalesce(d.number, 0), coalesce(d.status, ''),
+       coalesce(h.language, d.language), coalesce(h.slug, d.policy_slug), coalesce(d.org_slug, ''),
+       coalesce(h.publisher, d.name)
   FROM merged m CROSS JOIN shown CROSS JOIN headline
   LEFT JOIN LATERAL (
       SELECT s.anchor::text, s.heading::text,
-             ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             v.title::text, v.number, v.status::text, v.language::text, p.slug::text,
-             o.slug::text, o.name::text
+             ts_headline('simple'::regconfig, s.text, headline.query, headline.options) AS snippet,
+             NULL::text AS title, s.version_id, NULL::text AS language, NULL::text AS slug,
+             NULL::text AS publisher
         FROM policies_section s
-        JOIN policies_policyversion v ON v.id = s.version_id
-        JOIN policies_policy p ON p.id = v.policy_id
-        JOIN people_organisation o ON o.id = p.organisation_id
-       WHERE m.source = '{SECTIONS}' AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE}
+       WHERE m.source = '{SECTIONS}' AND m.k = shown.k AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE}
          AND s.id = m.id
       UNION ALL
       SELECT s.anchor, s.heading,
              ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             s.title, v.number, v.status, tr.language, p.slug, o.slug, o.name
+             s.title, tr.version_id, tr.language, NULL, NULL
         FROM policies_translationsection s
         JOIN policies_translation tr ON tr.id = s.translation_id
-        JOIN policies_policyversion v ON v.id = tr.version_id
-        JOIN policies_policy p ON p.id = v.policy_id
-        JOIN people_organisation o ON o.id = p.organisation_id
-       WHERE m.source = '{TRANSLATION_SECTIONS}'
+       WHERE m.source = '{TRANSLATION_SECTIONS}' AND m.k = shown.k
          AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
       UNION ALL
       SELECT s.anchor, s.heading,
              ts_headline('simple'::regconfig, s.text, headline.query, headline.options),
-             s.title, 0, '', '', r.slug, '', r.publisher
+             s.title, NULL, '', r.slug, r.publisher
         FROM policies_resourcesection s
         JOIN policies_resource r ON r.id = s.resource_id
-       WHERE m.source = '{RESOURCE_SECTIONS}'
+       WHERE m.source = '{RESOURCE_SECTIONS}' AND m.k = shown.k
          AND m.n > shown.after AND m.n <= shown.after + {PAGE_SIZE} AND s.id = m.id
   ) AS h ON true
- ORDER BY m.n
+  -- The version, policy and kommune of a policy text or a translation, looked up once for
+  -- both (fewer relations in each branch above: this statement is planned at every search).
+  LEFT JOIN LATERAL (
+      SELECT v.title::text, v.number, v.status::text, v.language::text,
+             p.slug::text AS policy_slug, o.slug::text AS org_slug, o.name::text
+        FROM policies_policyversion v
+        JOIN policies_policy p ON p.id = v.policy_id
+        JOIN people_organisation o ON o.id = p.organisation_id
+       WHERE v.id = h.version_id
+      OFFSET 0  -- Planned apart: a lookup per row of the page, not a join of every version.
+  ) AS d ON true
+ ORDER BY m.k, m.n
 """  # noqa: S608 - table names and integer constants only.
 
 
@@ -799,21 +882,35 @@ def _organisation_ids(user, organisation: Organisation | None) -> list[int]:
 def _search(query, result, *, user, organisation, include_earlier, page, resources):
     scope = _scope(user, organisation=organisation, include_earlier=include_earlier)
     organisation_ids = _organisation_ids(user, organisation)
-    the_plan = plan(query, organisation_ids=organisation_ids)
+    the_plan, cached_suggestion = _planned(query, organisation_ids=organisation_ids, scope=scope)
     result.terms = the_plan.terms
     options = {"tiered": organisation is None, "resources": resources, "page": _requested(page)}
-    ranked, resource_ranked, on_page = [], [], {}
-    if not the_plan.is_empty:
-        ranked, resource_ranked, on_page = _rank(scope, the_plan, COUNT_CAP + 1, **options)
+    suggestion = suggested = suggested_on_page = None
+    if cached_suggestion is not None and cached_suggestion[0]:
+        # Only cached when the query found few hits (in this generation, so it still does):
+        # rank the suggestion in the same statement, and _rank shows whichever is shown below.
+        suggestion, suggested_plan = cached_suggestion
+        ((ranked, resource_ranked), suggested), on_page = _rank(
+            scope, [the_plan, suggested_plan], COUNT_CAP + 1, **options
+        )
+        suggested_on_page = on_page
+    else:
+        ((ranked, resource_ranked),), on_page = _rank(scope, [the_plan], COUNT_CAP + 1, **options)
     if _full_matches(ranked, the_plan) < FEW_HITS:
-        suggestion, suggested_plan = _suggestion(query, scope, organisation_ids)
-        if suggestion:
-            suggested = _rank(scope, suggested_plan, COUNT_CAP + 1, **options)
-            if _full_matches(suggested[0], suggested_plan) > _full_matches(ranked, the_plan):
-                result.suggestion = suggestion
-                if not ranked:
-                    the_plan, (ranked, resource_ranked, on_page) = suggested_plan, suggested
-                    result.showing_suggestion = True
+        if suggestion is None:
+            suggestion, suggested_plan = _suggestion(query, scope, organisation_ids)
+            if suggestion:
+                (suggested,), suggested_on_page = _rank(
+                    scope, [suggested_plan], COUNT_CAP + 1, **options
+                )
+        if suggestion and _full_matches(suggested[0], suggested_plan) > _full_matches(
+            ranked, the_plan
+        ):
+            result.suggestion = suggestion
+            if not ranked:
+                the_plan, (ranked, resource_ranked) = suggested_plan, suggested
+                on_page = suggested_on_page
+                result.showing_suggestion = True
     if the_plan.is_empty:
         return result
     result.policy_count = len(ranked)
@@ -836,8 +933,7 @@ def _suggestion(query: str, scope: Scope, organisation_ids: list[int]) -> tuple[
     What they depend on (the vocabulary, the texts the reader may read, the synonyms) changes
     only with a policy event or a synonym, and both start a new plan generation (forget_plans).
     """
-    identity = repr((SEARCH_CONFIG, scope, sorted(organisation_ids), query)).encode()
-    key = f"search:suggestion:{_generation_seen[0]}:{hashlib.sha256(identity).hexdigest()}"
+    key = _suggestion_key(_generation_seen[0], query, scope, organisation_ids)
     try:
         found = cache.get(key)
     except _CACHE_UNAVAILABLE as exc:
@@ -858,8 +954,13 @@ def _suggestion(query: str, scope: Scope, organisation_ids: list[int]) -> tuple[
 
 def _full_matches(ranked: Ranked, the_plan: Plan) -> int:
     """How many of the ranked hits have every term (their score is at least the number of terms)."""
-    needed = 0 if the_plan.literal else len(the_plan.groups)
+    needed = _needed(the_plan)
     return sum(1 for score, _table, _pk in ranked if score >= needed)
+
+
+def _needed(the_plan: Plan) -> int:
+    """The score of a hit with every term of `the_plan` is at least this."""
+    return 0 if the_plan.literal else len(the_plan.groups)
 
 
 def _requested(raw: object) -> int:

@@ -186,6 +186,34 @@ def test_headlines_are_computed_only_for_the_page_in_a_fixed_number_of_queries()
     assert len([q for q in queries if q["sql"].lstrip().startswith(("SELECT", "WITH"))]) == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "shows_suggestion"),
+    [
+        # Nothing found: the suggestion's hits are shown.
+        ("sporrordet", True),
+        # Some hits with one of the words: the query's hits are shown, the suggestion offered.
+        ("sporordet blåbærsyltetoy", False),
+    ],
+)
+def test_a_misspelt_query_asked_again_is_ranked_with_its_suggestion_in_one_statement(
+    query, shows_suggestion
+):
+    org = make_organisation()
+    body = "".join(f"## Avsnitt {i}\n\nSporordet nummer {i}.\n\n" for i in range(25))
+    make_policy(org, body=body + "## Syltetøy\n\nSporordet og blåbærsyltetøy.\n")
+    first = search(query, user=ANONYMOUS, page=2)
+    assert first.suggestion and first.showing_suggestion == shows_suggestion
+    assert first.hits
+    # Asked again, the suggestion comes from the cache with the plan, and the query and its
+    # suggestion are ranked in one statement (across all kommuner after the counts that narrow
+    # the candidates) that gives the same page.
+    with CaptureQueriesContext(connection) as queries:
+        again = search(query, user=ANONYMOUS, page=2)
+    assert len([q for q in queries if "ts_headline" in q["sql"]]) == 1
+    assert not [q for q in queries if "similarity(" in q["sql"]]
+    assert again == first
+
+
 def test_beyond_the_count_cap_every_hit_is_ranked_and_the_best_section_wins():
     # 250 sections mention the word once in a long text; the best one, stored last, is all about
     # it. Ranking a sample (the first 200 found) would never see it.

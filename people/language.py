@@ -29,10 +29,15 @@ from .models import Organisation
 ORGANISATION_LANGUAGE_SECONDS = 60
 
 
-def supported(language: str | None) -> str | None:
-    """`language` if the interface has it, else None."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    return language if language in codes else None
+def language_codes() -> list[str]:
+    """The målformer the interface has catalogues for (settings.LANGUAGES), in their order."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def supported(language: object) -> str | None:
+    """`language` if it is a målform the interface has (anything else, e.g. a stray query
+    parameter, gives None)."""
+    return language if isinstance(language, str) and language in language_codes() else None
 
 
 def preferred_language(chosen: str | None, kommune: str | None) -> str | None:
@@ -51,9 +56,11 @@ def person_language_sql(kommune: str | None, *, field: str = "language") -> Case
     """`person_language` for each row of a query over people of one kommune (målform `kommune`),
     as an SQL expression on the person's `field`: the rule above, evaluated for every choice a
     person can have stored, so a set-based write needs no second version of it."""
-    codes = [code for code, _name in settings.LANGUAGES]
     return Case(
-        *(When(**{field: code}, then=Value(person_language(code, kommune))) for code in codes),
+        *(
+            When(**{field: code}, then=Value(person_language(code, kommune)))
+            for code in language_codes()
+        ),
         default=Value(person_language("", kommune)),
     )
 

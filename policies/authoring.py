@@ -103,6 +103,18 @@ def start_from(
     )
 
 
+def _assign(obj, values: dict) -> dict[str, list]:
+    """Set each of `values` on `obj` that differs; return {field: [old, new]} of those (what
+    SETTINGS_CHANGED records)."""
+    changes: dict[str, list] = {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            changes[name] = [old, value]
+            setattr(obj, name, value)
+    return changes
+
+
 def change_settings(
     policy: Policy, *, by: Person | None, audience_units: list[Unit] | tuple = (), **values
 ) -> Policy:
@@ -116,12 +128,7 @@ def change_settings(
         raise TypeError(f"Unknown settings: {sorted(unknown)}")
     with transaction.atomic():
         policy = Policy.objects.select_for_update().get(pk=policy.pk)
-        changes: dict[str, list] = {}
-        for name, value in values.items():
-            old = getattr(policy, name)
-            if old != value:
-                changes[name] = [old, value]
-                setattr(policy, name, value)
+        changes = _assign(policy, values)
         old_units = set(policy.audience_units.values_list("pk", flat=True))
         new_units = {u.pk for u in audience_units if u.organisation_id == policy.organisation_id}
         if old_units != new_units:
@@ -169,12 +176,7 @@ def change_look(
         raise TypeError(f"Unknown look fields: {sorted(unknown)}")
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-        changes: dict[str, list] = {}
-        for name, value in values.items():
-            old = getattr(organisation, name)
-            if old != value:
-                changes[name] = [old, value]
-                setattr(organisation, name, value)
+        changes = _assign(organisation, values)
         if logo is not None:
             organisation.logo.save(f"{organisation.slug}-{logo.name}", logo, save=False)
             changes["logo"] = ["", organisation.logo.name]

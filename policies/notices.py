@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from operations.logging import current_request_id
 from outbox.mail import Message, defer_in_transaction, enqueue_emails, header_safe
-from people.language import person_language
+from people.language import language_codes, person_language
 from people.models import Person, Unit
 
 from .dashboards import Scope, missing_people
@@ -86,7 +86,7 @@ class ChangeContext:
     def in_languages(self) -> dict[str, dict]:
         """`as_context` in every language of the interface, for e-mails to many people: each
         recipient's is picked by their language, so it is written once per language."""
-        return {code: self.as_context(code) for code, _name in settings.LANGUAGES}
+        return {code: self.as_context(code) for code in language_codes()}
 
 
 def change_context(version: PolicyVersion) -> ChangeContext:
@@ -185,7 +185,7 @@ def notice_texts(context: ChangeContext) -> dict[str, NoticeText]:
     policy = context.version.policy
     titles = titles_by_language([policy])[policy.pk]
     texts = {}
-    for code, _name in settings.LANGUAGES:
+    for code in language_codes():
         with translation.override(code):
             values = {"title": header_safe(titles[code]), "deadline": date_text(context.deadline)}
             if context.is_new_policy:

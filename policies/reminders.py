@@ -41,7 +41,7 @@ from outbox.mail import (
     enqueue_emails,
     header_safe,
 )
-from people.language import person_language, person_language_sql
+from people.language import language_codes, person_language, person_language_sql
 from people.models import Organisation, Person, Unit
 
 from .access import manager_scope
@@ -466,7 +466,7 @@ def _person_digests(
     person's language (people.language.person_language_sql). `titles` is
     policies.translations.titles_by_language of `kommune_policies`, the kommune's policies."""
     language = person_language_sql(organisation.language, field="person__language")
-    codes = [code for code, _name in settings.LANGUAGES]
+    codes = language_codes()
     # The few policies of the kommune, with their addresses from reverse(), their titles and the
     # material change everyone must confirm (as a change notice tells it), in each language, go
     # in as one value; each item picks its policy in the person's language.

@@ -16,6 +16,8 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from people.language import language_codes, supported
+
 from .models import Policy, PolicyVersion, Status, Translation, TranslationStatus
 
 # The målform names as they stand inside a sentence ("Les originalen på bokmål").
@@ -31,8 +33,7 @@ def language_name(code: str) -> str:
 
 def requested_language(raw: object) -> str | None:
     """The målform a reader asked for with ?sprak=, if the interface has it (else None)."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    return raw if isinstance(raw, str) and raw in codes else None
+    return supported(raw)
 
 
 def with_translated_languages(versions):
@@ -179,7 +180,7 @@ def translation_states_of(rows) -> dict[int, list[TranslationState]]:
 
 def _states(current: PolicyVersion, translations: list[Translation]) -> list[TranslationState]:
     states = []
-    for code, _name in settings.LANGUAGES:
+    for code in language_codes():
         if code == current.language:
             continue
         own = next(
@@ -223,7 +224,7 @@ def titles_by_language(policies) -> dict[int, dict[str, str]]:
     reader of that form will meet on the page. One query for all of them.
     """
     policies = list(policies)
-    codes = [code for code, _name in settings.LANGUAGES]
+    codes = language_codes()
     titles = {policy.pk: dict.fromkeys(codes, policy.title) for policy in policies}
     rows = Translation.objects.published().filter(
         version__policy__in=[policy.pk for policy in policies],

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from people.language import supported
 from people.models import Person
 
 from .audit import record_event
@@ -325,7 +326,7 @@ def restore(policy: Policy, *, by: Person | None) -> Policy:
 
 def _translatable(version: PolicyVersion, language: str) -> None:
     """Refuse a translation the rules do not allow, with a message for the editor."""
-    if language not in {code for code, _name in settings.LANGUAGES}:
+    if supported(language) is None:
         raise WorkflowError(_("Velg en målform som håndboka har."))
     if language == version.language:
         raise WorkflowError(_("Originalteksten er allerede på denne målformen."))

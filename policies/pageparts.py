@@ -73,7 +73,7 @@ class SharedPage:
 def key(policy: Policy, wanted: str | None) -> str:
     """The cache key of `policy`'s shared page as it is now (see the module's docstring).
 
-    `policy` comes from access.get_readable_policy(..., stamped=True), with its events counted.
+    `policy` comes from access.get_readable_policy_page, with its events counted.
     """
     organisation = policy.organisation
     look = hashlib.sha256(

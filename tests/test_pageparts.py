@@ -193,7 +193,7 @@ def test_with_the_cache_down_the_signed_in_page_is_rendered(client, settings):
     client.force_login(_reader_of(policy))
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -1,15 +1,21 @@
-"""`current_page`: marks the main menu's link to the part of the site being shown, and `{% url %}`
-answered from a per-process cache (a builtin, so every template has both)."""
+"""`current_page`: marks the main menu's link to the part of the site being shown; `{% url %}`
+answered from a per-process cache; `{% language_switch %}` (a builtin, so every template has them)."""
 
 import functools
+import secrets
+import threading
+from collections import OrderedDict
+from types import SimpleNamespace
 
 from django import template
 from django.conf import settings
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
+from django.template.loader import get_template, render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -96,3 +102,49 @@ def page_kommune(context):
     if user is not None and user.is_authenticated:
         return user.organisation
     return None
+
+
+LANGUAGE_SWITCH = "partials/_language_switch.html"
+# Stands for the CSRF token in a kept language switch: letters and digits, so escaping keeps it.
+_TOKEN = f"csrftoken{secrets.token_hex(16)}"
+_switches: OrderedDict[tuple, str] = OrderedDict()
+_switches_lock = threading.Lock()
+SWITCHES_KEPT = 256
+
+
+@register.simple_tag(takes_context=True)
+def language_switch(context):
+    """partials/_language_switch.html, rendered once per process for each målform, address and
+    signed in or not, with the request's CSRF token put in afterwards.
+
+    It is in the frame of every page, and rendering it cost a signed-in policy page about as much
+    as all its SQL. The partial is given exactly what the key holds (the address, whether someone
+    is signed in, the token's stand-in; the målform and the list of them it reads itself), so
+    nothing else can reach a kept copy: anything else it came to use would be empty on every page.
+    """
+    request = context.get("request")
+    user = context.get("user")
+    signed_in = bool(user is not None and user.is_authenticated)
+    token = context.get("csrf_token")
+    if request is None or (signed_in and (not token or str(token) == "NOTPROVIDED")):
+        # No request or no token (an error page rendered without one): render it as it stands.
+        with context.push():
+            return mark_safe(get_template(LANGUAGE_SWITCH).template.render(context))  # noqa: S308 - a rendered template
+    key = (get_language(), request.get_full_path(), signed_in)
+    with _switches_lock:
+        html = _switches.get(key)
+    if html is None:
+        html = render_to_string(
+            LANGUAGE_SWITCH,
+            {
+                "request": SimpleNamespace(get_full_path=key[1]),
+                "user": SimpleNamespace(is_authenticated=signed_in),
+                "csrf_token": _TOKEN,
+            },
+        )
+        with _switches_lock:
+            _switches[key] = html
+            while len(_switches) > SWITCHES_KEPT:
+                _switches.popitem(last=False)
+    # The token is letters and digits (Django's masked token), as it would be in the partial.
+    return mark_safe(html.replace(_TOKEN, str(token)) if signed_in else html)  # noqa: S308 - our own rendered template

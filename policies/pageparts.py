@@ -36,8 +36,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -196,19 +198,20 @@ def put(page_key: str, page: SharedPage) -> None:
 
 def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpResponse:
     """The whole page: `page` with this reader's parts rendered into its markers."""
-    personal = render_to_string(
-        PERSONAL_TEMPLATE,
-        {
-            "organisation": policy.organisation,
-            "policy": policy,
-            "version": page.version,
-            "text": page.text,
-            "current": page.current,
-            "obligation": obligation,
-            "personal_part": _safe(page.marker),
-        },
-        request=request,
-    )
+    # One CSRF token for every form of the page, as the context processor would give it.
+    token = get_token(request)
+    context = {
+        "organisation": policy.organisation,
+        "policy": policy,
+        "version": page.version,
+        "text": page.text,
+        "current": page.current,
+        "obligation": obligation,
+        "personal_part": _safe(page.marker),
+        "csrf_token": token,
+    }
+    context["obligation_parts"] = _obligation_parts(request, context, token)
+    personal = render_to_string(PERSONAL_TEMPLATE, context, request=request)
     shared_parts = page.html.split(page.marker)
     personal_parts = personal.split(page.marker)
     if len(shared_parts) != HOLES + 1 or len(personal_parts) != HOLES:
@@ -217,3 +220,74 @@ def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpRes
     for mine, shared in zip(personal_parts, shared_parts[1:], strict=True):
         pieces += [mine, shared]
     return HttpResponse("".join(pieces))
+
+
+# The confirmation banner and the confirmation block show the reader's obligation, and most
+# readers of a page share it: everyone in the audience who has not confirmed yet has the same
+# state and, unless they joined their unit later, the same deadline. So the two are rendered once
+# per process for each such obligation (OBLIGATION_PARTS_KEPT of them), from a snapshot of exactly
+# the values they read (_snapshot), with the CSRF token put in afterwards. Given nothing else,
+# anything else they came to use would be empty on every page, and the page from parts would no
+# longer be the page rendered whole (tests/test_pageparts.py). A reader with a message waiting
+# (the receipt after confirming, among others) gets them rendered in place.
+OBLIGATION_TEMPLATES = ("employee/_confirm_banner.html", "employee/_confirmation.html")
+OBLIGATION_PARTS_KEPT = 512
+_TOKEN = f"csrftoken{secrets.token_hex(16)}"
+_obligation_cache: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+
+
+def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
+    if len(get_messages(request)):
+        return tuple(
+            _safe(render_to_string(name, context, request=request)) for name in OBLIGATION_TEMPLATES
+        )
+    policy, version, text = context["policy"], context["version"], context["text"]
+    snapshot = _snapshot(context["obligation"])
+    key = (
+        get_language(),
+        timezone.localdate(),
+        policy.organisation.slug,
+        policy.slug,
+        tuple(vars(version).items()),
+        tuple(vars(text).items()),
+        None if snapshot is None else tuple(vars(snapshot).items()),
+    )
+    with _recent_lock:
+        parts = _obligation_cache.get(key)
+    if parts is None:
+        given = {
+            "policy": SimpleNamespace(
+                slug=policy.slug, organisation=SimpleNamespace(slug=policy.organisation.slug)
+            ),
+            "version": version,
+            "text": text,
+            "obligation": snapshot,
+            "messages": (),
+            "csrf_token": _TOKEN,
+        }
+        parts = tuple(render_to_string(name, given) for name in OBLIGATION_TEMPLATES)
+        with _recent_lock:
+            _obligation_cache[key] = parts
+            while len(_obligation_cache) > OBLIGATION_PARTS_KEPT:
+                _obligation_cache.popitem(last=False)
+    # The token is letters and digits (Django's masked token), as it would be in the template.
+    return tuple(_safe(part.replace(_TOKEN, token)) for part in parts)
+
+
+def _snapshot(obligation) -> SimpleNamespace | None:
+    """The values of `obligation` the two templates read (properties evaluated today)."""
+    if obligation is None:
+        return None
+    return SimpleNamespace(
+        is_confirmed=obligation.is_confirmed,
+        is_overdue=obligation.is_overdue,
+        state=obligation.state,
+        effective_from=obligation.effective_from,
+        deadline=obligation.deadline,
+        acknowledged_number=obligation.acknowledged_number,
+        current_number=obligation.current_number,
+        current_acknowledged=obligation.current_acknowledged,
+        acknowledged_at=obligation.acknowledged_at,
+        last_acknowledgement_id=obligation.last_acknowledgement_id,
+        changes_url=obligation.changes_url,
+    )

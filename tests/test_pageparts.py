@@ -1,13 +1,17 @@
 """A signed-in reader's policy page from the shared cache, personal parts rendered around it
 (policies.pageparts)."""
 
+import datetime
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from people.models import Organisation, Person
+from policies import pageparts
 from policies.access import get_readable_policy_page
 from policies.acknowledgements import acknowledge
 from policies.authoring import change_look
@@ -159,8 +163,6 @@ def test_a_changed_language_of_the_person_is_on_the_page_at_the_next_request(cli
 def test_an_event_committed_after_a_newer_one_still_changes_the_key(client):
     # Two transactions: the first takes an event id, the second a later one and commits first.
     # The page read in between must not be the page after the first commits.
-    from policies import pageparts
-
     policy = make_policy(make_organisation())
 
     reader = _reader_of(policy)
@@ -201,3 +203,50 @@ def test_with_the_cache_down_the_signed_in_page_is_rendered(client, settings):
     for _ in range(2):
         html = client.get(policy.get_absolute_url()).content.decode()
         assert "Teksten" in html and "Jeg har lest og forstått" in html
+
+
+def test_an_overdue_and_a_reconfirming_reader_get_their_own_page(client, monkeypatch):
+    # The banner and the confirmation block are kept per obligation (pageparts._obligation_parts).
+    organisation = make_organisation()
+    long_ago = timezone.localdate() - datetime.timedelta(days=90)
+    overdue_policy = make_policy(organisation, effective_from=long_ago, deadline_days=14)
+    policy = make_policy(organisation, body="## Om\n\nFørste tekst.\n")
+    reconfirming = make_person(organisation)
+    version = policy.versions.get()
+    acknowledge(reconfirming, version, shown_hash=version.text_hash)
+    publish_version(policy, body="## Om\n\nAndre tekst.\n")
+    overdue = make_person(
+        organisation,
+        unit_since=long_ago,
+        date_joined=timezone.now() - datetime.timedelta(days=90),
+    )
+    for reader, path, expected in (
+        (overdue, overdue_policy.get_absolute_url(), "Fristen for å bekrefte gikk ut"),
+        (reconfirming, policy.get_absolute_url(), "Les bare det som er endret"),
+        (overdue, policy.get_absolute_url(), "Les og bekreft innen"),
+    ):
+        client.force_login(reader)
+        whole = _whole(client, path, monkeypatch)
+        miss, hit = _from_parts(client, path)
+        assert miss == whole and hit == whole
+        assert expected in hit
+
+
+def test_the_receipt_after_confirming_is_on_the_page_from_parts(client):
+    policy = make_policy(make_organisation(), body="## Om\n\nTeksten.\n")
+    reader = _reader_of(policy)
+    client.force_login(reader)
+    version = policy.versions.get()
+    client.get(policy.get_absolute_url())
+    response = client.post(
+        reverse("confirm", args=[policy.organisation.slug, policy.slug]),
+        {"versjon": version.number, "tekst": version.text_hash},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert 'id="kvittering"' in html and "Se, skriv ut eller last ned kvitteringen" in html
+    # The next view has no message left, and shows the confirmation.
+    html = client.get(policy.get_absolute_url()).content.decode()
+    assert 'id="kvittering"' not in html and "Du bekreftet versjon 1" in html
+    # Every form carries the response's own CSRF token, never the kept parts' stand-in.
+    assert pageparts._TOKEN not in html and 'name="csrfmiddlewaretoken" value="' in html

@@ -193,11 +193,15 @@ def leading(node) -> set:
 
     A cover is a minimal extent satisfying the query: dropping its first entry makes it false,
     so that entry holds an operand the satisfied alternative needs: any operand of an AND or
-    an OR, the first of a phrase (its other words come later). Under a NOT: every operand.
+    an OR, the first of a phrase (its other words come later). An entry with only words under a
+    NOT (not nested in another NOT, not in a phrase) never begins one: adding it to an extent
+    cannot make the query true. Otherwise under a NOT: every operand.
     """
     kind = node[0]
     if kind == "OP":
         return {node[1]}
+    if kind == "!" and not _has_not(node[1]):
+        return set()
     if kind == "!" or (kind == "<>" and _has_not(node)):
         return operands(node)
     if kind == "<>":
@@ -220,6 +224,11 @@ def _key(cursor, lexeme: str, prefix: bool) -> str | None:
     return "=" + words[0] if len(words) == 1 else ":" + os.path.commonprefix(words)
 
 
+def _covers(key: str, other: str) -> bool:
+    """Whether the words of `key` include those of `other`."""
+    return key == other or (key[0] == ":" and other[1:].startswith(key[1:]))
+
+
 def _squash(r: float) -> float:
     return r / (r + 1)
 
@@ -235,11 +244,7 @@ def threshold_rank(scope, plan, limit: int, stats: dict | None = None):
         lead = {_key(cursor, *op) for op in leading(parse(query))} - {None}
         # A prefix key already counts every word it covers: a key for some of them would count
         # their positions twice.
-        lead = {
-            k
-            for k in lead
-            if not any(o != k and o[0] == ":" and k[1:].startswith(o[1:]) for o in lead)
-        }
+        lead = {k for k in lead if not any(o != k and _covers(o, k) for o in lead)}
         group_keys = [
             {_key(cursor, *op) for op in operands(parse(g))} - {None} for g in plan.groups
         ]
@@ -284,7 +289,12 @@ def threshold_rank(scope, plan, limit: int, stats: dict | None = None):
                         if tail > 0:
                             last_id[key] = None
             # What a section not met yet can still reach.
-            open_groups = sum(1 for g in group_keys if any(head.get(k, 0) > 0 for k in g))
+            # A group can still be matched while a list holding one of its words goes on.
+            open_groups = sum(
+                1
+                for g in group_keys
+                if any(head[k] > 0 and any(_covers(k, o) for o in g) for k in keys)
+            )
             classes = 0.0
             if not plan.literal:
                 classes = open_groups + (search.PHRASE_BOOST if plan.phrase else 0)

@@ -152,7 +152,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # By default the prefix names the database, so installations (or test runs) that share
             # one Redis never serve each other's pages.

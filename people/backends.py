@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from .models import Person
+from .models import person_for_request
 
 
 class PersonBackend(ModelBackend):
@@ -13,5 +13,5 @@ class PersonBackend(ModelBackend):
     instead of three on every page a signed-in person opens."""
 
     def get_user(self, user_id):
-        person = Person.objects.for_request().filter(pk=user_id).first()
+        person = person_for_request(user_id)
         return person if person is not None and self.user_can_authenticate(person) else None

@@ -6,13 +6,14 @@ read-only QuerySet methods.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -223,12 +224,6 @@ class PersonQuerySet(models.QuerySet):
 
         return self.filter(pk__in=Obligation.objects.filter(policy=policy).values("person_id"))
 
-    def for_request(self) -> PersonQuerySet:
-        """With what every page shows about the signed-in person: kommune, and `manages_units`
-        (read by `is_manager`), so the page frame costs no query of its own."""
-        managed = Person.managed_units.through.objects.filter(person_id=OuterRef("pk"))
-        return self.select_related("organisation").annotate(manages_units=Exists(managed))
-
 
 class PersonManager(UserManager.from_queryset(PersonQuerySet)):
     pass
@@ -351,3 +346,54 @@ class Person(AbstractUser):
         # Loaded with the person on every request (people.backends); asked otherwise.
         manages = getattr(self, "manages_units", None)
         return self.managed_units.exists() if manages is None else manages
+
+
+def person_for_request(pk) -> Person | None:
+    """The signed-in person of a request (people.backends), with what every page shows about
+    them: their kommune, and `manages_units` (read by `is_manager`), so the page frame costs no
+    query of its own. None when there is no such person.
+
+    One statement written out once per process (`_for_request_sql`): building it with the ORM
+    on every request cost more than running it.
+    """
+    sql, person_fields, organisation_fields = _for_request_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Person._meta.pk.to_python(pk)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(person_fields)
+    person = Person.from_db(connection.alias, person_fields, row[:split])
+    # As select_related("organisation") would: the kommune (or None) is already at hand.
+    organisation = None
+    if person.organisation_id is not None:
+        organisation = Organisation.from_db(
+            connection.alias, organisation_fields, row[split : split + len(organisation_fields)]
+        )
+    Person.organisation.field.set_cached_value(person, organisation)
+    person.manages_units = row[-1]
+    return person
+
+
+@functools.cache
+def _for_request_sql() -> tuple[str, list[str], list[str]]:
+    """The statement of person_for_request, and the fields its columns fill, in order."""
+    quote = connection.ops.quote_name
+    person, organisation = Person._meta, Organisation._meta
+    managed = Person.managed_units.through._meta
+    columns = [f"p.{quote(f.column)}" for f in person.concrete_fields]
+    columns += [f"o.{quote(f.column)}" for f in organisation.concrete_fields]
+    sql = (
+        f"SELECT {', '.join(columns)}, "  # noqa: S608 - model columns, no input
+        f"EXISTS (SELECT 1 FROM {quote(managed.db_table)} m "
+        f"WHERE m.{quote(managed.get_field('person').column)} = p.{quote(person.pk.column)}) "
+        f"FROM {quote(person.db_table)} p "
+        f"LEFT JOIN {quote(organisation.db_table)} o "
+        f"ON o.{quote(organisation.pk.column)} = p.{quote(person.get_field('organisation').column)} "
+        f"WHERE p.{quote(person.pk.column)} = %s"
+    )
+    return (
+        sql,
+        [f.attname for f in person.concrete_fields],
+        [f.attname for f in organisation.concrete_fields],
+    )

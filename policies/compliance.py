@@ -55,13 +55,6 @@ def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
     return list(rows)
 
 
-_OBLIGATION_FIELDS = [f.attname for f in Obligation._meta.concrete_fields]
-_OBLIGATION_OF = "SELECT {} FROM policies_obligation_of(%s, %s) AS found, {}".format(  # noqa: S608 - model columns
-    ", ".join(f'found_row."{f.column}"' for f in Obligation._meta.concrete_fields),
-    "jsonb_populate_record(NULL::policies_obligation, found) AS found_row",
-)
-
-
 def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     """The obligation for one policy, or None when the person is not in its audience.
 
@@ -75,12 +68,34 @@ def obligation_for(person: Person, policy: Policy) -> Obligation | None:
     # Through policies_obligation_of (migration 0012): the view's row with a plan kept per
     # connection, instead of planning the nested views on every page.
     with connection.cursor() as cursor:
-        cursor.execute(_OBLIGATION_OF, [person.pk, policy.pk])
-        found = [Obligation.from_db(connection.alias, _OBLIGATION_FIELDS, row) for row in cursor]
-    if not found:
+        cursor.execute(
+            f"SELECT {OBLIGATION_OF_COLUMNS} FROM {OBLIGATION_OF.format(policy='%s')}",  # noqa: S608
+            [person.pk, policy.pk],
+        )
+        return obligation_from_row(cursor.fetchone(), policy)
+
+
+# One row of the view through policies_obligation_of(person, policy) as FROM items (the person
+# a placeholder, the policy filled in with .format), and the columns that make an Obligation of
+# it, in the order of OBLIGATION_FIELDS. The policy page reads it in the statement that checks
+# access (access.get_readable_policy_page).
+OBLIGATION_OF = (
+    "policies_obligation_of(%s, {policy}) AS found, "
+    "jsonb_populate_record(NULL::policies_obligation, found) AS found_row"
+)
+OBLIGATION_OF_COLUMNS = ", ".join(
+    f'found_row."{f.column}"' for f in Obligation._meta.concrete_fields
+)
+OBLIGATION_FIELDS = [f.attname for f in Obligation._meta.concrete_fields]
+
+
+def obligation_from_row(row, policy: Policy) -> Obligation | None:
+    """The Obligation of OBLIGATION_OF_COLUMNS' values (None for no row, or a row of NULLs)."""
+    if row is None or row[0] is None:
         return None
-    found[0].policy = policy
-    return found[0]
+    obligation = Obligation.from_db(connection.alias, OBLIGATION_FIELDS, row)
+    obligation.policy = policy
+    return obligation
 
 
 def recent_material_changes(policies, *, today: datetime.date | None = None, days: int = 30):

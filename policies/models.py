@@ -14,7 +14,7 @@ import pgtrigger
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -64,12 +64,6 @@ class PolicyQuerySet(models.QuerySet):
         if not person.is_authenticated:
             return self.none()
         return self.filter(pk__in=Obligation.objects.filter(person=person).values("policy_id"))
-
-    def with_event_stamp(self) -> PolicyQuerySet:
-        """Annotated with how many audit events each has and the newest one's id: the events are
-        append-only and written with every change a reader can see, so these two change with
-        every such change that commits."""
-        return self.annotate(events_seen=Count("events"), last_event=Max("events__id"))
 
     def readable_by(self, person) -> PolicyQuerySet:
         """Public policies, and internal ones of the organisations in internal_readers_scope.

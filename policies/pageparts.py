@@ -30,6 +30,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -68,12 +71,14 @@ class SharedPage:
     version: SimpleNamespace
     text: SimpleNamespace
     current: SimpleNamespace | None
+    # time.time() when rendered: no copy of it is served after CACHE_SECONDS.
+    rendered_at: float
 
 
 def key(policy: Policy, wanted: str | None) -> str:
     """The cache key of `policy`'s shared page as it is now (see the module's docstring).
 
-    `policy` comes from access.get_readable_policy(..., stamped=True), with its events counted.
+    `policy` comes from access.get_readable_policy_page, with its events counted.
     """
     organisation = policy.organisation
     look = hashlib.sha256(
@@ -99,11 +104,54 @@ def key(policy: Policy, wanted: str | None) -> str:
 
 
 def get(page_key: str) -> SharedPage | None:
+    page = _recent_page(page_key)
+    if page is not None:
+        return page
     try:
-        return cache.get(page_key)
+        page = cache.get(page_key)
     except _UNAVAILABLE as exc:
         logger.warning("Page cache unreachable: %s", exc)
         return None
+    if page is not None:
+        _remember(page_key, page)
+    return page
+
+
+# Each app process also keeps the pages it served last, for no longer than the shared cache does
+# (CACHE_SECONDS from when the page was rendered). The key names everything the page shows, so a
+# page found under it here is as right as the one in Redis; a page in demand then costs no round
+# trip to Redis and no unpickling of its HTML.
+RECENT_PAGES = 100
+_recent: OrderedDict[str, SharedPage] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _recent_page(page_key: str) -> SharedPage | None:
+    with _recent_lock:
+        page = _recent.get(page_key)
+        if page is None:
+            return None
+        if time.time() - page.rendered_at >= CACHE_SECONDS:
+            del _recent[page_key]
+            return None
+        _recent.move_to_end(page_key)
+        return page
+
+
+def _remember(page_key: str, page: SharedPage) -> None:
+    if time.time() - getattr(page, "rendered_at", 0) >= CACHE_SECONDS:
+        return
+    with _recent_lock:
+        _recent[page_key] = page
+        _recent.move_to_end(page_key)
+        while len(_recent) > RECENT_PAGES:
+            _recent.popitem(last=False)
+
+
+def forget_recent() -> None:
+    """Empty this process's copies (tests, with the shared cache)."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def render_shared(context: dict, *, confirmable: bool) -> SharedPage:
@@ -130,6 +178,7 @@ def render_shared(context: dict, *, confirmable: bool) -> SharedPage:
         )
         if current is not None
         else None,
+        rendered_at=time.time(),
     )
 
 
@@ -138,6 +187,7 @@ def _safe(marker: str):
 
 
 def put(page_key: str, page: SharedPage) -> None:
+    _remember(page_key, page)
     try:
         cache.set(page_key, page, CACHE_SECONDS)
     except _UNAVAILABLE as exc:

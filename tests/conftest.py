@@ -35,7 +35,10 @@ def _empty_cache():
     # Pages cached for anonymous readers must not carry one test's database into the next.
     from django.core.cache import cache
 
+    from policies import pageparts
+
     cache.clear()
+    pageparts.forget_recent()
 
 
 @pytest.fixture(scope="session")

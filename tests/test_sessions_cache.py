@@ -90,7 +90,7 @@ def test_with_the_cache_down_a_signed_in_page_reads_the_session_from_the_databas
     policy = make_policy(person.organisation)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -106,7 +106,7 @@ def test_signing_out_with_the_cache_down_is_refused_and_changes_nothing(settings
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

@@ -14,7 +14,12 @@ from django.utils.translation import gettext as _
 from people.models import Organisation
 
 from .. import pageparts
-from ..access import get_organisation, get_readable_policy, login_redirect
+from ..access import (
+    get_organisation,
+    get_readable_policy,
+    get_readable_policy_page,
+    login_redirect,
+)
 from ..compliance import obligation_for
 from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
 from ..translations import requested_language, shown_text, with_translated_languages
@@ -146,7 +151,8 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
 SHARED_PAGE = True
 
 
-def _signed_in_policy_page(request, policy: Policy):
+def _signed_in_policy_page(request, org_slug: str, policy_slug: str):
+    policy, obligation = get_readable_policy_page(request.user, org_slug, policy_slug)
     page_key = pageparts.key(policy, requested_language(request.GET.get("sprak")))
     page = pageparts.get(page_key)
     if page is None:
@@ -159,17 +165,18 @@ def _signed_in_policy_page(request, policy: Policy):
             confirmable=_confirmable(policy, current),
         )
         pageparts.put(page_key, page)
-    obligation = _obligation(request, policy, page.confirmable)
+    # Read with the policy, shown as _obligation shows it: on the version in force only.
+    if not page.confirmable or policy.is_retired:
+        obligation = None
     return pageparts.respond(request, page, policy=policy, obligation=obligation)
 
 
 @login_redirect
 def policy_detail(request, org_slug: str, policy_slug: str):
     """`/<org>/<policy>/`: the current version."""
-    signed_in = request.user.is_authenticated and SHARED_PAGE
-    policy = get_readable_policy(request.user, org_slug, policy_slug, stamped=signed_in)
-    if signed_in:
-        return _signed_in_policy_page(request, policy)
+    if request.user.is_authenticated and SHARED_PAGE:
+        return _signed_in_policy_page(request, org_slug, policy_slug)
+    policy = get_readable_policy(request.user, org_slug, policy_slug)
     versions = _versions_of(policy)
     current = next((v for v in versions if v.status == Status.PUBLISHED), None)
     if current is None:

@@ -55,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(importlib.import_module(name).run())
         print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
     # Other work on the machine skews throughput figures: say how busy it was.
-    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+    # Django set TZ to the kommuner's time zone: say the time in UTC, as the figures' notes do.
+    uptime = subprocess.run(
+        ["uptime"], capture_output=True, text=True, env={**os.environ, "TZ": "UTC"}
+    ).stdout.strip()
+    print(f"uptime (UTC): {uptime}")
     load = os.getloadavg()[0]
     results.append(
         Result("Maskinlast (snitt siste minutt)", f"{load:.1f} på {os.cpu_count()} kjerner")

@@ -24,8 +24,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 3):
-    """Start gunicorn (DEBUG off, access log off) and yield its base address; stop it after."""
+def gunicorn(*, workers: int | None = None):
+    """Start gunicorn (DEBUG off, access log off) and yield its base address; stop it after.
+
+    `workers`: by default as docs/deploy/gunicorn.conf.py advises, 2 per core.
+    """
+    workers = workers or 2 * (os.cpu_count() or 1)
     port = free_port()
     env = {
         **os.environ,

@@ -30,9 +30,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -46,6 +44,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from redis.exceptions import RedisError
 
+from .kept import TOKEN, Kept, with_token
 from .models import Policy
 
 logger = logging.getLogger(__name__)
@@ -124,36 +123,25 @@ def get(page_key: str) -> SharedPage | None:
 # page found under it here is as right as the one in Redis; a page in demand then costs no round
 # trip to Redis and no unpickling of its HTML.
 RECENT_PAGES = 100
-_recent: OrderedDict[str, SharedPage] = OrderedDict()
-_recent_lock = threading.Lock()
+_recent = Kept(RECENT_PAGES)
 
 
 def _recent_page(page_key: str) -> SharedPage | None:
-    with _recent_lock:
-        page = _recent.get(page_key)
-        if page is None:
-            return None
-        if time.time() - page.rendered_at >= CACHE_SECONDS:
-            del _recent[page_key]
-            return None
-        _recent.move_to_end(page_key)
-        return page
+    page = _recent.get(page_key)
+    if page is not None and time.time() - page.rendered_at >= CACHE_SECONDS:
+        _recent.discard(page_key)
+        return None
+    return page
 
 
 def _remember(page_key: str, page: SharedPage) -> None:
-    if time.time() - getattr(page, "rendered_at", 0) >= CACHE_SECONDS:
-        return
-    with _recent_lock:
-        _recent[page_key] = page
-        _recent.move_to_end(page_key)
-        while len(_recent) > RECENT_PAGES:
-            _recent.popitem(last=False)
+    if time.time() - getattr(page, "rendered_at", 0) < CACHE_SECONDS:
+        _recent.put(page_key, page)
 
 
 def forget_recent() -> None:
     """Empty this process's copies (tests, with the shared cache)."""
-    with _recent_lock:
-        _recent.clear()
+    _recent.clear()
 
 
 def render_shared(context: dict, *, confirmable: bool) -> SharedPage:
@@ -232,8 +220,7 @@ def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpRes
 # (the receipt after confirming, among others) gets them rendered in place.
 OBLIGATION_TEMPLATES = ("employee/_confirm_banner.html", "employee/_confirmation.html")
 OBLIGATION_PARTS_KEPT = 512
-_TOKEN = f"csrftoken{secrets.token_hex(16)}"
-_obligation_cache: OrderedDict[tuple, tuple[str, str]] = OrderedDict()
+_obligation_parts_kept = Kept(OBLIGATION_PARTS_KEPT)
 
 
 def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
@@ -252,8 +239,7 @@ def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
         tuple(vars(text).items()),
         None if snapshot is None else tuple(vars(snapshot).items()),
     )
-    with _recent_lock:
-        parts = _obligation_cache.get(key)
+    parts = _obligation_parts_kept.get(key)
     if parts is None:
         given = {
             "policy": SimpleNamespace(
@@ -263,15 +249,11 @@ def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
             "text": text,
             "obligation": snapshot,
             "messages": (),
-            "csrf_token": _TOKEN,
+            "csrf_token": TOKEN,
         }
         parts = tuple(render_to_string(name, given) for name in OBLIGATION_TEMPLATES)
-        with _recent_lock:
-            _obligation_cache[key] = parts
-            while len(_obligation_cache) > OBLIGATION_PARTS_KEPT:
-                _obligation_cache.popitem(last=False)
-    # The token is letters and digits (Django's masked token), as it would be in the template.
-    return tuple(_safe(part.replace(_TOKEN, token)) for part in parts)
+        _obligation_parts_kept.put(key, parts)
+    return tuple(_safe(with_token(part, token)) for part in parts)
 
 
 def _snapshot(obligation) -> SimpleNamespace | None:

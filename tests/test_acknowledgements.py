@@ -1,5 +1,4 @@
 import threading
-import time
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
@@ -10,6 +9,7 @@ from policies.models import Acknowledgement, ChangeKind, PolicyVersion
 from policies.workflow import create_draft, publish, retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
+from .locks import eventually, sessions_waiting_on_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -219,13 +219,4 @@ def test_a_confirmation_racing_a_publish_gets_no_receipt_for_the_version_just_su
 
 def _wait_until_blocked_or_done(outcome: dict, *, seconds: float) -> None:
     """Hold the publishing transaction open until the confirmation waits on a lock (or finished)."""
-    deadline = time.monotonic() + seconds
-    with connections["default"].temporary_connection() as cursor:
-        while time.monotonic() < deadline and "result" not in outcome:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
+    eventually(lambda: "result" in outcome or sessions_waiting_on_locks() >= 1, seconds)

@@ -18,7 +18,6 @@ import contextlib
 import datetime
 import os
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -34,6 +33,7 @@ from policies.models import Acknowledgement, ChangeKind, Confirmation, PolicyVer
 from policies.workflow import WorkflowError, activate_due_versions, restore, retire
 
 from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
+from .locks import eventually, sessions_waiting_on_locks
 
 pytestmark = pytest.mark.django_db
 
@@ -315,24 +315,6 @@ def test_a_unit_moved_out_of_an_audience_takes_its_people_out_of_the_counts():
 # --- A confirmation racing a publish ------------------------------------------------------------
 
 
-def _waiting_on_locks() -> int:
-    with connections["default"].temporary_connection() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        )
-        return cursor.fetchone()[0]
-
-
-def _until(condition, seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_confirmation_committed_during_a_publish_counts_against_the_new_requirement():
     """A material version is published (and its policy recounted) but not yet committed when an
@@ -373,7 +355,7 @@ def test_a_confirmation_committed_during_a_publish_counts_against_the_new_requir
     for thread in threads:
         thread.start()
     # The confirmation waits for the publish.
-    assert _until(lambda: _waiting_on_locks() >= 1)
+    assert eventually(lambda: sessions_waiting_on_locks() >= 1)
     release.set()
     for thread in threads:
         thread.join(timeout=30)

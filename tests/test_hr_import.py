@@ -1,6 +1,5 @@
 import io
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from policies.hr_import import HrImportError, TooManyLeavers, import_people
 from policies.models import Acknowledgement, Event, EventVerb
 
 from .factories import make_organisation, make_policy, make_unit
+from .locks import eventually, sessions_waiting_on_locks
 from .manager_setup import acknowledge
 
 pytestmark = pytest.mark.django_db
@@ -297,24 +297,6 @@ def test_a_unit_name_found_in_two_vacated_places_is_not_guessed(org):
 # --- An import racing confirmations ------------------------------------------------------------
 
 
-def _waiting_on_locks() -> int:
-    with connections["default"].temporary_connection() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        )
-        return cursor.fetchone()[0]
-
-
-def _until(condition, seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_import_moving_people_never_deadlocks_with_a_confirmation(org):
     """A large import moves Anna and Bjørn out of their unit while Per, who stays, confirms.
@@ -382,10 +364,10 @@ def test_an_import_moving_people_never_deadlocks_with_a_confirmation(org):
     threads["holder"].start()
     threads["importer"].start()
     # The import is under way and waits for Bjørn.
-    assert _until(lambda: _waiting_on_locks() >= 1)
+    assert eventually(lambda: sessions_waiting_on_locks() >= 1)
     threads["confirmer"].start()
     # Per's confirmation either waits too, or has gone through.
-    assert _until(lambda: "confirm" in outcome or _waiting_on_locks() >= 2)
+    assert eventually(lambda: "confirm" in outcome or sessions_waiting_on_locks() >= 2)
     release.set()
     for thread in threads.values():
         thread.join(timeout=30)

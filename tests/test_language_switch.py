@@ -7,7 +7,7 @@ from django.template import engines
 from django.test import RequestFactory
 from django.utils import translation
 
-from policies.templatetags import navigation
+from policies import kept
 
 from .factories import make_organisation, make_person
 
@@ -42,7 +42,7 @@ def test_each_response_gets_its_own_token_and_never_the_stand_in():
     person = make_person(make_organisation())
     first, second = _both("/", person)[1], _both("/", person)[1]
     assert first != second
-    assert navigation._TOKEN not in first + second
+    assert kept.TOKEN not in first + second
 
 
 def test_without_a_request_the_switch_is_rendered_as_it_stands():

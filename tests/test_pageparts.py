@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Organisation, Person
-from policies import pageparts
+from policies import kept, pageparts
 from policies.access import get_readable_policy_page
 from policies.acknowledgements import acknowledge
 from policies.authoring import change_look
@@ -249,4 +249,4 @@ def test_the_receipt_after_confirming_is_on_the_page_from_parts(client):
     html = client.get(policy.get_absolute_url()).content.decode()
     assert 'id="kvittering"' not in html and "Du bekreftet versjon 1" in html
     # Every form carries the response's own CSRF token, never the kept parts' stand-in.
-    assert pageparts._TOKEN not in html and 'name="csrfmiddlewaretoken" value="' in html
+    assert kept.TOKEN not in html and 'name="csrfmiddlewaretoken" value="' in html

@@ -2,9 +2,6 @@
 answered from a per-process cache; `{% language_switch %}` (a builtin, so every template has them)."""
 
 import functools
-import secrets
-import threading
-from collections import OrderedDict
 from types import SimpleNamespace
 
 from django import template
@@ -16,6 +13,8 @@ from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from policies.kept import TOKEN, Kept, with_token
 
 register = template.Library()
 
@@ -105,11 +104,8 @@ def page_kommune(context):
 
 
 LANGUAGE_SWITCH = "partials/_language_switch.html"
-# Stands for the CSRF token in a kept language switch: letters and digits, so escaping keeps it.
-_TOKEN = f"csrftoken{secrets.token_hex(16)}"
-_switches: OrderedDict[tuple, str] = OrderedDict()
-_switches_lock = threading.Lock()
 SWITCHES_KEPT = 256
+_switches = Kept(SWITCHES_KEPT)
 
 
 @register.simple_tag(takes_context=True)
@@ -131,20 +127,15 @@ def language_switch(context):
         with context.push():
             return mark_safe(get_template(LANGUAGE_SWITCH).template.render(context))  # noqa: S308 - a rendered template
     key = (get_language(), request.get_full_path(), signed_in)
-    with _switches_lock:
-        html = _switches.get(key)
+    html = _switches.get(key)
     if html is None:
         html = render_to_string(
             LANGUAGE_SWITCH,
             {
                 "request": SimpleNamespace(get_full_path=key[1]),
                 "user": SimpleNamespace(is_authenticated=signed_in),
-                "csrf_token": _TOKEN,
+                "csrf_token": TOKEN,
             },
         )
-        with _switches_lock:
-            _switches[key] = html
-            while len(_switches) > SWITCHES_KEPT:
-                _switches.popitem(last=False)
-    # The token is letters and digits (Django's masked token), as it would be in the partial.
-    return mark_safe(html.replace(_TOKEN, str(token)) if signed_in else html)  # noqa: S308 - our own rendered template
+        _switches.put(key, html)
+    return mark_safe(with_token(html, token) if signed_in else html)  # noqa: S308 - our own rendered template

@@ -36,6 +36,15 @@ def page(page):
     return page
 
 
+def _choose_png(page) -> None:
+    """Pick a small real PNG in the editor's image file field."""
+    png = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 90, 160)).save(png, "PNG")
+    page.set_input_files(
+        "#bilde", {"name": "b.png", "mimeType": "image/png", "buffer": png.getvalue()}
+    )
+
+
 def test_editor_preview_and_analysis_update_while_typing_under_csp(
     live_server, page, settings, tmp_path
 ):
@@ -69,11 +78,7 @@ def test_editor_preview_and_analysis_update_while_typing_under_csp(
     page.wait_for_function(
         "() => document.getElementById('opplasting-status').textContent.includes('ikke et bilde')"
     )
-    png = io.BytesIO()
-    Image.new("RGB", (20, 20), (0, 90, 160)).save(png, "PNG")
-    page.set_input_files(
-        "#bilde", {"name": "b.png", "mimeType": "image/png", "buffer": png.getvalue()}
-    )
+    _choose_png(page)
     page.wait_for_function(
         "() => document.getElementById('id_body').value.includes('/media/bilder/')"
     )
@@ -164,11 +169,7 @@ def test_the_editor_script_speaks_nynorsk_and_marks_the_text_in_its_own_form(
     page.get_by_role("button", name="Feit").click()
     assert page.input_value("#id_body").endswith("**fet tekst**")
 
-    png = io.BytesIO()
-    Image.new("RGB", (20, 20), (0, 90, 160)).save(png, "PNG")
-    page.set_input_files(
-        "#bilde", {"name": "b.png", "mimeType": "image/png", "buffer": png.getvalue()}
-    )
+    _choose_png(page)
     page.wait_for_function(
         "() => document.getElementById('opplasting-status').textContent.includes('Biletet er sett inn')"
     )

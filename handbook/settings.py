@@ -131,6 +131,8 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:54320/handbook"),
+        # Django's PostgreSQL backend, with a health check that costs no round trip (handbook.db).
+        engine="handbook.db",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )

@@ -1,7 +1,9 @@
 """`current_page`: marks the main menu's link to the part of the site being shown; `{% url %}`
-answered from a per-process cache; `{% language_switch %}` (a builtin, so every template has them)."""
+answered from a per-process cache; `{% main_menu %}` and `{% language_switch %}` (a builtin, so
+every template has them)."""
 
 import functools
+import secrets
 from types import SimpleNamespace
 
 from django import template
@@ -139,3 +141,58 @@ def language_switch(context):
         )
         _switches.put(key, html)
     return mark_safe(with_token(html, token) if signed_in else html)  # noqa: S308 - our own rendered template
+
+
+MAIN_MENU = "partials/_usernav.html"
+MENUS_KEPT = 1024
+_menus = Kept(MENUS_KEPT)
+# Stands for the signed-in person's name in a kept menu: letters and digits, so escaping leaves it.
+NAME = f"personname{secrets.token_hex(16)}"
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context):
+    """partials/_usernav.html. For a signed-in person it is rendered once per process for each
+    målform, address and what the menu shows of the person besides their name (their kommune,
+    whether they manage or edit), with the name and the request's CSRF token put in afterwards:
+    the same menu for everyone of a kommune with the same roles, on every page they open.
+
+    The partial is given exactly what the key holds, so nothing else can reach a kept copy.
+    Anyone else (signed out, no request or no token) gets the partial rendered as it stands.
+    """
+    request = context.get("request")
+    user = context.get("user")
+    token = context.get("csrf_token")
+    if (
+        request is None
+        or user is None
+        or not user.is_authenticated
+        or not token
+        or str(token) == "NOTPROVIDED"
+    ):
+        with context.push():
+            return mark_safe(get_template(MAIN_MENU).template.render(context))  # noqa: S308 - a rendered template
+    organisation = user.organisation
+    shown = None if organisation is None else (organisation.slug, organisation.name)
+    key = (get_language(), request.path, shown, user.is_manager, user.is_editor)
+    html = _menus.get(key)
+    if html is None:
+        html = render_to_string(
+            MAIN_MENU,
+            {
+                "request": SimpleNamespace(path=request.path),
+                "user": SimpleNamespace(
+                    is_authenticated=True,
+                    organisation=None
+                    if shown is None
+                    else SimpleNamespace(slug=shown[0], name=shown[1]),
+                    is_manager=key[3],
+                    is_editor=key[4],
+                    display_name=NAME,
+                ),
+                "csrf_token": TOKEN,
+            },
+        )
+        _menus.put(key, html)
+    menu = with_token(html, token).replace(NAME, conditional_escape(user.display_name))
+    return mark_safe(menu)  # noqa: S308 - our own rendered template, the name escaped

@@ -85,6 +85,8 @@ class Load:
     errors: int = 0
     seconds: float = 0.0
     sizes: set = field(default_factory=set)
+    # interleaved(): req/s of each round, in order.
+    rounds: list = field(default_factory=list)
 
     @property
     def per_second(self) -> float:
@@ -144,4 +146,5 @@ def interleaved(
             total.requests += load.requests
             total.errors += load.errors
             total.seconds += load.seconds
+            total.rounds.append(load.per_second)
     return totals

@@ -4,12 +4,11 @@ same HTML as the partial rendered in place, with this response's CSRF token."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import engines
-from django.test import RequestFactory
-from django.utils import translation
 
 from policies import kept
 
 from .factories import make_organisation, make_person
+from .rendered import side_by_side
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +16,7 @@ BOTH = '{% include "partials/_language_switch.html" %}|{% language_switch %}'
 
 
 def _both(path: str, user, language: str = "nb") -> tuple[str, str]:
-    request = RequestFactory().get(path)
-    request.user = user
-    with translation.override(language):
-        html = engines["django"].from_string(BOTH).render({}, request)
-    included, tagged = html.split("|")
-    return included, tagged
+    return side_by_side(BOTH, path, user, language)
 
 
 @pytest.mark.parametrize("language", ["nb", "nn"])

@@ -5,14 +5,13 @@ each person's own name and each response's CSRF token."""
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import engines
-from django.test import RequestFactory
-from django.utils import translation
 
 from people.models import person_for_request
 from policies import kept
 from policies.templatetags import navigation
 
 from .factories import make_organisation, make_person, make_unit
+from .rendered import side_by_side
 
 pytestmark = pytest.mark.django_db
 
@@ -20,12 +19,7 @@ BOTH = '{% include "partials/_usernav.html" %}|{% main_menu %}'
 
 
 def _both(path: str, user, language: str = "nb") -> tuple[str, str]:
-    request = RequestFactory().get(path)
-    request.user = user
-    with translation.override(language):
-        html = engines["django"].from_string(BOTH).render({}, request)
-    included, tagged = html.split("|")
-    return included, tagged
+    return side_by_side(BOTH, path, user, language)
 
 
 def _signed_in(person):

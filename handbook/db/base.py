@@ -35,7 +35,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection.broken or connection.info.transaction_status != pq.TransactionStatus.IDLE:
             return False
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            # poll(), not select(): a process with many files open may have this one above 1023.
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN)
+            events = poller.poll(0)
         except (OSError, ValueError):
             return False
-        return not readable
+        # Anything at all (data, the server's end, an error) is for SELECT 1 to make sense of.
+        return not events

@@ -33,7 +33,7 @@ def _static_copy(path: str) -> str:
 
 def run() -> list[Result]:
     from tests.deploy import nginx_config
-    from tests.smtp_sink import free_port
+    from tests.ports import free_port
     from tests.test_cluster import Cluster, _answers, _tool
     from tests.test_failures import wait_until
 

@@ -83,7 +83,7 @@ def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path
     )
     what = "docs/deploy/nginx.conf"
     site = substitute(site, r"(    server 127\.0\.0\.1:800\d [^\n]*\n)+", upstreams, what=what)
-    from .smtp_sink import free_port
+    from .ports import free_port
 
     site = substitute(site, r"listen 80;", f"listen 127.0.0.1:{free_port()};", what=what)
     listen = f"listen 127.0.0.1:{port} ssl http2;" if tls else f"listen 127.0.0.1:{port};"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import requests
+
+from .ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 MOCK = Path(sys.executable).parent / "oidc-provider-mock"
@@ -36,12 +37,6 @@ BERGEN_USERS = [
 MOSKENES_USERS = [
     {"sub": "bergen-b4001", "employee_number": "B4001", "email": "nora@bergen.test"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(url: str, process: subprocess.Popen, name: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from .ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SH = str(ROOT / "scripts" / "pg.sh")
@@ -27,12 +28,6 @@ def _pg_sh(command: str) -> str:
 
 
 BINDIR = Path(_pg_sh("bindir"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_pg(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import email
 import logging
-import socket
 import threading
 from dataclasses import dataclass
 from email.message import Message
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
+
+from .ports import free_port
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,6 @@ class _Handler:
         with self.sink.lock:
             self.sink.received.append(received)
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SmtpSink:

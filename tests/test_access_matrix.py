@@ -25,7 +25,7 @@ from policies.workflow import create_draft
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
 from .factories import make_person, make_policy, make_signin_config
-from .oidc_providers import free_port
+from .ports import free_port
 
 pytestmark = pytest.mark.django_db
 

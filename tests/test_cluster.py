@@ -29,7 +29,8 @@ import pytest
 
 from .azurite import AZURITE, Azurite
 from .deploy import nginx_config
-from .smtp_sink import SmtpSink, free_port
+from .ports import free_port
+from .smtp_sink import SmtpSink
 from .test_failures import Browser, confirmation_succeeded, manage, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent

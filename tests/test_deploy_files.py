@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from .deploy import DEPLOY, ROOT, SYSTEMD, read_environment_file
-from .smtp_sink import free_port
+from .ports import free_port
 
 
 def test_the_gunicorn_access_log_holds_no_client_address_and_no_query_string(tmp_path):

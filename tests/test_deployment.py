@@ -32,7 +32,8 @@ import requests
 
 from .deploy import DEPLOY, ROOT, SYSTEMD, nginx_config, read_environment_file, read_unit
 from .oidc_providers import Provider, approve, start_mock
-from .smtp_sink import SmtpSink, free_port
+from .ports import free_port
+from .smtp_sink import SmtpSink
 from .test_cluster import form_fields
 from .test_failures import wait_until
 

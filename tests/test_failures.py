@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = str(ROOT / "scripts" / "pg.sh")
@@ -55,12 +56,6 @@ def wait_until(condition, what: str, attempts: int = 300, pause: float = 0.2):
             return
         time.sleep(pause)
     raise AssertionError(f"gave up waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,7 @@ def test_a_cache_hit_is_the_page_with_the_same_headers_and_no_cookie(client):
 
 
 def test_a_cache_that_is_down_costs_speed_not_the_page(client, settings):
-    from .smtp_sink import free_port
+    from .ports import free_port
 
     # Nothing listens there (Django's test signals give the new setting a fresh cache handler).
 

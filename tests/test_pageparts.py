@@ -189,7 +189,7 @@ def test_an_event_committed_after_a_newer_one_still_changes_the_key(client):
 
 
 def test_with_the_cache_down_the_signed_in_page_is_rendered(client, settings):
-    from .smtp_sink import free_port
+    from .ports import free_port
 
     policy = make_policy(make_organisation(), body="## Om\n\nTeksten.\n")
     client.force_login(_reader_of(policy))

@@ -84,7 +84,7 @@ def test_a_server_that_read_the_session_just_before_the_sign_out_cannot_bring_it
 
 
 def test_with_the_cache_down_a_signed_in_page_reads_the_session_from_the_database(settings):
-    from .smtp_sink import free_port
+    from .ports import free_port
 
     person, client = _signed_in()
     policy = make_policy(person.organisation)
@@ -100,7 +100,7 @@ def test_with_the_cache_down_a_signed_in_page_reads_the_session_from_the_databas
 
 
 def test_signing_out_with_the_cache_down_is_refused_and_changes_nothing(settings):
-    from .smtp_sink import free_port
+    from .ports import free_port
 
     _, client = _signed_in()
     key = client.cookies[settings.SESSION_COOKIE_NAME].value

@@ -245,7 +245,7 @@ def test_the_person_cancelling_at_the_provider_gets_a_page_not_an_error(bergen):
 
 
 def test_a_provider_that_is_down_gets_a_norwegian_page(db):
-    from .oidc_providers import free_port
+    from .ports import free_port
 
     organisation = make_organisation("Bergen kommune", "bergen")
     make_signin_config(organisation, f"http://127.0.0.1:{free_port()}")

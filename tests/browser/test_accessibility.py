@@ -109,7 +109,7 @@ def signin_configured():
     from signin.models import SignInConfig
 
     from ..factories import make_signin_config
-    from ..oidc_providers import free_port
+    from ..ports import free_port
 
     for slug in ("bergen", "moskenes"):
         organisation = Organisation.objects.get(slug=slug)

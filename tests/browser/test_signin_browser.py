@@ -19,7 +19,7 @@ from policies.models import Acknowledgement
 from signin.models import Outcome, SignInEvent, SignInIdentity
 
 from ..factories import make_organisation, make_person, make_signin_config
-from ..oidc_providers import free_port
+from ..ports import free_port
 from .axe import axe_violations, format_violations
 
 pytestmark = pytest.mark.browser

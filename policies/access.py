@@ -16,6 +16,7 @@ from people.models import Organisation, Unit
 
 from .compliance import OBLIGATION_OF, OBLIGATION_OF_COLUMNS, obligation_from_row
 from .dashboards import Scope
+from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
     Obligation,
@@ -95,26 +96,23 @@ def _readable(user) -> tuple[str, tuple]:
     """
     internal = internal_readers_scope(user)
     key = "every" if internal is EVERY_ORGANISATION else internal
-    found = _readable_conditions.get(key)
-    if found is None:
-        query = Policy.objects.readable_by(user).order_by().values("pk").query
-        compiler = query.get_compiler(connection=connection)
-        if {alias for alias, count in query.alias_refcount.items() if count} == {_TABLE}:
-            try:
-                sql, params = compiler.compile(query.where)
-            except FullResultSet:
-                sql, params = "TRUE", ()
-        else:
-            sql, params = query.sql_with_params()
-            sql = f"{_POLICY}.id IN ({sql})"
-        found = (sql, tuple(params))
-        if len(_readable_conditions) >= 10_000:
-            _readable_conditions.clear()
-        _readable_conditions[key] = found
-    return found
+    return _readable_conditions.get_or_make(key, lambda: _readable_condition(user))
 
 
-_readable_conditions: dict = {}
+def _readable_condition(user) -> tuple[str, tuple]:
+    query = Policy.objects.readable_by(user).order_by().values("pk").query
+    if {alias for alias, count in query.alias_refcount.items() if count} != {_TABLE}:
+        sql, params = query.sql_with_params()
+        return f"{_POLICY}.id IN ({sql})", tuple(params)
+    try:
+        sql, params = query.get_compiler(connection=connection).compile(query.where)
+    except FullResultSet:
+        return "TRUE", ()
+    return sql, tuple(params)
+
+
+# One per reader scope: every organisation's own, the public, everything.
+_readable_conditions = Kept(1024)
 _TABLE = Policy._meta.db_table
 _POLICY = connection.ops.quote_name(_TABLE)
 

@@ -1,7 +1,7 @@
 """What an app process keeps of rendered parts between requests, and the CSRF token's stand-in.
 
-Parts that are the same for many readers (the shared page, the language switch, the confirmation
-parts) are rendered once per process under a key that names everything they show. A part with a
+Parts that are the same for many readers (the shared page, the main menu, the language switch, the
+confirmation parts) are rendered once per process under a key that names everything they show. A part with a
 form is rendered with TOKEN where the CSRF token goes, and each response puts its own in
 (`with_token`).
 """
@@ -36,6 +36,14 @@ class Kept:
             if value is not None:
                 self._items.move_to_end(key)
             return value
+
+    def get_or_make(self, key, make):
+        """The value kept under `key`, or `make()`'s, kept from now on."""
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
+        return value
 
     def put(self, key, value) -> None:
         with self._lock:

@@ -239,8 +239,8 @@ def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
         tuple(vars(text).items()),
         None if snapshot is None else tuple(vars(snapshot).items()),
     )
-    parts = _obligation_parts_kept.get(key)
-    if parts is None:
+
+    def render() -> tuple[str, str]:
         given = {
             "policy": SimpleNamespace(
                 slug=policy.slug, organisation=SimpleNamespace(slug=policy.organisation.slug)
@@ -251,8 +251,9 @@ def _obligation_parts(request, context: dict, token: str) -> tuple[str, str]:
             "messages": (),
             "csrf_token": TOKEN,
         }
-        parts = tuple(render_to_string(name, given) for name in OBLIGATION_TEMPLATES)
-        _obligation_parts_kept.put(key, parts)
+        return tuple(render_to_string(name, given) for name in OBLIGATION_TEMPLATES)
+
+    parts = _obligation_parts_kept.get_or_make(key, render)
     return tuple(_safe(with_token(part, token)) for part in parts)
 
 

@@ -51,6 +51,7 @@ from redis.exceptions import RedisError
 
 from people.models import Organisation
 
+from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
     SEARCH_CONFIG,
@@ -418,20 +419,18 @@ def _scope(user, *, organisation: Organisation | None, include_earlier: bool) ->
         organisation.pk if organisation is not None else None,
         include_earlier,
     )
-    scope = _scopes.get(key)
-    if scope is None:
-        readable = _readable_policies(user, organisation).values("pk")
-        sql, params = readable.query.sql_with_params()
-        scope = Scope(
-            readable=sql, readable_params=tuple(params), statuses=tuple(_statuses(include_earlier))
-        )
-        if len(_scopes) >= 10_000:
-            _scopes.clear()
-        _scopes[key] = scope
-    return scope
+    return _scopes.get_or_make(key, lambda: _compiled_scope(user, organisation, include_earlier))
 
 
-_scopes: dict[tuple, Scope] = {}
+def _compiled_scope(user, organisation: Organisation | None, include_earlier: bool) -> Scope:
+    readable = _readable_policies(user, organisation).values("pk")
+    sql, params = readable.query.sql_with_params()
+    return Scope(
+        readable=sql, readable_params=tuple(params), statuses=tuple(_statuses(include_earlier))
+    )
+
+
+_scopes = Kept(10_000)
 
 
 def _score_sql(table: str, plan: Plan, *, every_group: bool = False) -> tuple[str, list]:

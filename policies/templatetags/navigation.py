@@ -123,23 +123,22 @@ def language_switch(context):
     request = context.get("request")
     user = context.get("user")
     signed_in = bool(user is not None and user.is_authenticated)
-    token = context.get("csrf_token")
-    if request is None or (signed_in and (not token or str(token) == "NOTPROVIDED")):
+    token = _usable_token(context)
+    if request is None or (signed_in and token is None):
         # No request or no token (an error page rendered without one): render it as it stands.
-        with context.push():
-            return mark_safe(get_template(LANGUAGE_SWITCH).template.render(context))  # noqa: S308 - a rendered template
+        return _as_it_stands(context, LANGUAGE_SWITCH)
     key = (get_language(), request.get_full_path(), signed_in)
-    html = _switches.get(key)
-    if html is None:
-        html = render_to_string(
+    html = _switches.get_or_make(
+        key,
+        lambda: render_to_string(
             LANGUAGE_SWITCH,
             {
                 "request": SimpleNamespace(get_full_path=key[1]),
                 "user": SimpleNamespace(is_authenticated=signed_in),
                 "csrf_token": TOKEN,
             },
-        )
-        _switches.put(key, html)
+        ),
+    )
     return mark_safe(with_token(html, token) if signed_in else html)  # noqa: S308 - our own rendered template
 
 
@@ -162,22 +161,15 @@ def main_menu(context):
     """
     request = context.get("request")
     user = context.get("user")
-    token = context.get("csrf_token")
-    if (
-        request is None
-        or user is None
-        or not user.is_authenticated
-        or not token
-        or str(token) == "NOTPROVIDED"
-    ):
-        with context.push():
-            return mark_safe(get_template(MAIN_MENU).template.render(context))  # noqa: S308 - a rendered template
+    token = _usable_token(context)
+    if request is None or user is None or not user.is_authenticated or token is None:
+        return _as_it_stands(context, MAIN_MENU)
     organisation = user.organisation
     shown = None if organisation is None else (organisation.slug, organisation.name)
     key = (get_language(), request.path, shown, user.is_manager, user.is_editor)
-    html = _menus.get(key)
-    if html is None:
-        html = render_to_string(
+    html = _menus.get_or_make(
+        key,
+        lambda: render_to_string(
             MAIN_MENU,
             {
                 "request": SimpleNamespace(path=request.path),
@@ -192,7 +184,19 @@ def main_menu(context):
                 ),
                 "csrf_token": TOKEN,
             },
-        )
-        _menus.put(key, html)
+        ),
+    )
     menu = with_token(html, token).replace(NAME, conditional_escape(user.display_name))
     return mark_safe(menu)  # noqa: S308 - our own rendered template, the name escaped
+
+
+def _usable_token(context):
+    """The request's CSRF token, or None where there is none (an error page rendered without)."""
+    token = context.get("csrf_token")
+    return None if not token or str(token) == "NOTPROVIDED" else token
+
+
+def _as_it_stands(context, name: str):
+    """Template `name` rendered in place with the page's context, as {% include %} would."""
+    with context.push():
+        return mark_safe(get_template(name).template.render(context))  # noqa: S308 - a rendered template

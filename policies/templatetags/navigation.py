@@ -123,7 +123,9 @@ def language_switch(context):
     request = context.get("request")
     user = context.get("user")
     signed_in = bool(user is not None and user.is_authenticated)
-    token = _usable_token(context)
+    # Asked only for a signed-in reader: asking makes a CSRF cookie, and an anonymous page with
+    # one could no longer be shared from the cache.
+    token = _usable_token(context) if signed_in else None
     if request is None or (signed_in and token is None):
         # No request or no token (an error page rendered without one): render it as it stands.
         return _as_it_stands(context, LANGUAGE_SWITCH)
@@ -161,8 +163,10 @@ def main_menu(context):
     """
     request = context.get("request")
     user = context.get("user")
-    token = _usable_token(context)
-    if request is None or user is None or not user.is_authenticated or token is None:
+    if request is None or user is None or not user.is_authenticated:
+        return _as_it_stands(context, MAIN_MENU)
+    token = _usable_token(context)  # only now: asking makes a CSRF cookie (see language_switch)
+    if token is None:
         return _as_it_stands(context, MAIN_MENU)
     organisation = user.organisation
     shown = None if organisation is None else (organisation.slug, organisation.name)

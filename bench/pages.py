@@ -63,7 +63,8 @@ def run() -> list[Result]:
         static_path = f"{settings.STATIC_URL}bench/page.html"
         status, _, data = request(port, "GET", static_path)
         assert status == 200 and len(data) == len(page), (status, len(data), len(page))
-        # A query string bypasses the anonymous page cache: every view is rendered.
+        # A query string bypasses the anonymous page cache (Redis, nginx): every view is made as a
+        # signed-in reader's is, from the shared parts kept per process (policies.pageparts).
         uncached_path = f"{path}?bench=1"
         # What a browser sends after its first page: the session and the CSRF cookie it was
         # given (without it, every answer would make and set a new CSRF secret).

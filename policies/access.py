@@ -41,13 +41,18 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
     """The policy at /<org>/<policy>/ if this person may read it.
 
     An internal policy asks an anonymous visitor to log in, and is a 404 for someone of another
-    organisation, so that its existence does not leak. (A signed-in reader's policy page reads it
-    with get_readable_policy_page.)
+    organisation, so that its existence does not leak. (The policy page itself reads it with
+    get_readable_policy_page.)
     """
     found = Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
     policy = found.readable_by(user).select_related("organisation").first()
     if policy is not None:
         return policy
+    _not_readable(user, found)
+
+
+def _not_readable(user, found: QuerySet):
+    """Refuse a policy `user` may not read: log in first if it exists, else 404."""
     if not user.is_authenticated and found.exists():
         raise NeedsLogin
     raise Http404
@@ -56,12 +61,13 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
 def get_readable_policy_page(
     user, org_slug: str, policy_slug: str
 ) -> tuple[Policy, Obligation | None]:
-    """For a signed-in reader's policy page: the policy at /<org>/<policy>/ if this person may
-    read it, else 404, with its organisation and its audit-event stamp (`events_seen`,
+    """For the policy page: the policy at /<org>/<policy>/ if this person may read it (refused
+    as get_readable_policy refuses), with its organisation and its audit-event stamp (`events_seen`,
     `last_event`, for the key of its cached page, policies.pageparts), and this person's
-    obligation for it (as compliance.obligation_for gives it), all in one statement.
+    obligation for it (as compliance.obligation_for gives it; None for an anonymous reader), all
+    in one statement.
 
-    It is the page signed-in people open most, and building its statements with the ORM cost
+    It is the page people open most, and building its statements with the ORM cost
     more than running them; so the statement is written out here once, around readable_by's
     query (the one rule of who may read), which is compiled once per process for each reader
     scope (`_readable`).
@@ -73,7 +79,7 @@ def get_readable_policy_page(
         )
         row = cursor.fetchone()
     if row is None:
-        raise Http404
+        _not_readable(user, Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug))
     policy_fields, organisation_fields = _POLICY_PAGE_FIELDS
     stamp = len(policy_fields) + len(organisation_fields)
     policy = Policy.from_db(connection.alias, policy_fields, row[: len(policy_fields)])

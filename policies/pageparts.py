@@ -1,9 +1,11 @@
-"""A signed-in reader's policy page: what every reader sees from the shared cache, and only the
-personal parts rendered on each request.
+"""The policy page: what every reader sees from the shared cache, and only the personal parts
+rendered on each request.
 
 The page a signed-in person gets differs from everyone else's in a few places only: the main
 menu (their name and roles, a CSRF token), the language switch, messages, the confirmation
-banner, the review note and the confirmation block. Everything else (header and footer in the
+banner, the review note and the confirmation block. An anonymous reader's page is made the same
+way (their parts: "Logg inn", the language switch without a form token), so that a page the
+anonymous page cache does not hold is not rendered whole either. Everything else (header and footer in the
 kommune's look, the text, its table of contents, the version history) is the same for every
 reader of the policy in that målform, and costs most of the page's time to render.
 
@@ -186,8 +188,11 @@ def put(page_key: str, page: SharedPage) -> None:
 
 def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpResponse:
     """The whole page: `page` with this reader's parts rendered into its markers."""
-    # One CSRF token for every form of the page, as the context processor would give it.
-    token = get_token(request)
+    # One CSRF token for every form of the page, as the context processor would give it. An
+    # anonymous reader's parts have no form that needs one; asking for it would set a CSRF cookie,
+    # and a page that sets a cookie is not shared from the caches (policies.pagecache, nginx).
+    signed_in = request.user.is_authenticated
+    token = get_token(request) if signed_in else ""
     context = {
         "organisation": policy.organisation,
         "policy": policy,
@@ -196,8 +201,9 @@ def respond(request, page: SharedPage, *, policy: Policy, obligation) -> HttpRes
         "current": page.current,
         "obligation": obligation,
         "personal_part": _safe(page.marker),
-        "csrf_token": token,
     }
+    if signed_in:
+        context["csrf_token"] = token
     context["obligation_parts"] = _obligation_parts(request, context, token)
     personal = render_to_string(PERSONAL_TEMPLATE, context, request=request)
     shared_parts = page.html.split(page.marker)

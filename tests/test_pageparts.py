@@ -1,4 +1,4 @@
-"""A signed-in reader's policy page from the shared cache, personal parts rendered around it
+"""The policy page from the shared cache, each reader's own parts rendered around it
 (policies.pageparts)."""
 
 import datetime
@@ -15,7 +15,7 @@ from policies import kept, pageparts
 from policies.access import get_readable_policy_page
 from policies.acknowledgements import acknowledge
 from policies.authoring import change_look
-from policies.models import Event, EventVerb
+from policies.models import Event, EventVerb, Visibility
 from policies.views import reading
 from policies.workflow import retire
 
@@ -101,6 +101,44 @@ def test_a_hit_asks_the_database_two_things(client, handbook):
         html = client.get(MOSKENES).content.decode()
     assert len(queries) == 2, [q["sql"] for q in queries]
     assert "Jeg har lest og forstått" in html and "policy-toc" in html
+
+
+# An anonymous reader's page is made of parts too: the page cache keeps only the address without
+# a query string, so these are pages it does not hold.
+@pytest.mark.parametrize("query", ["?sprak=nn", "?sprak=nb", "?utm_source=intranett"])
+def test_an_anonymous_readers_page_from_shared_parts_is_the_page_rendered_whole(
+    client, handbook, monkeypatch, query
+):
+    whole = _whole(client, MOSKENES + query, monkeypatch)
+    miss, hit = _from_parts(client, MOSKENES + query)
+    assert miss == whole
+    assert hit == whole
+    assert "Logg inn" in hit and "Jeg har lest og forstått" not in hit
+
+
+def test_an_anonymous_page_from_parts_asks_one_thing_and_sets_no_cookie(client, handbook):
+    # No CSRF cookie: a page that sets one would not be shared from the caches.
+    client.get(MOSKENES + "?sprak=nn")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(MOSKENES + "?sprak=nn")
+    assert response.status_code == 200
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert not response.cookies
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+def test_an_internal_policy_asks_an_anonymous_reader_to_log_in_and_another_kommune_gets_404(
+    client,
+):
+    policy = make_policy(make_organisation(), visibility=Visibility.INTERNAL)
+    path = policy.get_absolute_url() + "?sprak=nn"
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    client.force_login(make_person(make_organisation()))
+    assert client.get(path).status_code == 404
+    client.force_login(_reader_of(policy))
+    assert client.get(path).status_code == 200
 
 
 def _reader_of(policy):

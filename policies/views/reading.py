@@ -146,12 +146,14 @@ def _policy_page(request, policy: Policy, version: PolicyVersion, versions, temp
     return render(request, template, context)
 
 
-# The signed-in reader's policy page from the shared cache, with the personal parts rendered
-# around it (policies.pageparts). Tests turn it off to compare with the page rendered whole.
+# The policy page from the shared cache, with the reader's own parts rendered around it
+# (policies.pageparts): for everyone, signed in or not, so that a page the anonymous page cache
+# does not hold (a målform asked for, another query string, a miss) is not rendered whole either.
+# Tests turn it off to compare with the page rendered whole.
 SHARED_PAGE = True
 
 
-def _signed_in_policy_page(request, org_slug: str, policy_slug: str):
+def _policy_page_from_parts(request, org_slug: str, policy_slug: str):
     policy, obligation = get_readable_policy_page(request.user, org_slug, policy_slug)
     page_key = pageparts.key(policy, requested_language(request.GET.get("sprak")))
     page = pageparts.get(page_key)
@@ -174,8 +176,8 @@ def _signed_in_policy_page(request, org_slug: str, policy_slug: str):
 @login_redirect
 def policy_detail(request, org_slug: str, policy_slug: str):
     """`/<org>/<policy>/`: the current version."""
-    if request.user.is_authenticated and SHARED_PAGE:
-        return _signed_in_policy_page(request, org_slug, policy_slug)
+    if SHARED_PAGE:
+        return _policy_page_from_parts(request, org_slug, policy_slug)
     policy = get_readable_policy(request.user, org_slug, policy_slug)
     versions = _versions_of(policy)
     current = next((v for v in versions if v.status == Status.PUBLISHED), None)

@@ -71,7 +71,8 @@ def run() -> list[Result]:
         for count, port in ports.items():
             runs = {
                 "cached": (path, None),
-                # A query string passes both nginx's and the app's page cache: every view renders.
+                # A query string passes both nginx's and the app's page cache: every view is made
+                # from the shared parts kept per process (policies.pageparts).
                 "uncached": (f"{path}?bench=1", None),
                 "static": (static_path, None),
             }

@@ -130,7 +130,7 @@ TEMPLATES = [
 # The Makefile points DATABASE_URL at the project-local cluster (scripts/pg.sh) when it is not set.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:54320/handbook"),
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:25320/handbook"),
         # Django's PostgreSQL backend, with a health check that costs no round trip (handbook.db).
         engine="handbook.db",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),

@@ -2,12 +2,12 @@
 # Microsoft's Azure Blob Storage emulator (azurite, from npm) for `make run`: uploads then go to
 # object storage as in production. Data in .azurite/ (ignored by git).
 #
-#   scripts/azurite.sh start   start it on 127.0.0.1:$HANDBOOK_AZURITE_PORT (default 54332)
+#   scripts/azurite.sh start   start it on 127.0.0.1:$HANDBOOK_AZURITE_PORT (default 25332)
 #   scripts/azurite.sh stop
 #   scripts/azurite.sh url     print the connection string for AZURE_STORAGE_CONNECTION_STRING
 set -euo pipefail
 cmd=${1:?usage: azurite.sh start|stop|url}
-port=${HANDBOOK_AZURITE_PORT:-54332}
+port=${HANDBOOK_AZURITE_PORT:-25332}
 project=$(cd "$(dirname "$0")/.." && pwd)
 base="$project/.azurite"
 pidfile="$base/azurite.pid"

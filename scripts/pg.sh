@@ -9,7 +9,7 @@
 #   scripts/pg.sh base                     print the folder the clusters live in (reachable by postgres)
 #
 # "failure" is a throwaway cluster that tests/test_failures.py starts and stops under a running
-# portal (port $HANDBOOK_FAILURE_PG_PORT, by default the test port + 1, i.e. 54322).
+# portal (port $HANDBOOK_FAILURE_PG_PORT, by default the test port + 1, i.e. 25322).
 #
 # PostgreSQL's initdb and postgres refuse to run as root, so when this script runs as root every
 # PostgreSQL binary is run as the 'postgres' system user. The "dev" cluster keeps PostgreSQL's
@@ -19,9 +19,9 @@ set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop|status|url dev|test|failure}
 mode=${2:-dev}
 case "$mode" in
-  dev) port=${HANDBOOK_PG_PORT:-54320} ;;
-  test) port=${HANDBOOK_TEST_PG_PORT:-54321} ;;
-  failure) port=${HANDBOOK_FAILURE_PG_PORT:-$(( ${HANDBOOK_TEST_PG_PORT:-54321} + 1 ))} ;;
+  dev) port=${HANDBOOK_PG_PORT:-25320} ;;
+  test) port=${HANDBOOK_TEST_PG_PORT:-25321} ;;
+  failure) port=${HANDBOOK_FAILURE_PG_PORT:-$(( ${HANDBOOK_TEST_PG_PORT:-25321} + 1 ))} ;;
   *) echo "pg.sh: mode must be dev, test or failure" >&2; exit 2 ;;
 esac
 dbname=handbook

@@ -20,7 +20,7 @@ shift
 [ "$cmd" = run ] || { echo "pgbouncer.sh: unknown command $cmd" >&2; exit 2; }
 
 project=$(cd "$(dirname "$0")/.." && pwd)
-target_port=${HANDBOOK_TEST_PG_PORT:-54321}
+target_port=${HANDBOOK_TEST_PG_PORT:-25321}
 
 bin=$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)
 if [ -z "$bin" ]; then
@@ -40,7 +40,8 @@ fi
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Chosen as the tests choose theirs (tests/ports.py): below the range of outgoing connections.
+port=$(cd "$project" && python3 -c 'from tests.ports import free_port; print(free_port())')
 base="$project/.pg"
 if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$project"; then
   base="/var/tmp/handbook-pg-$(echo -n "$project" | sha1sum | cut -c1-12)"

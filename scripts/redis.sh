@@ -5,15 +5,15 @@
 #   scripts/redis.sh stop  dev|test
 #   scripts/redis.sh url   dev|test   print the REDIS_URL for it
 #
-# Ports: $HANDBOOK_REDIS_PORT (dev, default 54330) and $HANDBOOK_TEST_REDIS_PORT (test, default
-# 54331). It is a cache: nothing is written to disk, and losing it loses nothing.
+# Ports: $HANDBOOK_REDIS_PORT (dev, default 25330) and $HANDBOOK_TEST_REDIS_PORT (test, default
+# 25331). It is a cache: nothing is written to disk, and losing it loses nothing.
 set -euo pipefail
 
 cmd=${1:?usage: redis.sh start|stop|url dev|test}
 mode=${2:-dev}
 case "$mode" in
-  dev) port=${HANDBOOK_REDIS_PORT:-54330}; db=0 ;;
-  test) port=${HANDBOOK_TEST_REDIS_PORT:-54331}; db=1 ;;
+  dev) port=${HANDBOOK_REDIS_PORT:-25330}; db=0 ;;
+  test) port=${HANDBOOK_TEST_REDIS_PORT:-25331}; db=1 ;;
   *) echo "redis.sh: mode must be dev or test" >&2; exit 2 ;;
 esac
 project=$(cd "$(dirname "$0")/.." && pwd)

@@ -166,7 +166,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         ENVIRONMENT="production",
         SECRET_KEY=secrets.token_urlsafe(45)[:60],
         ALLOWED_HOSTS="handboka.kommune.no",
-        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54321/handbook"),
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:25321/handbook"),
         DJANGO_SETTINGS_MODULE="handbook.settings",
     )
     env.update(overrides)

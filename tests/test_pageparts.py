@@ -5,7 +5,11 @@ import datetime
 import re
 
 import pytest
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -125,6 +129,20 @@ def test_an_anonymous_page_from_parts_asks_one_thing_and_sets_no_cookie(client, 
     assert len(queries) == 1, [q["sql"] for q in queries]
     assert not response.cookies
     assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+def test_an_anonymous_reader_with_a_message_waiting_gets_it_on_the_page_from_parts(
+    client, handbook, monkeypatch
+):
+    # Messages reach a reader without a session in the messages cookie.
+    cookie = CookieStorage(HttpRequest())._encode([Message(constants.INFO, "Hei fra redaksjonen")])
+    path = MOSKENES + "?sprak=nn"
+    client.cookies["messages"] = cookie
+    whole = _whole(client, path, monkeypatch)
+    client.cookies["messages"] = cookie
+    from_parts = _without_tokens(client.get(path).content.decode())
+    assert from_parts == whole
+    assert "Hei fra redaksjonen" in from_parts
 
 
 def test_an_internal_policy_asks_an_anonymous_reader_to_log_in_and_another_kommune_gets_404(

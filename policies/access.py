@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from functools import wraps
+from typing import NoReturn
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FullResultSet, PermissionDenied
@@ -51,7 +52,7 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
     _not_readable(user, found)
 
 
-def _not_readable(user, found: QuerySet):
+def _not_readable(user, found: QuerySet) -> NoReturn:
     """Refuse a policy `user` may not read: log in first if it exists, else 404."""
     if not user.is_authenticated and found.exists():
         raise NeedsLogin

@@ -3,11 +3,11 @@ rendered on each request.
 
 The page a signed-in person gets differs from everyone else's in a few places only: the main
 menu (their name and roles, a CSRF token), the language switch, messages, the confirmation
-banner, the review note and the confirmation block. An anonymous reader's page is made the same
-way (their parts: "Logg inn", the language switch without a form token), so that a page the
-anonymous page cache does not hold is not rendered whole either. Everything else (header and footer in the
+banner, the review note and the confirmation block. Everything else (header and footer in the
 kommune's look, the text, its table of contents, the version history) is the same for every
-reader of the policy in that målform, and costs most of the page's time to render.
+reader of the policy in that målform, and costs most of the page's time to render. An anonymous
+reader's page is made the same way (their parts: "Logg inn", the language switch without a form
+token), so that a page the anonymous page cache does not hold is not rendered whole either.
 
 So the page is rendered once without those parts, with a random marker where each goes
 (`reading/policy_shared.html`; rendered without the request, so nothing about the reader can

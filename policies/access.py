@@ -45,11 +45,15 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
     organisation, so that its existence does not leak. (The policy page itself reads it with
     get_readable_policy_page.)
     """
-    found = Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
+    found = _policy_at(org_slug, policy_slug)
     policy = found.readable_by(user).select_related("organisation").first()
     if policy is not None:
         return policy
     _not_readable(user, found)
+
+
+def _policy_at(org_slug: str, policy_slug: str) -> QuerySet:
+    return Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
 
 
 def _not_readable(user, found: QuerySet) -> NoReturn:
@@ -80,7 +84,7 @@ def get_readable_policy_page(
         )
         row = cursor.fetchone()
     if row is None:
-        _not_readable(user, Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug))
+        _not_readable(user, _policy_at(org_slug, policy_slug))
     policy_fields, organisation_fields = _POLICY_PAGE_FIELDS
     stamp = len(policy_fields) + len(organisation_fields)
     policy = Policy.from_db(connection.alias, policy_fields, row[: len(policy_fields)])

@@ -47,9 +47,10 @@ def free_port() -> int:
     project's fixed ones."""
     reserved = _reserved()
     low = _outgoing_range()[0]
-    candidates = [port for port in range(20000, low) if port not in reserved]
-    random.shuffle(candidates)
-    for port in candidates:
+    for _ in range(1000):
+        port = random.randrange(20000, low)
+        if port in reserved:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))

@@ -139,8 +139,8 @@ lint: install
 
 bench: install
 	@$(START_TEST_DB)
-	@# bench.cluster runs nginx and redis-server like the cluster test.
-	scripts/ensure-cluster-tools.sh
+	@# bench.cluster runs nginx and redis-server like the cluster test, and loads nginx with wrk.
+	scripts/ensure-cluster-tools.sh wrk
 	@$(START_TEST_REDIS)
 	@# Each suite builds its own data set in its own database on the test cluster (first run: minutes).
 	@# REDIS_URL: the shared cache (search plans, page cache) as in production, not the in-memory one.

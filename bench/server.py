@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +129,41 @@ def hammer(
         t.join()
     load.seconds = time.monotonic() - started
     return load
+
+
+def wrk(port: int, path: str, *, seconds: float = 2.0, headers: dict | None = None) -> Load:
+    """GET `path` with wrk (Debian's, in C) over 16 keep-alive connections, as browsers keep
+    theirs, for `seconds` (whole seconds: wrk takes no fractions); count the 2xx/3xx answers.
+
+    hammer() is the ceiling once a server answers faster than Python can ask (about 2 000
+    requests a second here): nginx answering from its cache is then measured by the client's
+    cost, not its own. wrk costs a few microseconds a request, so the server is what is measured.
+    """
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError(
+            "wrk is missing: `make bench` installs it (scripts/ensure-cluster-tools.sh)"
+        )
+    command = [
+        binary,
+        "--threads",
+        "2",
+        "--connections",
+        "16",
+        "--duration",
+        f"{max(1, round(seconds))}s",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["--header", f"{name}: {value}"]
+    out = subprocess.run(  # noqa: S603 - fixed arguments
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)\b", out)
+    took = float(match.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(3)]
+    failed = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    if errors := re.search(r"Socket errors: (.*)", out):
+        failed += sum(int(n) for n in re.findall(r"\d+", errors.group(1)))
+    return Load(requests=int(match.group(1)) - failed, errors=failed, seconds=took)
 
 
 def interleaved(

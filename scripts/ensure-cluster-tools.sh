@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Debian's nginx, redis-server and pgbouncer for the cluster tests (tests/test_cluster.py and
 # tests/test_deployment.py), installed with apt when missing. Only the binaries are used: the tests
-# run their own instances on free ports.
+# run their own instances on free ports. Further tools named as arguments (package = command, as
+# `wrk` for `make bench`) are installed the same way.
 set -euo pipefail
 missing=()
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+
+from handbook.http import post_only
 
 from .language import supported
 from .models import Person
@@ -28,7 +29,7 @@ def _choose_for_person(request: HttpRequest, language: str) -> HttpResponse:
     return HttpResponseRedirect(_next_url(request))
 
 
-@require_POST
+@post_only("home")
 @csrf_exempt
 def choose_language(request: HttpRequest) -> HttpResponse:
     """Set the interface language ('' = the kommune's målform), then go back to the page.

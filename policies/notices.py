@@ -79,6 +79,7 @@ class ChangeContext:
             "is_new_policy": self.is_new_policy,
             "summary": summary,
             "change_note": self.version.change_note,
+            "changed": date_text(self.changed_on),
             "deadline": date_text(self.deadline),
             "link": self.link,
         }

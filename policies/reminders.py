@@ -72,29 +72,34 @@ class ReminderPlan:
 
 
 def _candidates(scope: Scope, policy: Policy, pending: list[ReminderRun] | tuple = ()):
-    """Those in scope who must confirm `policy` and have not, each marked `recently_reminded`:
-    reminded within seven days, or covered (with an address) by a run not yet expanded."""
+    """The obligations of `policy` in scope not yet met (one row per person, with their own
+    `due` date), each marked `recently_reminded`: reminded within seven days, or covered (with
+    an address) by a run not yet expanded."""
     since = timezone.now() - REMINDER_INTERVAL
-    recent = Reminder.objects.throttling(since).filter(policy=policy, person=OuterRef("pk"))
+    recent = Reminder.objects.throttling(since).filter(policy=policy, person=OuterRef("person_id"))
     held = Exists(recent)
     for run in pending:
-        held = held | (Q(pk__in=run_scope(run).people().values("pk")) & ~Q(email=""))
-    missing = scope.obligations().for_policy(policy).missing().values("person_id")
-    return Person.objects.filter(pk__in=missing).annotate(
-        recently_reminded=ExpressionWrapper(held, output_field=BooleanField())
+        held = held | (Q(person_id__in=run_scope(run).people().values("pk")) & ~Q(person__email=""))
+    return (
+        scope.obligations()
+        .for_policy(policy)
+        .missing()
+        .annotate(recently_reminded=ExpressionWrapper(held, output_field=BooleanField()))
     )
 
 
 def _skipped(candidates) -> tuple[int, int]:
     counts = candidates.aggregate(
-        recent=Count("pk", filter=Q(recently_reminded=True)),
-        without_email=Count("pk", filter=Q(recently_reminded=False, email="")),
+        recent=Count("person_id", filter=Q(recently_reminded=True)),
+        without_email=Count("person_id", filter=Q(recently_reminded=False, person__email="")),
     )
     return counts["recent"], counts["without_email"]
 
 
 def _due_for_reminder(candidates):
-    return candidates.filter(recently_reminded=False).exclude(email="").order_by("pk")
+    return (
+        candidates.filter(recently_reminded=False).exclude(person__email="").order_by("person_id")
+    )
 
 
 def run_scope(run: ReminderRun) -> Scope:
@@ -117,7 +122,7 @@ def plan_reminders(*, scope: Scope, policy: Policy) -> ReminderPlan:
     """Those in scope who have not confirmed `policy`, less those the throttle or a missing address stops."""
     candidates = _candidates(scope, policy, _pending_runs(policy))
     recent, without_email = _skipped(candidates)
-    recipients = list(_due_for_reminder(candidates).values_list("pk", flat=True))
+    recipients = list(_due_for_reminder(candidates).values_list("person_id", flat=True))
     return ReminderPlan(
         recipients=recipients, recently_reminded=recent, without_email=without_email
     )
@@ -154,9 +159,9 @@ def request_reminders(
         Policy.objects.select_for_update().get(pk=policy.pk)
         candidates = _candidates(scope, policy, _pending_runs(policy))
         counts = candidates.aggregate(
-            recent=Count("pk", filter=Q(recently_reminded=True)),
-            without_email=Count("pk", filter=Q(recently_reminded=False, email="")),
-            due=Count("pk", filter=Q(recently_reminded=False) & ~Q(email="")),
+            recent=Count("person_id", filter=Q(recently_reminded=True)),
+            without_email=Count("person_id", filter=Q(recently_reminded=False, person__email="")),
+            due=Count("person_id", filter=Q(recently_reminded=False) & ~Q(person__email="")),
         )
         run_id = None
         if counts["due"]:
@@ -222,7 +227,7 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
     # The same context as a change notice (what changed, by when, where to read only that), and
     # the name of the manager who sends it. What depends on the language is written once per
     # language and picked per row by the recipient's (people.language.person_language_sql).
-    language = person_language_sql(policy.organisation.language)
+    language = person_language_sql(policy.organisation.language, field="person__language")
     change = latest_change(policy)
     sender = Person.objects.filter(pk=by_id).first() if by_id else None
     titles = titles_by_language([policy])[policy.pk]
@@ -237,14 +242,21 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
         extra["change"] = _Entry(Value(change.in_languages(), output_field=JSONField()), language)
     queued = enqueue_each(
         _due_for_reminder(candidates).values(
-            recipient=F("pk"),
-            to=F("email"),
+            recipient=F("person_id"),
+            to=F("person__email"),
             subject=_TextEntry(Value(subjects, output_field=JSONField()), language),
             context=JSONObject(
-                first_name=Coalesce(NullIf("first_name", Value("")), "username"),
+                first_name=Coalesce(NullIf("person__first_name", Value("")), "person__username"),
                 policy_title=_TextEntry(Value(titles, output_field=JSONField()), language),
                 organisation_name=Value(policy.organisation.name),
                 link=Value(settings.SITE_URL + policy.get_absolute_url()),
+                # Each person's own deadline (a newcomer's runs from when they joined their
+                # unit), and whether they confirmed an earlier version: only then is "what
+                # changed" enough to read.
+                due=F("due"),
+                confirmed_before=ExpressionWrapper(
+                    Q(acknowledged_number__isnull=False), output_field=BooleanField()
+                ),
                 language=language,
                 **extra,
             ),
@@ -323,8 +335,8 @@ def reminder_states(*, policy: Policy, person_ids: list[int]) -> dict[int, Remin
     }
     if person_ids:
         for run in _pending_runs(policy):
-            due = _due_for_reminder(_candidates(run_scope(run), policy)).filter(pk__in=person_ids)
-            for pid in due.values_list("pk", flat=True):
+            due = _due_for_reminder(_candidates(run_scope(run), policy))
+            for pid in due.filter(person_id__in=person_ids).values_list("person_id", flat=True):
                 states[pid] = ReminderState(status="venter", asked_at=run.asked_at, sent_at=None)
     return states
 

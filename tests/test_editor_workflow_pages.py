@@ -122,7 +122,11 @@ def test_an_editor_of_another_kommune_cannot_discard(client, draft):
 
 
 def test_discard_is_post_only(editor, draft):
-    assert editor.get(BERGEN + "utkast/forkast/").status_code == 405
+    # A GET (a bookmark, or the address signing in again led back to) discards nothing.
+    response = editor.get(BERGEN + "utkast/forkast/")
+    assert (response.status_code, response["Location"]) == (302, BERGEN)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
 
 
 def test_a_discarded_draft_is_frozen_by_the_database(draft):

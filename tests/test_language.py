@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -114,7 +115,10 @@ def test_the_switch_never_sends_anyone_off_site(client, target):
 
 
 def test_the_switch_only_takes_post(client):
-    assert client.get(reverse("choose_language"), {"language": "nn"}).status_code == 405
+    # A GET (a bookmark) chooses nothing and goes to the front page instead of a blank 405.
+    response = client.get(reverse("choose_language"), {"language": "nn"})
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
 
 
 def test_the_page_cache_keeps_the_two_forms_apart(client):

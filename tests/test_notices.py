@@ -3,11 +3,13 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone, translation
 
 from outbox.models import Email
 from people.models import Person
+from policies.acknowledgements import acknowledge
 from policies.models import ChangeKind, ChangeNotice
 from policies.workflow import activate_due_versions
 
@@ -155,8 +157,12 @@ def test_people_choose_email_at_once_or_only_the_weekly_digest(client, kommune):
 
 
 def test_a_reminder_carries_the_same_context_and_names_the_leader(client, kommune):
-    policy, leader, nurse = kommune[1], kommune[2], kommune[3]
-    _material(policy)
+    policy, leader, nurse, weekly = kommune[1], kommune[2], kommune[3], kommune[4]
+    # The nurse confirmed version 1, so what changed is enough for her to read; the colleague
+    # who never confirmed any version must read the whole policy.
+    first = policy.versions.get(number=1)
+    acknowledge(nurse, first, shown_hash=first.text_hash)
+    version = _material(policy)
     send_queued()
     mail.outbox.clear()
     client.force_login(leader)
@@ -165,10 +171,16 @@ def test_a_reminder_carries_the_same_context_and_names_the_leader(client, kommun
     expand_queued()
     (message,) = _to(nurse.email)
     body = message.body
-    assert "endret vesentlig" in body and "alle må bekrefte på nytt innen" in body
+    deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
+    assert f"Retningslinjen ble endret vesentlig {version.effective_from:%d.%m.%Y}." in body
+    assert f"Din frist for å bekrefte: {deadline:%d.%m.%Y}." in body
     assert "Strengere regler for deling." in body
     assert f"{policy.get_absolute_url()}endringer/?fra=1&til=2" in body
     assert "påminnelse fra lederen din, Lise Leder," in body
+    (never_read,) = _to(weekly.email)
+    assert "endringer/" not in never_read.body
+    link = settings.SITE_URL + policy.get_absolute_url()
+    assert f"Les retningslinjen og bekreft her:\n{link}\n" in never_read.body
 
 
 def test_notices_are_queued_in_the_publishing_transaction_and_written_and_sent_by_the_worker(

@@ -222,3 +222,33 @@ def test_plan_counts_without_sending():
     plan = plan_reminders(scope=manager_scope(world.manager), policy=world.policy)
     assert len(plan.recipients) == 2 and plan.skipped == 0
     assert Email.objects.count() == 0 and Reminder.objects.count() == 0
+
+
+def test_each_reminder_gives_the_persons_own_deadline(client):
+    """A newcomer's deadline runs from the day they joined their unit, not from the version's
+    date: each e-mail says the person's own deadline, as the manager's list does, never one
+    deadline for everyone."""
+    world = make_world()
+    version = world.policy.versions.get(number=1)
+    # The carer has been in the unit since before the version took effect.
+    world.carer.unit_since = version.effective_from - datetime.timedelta(days=100)
+    world.carer.save(update_fields=["unit_since"])
+    newcomer = make_person(
+        world.organisation,
+        unit=world.nursing_home,
+        first_name="Nils",
+        unit_since=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    client.force_login(world.manager)
+    client.post(_url(world))
+    expand_queued()
+    send_queued()
+    body = {message.to[0]: message.body for message in mail.outbox}
+    days = datetime.timedelta(days=version.deadline_days)
+    carer_due = version.effective_from + days
+    newcomer_due = newcomer.unit_since + days
+    assert carer_due != newcomer_due
+    assert f"Din frist for å bekrefte: {carer_due:%d.%m.%Y}." in body[world.carer.email]
+    assert f"Din frist for å bekrefte: {newcomer_due:%d.%m.%Y}." in body[newcomer.email]
+    listed = client.get(_list_url(world)).content.decode()
+    assert f"{newcomer_due:%d.%m.%Y}" in listed and f"{carer_due:%d.%m.%Y}" in listed

@@ -139,10 +139,38 @@ def test_anonymous_cannot_confirm_and_is_sent_to_log_in(client, handbook):
     assert not Acknowledgement.objects.exists()
 
 
-def test_confirming_is_post_only(client, handbook):
+def test_confirming_is_post_only_and_a_get_goes_back_to_the_policy(client, handbook):
     client.force_login(person("ansatt.moskenes"))
-    assert client.get(f"{MOSKENES}bekreft/").status_code == 405
+    response = client.get(f"{MOSKENES}bekreft/")
+    assert (response.status_code, response["Location"]) == (302, MOSKENES)
+    assert client.put(f"{MOSKENES}bekreft/").status_code == 405
     assert not Acknowledgement.objects.exists()
+
+
+def test_confirming_after_the_session_expired_brings_the_reader_back_to_the_button(
+    client, handbook
+):
+    # The session ran out while the page was open: the click is sent to sign in, with the
+    # confirmation's own address as `next`, which the browser then asks for with GET.
+    response = client.post(f"{MOSKENES}bekreft/", confirm_form(moskenes_policy()))
+    login, _, query = response["Location"].partition("?")
+    assert login == "/logg-inn/" and query == f"next={MOSKENES}bekreft/"
+    client.force_login(person("ansatt.moskenes"))
+    response = client.get(f"{MOSKENES}bekreft/", follow=True)
+    assert response.redirect_chain == [(MOSKENES, 302)] and response.status_code == 200
+    assert "Bekreft at jeg har lest og forstått" in response.content.decode()
+    assert not Acknowledgement.objects.exists()
+
+
+def test_the_other_form_addresses_answer_a_get_with_their_page(client, handbook):
+    client.force_login(person("ansatt.moskenes"))
+    assert client.get("/meg/varsler/")["Location"] == "/meg/"
+    assert client.get("/sprak/")["Location"] == "/"
+    client.force_login(person("redaktor.bergen"))
+    assert client.get("/redaksjon/bergen/sosiale-medier/utkast/start/")["Location"] == (
+        "/redaksjon/bergen/sosiale-medier/"
+    )
+    assert client.get("/redaksjon/synonymer/1/slett/")["Location"] == "/redaksjon/synonymer/"
 
 
 def test_a_person_of_another_organisation_cannot_confirm(client, handbook):

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
+from handbook.http import post_only
 from people.models import Organisation
 
 from ..access import (
@@ -226,8 +227,8 @@ def policy_settings(request, org_slug: str, policy_slug: str):
 # --- Drafts -----------------------------------------------------------------------------------
 
 
+@post_only("editorial_policy")
 @editor_required
-@require_POST
 def draft_start(request, org_slug: str, policy_slug: str):
     """Open a draft from the current version; a second start opens the existing draft."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
@@ -238,8 +239,8 @@ def draft_start(request, org_slug: str, policy_slug: str):
     return redirect(editor_url(policy, "editorial_draft"))
 
 
+@post_only("editorial_policy")
 @editor_required
-@require_POST
 def draft_discard(request, org_slug: str, policy_slug: str):
     """Throw the open draft away (after the question on the draft page); a repeat changes nothing."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
+from handbook.http import post_only
 from operations.personal_data import SECTIONS, personal_data
 from people.models import Organisation, Person
 
@@ -94,8 +95,8 @@ def search_page(request):
     )
 
 
+@post_only("policy_detail")
 @login_required
-@require_POST
 def confirm(request, org_slug: str, policy_slug: str):
     """POST only: record the confirmation, then back to the policy page with the receipt."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
@@ -268,8 +269,8 @@ def _ack_rows(person) -> list[dict]:
     ]
 
 
+@post_only("me")
 @login_required
-@require_POST
 def my_notices(request):
     """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
     if choose_notices(request.user, request.POST.get("varsler", "")):

@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
+
+from handbook.http import post_only
 
 from ..access import editor_required
 from ..forms_editorial import SynonymForm
@@ -49,8 +51,8 @@ def synonym_list(request):
     )
 
 
+@post_only("editorial_synonyms")
 @editor_required
-@require_POST
 def synonym_delete(request, pk: int):
     """POST only: remove one of the organisation's own synonyms."""
     organisation = own_organisation(request)

@@ -521,6 +521,10 @@ def _person_digests(
         ),
         due=F("due"),
         overdue=ExpressionWrapper(Q(due__lt=today), output_field=BooleanField()),
+        # Only someone who confirmed an earlier version is sent to "what changed".
+        confirmed_before=ExpressionWrapper(
+            Q(acknowledged_number__isnull=False), output_field=BooleanField()
+        ),
     )
     return (
         outstanding.values("person_id")

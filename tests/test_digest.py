@@ -3,10 +3,11 @@ import io
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
 from policies.models import DigestDelivery, Event, EventVerb
 
-from .factories import make_person
+from .factories import make_person, publish_version
 from .jobs import send_queued
 from .manager_setup import make_world
 
@@ -96,3 +97,19 @@ def test_a_manager_whose_units_are_in_another_kommune_does_not_stop_the_kommunes
     recipients = {message.to[0] for message in mail.outbox}
     assert world.carer.email in recipients and world.manager.email in recipients
     assert Event.objects.filter(verb=EventVerb.DIGEST_SENT).count() == 1
+
+
+def test_the_digest_sends_only_those_who_confirmed_before_to_what_changed():
+    """After a material change, "what changed" is enough only for someone who confirmed an
+    earlier version; a person who never confirmed any must read the whole policy."""
+    world = make_world()
+    # The nurse confirmed version 1 (make_world); the carer never confirmed anything.
+    publish_version(world.policy, body="## Formål\n\nStrengere.\n", change_note="Strengere.")
+    _run("--organisation", "testvik")
+    body = {m.to[0]: m.body for m in mail.outbox if m.subject.startswith("Ukesoversikt")}
+    changes = "/testvik/sosiale-medier/endringer/?fra=1&til=2"
+    today = timezone.localdate()
+    assert changes in body[world.nurse.email]
+    assert f"Retningslinjen ble endret vesentlig {today:%d.%m.%Y}." in body[world.nurse.email]
+    assert changes not in body[world.carer.email]
+    assert "/testvik/sosiale-medier/\n" in body[world.carer.email]

@@ -11,25 +11,32 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from people.models import Person
 
 from .models import STATE_LABELS, ChangeKind, Obligation, Policy, PolicyVersion, State
+from .translations import shown_title, translated_title
 
 __all__ = ["STATE_LABELS", "Obligation", "State", "obligation_for", "obligations_for"]
 
 
-def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
+def obligations_for(
+    person: Person, *, policies=None, language: str = settings.LANGUAGE_CODE
+) -> list[Obligation]:
     """The policies `person` must confirm, with state, dates and their last confirmation.
 
-    One query whatever the number of policies. `policies` narrows the set.
+    One query whatever the number of policies. `policies` narrows the set. Each row's
+    `shown_title` names the policy for a reader of `language` (its current version's translation
+    into it when there is one), read in the same query.
     """
     if not person.is_authenticated:
         return []
     rows = (
         Obligation.objects.of(person)
+        .annotate(translated_title=translated_title(language, "current_version"))
         .select_related(
             "policy__organisation",
             "current_version",
@@ -52,7 +59,15 @@ def obligations_for(person: Person, *, policies=None) -> list[Obligation]:
     )
     if policies is not None:
         rows = rows.filter(policy__in=[p.pk for p in policies])
-    return list(rows)
+    rows = list(rows)
+    for row in rows:
+        row.shown_title = shown_title(
+            original=row.policy.title,
+            original_language=row.current_version.language,
+            translated=row.translated_title,
+            wanted=language,
+        )
+    return rows
 
 
 def obligation_for(person: Person, policy: Policy) -> Obligation | None:

@@ -21,6 +21,7 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import Coalesce
@@ -29,6 +30,7 @@ from django.utils import timezone
 from people.models import Person, Unit
 
 from .models import Confirmation, Obligation, Policy, Requirement
+from .translations import ShownTitle, shown_title, translated_title
 
 PAGE_SIZE = 50
 STREAM_CHUNK = 2000
@@ -108,6 +110,8 @@ class Tally:
 class PolicyRow:
     policy: Policy
     tally: Tally
+    # The policy's name for the reader (policies.translations.shown_title).
+    title: ShownTitle
 
 
 @dataclass
@@ -151,7 +155,11 @@ def _rows_sql(scope: Scope, row_units: list[Unit]) -> tuple[str, tuple]:
 
 
 def overview(
-    scope: Scope, row_units: list[Unit], *, today: datetime.date | None = None
+    scope: Scope,
+    row_units: list[Unit],
+    *,
+    today: datetime.date | None = None,
+    language: str = settings.LANGUAGE_CODE,
 ) -> Overview:
     """Compliance per policy (worst first) and per row unit (sub-units rolled up) in `scope`.
 
@@ -165,13 +173,16 @@ def overview(
     row per person. Overdue is decided here, from the stored due dates: a person who has not
     confirmed is overdue when their due date has passed (a NULL date passed before they were
     counted). The people per row come from person_class_idx. `today` (for tests) is the local
-    date unless given.
+    date unless given. Each policy is named for a reader of `language`, read with the policies.
     """
     today = today or timezone.localdate()
     requirements = {
         r.policy_id: r
-        for r in Requirement.objects.filter(organisation_id=scope.organisation_id).select_related(
-            "policy__organisation"
+        for r in Requirement.objects.filter(organisation_id=scope.organisation_id)
+        .select_related("policy__organisation")
+        .annotate(
+            original_language=F("current_version__language"),
+            translated_title=translated_title(language, "current_version"),
         )
     }
     result = Overview()
@@ -230,7 +241,19 @@ def overview(
                 tally.overdue += overdue
 
     result.policies = sorted(
-        (PolicyRow(policy=requirements[pk].policy, tally=t) for pk, t in by_policy.items()),
+        (
+            PolicyRow(
+                policy=requirements[pk].policy,
+                tally=t,
+                title=shown_title(
+                    original=requirements[pk].policy.title,
+                    original_language=requirements[pk].original_language,
+                    translated=requirements[pk].translated_title,
+                    wanted=language,
+                ),
+            )
+            for pk, t in by_policy.items()
+        ),
         key=lambda r: (r.tally.must == 0, r.tally.percent, -r.tally.overdue, r.policy.title),
     )
     for unit in row_units:

@@ -867,7 +867,14 @@ class Resource(models.Model):
 
     slug = models.SlugField(_("adresse"), max_length=80, unique=True)
     title = models.CharField(_("tittel"), max_length=200)
-    publisher = models.CharField(_("utgiver"), max_length=200)
+    # Empty when the source does not say who published it: the page then says so in the
+    # reader's målform (a stored sentence would stay in bokmål).
+    publisher = models.CharField(
+        _("utgiver"),
+        max_length=200,
+        blank=True,
+        help_text=_("La feltet stå tomt når kilden ikke oppgir utgiver."),
+    )
     published = models.CharField(_("publisert"), max_length=100, blank=True)
     summary = models.TextField(_("kort beskrivelse"), blank=True)
     source_note = models.TextField(_("kilde"), blank=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from people.language import language_codes, supported
@@ -41,6 +41,13 @@ def with_translated_languages(versions):
     page knows what it can offer without a query per version."""
     published = Translation.objects.published().filter(version=OuterRef("pk")).order_by("language")
     return versions.annotate(translated=ArraySubquery(published.values("language")))
+
+
+def _shows_translation(original_language: str, wanted: str, translated) -> bool:
+    """The one rule for which text a reader gets: the translation in `wanted` when the version has
+    a published one (`translated`: the målformer it has) and `wanted` is not the original's own;
+    otherwise the original. The policy page (shown_text) and the lists (shown_title) both ask it."""
+    return wanted != original_language and wanted in translated
 
 
 def _translated(version: PolicyVersion) -> list[str]:
@@ -107,7 +114,7 @@ def shown_text(
     translated = _translated(version)
     available = [version.language, *translated]
     translation = None
-    if wanted != version.language and wanted in translated:
+    if _shows_translation(version.language, wanted, translated):
         translation = version.translations.published().in_language(wanted).first()
     shown = translation or version
     language = translation.language if translation else version.language
@@ -132,6 +139,33 @@ def shown_text(
         )
         text.behind_number = next((v.number for v in earlier if wanted in _translated(v)), None)
     return text
+
+
+def translated_title(language: str, version: str = "pk") -> Subquery:
+    """The title of the published translation in `language` of the version at `version` (a path
+    from the rows being read, e.g. "current_version"), or NULL: to annotate a list's rows, so
+    that each can be named in the reader's målform in the same query, not one query per row."""
+    published = Translation.objects.published().filter(version=OuterRef(version), language=language)
+    return Subquery(published.values("title")[:1])
+
+
+@dataclass(frozen=True)
+class ShownTitle:
+    """The title a list names a policy by, and the målform it is written in (for its `lang`)."""
+
+    title: str
+    language: str
+
+
+def shown_title(
+    *, original: str, original_language: str, translated: str | None, wanted: str
+) -> ShownTitle:
+    """The title of a version for a reader who wants `wanted`, by the rule of the policy page:
+    `translated` is the title of its published translation in `wanted` (translated_title), or
+    None when it has none; else the original's title, in the original's målform."""
+    if translated is not None and _shows_translation(original_language, wanted, [wanted]):
+        return ShownTitle(translated, wanted)
+    return ShownTitle(original, original_language)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,11 @@ and searched."""
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import IntegrityError, ProgrammingError, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from policies.acknowledgements import AcknowledgementError, acknowledge
@@ -29,7 +31,7 @@ from policies.workflow import (
     save_translation,
 )
 
-from .factories import make_organisation, make_person, make_policy, publish_version
+from .factories import make_organisation, make_person, make_policy, make_unit, publish_version
 
 pytestmark = pytest.mark.django_db
 
@@ -305,6 +307,95 @@ def test_a_behind_translation_cannot_be_confirmed_for_the_new_version():
     with pytest.raises(AcknowledgementError):
         acknowledge(make_person(organisation), new, shown_hash=translation.text_hash, language="nn")
     assert not Acknowledgement.objects.exists()
+
+
+# --- Lists ------------------------------------------------------------------------------------
+
+ORIGINAL_TITLE = "Retningslinjer for testing"
+TRANSLATED_TITLE = "Retningsliner for testing"
+
+
+def link_lang(html: str, title: str) -> str:
+    """The lang of the link named `title`; fails when the page has no such link."""
+    found = re.search(r'<a [^>]*lang="([^"]+)"[^>]*>' + re.escape(title) + "</a>", html)
+    assert found, f"no link named {title!r}"
+    return found.group(1)
+
+
+def test_every_list_names_a_translated_policy_as_its_page_does_for_a_nynorsk_reader(client):
+    organisation = make_organisation()
+    unit = make_unit(organisation)
+    policy = make_policy(organisation, summary="Kort om reglene.")
+    make_policy(organisation, title="Bare på bokmål")
+    translate(policy, title=TRANSLATED_TITLE)
+    reader = nynorsk_person(organisation, unit=unit, manages=[unit])
+    acknowledge(reader, current_of(policy), shown_hash=current_of(policy).text_hash)
+    client.force_login(reader)
+    for url in ["/", "/meg/", f"/{organisation.slug}/", "/oversikt/"]:
+        html = client.get(url).content.decode()
+        assert link_lang(html, TRANSLATED_TITLE) == "nn", url
+        assert ORIGINAL_TITLE not in html, url
+        # No translation of that one: the original's title, marked as bokmål.
+        assert link_lang(html, "Bare på bokmål") == "nb", url
+    # The summary has no translation: it stays the original's, marked so.
+    html = client.get(f"/{organisation.slug}/").content.decode()
+    assert '<span class="muted" lang="nb">Kort om reglene.</span>' in html
+
+
+def test_a_visitor_with_the_nynorsk_cookie_gets_the_translated_title_in_the_kommunes_list(client):
+    organisation = make_organisation()
+    translate(make_policy(organisation), title=TRANSLATED_TITLE)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nn"
+    html = client.get(f"/{organisation.slug}/").content.decode()
+    assert link_lang(html, TRANSLATED_TITLE) == "nn" and ORIGINAL_TITLE not in html
+
+
+def test_a_bokmal_reader_and_a_behind_translation_get_the_original_title_in_the_lists(client):
+    organisation = make_organisation()
+    bokmal_list = make_policy(organisation)
+    translate(bokmal_list, title=TRANSLATED_TITLE)
+    html = client.get(f"/{organisation.slug}/").content.decode()
+    assert link_lang(html, ORIGINAL_TITLE) == "nb" and TRANSLATED_TITLE not in html
+    # A new version without its translation: the page shows the original, so does the list.
+    publish_version(bokmal_list, body="## Formål\n\nNy tekst.\n")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nn"
+    html = client.get(f"/{organisation.slug}/").content.decode()
+    assert link_lang(html, ORIGINAL_TITLE) == "nb" and TRANSLATED_TITLE not in html
+
+
+def test_the_overview_explains_a_fall_naming_the_policy_as_its_row_does(client):
+    organisation = make_organisation()
+    unit = make_unit(organisation)
+    policy = make_policy(organisation)
+    publish_version(policy, body="## Formål\n\nNy regel.\n")
+    translate(policy, title=TRANSLATED_TITLE)
+    client.force_login(nynorsk_person(organisation, unit=unit, manages=[unit]))
+    html = client.get("/oversikt/").content.decode()
+    assert f'<strong lang="nn">{TRANSLATED_TITLE}</strong>' in html
+    assert f'i <span lang="nn">{TRANSLATED_TITLE}</span>' in html
+    assert ORIGINAL_TITLE not in html
+
+
+def _list_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_translated_titles_cost_no_query_per_row_in_the_lists(client):
+    organisation = make_organisation()
+    unit = make_unit(organisation)
+    reader = nynorsk_person(organisation, unit=unit, manages=[unit])
+    for _ in range(2):
+        translate(make_policy(organisation))
+    client.force_login(reader)
+    urls = ["/", "/meg/", f"/{organisation.slug}/", "/oversikt/"]
+    few = [_list_queries(client, url) for url in urls]
+    for _ in range(4):
+        policy = make_policy(organisation)
+        translate(policy)
+        acknowledge(reader, current_of(policy), shown_hash=current_of(policy).text_hash)
+    assert [_list_queries(client, url) for url in urls] == few
 
 
 # --- Editors ----------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import importlib
 import re
 
 import pytest
@@ -178,6 +179,38 @@ def test_resources_are_shown_apart_and_not_confirmable(client, handbook):
     page = client.get("/ressurser/porsgrunn-tankerekke/").content.decode()
     assert "ikke en retningslinje du må bekrefte" in page
     assert "Jeg har lest og forstått" not in page
+
+
+@pytest.mark.parametrize(
+    "language,unknown", [("nb", "Ikke oppgitt i kilden"), ("nn", "Ikkje oppgitt i kjelda")]
+)
+def test_a_resource_without_a_publisher_says_so_in_the_readers_malform(
+    client, handbook, settings, language, unknown
+):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    for url in ["/bergen/", "/moskenes/", "/ressurser/difi-veiledning/"]:
+        html = client.get(url).content.decode()
+        assert unknown in html, url
+        # The publisher that is known is the resource's own bokmål, marked so.
+        assert "Ikke oppgitt" not in html or language == "nb", url
+    html = client.get("/bergen/").content.decode()
+    assert '<span lang="nb">I all offentlighet (Alf Tore Meling)</span>' in html
+
+
+def test_the_migration_empties_a_stored_unknown_publisher():
+    from django.apps import apps
+
+    from policies.models import Resource
+
+    migration = importlib.import_module("policies.migrations.0014_resource_publisher_optional")
+    unknown = Resource.objects.create(
+        slug="ukjent", title="Ukjent", publisher="Ikke oppgitt i kilden (artikkel)", body="Tekst."
+    )
+    known = Resource.objects.create(slug="kjent", title="Kjent", publisher="KS", body="Tekst.")
+    migration.empty_unknown_publishers(apps, None)
+    unknown.refresh_from_db()
+    known.refresh_from_db()
+    assert (unknown.publisher, known.publisher) == ("", "KS")
 
 
 def test_an_anonymous_read_of_a_due_version_shows_it_without_locks_or_writes(client):

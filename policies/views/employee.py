@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -28,7 +29,7 @@ from ..formats import date_text, datetime_text
 from ..models import Acknowledgement, Status
 from ..notices import choose_notices
 from ..search import clean_query, search
-from ..translations import language_name, requested_language
+from ..translations import language_name, requested_language, shown_title, translated_title
 from .reading import organisation_list
 
 ALL_ORGANISATIONS = "alle"
@@ -40,7 +41,7 @@ def home(request):
     """`/`: the organisations for visitors, "Mine retningslinjer" for someone logged in."""
     if not request.user.is_authenticated:
         return organisation_list(request)
-    obligations = obligations_for(request.user)
+    obligations = obligations_for(request.user, language=get_language())
     return render(
         request,
         "employee/my_handbook.html",
@@ -233,20 +234,34 @@ def _changes_error(params, versions: dict) -> str:
 @login_required
 def me(request):
     """`/meg/`: all my confirmations, what I must confirm, and my own data to download."""
-    acknowledgements = _my_acknowledgements(request.user)
+    language = get_language()
+    acknowledgements = list(
+        _my_acknowledgements(request.user).annotate(
+            translated_title=translated_title(language, "version")
+        )
+    )
+    # Each confirmed version named as its page names it, in the interface's målform when the
+    # version has a translation into it.
+    for ack in acknowledgements:
+        ack.shown_title = shown_title(
+            original=ack.version.title,
+            original_language=ack.version.language,
+            translated=ack.translated_title,
+            wanted=language,
+        )
     return render(
         request,
         "employee/me.html",
         {
             "acknowledgements": acknowledgements,
-            "obligations": obligations_for(request.user),
+            "obligations": obligations_for(request.user, language=language),
             "notice_choices": Person.Notices.choices,
         },
     )
 
 
 def _my_acknowledgements(person):
-    return list(
+    return (
         Acknowledgement.objects.of(person)
         .select_related("version__policy__organisation")
         .order_by("-acknowledged_at", "-pk")

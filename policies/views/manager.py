@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from people.models import Unit
@@ -47,7 +47,7 @@ def overview(request: HttpRequest):
     else:
         row_units = Unit.objects.filter(path__in=scope.unit_paths)
     row_units = list(row_units.order_by("name"))
-    data = dashboards.overview(scope, row_units)
+    data = dashboards.overview(scope, row_units, language=get_language())
     return render(
         request,
         "manager/overview.html",
@@ -56,7 +56,7 @@ def overview(request: HttpRequest):
             "unit": None,
             "scope": scope,
             "row_units_label": _("Enheter"),
-            "resets": recent_material_changes([row.policy for row in data.policies]),
+            "resets": _resets(data),
         },
     )
 
@@ -69,12 +69,12 @@ def unit_detail(request: HttpRequest, unit_id: int):
     ancestors = _visible_ancestors(request.user, unit, scope)
     scope = scope.narrowed_to(unit)
     children = list(unit.children.order_by("name"))
-    data = dashboards.overview(scope, children)
+    data = dashboards.overview(scope, children, language=get_language())
     return render(
         request,
         "manager/overview.html",
         {
-            "resets": recent_material_changes([row.policy for row in data.policies]),
+            "resets": _resets(data),
             "data": data,
             "unit": unit,
             "scope": scope,
@@ -82,6 +82,14 @@ def unit_detail(request: HttpRequest, unit_id: int):
             "row_units_label": _("Underenheter"),
         },
     )
+
+
+def _resets(data: dashboards.Overview) -> list[tuple]:
+    """The material changes that explain a fall in the figures, each with its policy's name as
+    the policy's row names it."""
+    titles = {row.policy.pk: row.title for row in data.policies}
+    changes = recent_material_changes([row.policy for row in data.policies])
+    return [(change, titles[change.version.policy_id]) for change in changes]
 
 
 def _visible_ancestors(user, unit: Unit | None, scope) -> list[Unit]:

@@ -22,7 +22,13 @@ from ..access import (
 )
 from ..compliance import obligation_for
 from ..models import Policy, PolicyVersion, Resource, Section, Status, may_read_internal
-from ..translations import requested_language, shown_text, with_translated_languages
+from ..translations import (
+    requested_language,
+    shown_text,
+    shown_title,
+    translated_title,
+    with_translated_languages,
+)
 
 
 def organisation_list(request):
@@ -38,15 +44,24 @@ def organisation_list(request):
 def organisation_handbook(request, org_slug: str):
     """`/<org>/`: the policies in force that this reader may read."""
     organisation = get_organisation(org_slug)
-    current = PolicyVersion.objects.current()
+    language = get_language()
+    # Each policy named as its page names it: by its translation into the interface's målform
+    # when the current version has one, read with the versions.
+    current = PolicyVersion.objects.current().annotate(translated_title=translated_title(language))
     policies = (
         Policy.objects.filter(organisation=organisation)
         .active()
         .readable_by(request.user)
+        # Each row's address names the kommune: read with the policies, not once per row.
+        .select_related("organisation")
         .prefetch_related(Prefetch("versions", queryset=current, to_attr="current_versions"))
         .order_by("title")
     )
-    rows = [(p, p.current_versions[0]) for p in policies if p.current_versions]
+    rows = [
+        (policy, version, _title_of(policy, version, language))
+        for policy in policies
+        for version in policy.current_versions[:1]
+    ]
     return render(
         request,
         "reading/organisation_handbook.html",
@@ -56,6 +71,15 @@ def organisation_handbook(request, org_slug: str):
             "resources": Resource.objects.all(),
             "may_see_internal": may_read_internal(request.user, organisation.pk),
         },
+    )
+
+
+def _title_of(policy: Policy, version: PolicyVersion, language: str):
+    return shown_title(
+        original=policy.title,
+        original_language=version.language,
+        translated=version.translated_title,
+        wanted=language,
     )
 
 

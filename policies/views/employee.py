@@ -94,6 +94,7 @@ def search_page(request):
     )
 
 
+@login_redirect
 @login_required
 @require_POST
 def confirm(request, org_slug: str, policy_slug: str):

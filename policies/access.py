@@ -9,9 +9,11 @@ from typing import NoReturn
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FullResultSet, PermissionDenied
 from django.db import connection
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from people.models import Organisation, Unit
 
@@ -20,6 +22,7 @@ from .dashboards import Scope
 from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
+    FormerSlug,
     Obligation,
     Policy,
     PolicyVersion,
@@ -31,6 +34,16 @@ from .models import (
 
 class NeedsLogin(Exception):
     """The object exists but only a logged-in person of the right organisation may see it."""
+
+
+class Moved(Http404):
+    """The policy asked for by a former address (FormerSlug) is now at `slug`, and this person may
+    read it. A view wrapped in login_redirect answers with a redirect there; anywhere else it is
+    the 404 it derives from."""
+
+    def __init__(self, slug: str):
+        super().__init__()
+        self.slug = slug
 
 
 def get_organisation(slug: str) -> Organisation:
@@ -49,16 +62,40 @@ def get_readable_policy(user, org_slug: str, policy_slug: str) -> Policy:
     policy = found.readable_by(user).select_related("organisation").first()
     if policy is not None:
         return policy
-    _not_readable(user, found)
+    _not_readable(user, org_slug, policy_slug)
 
 
 def _policy_at(org_slug: str, policy_slug: str) -> QuerySet:
     return Policy.objects.filter(organisation__slug=org_slug, slug=policy_slug)
 
 
-def _not_readable(user, found: QuerySet) -> NoReturn:
-    """Refuse a policy `user` may not read: log in first if it exists, else 404."""
-    if not user.is_authenticated and found.exists():
+def _not_readable(user, org_slug: str, policy_slug: str) -> NoReturn:
+    """Refuse the policy at /<org>/<policy>/ that `user` may not read: log in first if it exists,
+    else 404. At a former address of a policy (and nobody's current one), Moved for someone who
+    may read the policy; for anyone else the answer its address now would give them (log in, or
+    404), without naming that address."""
+    if not user.is_authenticated and _policy_at(org_slug, policy_slug).exists():
+        raise NeedsLogin
+    moved = (
+        FormerSlug.objects.filter(organisation__slug=org_slug, slug=policy_slug)
+        # A policy at this address now wins over one that had it.
+        .exclude(
+            Exists(
+                Policy.objects.filter(organisation=OuterRef("organisation"), slug=OuterRef("slug"))
+            )
+        )
+        .annotate(readable=Exists(Policy.objects.readable_by(user).filter(pk=OuterRef("policy"))))
+        .values_list("policy__slug", "readable")
+        .first()
+    )
+    if moved is None:
+        raise Http404
+    slug, readable = moved
+    if readable:
+        raise Moved(slug)
+    if not user.is_authenticated:
+        # As the policy's address would answer; the login page returns to this one, which leads
+        # on to the policy once the person may read it.
         raise NeedsLogin
     raise Http404
 
@@ -84,7 +121,7 @@ def get_readable_policy_page(
         )
         row = cursor.fetchone()
     if row is None:
-        _not_readable(user, _policy_at(org_slug, policy_slug))
+        _not_readable(user, org_slug, policy_slug)
     policy_fields, organisation_fields = _POLICY_PAGE_FIELDS
     stamp = len(policy_fields) + len(organisation_fields)
     policy = Policy.from_db(connection.alias, policy_fields, row[: len(policy_fields)])
@@ -172,7 +209,8 @@ def get_readable_version(policy: Policy, number: int) -> PolicyVersion:
 
 
 def login_redirect(view):
-    """Turn NeedsLogin raised while fetching objects into a redirect to /logg-inn/?next=..."""
+    """Turn NeedsLogin raised while fetching objects into a redirect to /logg-inn/?next=..., and
+    Moved into a permanent redirect to the same page at the policy's address now."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -180,8 +218,33 @@ def login_redirect(view):
             return view(request, *args, **kwargs)
         except NeedsLogin:
             return redirect_to_login(request.get_full_path())
+        except Moved as moved:
+            return moved_redirect(request, moved.slug)
 
     return wrapper
+
+
+class _PermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    # 308: a form sent to the old address (a confirmation) is sent again, as it was, to the new one.
+    status_code = 308
+
+
+def moved_redirect(request, slug: str) -> HttpResponsePermanentRedirect:
+    """This request's page (and query string) at the policy's address `slug`: 301, or 308 for
+    anything but GET and HEAD."""
+    match = request.resolver_match
+    location = reverse(match.view_name, kwargs={**match.kwargs, "policy_slug": slug})
+    if request.META.get("QUERY_STRING"):
+        location += "?" + request.META["QUERY_STRING"]
+    if request.method in ("GET", "HEAD"):
+        response = HttpResponsePermanentRedirect(location)
+    else:
+        response = _PermanentRedirectKeepingMethod(location)
+    # Permanent for search engines and links, but not to be remembered by a browser or nginx: the
+    # address may be a policy's own again (changed back, or taken by another policy), and a
+    # remembered redirect would then lead away from it, or in a circle.
+    add_never_cache_headers(response)
+    return response
 
 
 # --- Editors -----------------------------------------------------------------------------------

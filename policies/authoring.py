@@ -11,7 +11,15 @@ from django.utils import timezone
 from people.models import Organisation, Person, Unit
 
 from .audit import record_event
-from .models import EventVerb, Policy, PolicyVersion, Resource, ResourceSection, Visibility
+from .models import (
+    EventVerb,
+    FormerSlug,
+    Policy,
+    PolicyVersion,
+    Resource,
+    ResourceSection,
+    Visibility,
+)
 from .pagecache import forget_policy_page
 from .rendering import render
 from .workflow import create_draft_version
@@ -121,7 +129,8 @@ def change_settings(
     """Change a policy's title, address, audience, visibility or review interval.
 
     Records SETTINGS_CHANGED with the old and new value of each field that changed; does nothing
-    (and records nothing) when nothing changed.
+    (and records nothing) when nothing changed. A changed address keeps the old one as a
+    FormerSlug, so that links to it go on leading to the policy.
     """
     unknown = set(values) - set(SETTINGS_FIELDS)
     if unknown:
@@ -136,12 +145,29 @@ def change_settings(
             policy.audience_units.set(new_units)
         if changes:
             policy.save()
+            if "slug" in changes:
+                _keep_former_slug(policy, changes["slug"][0])
             if "title" in changes:
                 # The open draft carries the title that the next version will publish. Bumping its
                 # revision makes an editor with the draft open see the change instead of undoing it.
                 policy.versions.drafts().update(title=policy.title, revision=F("revision") + 1)
             record_event(EventVerb.SETTINGS_CHANGED, policy=policy, by=by, changes=changes)
     return policy
+
+
+def _keep_former_slug(policy: Policy, old_slug: str) -> None:
+    """Let `old_slug` lead to `policy` from now on; call it in change_settings' transaction."""
+    # Of two policies that left the same address, the one that left it last has it.
+    FormerSlug.objects.update_or_create(
+        organisation_id=policy.organisation_id,
+        slug=old_slug,
+        defaults={"policy": policy, "left_at": timezone.now()},
+    )
+    # Back at an address it had before: that address is current again, not a former one.
+    FormerSlug.objects.filter(policy=policy, slug=policy.slug).delete()
+    # The event's own callback starts a new page generation at the new address only; a page
+    # remembered at the old one would be served there until it expired instead of the redirect.
+    transaction.on_commit(lambda: forget_policy_page(policy, slug=old_slug))
 
 
 def save_resource(resource: Resource) -> Resource:

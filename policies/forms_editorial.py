@@ -229,8 +229,8 @@ class PolicySettingsForm(forms.Form):
         self.fields["audience_units"].label_from_instance = lambda u: "– " * u.depth + u.name
         if policy is not None and policy.versions.issued().exists():
             self.fields["slug"].help_text = _(
-                "Retningslinjen er publisert: endrer du adressen, slutter lenker til den gamle "
-                "adressen å virke."
+                "Retningslinjen er publisert: endrer du adressen, sendes lenker til den gamle "
+                "adressen videre til den nye, så lenge ingen annen retningslinje tar den i bruk."
             )
 
     @classmethod

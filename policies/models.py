@@ -151,6 +151,38 @@ class Policy(models.Model):
         return self.retired_at is not None
 
 
+class FormerSlug(models.Model):
+    """An address a policy had before an editor changed it (authoring.change_settings).
+
+    Reader addresses are a contract: links in e-mails already sent and bookmarks name the old
+    address, so /<org>/<former slug>/… leads to the policy's address now (access.Moved), unless a
+    policy has that slug now: a current address always wins. One row per address and kommune; of
+    two policies that left the same address, the one that left it last has it.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("kommune")
+    )
+    slug = models.SlugField(_("adresse"), max_length=80)
+    policy = models.ForeignKey(
+        Policy,
+        on_delete=models.CASCADE,
+        related_name="former_slugs",
+        verbose_name=_("retningslinje"),
+    )
+    left_at = models.DateTimeField(_("brukt til"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tidligere adresse")
+        verbose_name_plural = _("tidligere adresser")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="former_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", _("Utkast")
     SCHEDULED = "scheduled", _("Planlagt")

@@ -130,11 +130,12 @@ class AnonymousPageCacheMiddleware:
         return response
 
 
-def forget_policy_page(policy: Policy) -> None:
+def forget_policy_page(policy: Policy, *, slug: str | None = None) -> None:
     """Start a new generation of `policy`'s "current page" entry: every server looks again.
+    With `slug`, of the entry at that address of the policy instead (one it has just left).
 
     Call it after the change has committed (`transaction.on_commit`)."""
-    generation = _generation_key(policy.organisation.slug, policy.slug)
+    generation = _generation_key(policy.organisation.slug, slug or policy.slug)
     try:
         cache.incr(generation)
     except ValueError:

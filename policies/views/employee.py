@@ -97,6 +97,7 @@ def search_page(request):
 
 
 @post_only("policy_detail")
+@login_redirect
 @login_required
 def confirm(request, org_slug: str, policy_slug: str):
     """POST only: record the confirmation, then back to the policy page with the receipt."""

@@ -16,7 +16,8 @@ def post_only(page: str):
     A GET comes from a bookmark, or from signing in again: a form sent with an expired session is
     redirected to sign-in with its own address as `next`, and after signing in the browser asks
     for that address with GET. The page is reversed with the view's own arguments where it takes
-    them (a policy's confirmation goes back to that policy), else without.
+    them (a policy's confirmation goes back to that policy), else without. Put it under the
+    view's access checks, so that who may not use the form meets them as before.
     """
 
     def decorator(view):

@@ -94,6 +94,14 @@ RECEIPT = row(LOGIN, OK, *[NOT_FOUND] * 4, other_employee=NOT_FOUND)
 EDITOR_ANY = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK)
 EDITOR_OWN = row(LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK)
 EDITOR_POST_ONLY = row(LOGIN, FORBIDDEN, FORBIDDEN, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED)
+
+
+def editor_form(page: str) -> dict[str, str]:
+    """An editor's form that only takes POST: a GET goes to the page with the form, whose own
+    checks then apply (handbook.http.post_only)."""
+    return row(LOGIN, FORBIDDEN, FORBIDDEN, *[redirect(page)] * 3)
+
+
 # Manager pages: only people who manage units (or see the whole organisation); superusers use the
 # admin instead (they belong to no organisation). A unit outside the manager's own is a 404.
 MANAGER = row(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
@@ -178,12 +186,13 @@ MATRIX: list[Case] = [
     Case("my_data", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_json", row(LOGIN, OK, OK, OK, OK, OK)),
     Case("my_data_csv", row(LOGIN, OK, OK, OK, OK, OK)),
-    Case("my_notices", row(LOGIN, *[NOT_ALLOWED] * 5)),
+    # A form that only takes POST: a GET goes to the page with the form (handbook.http.post_only).
+    Case("my_notices", row(LOGIN, *[redirect("/meg/")] * 5)),
     # A receipt is its owner's alone; anyone else meets a 404.
     Case("receipt", RECEIPT, employee_receipt),
     Case("receipt_pdf", RECEIPT, employee_receipt),
     # Confirming is POST only (tests/test_views_employee.py and tests/test_failures.py post to it).
-    Case("confirm", row(LOGIN, *[NOT_ALLOWED] * 5), PUBLIC_POLICY),
+    Case("confirm", row(LOGIN, *[redirect("/bergen/sosiale-medier/")] * 5), PUBLIC_POLICY),
     Case(
         "changes",
         everyone(OK),
@@ -199,7 +208,7 @@ MATRIX: list[Case] = [
     # An image no policy uses (who may see a used one is tests/test_images.py).
     Case("policy_image", everyone(NOT_FOUND), {"name": "finnes-ikke.png"}),
     # The målform switch in the header changes only the visitor's own preference: POST only.
-    Case("choose_language", everyone(NOT_ALLOWED)),
+    Case("choose_language", everyone(redirect("/"))),
     # Logging in and out. Bergen's sign-in points at a provider that is down (nothing listens):
     # a visitor starting it meets the Norwegian 502 page, a logged-in person goes home.
     Case("login", row(OK, *[redirect("/")] * 5)),
@@ -233,7 +242,7 @@ MATRIX: list[Case] = [
     # A national synonym is no kommune's own: the view refuses every editor's delete with a 404.
     Case(
         "editorial_synonym_delete",
-        EDITOR_POST_ONLY,
+        editor_form("/redaksjon/synonymer/"),
         lambda: {"pk": national_synonym_pk()},
         post={"editor": NOT_FOUND, "other_editor": NOT_FOUND},
     ),
@@ -249,13 +258,13 @@ MATRIX: list[Case] = [
     Case("editorial_draft", EDITOR_OWN, PUBLIC_POLICY),
     Case(
         "editorial_draft_start",
-        EDITOR_POST_ONLY,
+        editor_form("/redaksjon/bergen/sosiale-medier/"),
         PUBLIC_POLICY,
         post={"other_editor": NOT_FOUND},
     ),
     Case(
         "editorial_draft_discard",
-        EDITOR_POST_ONLY,
+        editor_form("/redaksjon/bergen/sosiale-medier/"),
         PUBLIC_POLICY,
         post={"other_editor": NOT_FOUND},
     ),

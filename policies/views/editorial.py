@@ -227,8 +227,8 @@ def policy_settings(request, org_slug: str, policy_slug: str):
 # --- Drafts -----------------------------------------------------------------------------------
 
 
-@post_only("editorial_policy")
 @editor_required
+@post_only("editorial_policy")
 def draft_start(request, org_slug: str, policy_slug: str):
     """Open a draft from the current version; a second start opens the existing draft."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)
@@ -239,8 +239,8 @@ def draft_start(request, org_slug: str, policy_slug: str):
     return redirect(editor_url(policy, "editorial_draft"))
 
 
-@post_only("editorial_policy")
 @editor_required
+@post_only("editorial_policy")
 def draft_discard(request, org_slug: str, policy_slug: str):
     """Throw the open draft away (after the question on the draft page); a repeat changes nothing."""
     policy = get_editable_policy(request.user, org_slug, policy_slug)

@@ -96,9 +96,9 @@ def search_page(request):
     )
 
 
-@post_only("policy_detail")
 @login_redirect
 @login_required
+@post_only("policy_detail")
 def confirm(request, org_slug: str, policy_slug: str):
     """POST only: record the confirmation, then back to the policy page with the receipt."""
     policy = get_readable_policy(request.user, org_slug, policy_slug)
@@ -285,8 +285,8 @@ def _ack_rows(person) -> list[dict]:
     ]
 
 
-@post_only("me")
 @login_required
+@post_only("me")
 def my_notices(request):
     """POST only: e-mail at once, or only in the weekly digest, when something changes materially."""
     if choose_notices(request.user, request.POST.get("varsler", "")):

@@ -51,8 +51,8 @@ def synonym_list(request):
     )
 
 
-@post_only("editorial_synonyms")
 @editor_required
+@post_only("editorial_synonyms")
 def synonym_delete(request, pk: int):
     """POST only: remove one of the organisation's own synonyms."""
     organisation = own_organisation(request)

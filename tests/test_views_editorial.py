@@ -357,6 +357,7 @@ def _settings(**changes):
         (_settings(title="   "), "Skriv en tittel."),
         (_settings(slug="sosiale-medier"), "er allerede i bruk"),
         (_settings(slug="Ikke gyldig!"), "små bokstaver"),
+        (_settings(title="😀😀😀"), "Vi kunne ikke lage en adresse av tittelen"),
         (_settings(slug="redaksjon"), "reservert"),
         (_settings(review_interval_months="0"), "minst 1 måned"),
         (_settings(review_interval_months="tolv"), "helt antall måneder"),

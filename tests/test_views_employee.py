@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 import json
 import re
@@ -416,6 +417,22 @@ def test_my_data_page_shows_everything_about_me_readably(client, handbook):
     assert data["paminnelser"][0]["retningslinje"] == policy.title
     assert data["roller"]["redaktor"] == "nei"
     assert data["innlogginger"][0]["utfall"] == "mislyktes"
+
+
+def test_my_data_page_uses_the_products_date_style_and_the_receipts_reference(client, handbook):
+    from policies.models import DigestDelivery
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    DigestDelivery.objects.create(person=me, week=datetime.date(2026, 11, 23), kind="person")
+    client.force_login(me)
+    page = client.get("/meg/mine-data/").content.decode()
+    assert re.search(r"Hentet \d\d\.\d\d\.\d{4} kl\. \d\d\.\d\d\.", page)
+    assert "<td>23.11.2026</td>" in page and "2026-11-23" not in page
+    # The glossary: a confirmation is named by its receipt's reference, never by a text hash.
+    assert "teksthash" not in page.lower()
+    assert '<th scope="col">Referanse</th>' in page
+    assert Acknowledgement.objects.get(person=me).reference in page
 
 
 def test_the_main_menu_marks_the_page_being_shown(client, handbook):

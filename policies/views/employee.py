@@ -295,12 +295,15 @@ def my_data(request):
         "versjon": _("Versjon"),
         "bekreftet": _("Bekreftet"),
         "malform": _("Målform"),
-        "teksthash": _("Teksthash"),
+        "referanse": _("Referanse"),
         "sendt": _("Sendt"),
         "uke": _("Uke"),
         "type": _("Type"),
         "hendelse": _("Hendelse"),
     }
+    # The text hash is for machines (it stays in the file); the page names a confirmation by its
+    # receipt's reference, as the glossary says.
+    left_out = {"teksthash"}
     outcomes = {"innlogget": _("innlogget"), "mislyktes": _("mislyktes")}
 
     def shown(key, value):
@@ -315,9 +318,11 @@ def my_data(request):
             "key": key,
             "title": title,
             "headers": [
-                headers.get(h, h.replace("_", " ").capitalize()) for h in (rows[0] if rows else {})
+                headers.get(h, h.replace("_", " ").capitalize())
+                for h in (rows[0] if rows else {})
+                if h not in left_out
             ],
-            "rows": [[shown(k, v) for k, v in row.items()] for row in rows],
+            "rows": [[shown(k, v) for k, v in row.items() if k not in left_out] for row in rows],
         }
         for key, title in SECTIONS.items()
         for rows in [data[key]]

@@ -345,6 +345,19 @@ def test_bad_changes_parameters_get_a_clear_message(client, handbook, query, mes
     assert 'name="fra"' in response.content.decode()
 
 
+def test_a_reversed_comparison_goes_to_the_address_in_order(client):
+    policy = make_policy(make_organisation())
+    publish_version(policy, body="## Formål\n\nAndre tekst.\n", change_note="Ny formålstekst.")
+    publish_version(policy, body="## Formål\n\nTredje tekst.\n", change_note="Ny igjen.")
+    url = f"{policy.get_absolute_url()}endringer/"
+    response = client.get(url, {"fra": "3", "til": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?fra=1&til=3"
+    html = client.get(response["Location"]).content.decode()
+    assert "Fra versjon 1" in html and "Endringsnotat for versjon 3" in html
+    assert "Endringsnotat for versjon 1" not in html
+
+
 def test_the_changes_page_of_an_internal_policy_needs_a_login(client):
     policy = make_policy(make_organisation(), visibility=Visibility.INTERNAL)
     publish_version(policy, body="## Ny\n\nTekst.\n")

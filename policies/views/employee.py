@@ -194,6 +194,10 @@ def changes(request, org_slug: str, policy_slug: str):
         # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
         return render(request, "employee/changes.html", context, status=400 if asked else 200)
     numbers = (int(chosen["fra"]), int(chosen["til"]))
+    if numbers[0] > numbers[1]:
+        # "From 3 to 1" is read as the same two versions in order: what changed from 1 to 3.
+        chosen["fra"], chosen["til"] = str(numbers[1]), str(numbers[0])
+        return redirect(f"{request.path}?{chosen.urlencode()}")
     texts = dict(policy.versions.filter(number__in=numbers).values_list("number", "body_html"))
     old, new = versions[numbers[0]], versions[numbers[1]]
     # Someone who must confirm the newer version, when it is the one in force, confirms it here.

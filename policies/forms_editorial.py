@@ -17,7 +17,7 @@ from markdownx.widgets import MarkdownxWidget
 
 from people.models import RESERVED_SLUGS, Organisation, Unit
 
-from .models import MAX_BODY_LENGTH, ChangeKind, Policy, Visibility
+from .models import MAX_BODY_LENGTH, MAX_CHANGE_NOTE_LENGTH, ChangeKind, Policy, Visibility
 from .plaintext import PlainTextField
 from .rendering import budget_problems, render_html
 
@@ -393,7 +393,7 @@ class PublishForm(forms.Form):
     change_note = PlainTextField(
         multiline=True,
         label=_("Endringsnotat"),
-        max_length=2000,
+        max_length=MAX_CHANGE_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Hva er endret, og hvorfor? Vises for leserne i versjonshistorikken."),
         error_messages={

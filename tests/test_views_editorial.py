@@ -423,6 +423,7 @@ def _publish_data(draft, **changes):
     [
         ({"change_note": ""}, "Skriv et endringsnotat."),
         ({"change_note": "   "}, "Skriv et endringsnotat."),
+        ({"change_note": "a" * 20_000}, "Endringsnotatet kan være på høyst 2000 tegn."),
         ({"change_kind": ""}, "Velg om endringen er redaksjonell eller vesentlig."),
         ({"change_kind": "kosmetisk"}, "Velg om endringen er redaksjonell eller vesentlig."),
         ({"effective_from": "2020-01-01"}, "kan ikke være tilbake i tid"),

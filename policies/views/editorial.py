@@ -65,10 +65,6 @@ SLUG_TAKEN = gettext_lazy(
     "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
 )
 ALREADY_PUBLISHED = gettext_lazy("Utkastet er allerede publisert. Ingen ny versjon ble laget.")
-STRIPPED_MARKUP_WARNING = gettext_lazy(
-    "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
-    "retningslinjen vises. Bruk Markdown i stedet."
-)
 
 
 def editor_url(policy: Policy, page: str = "editorial_policy") -> str:
@@ -327,9 +323,9 @@ def draft_edit(request, org_slug: str, policy_slug: str):
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
+    # No message about HTML in the text here: the draft page and the publish page, where the
+    # editor lands, warn about it themselves as long as the text has it.
     messages.success(request, _("Utkastet er lagret."))
-    if has_stripped_markup(data["body"]):
-        messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
         return redirect(editor_url(policy, "editorial_publish"))
     return redirect(editor_url(policy, "editorial_draft"))

@@ -126,7 +126,7 @@ class Policy(models.Model):
         related_name="derived_policies",
         verbose_name=_("basert på"),
     )
-    retired_at = models.DateTimeField(_("utgått"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("trukket tilbake"), null=True, blank=True)
     created_at = models.DateTimeField(
         default=timezone.now, editable=False, verbose_name=_("opprettet")
     )

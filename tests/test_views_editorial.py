@@ -641,3 +641,18 @@ def test_compare_speaks_nynorsk_around_the_bokmal_text(client, draft):
     html = as_user(client, "redaktor.bergen").get(BERGEN + "utkast/sammenlign/").content.decode()
     assert '<span class="ds-sr-only" lang="nn">Lagt til: </span>svært' in html
     assert_nynorsk(html, "compare")
+
+
+def test_a_retired_policy_shows_no_review_status_and_is_called_trukket_tilbake(client):
+    from policies.workflow import retire
+
+    organisation = make_organisation()
+    policy = make_policy(organisation, title="Gammel retningslinje")
+    retire(policy, by=None)
+    client.force_login(make_person(organisation, is_editor=True))
+    for url in ("/redaksjon/", f"/redaksjon/{organisation.slug}/{policy.slug}/"):
+        html = client.get(url).content.decode()
+        # A retired policy needs no review, and it has one name everywhere.
+        assert "Revisjon i rute" not in html and "neste revisjon" not in html, url
+        assert '<span class="ds-tag" data-color="neutral">Trukket tilbake</span>' in html, url
+        assert "Utgått" not in html, url

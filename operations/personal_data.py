@@ -84,6 +84,7 @@ def personal_data(person) -> dict:
                 "versjon": ack.version.number,
                 "bekreftet": datetime_text(ack.acknowledged_at),
                 "malform": ack.language,
+                "referanse": ack.reference,
                 "teksthash": ack.text_hash,
             }
             for ack in acks
@@ -92,7 +93,7 @@ def personal_data(person) -> dict:
             {"retningslinje": r.policy.title, "sendt": _time(r.sent_at)} for r in reminders
         ],
         "ukesoversikter": [
-            {"uke": d.week.isoformat(), "type": d.get_kind_display(), "sendt": _time(d.sent_at)}
+            {"uke": date_text(d.week), "type": d.get_kind_display(), "sendt": _time(d.sent_at)}
             for d in digests
         ],
         "hendelser": [
@@ -105,5 +106,5 @@ def personal_data(person) -> dict:
             for e in events
         ],
         "innlogginger": sign_ins,
-        "hentet": timezone.localtime().isoformat(),
+        "hentet": _time(timezone.now()),
     }

@@ -17,7 +17,7 @@ from markdownx.widgets import MarkdownxWidget
 
 from people.models import RESERVED_SLUGS, Organisation, Unit
 
-from .models import MAX_BODY_LENGTH, ChangeKind, Policy, Visibility
+from .models import MAX_BODY_LENGTH, MAX_CHANGE_NOTE_LENGTH, ChangeKind, Policy, Visibility
 from .plaintext import PlainTextField
 from .rendering import budget_problems, render_html
 
@@ -40,8 +40,11 @@ _STRIPPED_MARKUP = re.compile(
 
 
 def suggest_slug(title: str) -> str:
-    """'Retningslinjer for bruk av sosiale medier' -> 'retningslinjer-for-bruk-av-sosiale-medier'."""
-    return slugify(title.translate(_TRANSLITERATE))[:80].strip("-")
+    """'Retningslinjer for bruk av sosiale medier' -> 'retningslinjer-for-bruk-av-sosiale-medier'.
+    Empty when the title has no letter or digit an address can hold."""
+    # slugify keeps underscores, which an address may not have; the page's script makes them hyphens.
+    text = title.translate(_TRANSLITERATE).replace("_", " ")
+    return slugify(text)[:80].strip("-")
 
 
 def has_stripped_markup(body: str) -> bool:
@@ -119,11 +122,27 @@ def revision_field() -> forms.IntegerField:
 
 
 def validate_slug(
-    form: forms.Form, slug: str, *, organisation: Organisation, policy: Policy | None = None
+    form: forms.Form,
+    slug: str,
+    *,
+    organisation: Organisation,
+    policy: Policy | None = None,
+    from_title: bool = False,
 ) -> None:
     """Add an error to the form's slug field when `slug` cannot be the address of a policy in
-    `organisation` (other than `policy` itself)."""
-    if not SLUG_PATTERN.fullmatch(slug):
+    `organisation` (other than `policy` itself). `from_title`: the editor left the address empty
+    and `slug` was made from the title."""
+    if from_title and not SLUG_PATTERN.fullmatch(slug):
+        # The editor never touched the field: say that the title gave no address, then ask for one.
+        error = ValidationError(
+            _(
+                "Vi kunne ikke lage en adresse av tittelen, fordi den ikke har bokstaver eller tall "
+                "som kan brukes i en lenke. Skriv en adresse med små bokstaver (a–z), tall og "
+                "bindestrek."
+            ),
+            code="no_address_from_title",
+        )
+    elif not SLUG_PATTERN.fullmatch(slug):
         error = ValidationError(
             _("Adressen kan bare inneholde små bokstaver (a–z), tall og bindestrek."),
             code="invalid",
@@ -252,10 +271,17 @@ class PolicySettingsForm(forms.Form):
     def clean(self):
         data = super().clean()
         slug = (data.get("slug") or "").strip().lower()
-        if not slug and data.get("title"):
+        from_title = not slug and bool(data.get("title"))
+        if from_title:
             slug = suggest_slug(data["title"])
         if "title" in data or slug:
-            validate_slug(self, slug, organisation=self.organisation, policy=self.policy)
+            validate_slug(
+                self,
+                slug,
+                organisation=self.organisation,
+                policy=self.policy,
+                from_title=from_title,
+            )
             data["slug"] = slug
         if data.get("audience") == AUDIENCE_UNITS and not data.get("audience_units"):
             self.add_error(
@@ -295,9 +321,12 @@ class ReuseForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        slug = (data.get("slug") or "").strip().lower() or suggest_slug(data.get("title") or "")
+        slug = (data.get("slug") or "").strip().lower()
+        from_title = not slug
+        if from_title:
+            slug = suggest_slug(data.get("title") or "")
         if data.get("title"):
-            validate_slug(self, slug, organisation=self.organisation)
+            validate_slug(self, slug, organisation=self.organisation, from_title=from_title)
         data["slug"] = slug
         return data
 
@@ -364,7 +393,7 @@ class PublishForm(forms.Form):
     change_note = PlainTextField(
         multiline=True,
         label=_("Endringsnotat"),
-        max_length=2000,
+        max_length=MAX_CHANGE_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Hva er endret, og hvorfor? Vises for leserne i versjonshistorikken."),
         error_messages={

@@ -26,6 +26,7 @@ from . import textsearch
 
 SEARCH_CONFIG = textsearch.CONFIG
 MAX_BODY_LENGTH = 200_000
+MAX_CHANGE_NOTE_LENGTH = 2000
 
 
 class Visibility(models.TextChoices):
@@ -125,7 +126,7 @@ class Policy(models.Model):
         related_name="derived_policies",
         verbose_name=_("basert på"),
     )
-    retired_at = models.DateTimeField(_("utgått"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("trukket tilbake"), null=True, blank=True)
     created_at = models.DateTimeField(
         default=timezone.now, editable=False, verbose_name=_("opprettet")
     )
@@ -263,7 +264,9 @@ class PolicyVersion(models.Model):
     change_kind = models.CharField(
         _("type endring"), max_length=10, choices=ChangeKind.choices, blank=True
     )
-    change_note = models.TextField(_("endringsnotat"), blank=True, max_length=2000)
+    change_note = models.TextField(
+        _("endringsnotat"), blank=True, max_length=MAX_CHANGE_NOTE_LENGTH
+    )
     adopted_by = models.CharField(_("vedtatt av"), max_length=200, blank=True)
     adopted_on = models.DateField(_("vedtatt dato"), null=True, blank=True)
     effective_from = models.DateField(_("gyldig fra"), null=True, blank=True)

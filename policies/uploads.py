@@ -7,12 +7,14 @@ also drops anything appended to it.
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from markdownx.forms import ImageForm
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin, UnidentifiedImageError
 
 # Pillow format name -> the content type and extension we store.
 ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
@@ -32,6 +34,29 @@ def too_large_message(size: int) -> str:
         "size": filesizeformat(size),
         "limit": filesizeformat(max_upload_size()),
     }
+
+
+def too_many_pixels_message(width: int, height: int) -> str:
+    """The Norwegian error for an image of `width` × `height` pixels, naming the limit."""
+    side = math.isqrt(MAX_PIXELS)
+    return _(
+        "Bildet er for stort (%(width)s × %(height)s punkter). Et bilde kan ha høyst %(millions)s "
+        "millioner punkter, for eksempel %(side)s × %(side)s."
+    ) % {"width": width, "height": height, "millions": MAX_PIXELS // 1_000_000, "side": side}
+
+
+def _size_from_header(upload) -> tuple[int, int] | None:
+    """The width and height a JPEG or PNG says it has, read from its header alone; None when it is
+    neither. Image.open refuses an image of more than twice Image.MAX_IMAGE_PIXELS (Pillow's
+    decompression-bomb check) before it tells us the size; the formats' own classes read the
+    header without that check, and neither decodes anything."""
+    for image_class in (PngImagePlugin.PngImageFile, JpegImagePlugin.JpegImageFile):
+        upload.seek(0)
+        try:
+            return image_class(upload).size
+        except (SyntaxError, OSError, ValueError):
+            continue
+    return None
 
 
 def upload_too_large(request) -> str | None:
@@ -75,7 +100,7 @@ class EditorImageForm(ImageForm):
                     )
                 if width * height > MAX_PIXELS:
                     raise ValidationError(
-                        _("Bildet har for mange piksler."), code="too_many_pixels"
+                        too_many_pixels_message(width, height), code="too_many_pixels"
                     )
                 probe.verify()
             # verify() does not decode JPEG data: decode it all, so that a truncated or corrupt
@@ -85,13 +110,12 @@ class EditorImageForm(ImageForm):
                 image.load()
         except ValidationError:
             raise
-        except (
-            UnidentifiedImageError,
-            OSError,
-            SyntaxError,
-            ValueError,
-            Image.DecompressionBombError,
-        ):
+        except Image.DecompressionBombError:
+            size = _size_from_header(upload)
+            if size is None:
+                raise not_an_image from None
+            raise ValidationError(too_many_pixels_message(*size), code="too_many_pixels") from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise not_an_image from None
         content_type, extension = ALLOWED_FORMATS[image_format]
         # What is stored is named and typed after what the file is, not what the browser said.

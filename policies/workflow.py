@@ -16,6 +16,7 @@ from people.models import Person
 
 from .audit import record_event
 from .models import (
+    MAX_CHANGE_NOTE_LENGTH,
     ChangeKind,
     EventVerb,
     Policy,
@@ -193,6 +194,9 @@ def publish(
     """
     if not change_note.strip():
         raise WorkflowError(_("Skriv et endringsnotat."))
+    # The publish form refuses it first; this is for every other caller (fixtures, the shell).
+    if len(change_note.strip()) > MAX_CHANGE_NOTE_LENGTH:
+        raise WorkflowError(_("Endringsnotatet kan være på høyst 2000 tegn."))
     if change_kind not in ChangeKind.values:
         raise WorkflowError(_("Velg om endringen er redaksjonell eller vesentlig."))
     effective_from = effective_from or _today()

@@ -3,6 +3,8 @@
 import io
 import json
 import re
+import struct
+import zlib
 from html import unescape
 
 import pytest
@@ -182,6 +184,45 @@ def test_a_fifty_megabyte_upload_gets_a_norwegian_error_not_a_server_error(
     body = json.loads(response.content)
     assert "Bildet er for stort" in body["image"][0]
     assert "Største tillatte størrelse er 3,0\xa0MB" in body["image"][0]
+    assert not (tmp_path / "bilder").exists()
+
+
+def black_and_white_png(width: int, height: int) -> bytes:
+    """A valid one-bit PNG of any size, written without Pillow (which would need width × height
+    bytes of memory): it is blank, so it compresses to almost nothing."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    compressor = zlib.compressobj()
+    row = b"\0" * (1 + (width + 7) // 8)  # filter type 0, then the row's bits
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [
+        (6000, 6000),
+        # Beyond Pillow's own decompression-bomb limit, where Image.open refuses to open it.
+        (20000, 20000),
+    ],
+)
+def test_an_image_with_too_many_pixels_is_refused_with_its_dimensions_and_the_limit(
+    client, editor, tmp_path, width, height
+):
+    client.force_login(editor)
+    response = upload(client, "kart.png", black_and_white_png(width, height), "image/png")
+    assert response.status_code == 400
+    assert response.json()["image"] == [
+        f"Bildet er for stort ({width} × {height} punkter). Et bilde kan ha høyst 25 millioner "
+        "punkter, for eksempel 5000 × 5000."
+    ]
     assert not (tmp_path / "bilder").exists()
 
 

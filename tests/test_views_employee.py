@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 import json
 import re
@@ -372,6 +373,19 @@ def test_bad_changes_parameters_get_a_clear_message(client, handbook, query, mes
     assert 'name="fra"' in response.content.decode()
 
 
+def test_a_reversed_comparison_goes_to_the_address_in_order(client):
+    policy = make_policy(make_organisation())
+    publish_version(policy, body="## Formål\n\nAndre tekst.\n", change_note="Ny formålstekst.")
+    publish_version(policy, body="## Formål\n\nTredje tekst.\n", change_note="Ny igjen.")
+    url = f"{policy.get_absolute_url()}endringer/"
+    response = client.get(url, {"fra": "3", "til": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}?fra=1&til=3"
+    html = client.get(response["Location"]).content.decode()
+    assert "Fra versjon 1" in html and "Endringsnotat for versjon 3" in html
+    assert "Endringsnotat for versjon 1" not in html
+
+
 def test_the_changes_page_of_an_internal_policy_needs_a_login(client):
     policy = make_policy(make_organisation(), visibility=Visibility.INTERNAL)
     publish_version(policy, body="## Ny\n\nTekst.\n")
@@ -444,6 +458,22 @@ def test_my_data_page_shows_everything_about_me_readably(client, handbook):
     assert data["paminnelser"][0]["retningslinje"] == policy.title
     assert data["roller"]["redaktor"] == "nei"
     assert data["innlogginger"][0]["utfall"] == "mislyktes"
+
+
+def test_my_data_page_uses_the_products_date_style_and_the_receipts_reference(client, handbook):
+    from policies.models import DigestDelivery
+
+    confirmed_pair()
+    me = person("ansatt.moskenes")
+    DigestDelivery.objects.create(person=me, week=datetime.date(2026, 11, 23), kind="person")
+    client.force_login(me)
+    page = client.get("/meg/mine-data/").content.decode()
+    assert re.search(r"Hentet \d\d\.\d\d\.\d{4} kl\. \d\d\.\d\d\.", page)
+    assert "<td>23.11.2026</td>" in page and "2026-11-23" not in page
+    # The glossary: a confirmation is named by its receipt's reference, never by a text hash.
+    assert "teksthash" not in page.lower()
+    assert '<th scope="col">Referanse</th>' in page
+    assert Acknowledgement.objects.get(person=me).reference in page
 
 
 def test_the_main_menu_marks_the_page_being_shown(client, handbook):

@@ -157,7 +157,11 @@ def test_print_view_lists_everyone_and_is_audited(client):
     world = make_world()
     client.force_login(world.manager)
     html = client.get(f"/oversikt/retningslinje/{world.policy.slug}/utskrift/").content.decode()
-    assert "Hvem har lest" in html and "Åse Ødegård" in html and "Bjørn Berg" in html
+    assert "Åse Ødegård" in html and "Bjørn Berg" in html
+    # The same words as the overview it is printed from.
+    assert f"<title>Hvem har bekreftet: {world.policy.title}" in html
+    assert "Hvem har bekreftet:" in html.split("<h1", 1)[1].split("</h1>", 1)[0]
+    assert "Hvem har lest" not in html
     assert Event.objects.filter(verb=EventVerb.EXPORTED, detail__format="print").exists()
 
 

@@ -160,6 +160,16 @@ def test_publishing_twice_is_refused_and_makes_no_new_version():
     assert policy.versions.count() == 2
 
 
+def test_publishing_refuses_a_change_note_longer_than_the_form_allows():
+    # The publish form refuses it too; this is for every other caller (load_handbook, the shell).
+    policy = make_policy(make_organisation())
+    draft = create_draft(policy, by=None)
+    with pytest.raises(WorkflowError, match="høyst 2000 tegn"):
+        publish(draft, by=None, change_kind="editorial", change_note="a" * 20_000)
+    assert PolicyVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+    publish(draft, by=None, change_kind="editorial", change_note="a" * 2000)
+
+
 def test_scheduled_version_becomes_current_on_its_date_and_activation_is_idempotent():
     policy = make_policy(make_organisation())
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)

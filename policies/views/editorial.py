@@ -66,10 +66,6 @@ SLUG_TAKEN = gettext_lazy(
     "Adressen er nettopp tatt i bruk av en annen retningslinje. Velg en annen."
 )
 ALREADY_PUBLISHED = gettext_lazy("Utkastet er allerede publisert. Ingen ny versjon ble laget.")
-STRIPPED_MARKUP_WARNING = gettext_lazy(
-    "Teksten inneholder HTML-kode (for eksempel <script> eller onclick=) som blir fjernet når "
-    "retningslinjen vises. Bruk Markdown i stedet."
-)
 
 
 def editor_url(policy: Policy, page: str = "editorial_policy") -> str:
@@ -78,7 +74,8 @@ def editor_url(policy: Policy, page: str = "editorial_policy") -> str:
 
 
 def _status_of(policy: Policy, versions: list[PolicyVersion]) -> dict:
-    """Current, draft and scheduled version of a policy from its prefetched versions."""
+    """Current, draft and scheduled version of a policy from its prefetched versions, and its
+    review status (None for a retired policy, which is not reviewed)."""
     by_status = {v.status: v for v in versions}
     current = by_status.get(Status.PUBLISHED)
     return {
@@ -86,7 +83,7 @@ def _status_of(policy: Policy, versions: list[PolicyVersion]) -> dict:
         "current": current,
         "draft": by_status.get(Status.DRAFT),
         "scheduled": by_status.get(Status.SCHEDULED),
-        "review": review_of(policy, current),
+        "review": None if policy.is_retired else review_of(policy, current),
     }
 
 
@@ -100,6 +97,12 @@ def _live_versions() -> Prefetch:
 # --- Dashboard and policy settings ------------------------------------------------------------
 
 
+def _dashboard_order(row: dict) -> tuple:
+    """Retired policies (no review) last; the others overdue first, then by title."""
+    review = row["review"]
+    return (review is None, review.sort_key if review else 0, row["policy"].title)
+
+
 @editor_required
 def dashboard(request):
     """The organisation's policies with their state and review status, overdue first."""
@@ -107,7 +110,7 @@ def dashboard(request):
     if not request.user.is_superuser:
         policies = policies.filter(organisation_id=request.user.organisation_id)
     rows = [_status_of(p, p.live_versions) for p in policies]
-    rows.sort(key=lambda r: (r["policy"].is_retired, r["review"].sort_key, r["policy"].title))
+    rows.sort(key=_dashboard_order)
     states = translation_states_of([(r["policy"], r["current"]) for r in rows])
     for r in rows:
         r["translations"] = states.get(r["policy"].pk, [])
@@ -117,9 +120,7 @@ def dashboard(request):
         {
             "rows": rows,
             "organisation": request.user.organisation,
-            "overdue": sum(
-                1 for r in rows if r["review"].is_overdue and not r["policy"].is_retired
-            ),
+            "overdue": sum(1 for r in rows if r["review"] and r["review"].is_overdue),
         },
     )
 
@@ -328,9 +329,9 @@ def draft_edit(request, org_slug: str, policy_slug: str):
         # Published between our read and the save: keep the text in a new draft instead.
         messages.error(request, str(error))
         return _save_into_new_draft(request, policy, form)
+    # No message about HTML in the text here: the draft page and the publish page, where the
+    # editor lands, warn about it themselves as long as the text has it.
     messages.success(request, _("Utkastet er lagret."))
-    if has_stripped_markup(data["body"]):
-        messages.warning(request, STRIPPED_MARKUP_WARNING)
     if request.POST.get("neste") == "publiser":
         return redirect(editor_url(policy, "editorial_publish"))
     return redirect(editor_url(policy, "editorial_draft"))

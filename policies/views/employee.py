@@ -197,6 +197,10 @@ def changes(request, org_slug: str, policy_slug: str):
         # Arriving without a choice is a normal visit to the form; a wrong choice is a bad request.
         return render(request, "employee/changes.html", context, status=400 if asked else 200)
     numbers = (int(chosen["fra"]), int(chosen["til"]))
+    if numbers[0] > numbers[1]:
+        # "From 3 to 1" is read as the same two versions in order: what changed from 1 to 3.
+        chosen["fra"], chosen["til"] = str(numbers[1]), str(numbers[0])
+        return redirect(f"{request.path}?{chosen.urlencode()}")
     texts = dict(policy.versions.filter(number__in=numbers).values_list("number", "body_html"))
     old, new = versions[numbers[0]], versions[numbers[1]]
     # Someone who must confirm the newer version, when it is the one in force, confirms it here.
@@ -312,12 +316,15 @@ def my_data(request):
         "versjon": _("Versjon"),
         "bekreftet": _("Bekreftet"),
         "malform": _("Målform"),
-        "teksthash": _("Teksthash"),
+        "referanse": _("Referanse"),
         "sendt": _("Sendt"),
         "uke": _("Uke"),
         "type": _("Type"),
         "hendelse": _("Hendelse"),
     }
+    # The text hash is for machines (it stays in the file); the page names a confirmation by its
+    # receipt's reference, as the glossary says.
+    left_out = {"teksthash"}
     outcomes = {"innlogget": _("innlogget"), "mislyktes": _("mislyktes")}
 
     def shown(key, value):
@@ -332,9 +339,11 @@ def my_data(request):
             "key": key,
             "title": title,
             "headers": [
-                headers.get(h, h.replace("_", " ").capitalize()) for h in (rows[0] if rows else {})
+                headers.get(h, h.replace("_", " ").capitalize())
+                for h in (rows[0] if rows else {})
+                if h not in left_out
             ],
-            "rows": [[shown(k, v) for k, v in row.items()] for row in rows],
+            "rows": [[shown(k, v) for k, v in row.items() if k not in left_out] for row in rows],
         }
         for key, title in SECTIONS.items()
         for rows in [data[key]]

@@ -76,6 +76,21 @@ def _reading_order(boxes: list[dict]) -> list[int]:
     )
 
 
+def test_a_hidden_column_header_shows_when_a_keyboard_reaches_its_sort_link(
+    page, context, live_server, handbook
+):
+    log_in(context, live_server, "leder.bergen")
+    page.set_viewport_size(PHONE)
+    page.goto(PEOPLE)
+    header = page.locator("table thead")
+    # Hidden in the stacked list (the same links stand above it) ...
+    assert header.bounding_box()["height"] <= 1
+    # ... but never focused out of sight.
+    header.locator("a").first.focus()
+    box = header.bounding_box()
+    assert box["width"] > 100 and box["height"] > 10, box
+
+
 def test_at_1280_px_the_header_is_tabbed_through_in_reading_order(
     page, context, live_server, handbook
 ):

@@ -20,6 +20,7 @@ from people.models import RESERVED_SLUGS, Organisation, Unit
 from .models import MAX_BODY_LENGTH, MAX_CHANGE_NOTE_LENGTH, ChangeKind, Policy, Visibility
 from .plaintext import PlainTextField
 from .rendering import budget_problems, render_html
+from .uploads import size_from_header
 
 AUDIENCE_ALL = "all"
 AUDIENCE_UNITS = "units"
@@ -595,6 +596,31 @@ MAX_LOGO_BYTES = 1_000_000
 MAX_LOGO_SIDE = 2000
 
 
+def _logo_too_large(width: int, height: int) -> ValidationError:
+    return ValidationError(
+        _(
+            "Bildet er for stort (%(width)s × %(height)s punkter). Høyst %(limit)s "
+            "punkter på den lengste siden."
+        )
+        % {"width": width, "height": height, "limit": MAX_LOGO_SIDE},
+        code="dimensions",
+    )
+
+
+class _LogoField(forms.ImageField):
+    """An ImageField that names the size of an image with very many pixels: Pillow will not open
+    one (its decompression-bomb check), which ImageField reports as "not an image"."""
+
+    def to_python(self, data):
+        try:
+            return super().to_python(data)
+        except ValidationError:
+            size = size_from_header(data) if data else None
+            if size is None:
+                raise
+            raise _logo_too_large(*size) from None
+
+
 class LookForm(forms.Form):
     """A kommune's own look: accent colour (AA contrast checked), logo, contact, privacy page."""
 
@@ -607,7 +633,7 @@ class LookForm(forms.Form):
             "markeringer. Må gi kontrast minst 4,5:1 mot hvit. Tom gir Håndbokas blå."
         ),
     )
-    logo = forms.ImageField(
+    logo = _LogoField(
         label=_("Kommunevåpen eller logo"),
         required=False,
         help_text=_(
@@ -664,14 +690,7 @@ class LookForm(forms.Form):
         if image is None or image.format not in ("PNG", "JPEG"):
             raise ValidationError(_("Last opp et bilde i PNG- eller JPEG-format."), code="format")
         if max(image.size) > MAX_LOGO_SIDE:
-            raise ValidationError(
-                _(
-                    "Bildet er for stort (%(width)s × %(height)s punkter). Høyst %(limit)s "
-                    "punkter på den lengste siden."
-                )
-                % {"width": image.size[0], "height": image.size[1], "limit": MAX_LOGO_SIDE},
-                code="dimensions",
-            )
+            raise _logo_too_large(*image.size)
         return logo
 
     def clean_privacy_url(self) -> str:

@@ -45,7 +45,7 @@ def too_many_pixels_message(width: int, height: int) -> str:
     ) % {"width": width, "height": height, "millions": MAX_PIXELS // 1_000_000, "side": side}
 
 
-def _size_from_header(upload) -> tuple[int, int] | None:
+def size_from_header(upload) -> tuple[int, int] | None:
     """The width and height a JPEG or PNG says it has, read from its header alone; None when it is
     neither. Image.open refuses an image of more than twice Image.MAX_IMAGE_PIXELS (Pillow's
     decompression-bomb check) before it tells us the size; the formats' own classes read the
@@ -111,7 +111,7 @@ class EditorImageForm(ImageForm):
         except ValidationError:
             raise
         except Image.DecompressionBombError:
-            size = _size_from_header(upload)
+            size = size_from_header(upload)
             if size is None:
                 raise not_an_image from None
             raise ValidationError(too_many_pixels_message(*size), code="too_many_pixels") from None

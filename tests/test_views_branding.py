@@ -9,6 +9,7 @@ from PIL import Image
 from people.models import Organisation
 from policies.models import Event
 
+from .test_markdownx_endpoints import black_and_white_png
 from .test_views_employee import person
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,8 @@ def test_bad_input_gets_a_norwegian_message_and_changes_nothing(editor, data, me
         (SimpleUploadedFile("vapen.png", b"<svg onload=alert(1)>", "image/png"), "ikke et bilde"),
         ("gif", "PNG- eller JPEG"),
         ("huge", "Høyst 2000 punkter"),
+        # So many pixels that Pillow will not open it: still named by its size, not "not an image".
+        ("bomb", "Bildet er for stort (20000 × 20000 punkter). Høyst 2000 punkter"),
     ],
 )
 def test_only_small_png_or_jpeg_logos_are_accepted(editor, upload, message):
@@ -111,6 +114,8 @@ def test_only_small_png_or_jpeg_logos_are_accepted(editor, upload, message):
         upload = SimpleUploadedFile("vapen.gif", buffer.getvalue(), "image/gif")
     elif upload == "huge":
         upload = _png((2100, 10))
+    elif upload == "bomb":
+        upload = SimpleUploadedFile("vapen.png", black_and_white_png(20000, 20000), "image/png")
     response = _post(editor, logo=upload)
     assert response.status_code == 400
     assert message in response.content.decode()

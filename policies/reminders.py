@@ -254,6 +254,9 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
                 # unit), and whether they confirmed an earlier version: only then is "what
                 # changed" enough to read.
                 due=F("due"),
+                overdue=ExpressionWrapper(
+                    Q(due__lt=timezone.localdate()), output_field=BooleanField()
+                ),
                 confirmed_before=ExpressionWrapper(
                     Q(acknowledged_number__isnull=False), output_field=BooleanField()
                 ),

@@ -11,7 +11,7 @@ from policies.access import manager_scope
 from policies.models import Event, EventVerb, Reminder, ReminderRun
 from policies.reminders import expand_reminder_run, plan_reminders, remind, reminder_states
 
-from .factories import make_person
+from .factories import make_person, make_policy
 from .jobs import expand_queued, queued_email_ids, send_queued
 from .manager_setup import make_world
 
@@ -252,3 +252,26 @@ def test_each_reminder_gives_the_persons_own_deadline(client):
     assert f"Din frist for å bekrefte: {newcomer_due:%d.%m.%Y}." in body[newcomer.email]
     listed = client.get(_list_url(world)).content.decode()
     assert f"{newcomer_due:%d.%m.%Y}" in listed and f"{carer_due:%d.%m.%Y}" in listed
+
+
+def test_a_reminder_says_when_the_persons_deadline_has_passed(client):
+    world = make_world()
+    late = make_person(
+        world.organisation,
+        unit=world.nursing_home,
+        unit_since=timezone.localdate() - datetime.timedelta(days=400),
+    )
+    policy = make_policy(
+        world.organisation,
+        slug="gammel",
+        effective_from=timezone.localdate() - datetime.timedelta(days=90),
+    )
+    client.force_login(world.manager)
+    client.post(f"/oversikt/enhet/{world.health.pk}/retningslinje/{policy.slug}/paminnelse/")
+    client.post(_url(world))  # the policy of the world, not overdue for the carer
+    expand_queued()
+    send_queued()
+    overdue = [m.body for m in mail.outbox if m.to == [late.email] and "gammel" in m.body]
+    in_time = [m.body for m in mail.outbox if m.to == [world.carer.email] and "sosiale" in m.body]
+    assert "Fristen er gått ut, så bekreft så snart du kan." in overdue[0]
+    assert "Fristen er gått ut" not in in_time[0]

@@ -501,3 +501,11 @@ def test_my_data_page_speaks_nynorsk_and_the_json_keeps_its_values(client, handb
     data = json.loads(client.get("/meg/mine-data.json").content)
     assert data["innlogginger"][0]["utfall"] == "mislyktes"
     assert data["roller"]["redaktor"] == "nei"
+
+
+def test_reading_addresses_answer_head_as_get_for_link_checkers(client, handbook):
+    # curl -I, uptime monitors and link checkers ask with HEAD; a 405 there reads as a dead link.
+    for url in ("/sok/?q=facebook", f"{MOSKENES}endringer/?fra=1&til=2", MOSKENES):
+        response = client.head(url)
+        assert response.status_code == 200, url
+        assert response.content == b""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from handbook.http import post_only
 from operations.personal_data import SECTIONS, personal_data
@@ -53,7 +53,7 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
 def search_page(request):
     """`/sok/?q=…`: sections the reader may read, in their own organisation unless they choose."""
     user = request.user
@@ -163,7 +163,7 @@ def confirm(request, org_slug: str, policy_slug: str):
 
 
 @login_redirect
-@require_GET
+@require_safe
 def changes(request, org_slug: str, policy_slug: str):
     """`endringer/?fra=<n>&til=<m>`: only the sections that changed between two versions.
 

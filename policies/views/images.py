@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..access import may_see_image
 
@@ -14,7 +14,7 @@ from ..access import may_see_image
 _TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
-@require_GET
+@require_safe
 def policy_image(request: HttpRequest, name: str):
     """`/media/bilder/<name>`: the image, or 404 (also when the reader may not see it, so that
     an internal policy's images do not reveal that they exist)."""

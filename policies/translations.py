@@ -168,6 +168,25 @@ def shown_title(
     return ShownTitle(original, original_language)
 
 
+def policy_title(policy: Policy, language: str) -> ShownTitle:
+    """The title a page about `policy` (not its own page) names it by for a reader of
+    `language`, as the lists do (shown_title): one query."""
+    current = (
+        policy.versions.current()
+        .annotate(translated_title=translated_title(language))
+        .values("language", "translated_title")
+        .first()
+    )
+    if current is None:
+        return ShownTitle(policy.title, settings.LANGUAGE_CODE)
+    return shown_title(
+        original=policy.title,
+        original_language=current["language"],
+        translated=current["translated_title"],
+        wanted=language,
+    )
+
+
 @dataclass(frozen=True)
 class TranslationState:
     """Where a policy's text stands in one målform other than the original's, for editors."""

@@ -376,6 +376,21 @@ def test_the_overview_explains_a_fall_naming_the_policy_as_its_row_does(client):
     assert ORIGINAL_TITLE not in html
 
 
+def test_a_nynorsk_manager_meets_the_policy_by_its_translated_title_on_every_manager_page(
+    client,
+):
+    organisation = make_organisation()
+    unit = make_unit(organisation)
+    policy = make_policy(organisation)
+    translate(policy, title=TRANSLATED_TITLE)
+    client.force_login(nynorsk_person(organisation, unit=unit, manages=[unit]))
+    base = f"/oversikt/retningslinje/{policy.slug}/"
+    for url in (base, base + "utskrift/", base + "paminnelse/"):
+        html = client.get(url).content.decode()
+        assert f'lang="nn">{TRANSLATED_TITLE}<' in html, url
+        assert ORIGINAL_TITLE not in html, url
+
+
 def _list_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200

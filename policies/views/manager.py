@@ -34,6 +34,7 @@ from ..exports import ExportTitle, csv_lines, write_xlsx
 from ..models import Policy
 from ..notices import notice_states
 from ..reminders import plan_reminders, reminder_states, request_reminders
+from ..translations import policy_title
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -187,6 +188,7 @@ def policy_people(request: HttpRequest, slug: str, unit_id: int | None = None):
         "manager/policy_people.html",
         {
             "policy": policy,
+            "name": policy_title(policy, get_language()),
             "unit": unit,
             "page": page,
             "rows": rows,
@@ -331,6 +333,7 @@ def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
         "manager/policy_print.html",
         {
             "policy": ctx.policy,
+            "name": policy_title(ctx.policy, get_language()),
             "unit": ctx.unit,
             "current": ctx.policy.versions.current().first(),
             "summary": summary,
@@ -360,6 +363,7 @@ def send_reminders(request: HttpRequest, slug: str, unit_id: int | None = None):
         "manager/reminder_confirm.html",
         {
             "policy": policy,
+            "name": policy_title(policy, get_language()),
             "unit": unit,
             "plan": plan,
             "back_url": _list_url(policy, unit),

@@ -1,6 +1,8 @@
 """Editors (issue 12): discarding a draft, the impact of a material change said before and after
 publishing, the history's filter by kind of event, and the Markdown toolbar."""
 
+import datetime
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -172,6 +174,14 @@ def test_the_impact_counts_only_those_who_want_email_at_once(handbook):
 
 
 def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, draft):
+    # One of those who must confirm reads of changes only in the weekly digest.
+    weekly = (
+        Obligation.objects.filter(policy=bergen_policy())
+        .exclude(person__email="")
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    Person.objects.filter(pk=weekly).update(change_notices=Person.Notices.WEEKLY)
     response = editor.post(
         BERGEN + "publiser/",
         {
@@ -247,3 +257,37 @@ def test_the_draft_page_has_a_toolbar_and_a_way_to_discard(editor, draft):
     for label in ("Overskrift", "Fet", "Kursiv", "Punktliste", "Nummerert liste", "Lenke"):
         assert f">{label}</button>" in html
     assert "Forkast utkastet" in html and f'name="revision" value="{draft.revision}"' in html
+
+
+@pytest.mark.parametrize(
+    ("notices", "said"),
+    [
+        (
+            Person.Notices.AT_ONCE,
+            "personer må bekrefte innen {deadline}, og alle får e-post om det nå.",
+        ),
+        (Person.Notices.WEEKLY, "på «Mine retningslinjer»; ingen får e-post nå."),
+    ],
+)
+def test_the_publish_message_speaks_of_others_only_when_there_are_others(
+    editor, draft, notices, said
+):
+    Person.objects.update(change_notices=notices)
+    response = editor.post(
+        BERGEN + "publiser/",
+        {
+            "draft": draft.pk,
+            "revision": draft.revision,
+            "change_kind": "material",
+            "change_note": "Nye regler.",
+            "adopted_by": "",
+            "adopted_on": "",
+            "effective_from": timezone.localdate().isoformat(),
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    version = PolicyVersion.objects.get(pk=draft.pk)
+    deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
+    assert said.format(deadline=f"{deadline:%d.%m.%Y}") in html
+    assert "de andre" not in html

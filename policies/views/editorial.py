@@ -507,15 +507,42 @@ def _published_message(version: PolicyVersion, policy: Policy) -> str:
         return _("Versjon %(number)s er publisert. Ingen i målgruppen må bekrefte nå.") % values
     # Those the worker is telling (a back-dated version tells nobody), as counted for the form.
     told = impact.by_email if tells_anyone(version) else 0
-    return ngettext(
-        "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s; "
-        "%(told)s får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
-        "retningslinjer».",
-        "Versjon %(number)s er publisert. %(people)s personer må bekrefte innen %(deadline)s; "
-        "%(told)s av dem får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
-        "retningslinjer».",
-        impact.people,
-    ) % {**values, "people": impact.people, "deadline": deadline, "told": told}
+    values = {**values, "people": impact.people, "deadline": deadline, "told": told}
+    if told == impact.people:
+        return (
+            ngettext(
+                "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s "
+                "og får e-post om det nå.",
+                "Versjon %(number)s er publisert. %(people)s personer må bekrefte innen "
+                "%(deadline)s, og alle får e-post om det nå.",
+                impact.people,
+            )
+            % values
+        )
+    if told == 0:
+        return (
+            ngettext(
+                "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s "
+                "og ser det i ukesoversikten og på «Mine retningslinjer»; ingen får e-post nå.",
+                "Versjon %(number)s er publisert. %(people)s personer må bekrefte innen "
+                "%(deadline)s og ser det i ukesoversikten og på «Mine retningslinjer»; ingen får "
+                "e-post nå.",
+                impact.people,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Versjon %(number)s er publisert. %(people)s person må bekrefte innen %(deadline)s; "
+            "%(told)s får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
+            "retningslinjer».",
+            "Versjon %(number)s er publisert. %(people)s personer må bekrefte innen %(deadline)s; "
+            "%(told)s av dem får e-post om det nå, de andre ser det i ukesoversikten og på «Mine "
+            "retningslinjer».",
+            impact.people,
+        )
+        % values
+    )
 
 
 def _int(value) -> int | None:

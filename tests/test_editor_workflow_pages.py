@@ -173,15 +173,8 @@ def test_the_impact_counts_only_those_who_want_email_at_once(handbook):
     assert after.in_digest == before.in_digest + 1
 
 
-def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, draft):
-    # One of those who must confirm reads of changes only in the weekly digest.
-    weekly = (
-        Obligation.objects.filter(policy=bergen_policy())
-        .exclude(person__email="")
-        .values_list("person_id", flat=True)
-        .first()
-    )
-    Person.objects.filter(pk=weekly).update(change_notices=Person.Notices.WEEKLY)
+def _publish_material(editor, draft) -> str:
+    """Publish `draft` as a material change today through the publish page; the page after."""
     response = editor.post(
         BERGEN + "publiser/",
         {
@@ -195,7 +188,19 @@ def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, d
         },
         follow=True,
     )
-    html = response.content.decode()
+    return response.content.decode()
+
+
+def test_after_a_material_publish_the_editor_is_told_what_happens_next(editor, draft):
+    # One of those who must confirm reads of changes only in the weekly digest.
+    weekly = (
+        Obligation.objects.filter(policy=bergen_policy())
+        .exclude(person__email="")
+        .values_list("person_id", flat=True)
+        .first()
+    )
+    Person.objects.filter(pk=weekly).update(change_notices=Person.Notices.WEEKLY)
+    html = _publish_material(editor, draft)
     version = PolicyVersion.objects.get(pk=draft.pk)
     # The worker writes the notices the publish queued (one job): as many as the editor was told.
     expand_queued()
@@ -273,20 +278,7 @@ def test_the_publish_message_speaks_of_others_only_when_there_are_others(
     editor, draft, notices, said
 ):
     Person.objects.update(change_notices=notices)
-    response = editor.post(
-        BERGEN + "publiser/",
-        {
-            "draft": draft.pk,
-            "revision": draft.revision,
-            "change_kind": "material",
-            "change_note": "Nye regler.",
-            "adopted_by": "",
-            "adopted_on": "",
-            "effective_from": timezone.localdate().isoformat(),
-        },
-        follow=True,
-    )
-    html = response.content.decode()
+    html = _publish_material(editor, draft)
     version = PolicyVersion.objects.get(pk=draft.pk)
     deadline = version.effective_from + datetime.timedelta(days=version.deadline_days)
     assert said.format(deadline=f"{deadline:%d.%m.%Y}") in html

@@ -3,7 +3,6 @@ e-mails already sent, in bookmarks) lead to the new one, without shadowing anoth
 address and without telling anyone more about an internal policy than its address now would."""
 
 import pytest
-from django.core.cache import cache
 
 from policies.authoring import change_settings
 from policies.models import Acknowledgement, Policy, Visibility
@@ -11,13 +10,6 @@ from policies.models import Acknowledgement, Policy, Visibility
 from .factories import make_organisation, make_person, make_policy, publish_version
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

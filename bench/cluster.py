@@ -69,11 +69,7 @@ def _server_cost(cluster, nginx_port: int, path: str, static_path: str) -> list[
             before = _cpu_seconds(group)
             load = wrk(port, url, seconds=2)
             cpu[kind] += _cpu_seconds(group) - before
-            total = loads[kind]
-            total.requests += load.requests
-            total.errors += load.errors
-            total.seconds += load.seconds
-            total.rounds.append(load.per_second)
+            loads[kind].add(load)
     for kind, load in loads.items():
         print(f"   wrk, {kind}: {load.requests} ok, {load.errors} errors, {cpu[kind]:.2f} s CPU")
     cached, static, alone = (loads[kind] for kind in runs)

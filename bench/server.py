@@ -90,6 +90,13 @@ class Load:
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    def add(self, load: Load) -> None:
+        """Count one more round in this total."""
+        self.requests += load.requests
+        self.errors += load.errors
+        self.seconds += load.seconds
+        self.rounds.append(load.per_second)
+
 
 def hammer(
     port: int,
@@ -175,9 +182,5 @@ def interleaved(
     for _ in range(rounds):
         for name, (path, headers) in runs.items():
             load = hammer(port, path, threads=8, seconds=seconds, headers=headers)
-            total = totals[name]
-            total.requests += load.requests
-            total.errors += load.errors
-            total.seconds += load.seconds
-            total.rounds.append(load.per_second)
+            totals[name].add(load)
     return totals

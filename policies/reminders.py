@@ -47,7 +47,15 @@ from people.models import Organisation, Person, Unit
 from .access import manager_scope
 from .audit import record_event
 from .dashboards import Scope, overview
-from .models import DigestDelivery, Event, EventVerb, Policy, Reminder, ReminderRun
+from .models import (
+    Confirmation,
+    DigestDelivery,
+    Event,
+    EventVerb,
+    Policy,
+    Reminder,
+    ReminderRun,
+)
 from .notices import latest_change, leaders_by_unit
 from .translations import titles_by_language
 
@@ -250,16 +258,7 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
                 policy_title=_TextEntry(Value(titles, output_field=JSONField()), language),
                 organisation_name=Value(policy.organisation.name),
                 link=Value(settings.SITE_URL + policy.get_absolute_url()),
-                # Each person's own deadline (a newcomer's runs from when they joined their
-                # unit), and whether they confirmed an earlier version: only then is "what
-                # changed" enough to read.
-                due=F("due"),
-                overdue=ExpressionWrapper(
-                    Q(due__lt=timezone.localdate()), output_field=BooleanField()
-                ),
-                confirmed_before=ExpressionWrapper(
-                    Q(acknowledged_number__isnull=False), output_field=BooleanField()
-                ),
+                **_deadline_and_reading(timezone.localdate()),
                 language=language,
                 **extra,
             ),
@@ -275,6 +274,19 @@ def _queue_reminders(candidates, policy: Policy, *, by_id: int | None, at) -> li
             [policy.pk, by_id, at, [p for p, _ in queued], [e for _, e in queued]],
         )
     return queued
+
+
+def _deadline_and_reading(today: datetime.date) -> dict:
+    """What a reminder and a digest say of one obligation row: the person's own deadline (a
+    newcomer's runs from when they joined their unit), whether it has passed, and whether they
+    confirmed an earlier version (Confirmation.OLDER): only then is "what changed" enough."""
+    return {
+        "due": F("due"),
+        "overdue": ExpressionWrapper(Q(due__lt=today), output_field=BooleanField()),
+        "confirmed_before": ExpressionWrapper(
+            Q(status=Confirmation.OLDER), output_field=BooleanField()
+        ),
+    }
 
 
 def remind(*, scope: Scope, policy: Policy, unit: Unit | None, by: Person) -> ReminderPlan:
@@ -522,12 +534,7 @@ def _person_digests(
             _Entry(Value(policies, output_field=JSONField()), language),
             Cast("policy_id", CharField()),
         ),
-        due=F("due"),
-        overdue=ExpressionWrapper(Q(due__lt=today), output_field=BooleanField()),
-        # Only someone who confirmed an earlier version is sent to "what changed".
-        confirmed_before=ExpressionWrapper(
-            Q(acknowledged_number__isnull=False), output_field=BooleanField()
-        ),
+        **_deadline_and_reading(today),
     )
     return (
         outstanding.values("person_id")

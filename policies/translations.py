@@ -171,18 +171,23 @@ def shown_title(
 def policy_title(policy: Policy, language: str) -> ShownTitle:
     """The title a page about `policy` (not its own page) names it by for a reader of
     `language`, as the lists do (shown_title): one query."""
-    current = (
-        policy.versions.current()
-        .annotate(translated_title=translated_title(language))
-        .values("language", "translated_title")
-        .first()
-    )
+    return title_of_current(policy, current_with_title(policy, language), language)
+
+
+def current_with_title(policy: Policy, language: str) -> PolicyVersion | None:
+    """`policy`'s current version, with the title of its translation into `language` (or None)
+    as `translated_title`."""
+    return policy.versions.current().annotate(translated_title=translated_title(language)).first()
+
+
+def title_of_current(policy: Policy, current: PolicyVersion | None, language: str) -> ShownTitle:
+    """policy_title, for a caller that has `current` already (from current_with_title)."""
     if current is None:
         return ShownTitle(policy.title, settings.LANGUAGE_CODE)
     return shown_title(
         original=policy.title,
-        original_language=current["language"],
-        translated=current["translated_title"],
+        original_language=current.language,
+        translated=current.translated_title,
         wanted=language,
     )
 

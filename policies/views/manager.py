@@ -34,7 +34,7 @@ from ..exports import ExportTitle, csv_lines, write_xlsx
 from ..models import Policy
 from ..notices import notice_states
 from ..reminders import plan_reminders, reminder_states, request_reminders
-from ..translations import policy_title
+from ..translations import current_with_title, policy_title, title_of_current
 
 # --- The overview and the unit tree ----------------------------------------------------------
 
@@ -328,14 +328,17 @@ def print_list(request: HttpRequest, slug: str, unit_id: int | None = None):
     """The person list as a page made for printing."""
     ctx, rows = _exported_rows(request, slug, unit_id, kind="print")
     summary = dashboards.person_page(ctx.scope, ctx.policy, missing_only=ctx.missing_only)
+    language = get_language()
+    # One query for the version the page names and the title it names the policy by.
+    current = current_with_title(ctx.policy, language)
     return render(
         request,
         "manager/policy_print.html",
         {
             "policy": ctx.policy,
-            "name": policy_title(ctx.policy, get_language()),
+            "name": title_of_current(ctx.policy, current, language),
             "unit": ctx.unit,
-            "current": ctx.policy.versions.current().first(),
+            "current": current,
             "summary": summary,
             "rows": rows,
             "printed_at": timezone.localtime(),

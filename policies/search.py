@@ -113,6 +113,18 @@ class Hit:
     language: str = ""
     is_translation: bool = False
 
+    @property
+    def link(self) -> str:
+        """Where the hit's heading leads: the text the hit was found in, at its section.
+
+        `url` names the section; a policy page without ?sprak= shows the reader's own målform when
+        the version has a translation in it, and the original's anchor is not on that page.
+        """
+        if self.is_resource or self.is_translation or not self.language:
+            return self.url
+        path, anchor = self.url.split("#", 1)
+        return f"{path}?{urlencode({'sprak': self.language})}#{anchor}"
+
 
 @dataclass
 class SearchResult:

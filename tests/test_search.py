@@ -329,7 +329,7 @@ def test_a_logged_in_person_searches_in_their_own_organisation_by_default(client
     assert "Bergen kommune" in html
     assert "Moskenes kommune</span>" not in html
     everywhere = client.get("/sok/", {"q": "sosiale medier", "kommune": "alle"}).content.decode()
-    assert "/moskenes/sosiale-medier/#" in everywhere
+    assert "/moskenes/sosiale-medier/?sprak=nb#" in everywhere
 
 
 # Questions as employees type them.

@@ -523,6 +523,27 @@ def _sanitise_snippet(headline: str) -> SafeString:
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
 
+_TSQUERY_TOKEN = re.compile(r"'(?:[^']|'')*'(?::[*A-D]*)?|\S")
+
+
+def _without_negations(tsquery: str) -> str:
+    """`tsquery` text without its negated operands (`!'word'`, `!( … )`): a word the reader
+    excluded ("facebook -twitter") is in no hit and must not be marked as if it were."""
+    kept: list[str] = []
+    tokens = iter(_TSQUERY_TOKEN.findall(tsquery))
+    for token in tokens:
+        if token != "!":
+            kept.append(token)
+            continue
+        # Skip the operand: a lexeme, or a parenthesised group up to its closing parenthesis.
+        depth = 0
+        for skipped in tokens:
+            depth += {"(": 1, ")": -1}.get(skipped, 0)
+            if depth == 0 and skipped != "!":
+                break
+    return " ".join(kept)
+
+
 def highlight_query(plan: Plan) -> str:
     """The plan's normalised words as prefixes, for ts_headline with the 'simple' configuration.
 
@@ -531,7 +552,9 @@ def highlight_query(plan: Plan) -> str:
     ("kommune" of "kommunen", "sosial" of "sosiale"), so matching them as prefixes with 'simple'
     marks the same words at a fraction of the cost.
     """
-    lexemes = dict.fromkeys(m.group(1) for m in _LEXEME.finditer(plan.any_group))
+    lexemes = dict.fromkeys(
+        m.group(1) for m in _LEXEME.finditer(_without_negations(plan.any_group))
+    )
     return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
 
 

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -315,6 +316,21 @@ def test_an_excluded_word_stays_excluded(handbook):
     result = search("sosiale -taushetsplikt", user=ANONYMOUS, organisation=moskenes())
     assert result.count > 0
     assert all("taushetsplikt" not in h.heading.lower() for h in result.hits)
+
+
+@pytest.mark.parametrize("query", ["facebook -twitter", 'facebook -"twitter konto"'])
+def test_an_excluded_word_is_not_marked_in_the_snippets(handbook, query):
+    # Bodø's sections on Facebook also name a "twitterkonto".
+    result = search(query, user=ANONYMOUS)
+    marked = {m.lower() for h in result.hits for m in re.findall(r"<mark>(.*?)</mark>", h.snippet)}
+    assert "facebook" in marked
+    assert not any(m.startswith(("twitter", "konto")) for m in marked), marked
+
+
+def test_a_query_that_only_excludes_gets_snippets_without_marks(handbook):
+    result = search("-facebook", user=ANONYMOUS)
+    assert result.hits
+    assert all("<mark>" not in h.snippet for h in result.hits)
 
 
 def test_clean_query_strips_nul_and_caps_the_length():

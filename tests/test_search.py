@@ -481,6 +481,17 @@ def test_with_nothing_in_the_own_kommune_the_others_hits_are_shown_under_their_o
     assert "Annen kommune" in html and "Droner" in html
 
 
+def test_the_other_kommuners_hits_for_a_corrected_spelling_say_which_word_they_are_for(client):
+    # The hits under "Treff i andre kommuner" were the suggestion's, without a word saying so.
+    own, other = make_organisation(name="Egen kommune"), make_organisation(name="Annen kommune")
+    make_policy(own, body="## Om\n\nNoe helt annet.\n")
+    make_policy(other, body="## Droner\n\nDroneflyging over skoler krever tillatelse.\n")
+    client.force_login(make_person(own))
+    html = client.get("/sok/", {"q": "droneflyginng"}).content.decode()
+    assert "Treff i andre kommuner" in html and "Droner" in html
+    assert "Ingen treff for «droneflyginng». Viser treff for «droneflyging»." in html
+
+
 def test_with_hits_in_the_own_kommune_the_others_are_not_shown(client):
     own, other = make_organisation(name="Egen kommune"), make_organisation(name="Annen kommune")
     make_policy(own, body="## Droner\n\nDroneflyging er forbudt.\n")

@@ -187,13 +187,14 @@ def clean_query(raw: object) -> str:
 
 
 def terms_of(query: str) -> list[str]:
-    """The words of a query, lower-cased, filler dropped, each once, at most MAX_TERMS."""
-    terms: list[str] = []
-    for word in _WORD.findall(query.lower()):
-        word = word[:60]
-        if word not in FILLER_WORDS and word not in terms:
-            terms.append(word)
-    return terms[:MAX_TERMS]
+    """The words of a query, lower-cased, filler dropped, each once, at most MAX_TERMS.
+
+    Filler is only dropped beside other words: a query of filler alone ("rutiner", "lov") is
+    about those words.
+    """
+    words = list(dict.fromkeys(word[:60] for word in _WORD.findall(query.lower())))
+    terms = [word for word in words if word not in FILLER_WORDS]
+    return (terms or words)[:MAX_TERMS]
 
 
 def uses_websearch_syntax(query: str) -> bool:

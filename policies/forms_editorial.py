@@ -565,13 +565,19 @@ class SynonymForm(forms.Form):
             item = " ".join(raw.split()).lower()
             if not item:
                 continue
-            if not _SYNONYM_WORD.match(item) or len(item) > 60:
+            if len(item) > 60:
+                raise ValidationError(
+                    _("«%(word)s …» er for langt: høyst 60 tegn for hvert ord eller uttrykk.")
+                    % {"word": item[:40]},
+                    code="max_length",
+                )
+            if not _SYNONYM_WORD.match(item):
                 raise ValidationError(
                     _(
                         "«%(word)s» kan ikke brukes: skriv ord med bokstaver og tall, "
                         "skilt med komma."
                     )
-                    % {"word": item[:60]},
+                    % {"word": item},
                     code="invalid",
                 )
             if item not in words:

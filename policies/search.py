@@ -113,6 +113,18 @@ class Hit:
     language: str = ""
     is_translation: bool = False
 
+    @property
+    def link(self) -> str:
+        """Where the hit's heading leads: the text the hit was found in, at its section.
+
+        `url` names the section; a policy page without ?sprak= shows the reader's own målform when
+        the version has a translation in it, and the original's anchor is not on that page.
+        """
+        if self.is_resource or self.is_translation or not self.language:
+            return self.url
+        path, anchor = self.url.split("#", 1)
+        return f"{path}?{urlencode({'sprak': self.language})}#{anchor}"
+
 
 @dataclass
 class SearchResult:
@@ -175,13 +187,14 @@ def clean_query(raw: object) -> str:
 
 
 def terms_of(query: str) -> list[str]:
-    """The words of a query, lower-cased, filler dropped, each once, at most MAX_TERMS."""
-    terms: list[str] = []
-    for word in _WORD.findall(query.lower()):
-        word = word[:60]
-        if word not in FILLER_WORDS and word not in terms:
-            terms.append(word)
-    return terms[:MAX_TERMS]
+    """The words of a query, lower-cased, filler dropped, each once, at most MAX_TERMS.
+
+    Filler is only dropped beside other words: a query of filler alone ("rutiner", "lov") is
+    about those words.
+    """
+    words = list(dict.fromkeys(word[:60] for word in _WORD.findall(query.lower())))
+    terms = [word for word in words if word not in FILLER_WORDS]
+    return (terms or words)[:MAX_TERMS]
 
 
 def uses_websearch_syntax(query: str) -> bool:
@@ -511,6 +524,27 @@ def _sanitise_snippet(headline: str) -> SafeString:
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 
 
+_TSQUERY_TOKEN = re.compile(r"'(?:[^']|'')*'(?::[*A-D]*)?|\S")
+
+
+def _without_negations(tsquery: str) -> str:
+    """`tsquery` text without its negated operands (`!'word'`, `!( … )`): a word the reader
+    excluded ("facebook -twitter") is in no hit and must not be marked as if it were."""
+    kept: list[str] = []
+    tokens = iter(_TSQUERY_TOKEN.findall(tsquery))
+    for token in tokens:
+        if token != "!":
+            kept.append(token)
+            continue
+        # Skip the operand: a lexeme, or a parenthesised group up to its closing parenthesis.
+        depth = 0
+        for skipped in tokens:
+            depth += {"(": 1, ")": -1}.get(skipped, 0)
+            if depth == 0 and skipped != "!":
+                break
+    return " ".join(kept)
+
+
 def highlight_query(plan: Plan) -> str:
     """The plan's normalised words as prefixes, for ts_headline with the 'simple' configuration.
 
@@ -519,7 +553,9 @@ def highlight_query(plan: Plan) -> str:
     ("kommune" of "kommunen", "sosial" of "sosiale"), so matching them as prefixes with 'simple'
     marks the same words at a fraction of the cost.
     """
-    lexemes = dict.fromkeys(m.group(1) for m in _LEXEME.finditer(plan.any_group))
+    lexemes = dict.fromkeys(
+        m.group(1) for m in _LEXEME.finditer(_without_negations(plan.any_group))
+    )
     return " | ".join(f"'{lex}':*" if len(lex) >= 3 else f"'{lex}'" for lex in lexemes)
 
 

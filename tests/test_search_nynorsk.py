@@ -2,6 +2,9 @@
 (fixtures/demo/moskenes-sosiale-medier.nn.md): what the one `handbook_nb` configuration does with
 nynorsk words, and what the national nynorsk ⇄ bokmål synonyms (fixtures/synonyms.toml) add."""
 
+import re
+from html import unescape
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -77,3 +80,24 @@ def test_the_national_synonyms_let_each_form_find_the_other(moskenes_in_nynorsk,
     # Without them the stems differ, and the other form is not found.
     _without_national_synonyms()
     assert not _found(query, other)
+
+
+# Where a hit leads.
+
+
+def _ids(html: str) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', html))
+
+
+@pytest.mark.parametrize("query", ["rådmannen", "sosiale medier", "bedriftskulturdag"])
+def test_every_hit_on_the_search_page_leads_to_its_own_section(client, moskenes_in_nynorsk, query):
+    # A visitor reads Moskenes' pages in its målform, nynorsk: a hit in the bokmål original must
+    # still lead to the original, where its heading is, and a hit in the text before the first
+    # heading ("innledning") to the start of the text.
+    html = client.get("/sok/", {"q": query}).content.decode()
+    links = re.findall(r'<h3[^>]*><a class="ds-link" href="([^"]+)"', html)
+    assert links, query
+    for link in links:
+        page = client.get(unescape(link))
+        assert page.status_code == 200, link
+        assert link.split("#")[1] in _ids(page.content.decode()), link

@@ -52,6 +52,7 @@ def test_saving_a_word_again_replaces_what_it_meant(client, editor):
         ({"word": "some", "words": "a:*&b"}, "kan ikke brukes"),
         ({"word": "some", "words": "some"}, "Ordet kan ikke være synonym for seg selv."),
         ({"word": "x" * 61, "words": "y"}, "Ordet kan ha høyst 60 tegn."),
+        ({"word": "some", "words": "a" * 61}, "er for langt: høyst 60 tegn"),
         ({"word": "some", "words": ",".join(f"ord{i}" for i in range(11))}, "Høyst 10 ord"),
     ],
 )

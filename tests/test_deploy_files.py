@@ -82,3 +82,21 @@ def test_the_settings_file_reads_the_same_in_the_shell_as_in_systemd():
     seen = dict(entry.split("=", 1) for entry in shell.stdout.decode().split("\0") if "=" in entry)
     for key, value in read_environment_file(path).items():
         assert seen.get(key) == value, key
+
+
+def test_the_settings_file_as_shipped_does_not_start_production(tmp_path):
+    """Its secrets are the operator's to make: a placeholder that passes the length check would
+    be one known SECRET_KEY (and metrics token) in every installation that forgot to change it."""
+    settings = read_environment_file(SYSTEMD / "handbook.env.example")
+    assert settings["ENVIRONMENT"] == "production"
+    assert settings["METRICS_TOKEN"] == "", "an empty token keeps /helse/metrikker/ closed"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "handbook.settings", **settings},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "Set SECRET_KEY" in result.stderr, result.stderr

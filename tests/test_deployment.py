@@ -260,6 +260,7 @@ def installation(tmp_path_factory):
         installation.manage("check", "--deploy", "--fail-level", "WARNING")
         installation.manage("collectstatic", "--no-input", "-v", "0")
         installation.manage("compilemessages", "-v", "0", "--ignore=.venv", "--ignore=node_modules")
+        assert "lokal disk" in installation.manage("ensure_storage")  # MEDIA_ROOT, no Azure
 
         # Step 5: the units, by their ExecStart lines.
         installation.run_unit("handbook-migrate.service")

@@ -100,3 +100,24 @@ def test_the_settings_file_as_shipped_does_not_start_production(tmp_path):
     )
     assert result.returncode != 0, result.stdout
     assert "Set SECRET_KEY" in result.stderr, result.stderr
+
+
+def test_every_variable_the_installation_reads_is_in_the_readme_table():
+    """handbook.env.example promises "Every variable is described in README.md"."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    read = set(
+        re.findall(
+            r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"',
+            (ROOT / "handbook" / "settings.py").read_text(),
+        )
+    )
+    read |= set(
+        re.findall(r'environ\.get\("([A-Z0-9_]+)"', (DEPLOY / "gunicorn.conf.py").read_text())
+    )
+    for unit in SYSTEMD.glob("*.service"):
+        read |= set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", unit.read_text())) - {"MAINPID"}
+    read |= set(read_environment_file(SYSTEMD / "handbook.env.example"))
+    assert read, "no variables found: the patterns no longer match the files"
+    assert not read - documented, f"read but not in README.md's table: {sorted(read - documented)}"

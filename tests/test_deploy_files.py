@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from .deploy import DEPLOY, ROOT, SYSTEMD, read_environment_file
+import pytest
+import requests
+
+from .deploy import DEPLOY, ROOT, SYSTEMD, nginx_config, read_environment_file
 from .ports import free_port
 
 
@@ -121,3 +126,48 @@ def test_every_variable_the_installation_reads_is_in_the_readme_table():
     read |= set(read_environment_file(SYSTEMD / "handbook.env.example"))
     assert read, "no variables found: the patterns no longer match the files"
     assert not read - documented, f"read but not in README.md's table: {sorted(read - documented)}"
+
+
+def test_nginx_answers_in_norwegian_and_logs_no_search_words_when_no_app_server_answers(tmp_path):
+    """docs/deploy/nginx.conf with every app server down (a restart of all of them, a maintenance
+    window): the reader gets a Norwegian page, not nginx's "502 Bad Gateway", and neither of
+    nginx's logs keeps the client address or the search words."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if not nginx:
+        pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
+    port, nobody = free_port(), free_port()  # nothing listens on `nobody`
+    config = nginx_config(tmp_path, [f"http://127.0.0.1:{nobody}"], port, tls=True)
+    server = subprocess.Popen(
+        [nginx, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                answer = requests.get(
+                    f"https://127.0.0.1:{port}/sok/?q=Kari+Nordmann+sykemelding",
+                    verify=str(tmp_path / "tls" / "fullchain.pem"),
+                    timeout=10,
+                )
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answer is not None, "nginx did not start"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert answer.status_code == 502
+    assert "Håndboka er midlertidig utilgjengelig" in answer.text, answer.text
+    assert "Bad Gateway" not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    logs = "".join(
+        path.read_text(errors="replace")
+        for name in ("nginx-access.log", "handboka-error.log", "nginx-error.log")
+        if (path := tmp_path / name).exists()
+    )
+    assert '"GET /sok/" 502' in logs, logs
+    for personal in ("Kari", "Nordmann", "q=", "client:"):
+        assert personal not in logs, logs

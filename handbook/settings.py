@@ -128,9 +128,18 @@ TEMPLATES = [
 ]
 
 # The Makefile points DATABASE_URL at the project-local cluster (scripts/pg.sh) when it is not set.
+DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:25320/handbook")
+if not DATABASE_URL:
+    # Set but empty: most often the worker or migration unit's DATABASE_URL="$DIRECT_DATABASE_URL"
+    # with DIRECT_DATABASE_URL missing from handbook.env (dj_database_url would only say "Scheme
+    # '://' is unknown").
+    raise ImproperlyConfigured(
+        "DATABASE_URL is empty. The worker and migration units take it from "
+        "DIRECT_DATABASE_URL: set that in /etc/handbook/handbook.env (docs/deployment.md)."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:25320/handbook"),
+        DATABASE_URL,
         # Django's PostgreSQL backend, with a health check that costs no round trip (handbook.db).
         engine="handbook.db",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),

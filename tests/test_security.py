@@ -205,6 +205,15 @@ def test_production_refuses_a_short_or_development_secret_key():
         assert "SECRET_KEY" in result.stderr
 
 
+def test_an_empty_database_url_says_which_variable_is_missing():
+    # The worker unit runs DATABASE_URL="$DIRECT_DATABASE_URL": without that line in handbook.env
+    # the operator must learn what to set, not "Scheme '://' is unknown".
+    result = manage("check", env=production_env(DATABASE_URL=""))
+    assert result.returncode != 0
+    assert "DATABASE_URL is empty" in result.stderr, result.stderr
+    assert "DIRECT_DATABASE_URL" in result.stderr
+
+
 def test_production_refuses_to_start_with_debug_on():
     result = manage("check", env=production_env(DEBUG="true"))
     assert result.returncode != 0

@@ -275,7 +275,7 @@ EMAIL_RETRY_EXPONENTIAL = env_int("EMAIL_RETRY_EXPONENTIAL", 2)
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_STALLED_SECONDS = env_int("JOBS_STALLED_SECONDS", 60)
 JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
-# Periodic jobs (cron syntax, Europe/Oslo; a sixth field would be seconds).
+# Periodic jobs (cron syntax, in UTC: procrastinate ignores TIME_ZONE; a sixth field would be seconds).
 JOBS_ACTIVATE_CRON = env_str("JOBS_ACTIVATE_CRON", "5 0 * * *")
 JOBS_DIGEST_CRON = env_str("JOBS_DIGEST_CRON", "0 7 * * 1")
 JOBS_CLEANUP_CRON = env_str("JOBS_CLEANUP_CRON", "30 3 * * *")

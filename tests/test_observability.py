@@ -122,6 +122,25 @@ def test_metrics_can_be_limited_to_the_monitoring_network(handbook, settings):
     assert Client().get(METRICS, REMOTE_ADDR="10.20.3.4", **auth).status_code == 200
 
 
+def test_behind_nginx_the_metrics_network_is_the_scrapers_not_nginxs(handbook, settings):
+    # docs/deploy: nginx on the app machine (REMOTE_ADDR 127.0.0.1) appends the scraper's address
+    # to X-Forwarded-For; handbook.env.example sets TRUSTED_PROXY_COUNT=1.
+    import ipaddress
+
+    settings.METRICS_TOKEN = "s3cret-token-for-prometheus"
+    settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("10.0.50.0/24")]
+    settings.TRUSTED_PROXY_COUNT = 1
+    auth = {"HTTP_AUTHORIZATION": "Bearer s3cret-token-for-prometheus", "REMOTE_ADDR": "127.0.0.1"}
+
+    def scrape(forwarded_for):
+        return Client().get(METRICS, HTTP_X_FORWARDED_FOR=forwarded_for, **auth).status_code
+
+    assert scrape("10.0.50.7") == 200
+    assert scrape("203.0.113.5") == 404
+    # An outsider writing the monitoring address itself: nginx appends the real one after it.
+    assert scrape("10.0.50.7, 203.0.113.5") == 404
+
+
 def test_errors_sent_to_sentry_carry_the_person_id_and_nothing_personal():
     from operations.logging import scrub_sentry_event
 

@@ -61,7 +61,14 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address in every e-mail's links. Production has no default: a forgotten SITE_URL would send
+# each reminder and digest with links to http://127.0.0.1:8000.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "Set SITE_URL to the portal's https:// address, e.g. https://handbok.kommune.no "
+        "(the links in e-mails)."
+    )
 
 # Demo organisations and people (ansatt.bergen / demo, ...) are never created in production.
 DEMO_DATA = not PRODUCTION and env_bool("DEMO_DATA", True)

@@ -171,3 +171,80 @@ def test_nginx_answers_in_norwegian_and_logs_no_search_words_when_no_app_server_
     assert '"GET /sok/" 502' in logs, logs
     for personal in ("Kari", "Nordmann", "q=", "client:"):
         assert personal not in logs, logs
+
+
+def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_server(tmp_path):
+    """The app answers 502 when a kommune's identity provider fails (signin/views.py). nginx
+    must hand that page to the reader as it is: not ask every other app server the same (each
+    waiting for the provider), and not count it as the app server failing (max_fails=1 would
+    take it out of service for everyone for fail_timeout)."""
+    import http.server
+    import threading
+
+    seen = {"first": 0, "second": 0}
+
+    def handler(name: str, status: int):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                seen[name] += 1
+                body = f"{name} svarte {status}".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    servers = []
+    for name in ("first", "second"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name, 502))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if not nginx:
+        pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
+    port = free_port()
+    upstreams = [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
+    config = nginx_config(tmp_path, upstreams, port, tls=True)
+    process = subprocess.Popen(
+        [nginx, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        answers = []
+        for _ in range(100):
+            try:
+                answers.append(
+                    requests.get(
+                        f"https://127.0.0.1:{port}/logg-inn/bodo/",
+                        verify=str(tmp_path / "tls" / "fullchain.pem"),
+                        timeout=10,
+                    )
+                )
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answers, "nginx did not start"
+        answers += [
+            requests.get(
+                f"https://127.0.0.1:{port}/logg-inn/bodo/",
+                verify=str(tmp_path / "tls" / "fullchain.pem"),
+                timeout=10,
+            )
+            for _ in range(3)
+        ]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        for server in servers:
+            server.shutdown()
+    assert [answer.status_code for answer in answers] == [502] * 4
+    # The app's own page, not nginx's: each request went to one app server only, and the
+    # round robin kept using both (neither was taken out after its 502).
+    assert all("svarte 502" in answer.text for answer in answers), answers[0].text
+    assert seen == {"first": 2, "second": 2}, seen

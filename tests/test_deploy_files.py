@@ -244,7 +244,8 @@ def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_serve
         for server in servers:
             server.shutdown()
     assert [answer.status_code for answer in answers] == [502] * 4
-    # The app's own page, not nginx's: each request went to one app server only, and the
-    # round robin kept using both (neither was taken out after its 502).
+    # The app's own page, not nginx's (which it gives once every app server is taken out), and
+    # each request went to one app server only. (nginx's two worker processes keep their own
+    # round robin, so how the four are shared between the servers varies.)
     assert all("svarte 502" in answer.text for answer in answers), answers[0].text
-    assert seen == {"first": 2, "second": 2}, seen
+    assert sum(seen.values()) == 4, seen

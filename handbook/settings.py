@@ -173,10 +173,14 @@ if REDIS_URL:
             "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # By default the prefix names the database, so installations (or test runs) that share
-            # one Redis never serve each other's pages.
+            # one Redis never serve each other's pages. By its direct address when there is one:
+            # the app servers reach it through PgBouncer, the worker directly (DIRECT_DATABASE_URL),
+            # and both must see each other's entries and invalidations.
             "KEY_PREFIX": env_str(
                 "CACHE_KEY_PREFIX",
-                "handbook:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),
+                "handbook:{HOST}:{PORT}/{NAME}".format(
+                    **dj_database_url.parse(env_str("DIRECT_DATABASE_URL", "") or DATABASE_URL)
+                ),
             ),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

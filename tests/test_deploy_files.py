@@ -249,3 +249,39 @@ def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_serve
     # round robin, so how the four are shared between the servers varies.)
     assert all("svarte 502" in answer.text for answer in answers), answers[0].text
     assert sum(seen.values()) == 4, seen
+
+
+def test_the_app_servers_and_the_worker_share_one_cache_namespace():
+    """The app servers reach PostgreSQL through PgBouncer, the worker directly (its unit runs
+    DATABASE_URL="$DIRECT_DATABASE_URL"). The cache key prefix must still be the same, or what the
+    worker's jobs invalidate (a scheduled version activated at night: forget_policy_page,
+    forget_plans) never reaches the pages the app servers cache."""
+    unit = (SYSTEMD / "handbook-worker.service").read_text()
+    assert 'DATABASE_URL="$DIRECT_DATABASE_URL"' in unit
+    settings = read_environment_file(SYSTEMD / "handbook.env.example")
+    shared = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+        "REDIS_URL": settings["REDIS_URL"],
+        "DIRECT_DATABASE_URL": settings["DIRECT_DATABASE_URL"],
+    }
+
+    def prefix(database_url: str) -> str:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from django.conf import settings; "
+                "print(settings.CACHES['default']['KEY_PREFIX'])",
+            ],
+            cwd=ROOT,
+            env={**shared, "DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+
+    app_server = prefix(settings["DATABASE_URL"])
+    worker = prefix(settings["DIRECT_DATABASE_URL"])
+    assert app_server == worker, (app_server, worker)

@@ -53,6 +53,12 @@ class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         record.user_id = _user_id.get()
+        request = getattr(record, "request", None)
+        if not record.request_id and request is not None:
+            # Django logs a 5xx page a view returned ("Bad Gateway: …") after the middleware
+            # has finished, when the context is gone; the request still carries its id.
+            record.request_id = getattr(request, "request_id", "")
+            record.user_id = _loaded_user_id(request)
         return True
 
 

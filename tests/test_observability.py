@@ -49,6 +49,21 @@ def test_every_request_gets_an_id_in_the_response_and_the_log(client, json_log):
     assert {"time", "level", "message", "duration_ms"} <= set(access[-1])
 
 
+def test_djangos_error_line_for_a_5xx_page_carries_the_request_id(json_log):
+    # A 502 the view returns (a kommune's provider that is down) is logged by Django after the
+    # middleware has finished: the one line an operator looks for with the id from the screenshot.
+    from .factories import make_organisation, make_signin_config
+    from .ports import free_port
+
+    make_signin_config(
+        make_organisation("Bergen kommune", "bergen"), f"http://127.0.0.1:{free_port()}"
+    )
+    response = Client().get("/logg-inn/bergen/", HTTP_X_REQUEST_ID="e" * 32)
+    assert response.status_code == 502
+    (line,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert line["request_id"] == "e" * 32, line
+
+
 def test_the_proxys_request_id_is_kept_and_a_forged_one_replaced(client):
     assert client.get("/helse/", HTTP_X_REQUEST_ID="a" * 32)["X-Request-ID"] == "a" * 32
     forged = client.get("/helse/", HTTP_X_REQUEST_ID='x" injected\nline')["X-Request-ID"]

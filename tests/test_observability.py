@@ -64,6 +64,23 @@ def test_djangos_error_line_for_a_5xx_page_carries_the_request_id(json_log):
     assert line["request_id"] == "e" * 32, line
 
 
+def test_djangos_error_lines_keep_no_query_string(json_log):
+    # Django passes the request to its error lines; its repr is the full path, and the JSON
+    # formatter writes every extra attribute: a failing page must not log its query string
+    # (search words can be names). Seen with /sok/?q=… while the database was down.
+    from .factories import make_organisation, make_signin_config
+    from .ports import free_port
+
+    make_signin_config(
+        make_organisation("Bergen kommune", "bergen"), f"http://127.0.0.1:{free_port()}"
+    )
+    response = Client().get("/logg-inn/bergen/?next=/sok/%3Fq%3DKari%2BNordmann")
+    assert response.status_code == 502
+    (line,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert "Kari" not in json.dumps(line), line
+    assert line["request"] == "GET /logg-inn/bergen/", line
+
+
 def test_the_proxys_request_id_is_kept_and_a_forged_one_replaced(client):
     assert client.get("/helse/", HTTP_X_REQUEST_ID="a" * 32)["X-Request-ID"] == "a" * 32
     forged = client.get("/helse/", HTTP_X_REQUEST_ID='x" injected\nline')["X-Request-ID"]

@@ -61,7 +61,14 @@ if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 50):
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The address in every e-mail's links. Production has no default: a forgotten SITE_URL would send
+# each reminder and digest with links to http://127.0.0.1:8000.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "Set SITE_URL to the portal's https:// address, e.g. https://handbok.kommune.no "
+        "(the links in e-mails)."
+    )
 
 # Demo organisations and people (ansatt.bergen / demo, ...) are never created in production.
 DEMO_DATA = not PRODUCTION and env_bool("DEMO_DATA", True)
@@ -128,9 +135,18 @@ TEMPLATES = [
 ]
 
 # The Makefile points DATABASE_URL at the project-local cluster (scripts/pg.sh) when it is not set.
+DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:25320/handbook")
+if not DATABASE_URL:
+    # Set but empty: most often the worker or migration unit's DATABASE_URL="$DIRECT_DATABASE_URL"
+    # with DIRECT_DATABASE_URL missing from handbook.env (dj_database_url would only say "Scheme
+    # '://' is unknown").
+    raise ImproperlyConfigured(
+        "DATABASE_URL is empty. The worker and migration units take it from "
+        "DIRECT_DATABASE_URL: set that in /etc/handbook/handbook.env (docs/deployment.md)."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:25320/handbook"),
+        DATABASE_URL,
         # Django's PostgreSQL backend, with a health check that costs no round trip (handbook.db).
         engine="handbook.db",
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
@@ -157,10 +173,14 @@ if REDIS_URL:
             "BACKEND": "handbook.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # By default the prefix names the database, so installations (or test runs) that share
-            # one Redis never serve each other's pages.
+            # one Redis never serve each other's pages. By its direct address when there is one:
+            # the app servers reach it through PgBouncer, the worker directly (DIRECT_DATABASE_URL),
+            # and both must see each other's entries and invalidations.
             "KEY_PREFIX": env_str(
                 "CACHE_KEY_PREFIX",
-                "handbook:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),
+                "handbook:{HOST}:{PORT}/{NAME}".format(
+                    **dj_database_url.parse(env_str("DIRECT_DATABASE_URL", "") or DATABASE_URL)
+                ),
             ),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -266,7 +286,7 @@ EMAIL_RETRY_EXPONENTIAL = env_int("EMAIL_RETRY_EXPONENTIAL", 2)
 JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
 JOBS_STALLED_SECONDS = env_int("JOBS_STALLED_SECONDS", 60)
 JOBS_STALLED_CRON = env_str("JOBS_STALLED_CRON", "* * * * *")
-# Periodic jobs (cron syntax, Europe/Oslo; a sixth field would be seconds).
+# Periodic jobs (cron syntax, in UTC: procrastinate ignores TIME_ZONE; a sixth field would be seconds).
 JOBS_ACTIVATE_CRON = env_str("JOBS_ACTIVATE_CRON", "5 0 * * *")
 JOBS_DIGEST_CRON = env_str("JOBS_DIGEST_CRON", "0 7 * * 1")
 JOBS_CLEANUP_CRON = env_str("JOBS_CLEANUP_CRON", "30 3 * * *")

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 
+from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject, empty
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="")
@@ -51,8 +52,19 @@ class RequestContextFilter(logging.Filter):
     """Puts `request_id` and `user_id` on every record, so the JSON formatter writes them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
-        record.user_id = _user_id.get()
+        request = getattr(record, "request", None)
+        if _request_id.get() or not isinstance(request, HttpRequest):
+            record.request_id = _request_id.get() or getattr(record, "request_id", "")
+            record.user_id = _user_id.get() or getattr(record, "user_id", None)
+        else:
+            # Django logs a 5xx page a view returned ("Bad Gateway: …") after the middleware
+            # has finished, when the context is gone; the request still carries its id.
+            record.request_id = getattr(request, "request_id", "")
+            record.user_id = _loaded_user_id(request)
+        if isinstance(request, HttpRequest):
+            # Django's error lines carry the request, whose repr has the query string (search
+            # words can be names): the JSON line would print it. Method and path only.
+            record.request = f"{request.method} {request.path}"
         return True
 
 

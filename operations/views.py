@@ -15,6 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from signin.throttling import client_ip
+
 from . import metrics
 from .queue import queue_status
 
@@ -72,7 +74,9 @@ def _may_scrape(request) -> bool:
     if not hmac.compare_digest(offered.encode(), token.encode()):
         return False
     if settings.METRICS_ALLOWED_NETWORKS:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "0.0.0.0"))  # noqa: S104
+        # Behind nginx REMOTE_ADDR is nginx's own address: the scraper's is the one our proxies
+        # recorded (TRUSTED_PROXY_COUNT), as for the sign-in throttling.
+        address = ipaddress.ip_address(client_ip(request) or "0.0.0.0")  # noqa: S104
         return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
     return True
 

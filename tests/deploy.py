@@ -101,6 +101,13 @@ def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path
         what=what,
     )
     site = substitute(site, r"/var/cache/nginx/handboka ", f"{tmp}/pages ", what=what)
+    site = substitute(
+        site,
+        r"error_log /var/log/nginx/handboka\.error\.log crit;",
+        f"error_log {tmp}/handboka-error.log crit;",
+        what=what,
+    )
+    site = substitute(site, r"root /srv/handbook/app/docs/deploy;", f"root {DEPLOY};", what=what)
     (tmp / "site.conf").write_text(site)
     for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "pages"):
         (tmp / folder).mkdir(exist_ok=True)

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from .deploy import DEPLOY, ROOT, SYSTEMD, read_environment_file
+import pytest
+import requests
+
+from .deploy import DEPLOY, ROOT, SYSTEMD, nginx_config, read_environment_file
 from .ports import free_port
 
 
@@ -82,3 +87,201 @@ def test_the_settings_file_reads_the_same_in_the_shell_as_in_systemd():
     seen = dict(entry.split("=", 1) for entry in shell.stdout.decode().split("\0") if "=" in entry)
     for key, value in read_environment_file(path).items():
         assert seen.get(key) == value, key
+
+
+def test_the_settings_file_as_shipped_does_not_start_production(tmp_path):
+    """Its secrets are the operator's to make: a placeholder that passes the length check would
+    be one known SECRET_KEY (and metrics token) in every installation that forgot to change it."""
+    settings = read_environment_file(SYSTEMD / "handbook.env.example")
+    assert settings["ENVIRONMENT"] == "production"
+    assert settings["METRICS_TOKEN"] == "", "an empty token keeps /helse/metrikker/ closed"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "handbook.settings", **settings},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "Set SECRET_KEY" in result.stderr, result.stderr
+
+
+def test_every_variable_the_installation_reads_is_in_the_readme_table():
+    """handbook.env.example promises "Every variable is described in README.md"."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    read = set(
+        re.findall(
+            r'env_(?:str|bool|int|list)\(\s*"([A-Z0-9_]+)"',
+            (ROOT / "handbook" / "settings.py").read_text(),
+        )
+    )
+    read |= set(
+        re.findall(r'environ\.get\("([A-Z0-9_]+)"', (DEPLOY / "gunicorn.conf.py").read_text())
+    )
+    for unit in SYSTEMD.glob("*.service"):
+        read |= set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", unit.read_text())) - {"MAINPID"}
+    read |= set(read_environment_file(SYSTEMD / "handbook.env.example"))
+    assert read, "no variables found: the patterns no longer match the files"
+    assert not read - documented, f"read but not in README.md's table: {sorted(read - documented)}"
+
+
+def test_nginx_answers_in_norwegian_and_logs_no_search_words_when_no_app_server_answers(tmp_path):
+    """docs/deploy/nginx.conf with every app server down (a restart of all of them, a maintenance
+    window): the reader gets a Norwegian page, not nginx's "502 Bad Gateway", and neither of
+    nginx's logs keeps the client address or the search words."""
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if not nginx:
+        pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
+    port, nobody = free_port(), free_port()  # nothing listens on `nobody`
+    config = nginx_config(tmp_path, [f"http://127.0.0.1:{nobody}"], port, tls=True)
+    server = subprocess.Popen(
+        [nginx, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                answer = requests.get(
+                    f"https://127.0.0.1:{port}/sok/?q=Kari+Nordmann+sykemelding",
+                    verify=str(tmp_path / "tls" / "fullchain.pem"),
+                    timeout=10,
+                )
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answer is not None, "nginx did not start"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert answer.status_code == 502
+    assert "Håndboka er midlertidig utilgjengelig" in answer.text, answer.text
+    assert "Bad Gateway" not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+    logs = "".join(
+        path.read_text(errors="replace")
+        for name in ("nginx-access.log", "handboka-error.log", "nginx-error.log")
+        if (path := tmp_path / name).exists()
+    )
+    assert '"GET /sok/" 502' in logs, logs
+    for personal in ("Kari", "Nordmann", "q=", "client:"):
+        assert personal not in logs, logs
+
+
+def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_server(tmp_path):
+    """The app answers 502 when a kommune's identity provider fails (signin/views.py). nginx
+    must hand that page to the reader as it is: not ask every other app server the same (each
+    waiting for the provider), and not count it as the app server failing (max_fails=1 would
+    take it out of service for everyone for fail_timeout)."""
+    import http.server
+    import threading
+
+    seen = {"first": 0, "second": 0}
+
+    def handler(name: str, status: int):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                seen[name] += 1
+                body = f"{name} svarte {status}".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    servers = []
+    for name in ("first", "second"):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name, 502))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if not nginx:
+        pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
+    port = free_port()
+    upstreams = [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
+    config = nginx_config(tmp_path, upstreams, port, tls=True)
+    process = subprocess.Popen(
+        [nginx, "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        answers = []
+        for _ in range(100):
+            try:
+                answers.append(
+                    requests.get(
+                        f"https://127.0.0.1:{port}/logg-inn/bodo/",
+                        verify=str(tmp_path / "tls" / "fullchain.pem"),
+                        timeout=10,
+                    )
+                )
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert answers, "nginx did not start"
+        answers += [
+            requests.get(
+                f"https://127.0.0.1:{port}/logg-inn/bodo/",
+                verify=str(tmp_path / "tls" / "fullchain.pem"),
+                timeout=10,
+            )
+            for _ in range(3)
+        ]
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        for server in servers:
+            server.shutdown()
+    assert [answer.status_code for answer in answers] == [502] * 4
+    # The app's own page, not nginx's (which it gives once every app server is taken out), and
+    # each request went to one app server only. (nginx's two worker processes keep their own
+    # round robin, so how the four are shared between the servers varies.)
+    assert all("svarte 502" in answer.text for answer in answers), answers[0].text
+    assert sum(seen.values()) == 4, seen
+
+
+def test_the_app_servers_and_the_worker_share_one_cache_namespace():
+    """The app servers reach PostgreSQL through PgBouncer, the worker directly (its unit runs
+    DATABASE_URL="$DIRECT_DATABASE_URL"). The cache key prefix must still be the same, or what the
+    worker's jobs invalidate (a scheduled version activated at night: forget_policy_page,
+    forget_plans) never reaches the pages the app servers cache."""
+    unit = (SYSTEMD / "handbook-worker.service").read_text()
+    assert 'DATABASE_URL="$DIRECT_DATABASE_URL"' in unit
+    settings = read_environment_file(SYSTEMD / "handbook.env.example")
+    shared = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "handbook.settings",
+        "REDIS_URL": settings["REDIS_URL"],
+        "DIRECT_DATABASE_URL": settings["DIRECT_DATABASE_URL"],
+    }
+
+    def prefix(database_url: str) -> str:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from django.conf import settings; "
+                "print(settings.CACHES['default']['KEY_PREFIX'])",
+            ],
+            cwd=ROOT,
+            env={**shared, "DATABASE_URL": database_url},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+
+    app_server = prefix(settings["DATABASE_URL"])
+    worker = prefix(settings["DIRECT_DATABASE_URL"])
+    assert app_server == worker, (app_server, worker)

@@ -49,6 +49,38 @@ def test_every_request_gets_an_id_in_the_response_and_the_log(client, json_log):
     assert {"time", "level", "message", "duration_ms"} <= set(access[-1])
 
 
+def test_djangos_error_line_for_a_5xx_page_carries_the_request_id(json_log):
+    # A 502 the view returns (a kommune's provider that is down) is logged by Django after the
+    # middleware has finished: the one line an operator looks for with the id from the screenshot.
+    from .factories import make_organisation, make_signin_config
+    from .ports import free_port
+
+    make_signin_config(
+        make_organisation("Bergen kommune", "bergen"), f"http://127.0.0.1:{free_port()}"
+    )
+    response = Client().get("/logg-inn/bergen/", HTTP_X_REQUEST_ID="e" * 32)
+    assert response.status_code == 502
+    (line,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert line["request_id"] == "e" * 32, line
+
+
+def test_djangos_error_lines_keep_no_query_string(json_log):
+    # Django passes the request to its error lines; its repr is the full path, and the JSON
+    # formatter writes every extra attribute: a failing page must not log its query string
+    # (search words can be names). Seen with /sok/?q=… while the database was down.
+    from .factories import make_organisation, make_signin_config
+    from .ports import free_port
+
+    make_signin_config(
+        make_organisation("Bergen kommune", "bergen"), f"http://127.0.0.1:{free_port()}"
+    )
+    response = Client().get("/logg-inn/bergen/?next=/sok/%3Fq%3DKari%2BNordmann")
+    assert response.status_code == 502
+    (line,) = [line for line in json_log() if line["logger"] == "django.request"]
+    assert "Kari" not in json.dumps(line), line
+    assert line["request"] == "GET /logg-inn/bergen/", line
+
+
 def test_the_proxys_request_id_is_kept_and_a_forged_one_replaced(client):
     assert client.get("/helse/", HTTP_X_REQUEST_ID="a" * 32)["X-Request-ID"] == "a" * 32
     forged = client.get("/helse/", HTTP_X_REQUEST_ID='x" injected\nline')["X-Request-ID"]
@@ -120,6 +152,25 @@ def test_metrics_can_be_limited_to_the_monitoring_network(handbook, settings):
     auth = {"HTTP_AUTHORIZATION": "Bearer s3cret-token-for-prometheus"}
     assert Client().get(METRICS, REMOTE_ADDR="127.0.0.1", **auth).status_code == 404
     assert Client().get(METRICS, REMOTE_ADDR="10.20.3.4", **auth).status_code == 200
+
+
+def test_behind_nginx_the_metrics_network_is_the_scrapers_not_nginxs(handbook, settings):
+    # docs/deploy: nginx on the app machine (REMOTE_ADDR 127.0.0.1) appends the scraper's address
+    # to X-Forwarded-For; handbook.env.example sets TRUSTED_PROXY_COUNT=1.
+    import ipaddress
+
+    settings.METRICS_TOKEN = "s3cret-token-for-prometheus"
+    settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("10.0.50.0/24")]
+    settings.TRUSTED_PROXY_COUNT = 1
+    auth = {"HTTP_AUTHORIZATION": "Bearer s3cret-token-for-prometheus", "REMOTE_ADDR": "127.0.0.1"}
+
+    def scrape(forwarded_for):
+        return Client().get(METRICS, HTTP_X_FORWARDED_FOR=forwarded_for, **auth).status_code
+
+    assert scrape("10.0.50.7") == 200
+    assert scrape("203.0.113.5") == 404
+    # An outsider writing the monitoring address itself: nginx appends the real one after it.
+    assert scrape("10.0.50.7, 203.0.113.5") == 404
 
 
 def test_errors_sent_to_sentry_carry_the_person_id_and_nothing_personal():

@@ -2,6 +2,8 @@
 twice."""
 
 import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -129,3 +131,28 @@ def test_the_sign_in_trail_refuses_every_change_but_forgetting(change):
         SignInEvent.objects.filter(pk=event.pk).update(**{**forgotten, **change})
     with pytest.raises(DatabaseError, match="pgtrigger: Cannot"), transaction.atomic():
         SignInEvent.objects.filter(pk=event.pk).delete()
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_periodic_jobs_cron_times_are_utc_as_the_docs_say():
+    """procrastinate reads a periodic job's cron in UTC, whatever TIME_ZONE says: README's
+    "Environment variables" and docs/deployment.md give the times in UTC because of this. If
+    procrastinate ever takes a time zone, this fails and those texts must change with it."""
+    from procrastinate.contrib.django import app
+    from procrastinate.periodic import PeriodicDeferrer
+
+    import policies.tasks  # noqa: F401 (registers the periodic jobs)
+
+    periodic = {task.periodic_id: task for task in app.periodic_registry.periodic_tasks.values()}
+    utc, oslo = datetime.UTC, ZoneInfo("Europe/Oslo")
+    # A summer week (Oslo is UTC+2) from Sunday noon to Monday noon.
+    since = datetime.datetime(2026, 7, 5, 12, tzinfo=utc).timestamp()
+    until = datetime.datetime(2026, 7, 6, 12, tzinfo=utc).timestamp()
+    deferrer = PeriodicDeferrer(registry=app.periodic_registry)
+    for periodic_id, expected in (("activate_scheduled", (0, 5)), ("weekly_digest", (7, 0))):
+        (at,) = deferrer.get_timestamps(periodic[periodic_id], since=int(since), until=until)
+        when = datetime.datetime.fromtimestamp(at, utc)
+        assert (when.hour, when.minute) == expected, (periodic_id, when.astimezone(oslo))
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    (row,) = [line for line in readme.splitlines() if line.startswith("| `JOBS_ACTIVATE_CRON`")]
+    assert "UTC" in row and "Europe/Oslo" not in row, row

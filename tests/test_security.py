@@ -166,6 +166,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         ENVIRONMENT="production",
         SECRET_KEY=secrets.token_urlsafe(45)[:60],
         ALLOWED_HOSTS="handboka.kommune.no",
+        SITE_URL="https://handboka.kommune.no",
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:25321/handbook"),
         DJANGO_SETTINGS_MODULE="handbook.settings",
     )
@@ -203,6 +204,24 @@ def test_production_refuses_a_short_or_development_secret_key():
         result = manage("check", env=production_env(SECRET_KEY=key))
         assert result.returncode != 0, key
         assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_an_https_site_url():
+    # Every reminder and digest links to SITE_URL: the development default would send 20 000
+    # e-mails pointing at http://127.0.0.1:8000.
+    for value in (None, "", "http://handboka.kommune.no"):
+        result = manage("check", env=production_env(SITE_URL=value))
+        assert result.returncode != 0, value
+        assert "Set SITE_URL" in result.stderr, result.stderr
+
+
+def test_an_empty_database_url_says_which_variable_is_missing():
+    # The worker unit runs DATABASE_URL="$DIRECT_DATABASE_URL": without that line in handbook.env
+    # the operator must learn what to set, not "Scheme '://' is unknown".
+    result = manage("check", env=production_env(DATABASE_URL=""))
+    assert result.returncode != 0
+    assert "DATABASE_URL is empty" in result.stderr, result.stderr
+    assert "DIRECT_DATABASE_URL" in result.stderr
 
 
 def test_production_refuses_to_start_with_debug_on():

@@ -7,10 +7,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -128,37 +130,47 @@ def test_every_variable_the_installation_reads_is_in_the_readme_table():
     assert not read - documented, f"read but not in README.md's table: {sorted(read - documented)}"
 
 
-def test_nginx_answers_in_norwegian_and_logs_no_search_words_when_no_app_server_answers(tmp_path):
-    """docs/deploy/nginx.conf with every app server down (a restart of all of them, a maintenance
-    window): the reader gets a Norwegian page, not nginx's "502 Bad Gateway", and neither of
-    nginx's logs keeps the client address or the search words."""
+@contextmanager
+def _nginx(tmp_path: Path, upstreams: list[str]):
+    """docs/deploy/nginx.conf over TLS in front of `upstreams` (tests.deploy.nginx_config), once it
+    listens; yields a GET of a path through it. Nothing is asked before the test asks."""
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not nginx:
         pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
-    port, nobody = free_port(), free_port()  # nothing listens on `nobody`
-    config = nginx_config(tmp_path, [f"http://127.0.0.1:{nobody}"], port, tls=True)
-    server = subprocess.Popen(
+    port = free_port()
+    config = nginx_config(tmp_path, upstreams, port, tls=True)
+    process = subprocess.Popen(
         [nginx, "-c", str(config), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        answer = None
         for _ in range(100):
             try:
-                answer = requests.get(
-                    f"https://127.0.0.1:{port}/sok/?q=Kari+Nordmann+sykemelding",
-                    verify=str(tmp_path / "tls" / "fullchain.pem"),
-                    timeout=10,
-                )
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
-            except requests.ConnectionError:
+            except OSError:
                 time.sleep(0.1)
-        assert answer is not None, "nginx did not start"
+        else:
+            pytest.fail("nginx did not start")
+        yield lambda path: requests.get(
+            f"https://127.0.0.1:{port}{path}",
+            verify=str(tmp_path / "tls" / "fullchain.pem"),
+            timeout=10,
+        )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_nginx_answers_in_norwegian_and_logs_no_search_words_when_no_app_server_answers(tmp_path):
+    """docs/deploy/nginx.conf with every app server down (a restart of all of them, a maintenance
+    window): the reader gets a Norwegian page, not nginx's "502 Bad Gateway", and neither of
+    nginx's logs keeps the client address or the search words."""
+    nobody = free_port()  # nothing listens there
+    with _nginx(tmp_path, [f"http://127.0.0.1:{nobody}"]) as get:
+        answer = get("/sok/?q=Kari+Nordmann+sykemelding")
     assert answer.status_code == 502
     assert "Håndboka er midlertidig utilgjengelig" in answer.text, answer.text
     assert "Bad Gateway" not in answer.text
@@ -203,44 +215,11 @@ def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_serve
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name, 502))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    if not nginx:
-        pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
-    port = free_port()
     upstreams = [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
-    config = nginx_config(tmp_path, upstreams, port, tls=True)
-    process = subprocess.Popen(
-        [nginx, "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     try:
-        answers = []
-        for _ in range(100):
-            try:
-                answers.append(
-                    requests.get(
-                        f"https://127.0.0.1:{port}/logg-inn/bodo/",
-                        verify=str(tmp_path / "tls" / "fullchain.pem"),
-                        timeout=10,
-                    )
-                )
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        assert answers, "nginx did not start"
-        answers += [
-            requests.get(
-                f"https://127.0.0.1:{port}/logg-inn/bodo/",
-                verify=str(tmp_path / "tls" / "fullchain.pem"),
-                timeout=10,
-            )
-            for _ in range(3)
-        ]
+        with _nginx(tmp_path, upstreams) as get:
+            answers = [get("/logg-inn/bodo/") for _ in range(4)]
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
         for server in servers:
             server.shutdown()
     assert [answer.status_code for answer in answers] == [502] * 4

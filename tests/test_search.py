@@ -479,11 +479,17 @@ def test_a_resource_hit_on_the_search_page_is_marked_as_background_reading(clien
 # Own kommune first.
 
 
-def test_with_nothing_in_the_own_kommune_the_others_hits_are_shown_under_their_own_heading(client):
+def _drones_only_in_another_kommune(client) -> None:
+    """Signs `client` in to a kommune whose policy is about something else; another kommune's
+    policy is about drones."""
     own, other = make_organisation(name="Egen kommune"), make_organisation(name="Annen kommune")
     make_policy(own, body="## Om\n\nNoe helt annet.\n")
     make_policy(other, body="## Droner\n\nDroneflyging over skoler krever tillatelse.\n")
     client.force_login(make_person(own))
+
+
+def test_with_nothing_in_the_own_kommune_the_others_hits_are_shown_under_their_own_heading(client):
+    _drones_only_in_another_kommune(client)
     html = client.get("/sok/", {"q": "droneflyging"}).content.decode()
     assert "Treff i andre kommuner" in html
     assert "Annen kommune" in html and "Droner" in html
@@ -491,10 +497,7 @@ def test_with_nothing_in_the_own_kommune_the_others_hits_are_shown_under_their_o
 
 def test_the_other_kommuners_hits_for_a_corrected_spelling_say_which_word_they_are_for(client):
     # The hits under "Treff i andre kommuner" were the suggestion's, without a word saying so.
-    own, other = make_organisation(name="Egen kommune"), make_organisation(name="Annen kommune")
-    make_policy(own, body="## Om\n\nNoe helt annet.\n")
-    make_policy(other, body="## Droner\n\nDroneflyging over skoler krever tillatelse.\n")
-    client.force_login(make_person(own))
+    _drones_only_in_another_kommune(client)
     html = client.get("/sok/", {"q": "droneflyginng"}).content.decode()
     assert "Treff i andre kommuner" in html and "Droner" in html
     assert "Ingen treff for «droneflyginng». Viser treff for «droneflyging»." in html

@@ -133,7 +133,8 @@ def test_every_variable_the_installation_reads_is_in_the_readme_table():
 @contextmanager
 def _nginx(tmp_path: Path, upstreams: list[str]):
     """docs/deploy/nginx.conf over TLS in front of `upstreams` (tests.deploy.nginx_config), once it
-    listens; yields a GET of a path through it. Nothing is asked before the test asks."""
+    listens; yields `ask(path, method="GET", **requests_arguments)` through it. Nothing is asked
+    before the test asks."""
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not nginx:
         pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
@@ -154,10 +155,12 @@ def _nginx(tmp_path: Path, upstreams: list[str]):
                 time.sleep(0.1)
         else:
             pytest.fail("nginx did not start")
-        yield lambda path: requests.get(
+        yield lambda path, method="GET", **arguments: requests.request(
+            method,
             f"https://127.0.0.1:{port}{path}",
             verify=str(tmp_path / "tls" / "fullchain.pem"),
             timeout=10,
+            **arguments,
         )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -264,3 +267,20 @@ def test_the_app_servers_and_the_worker_share_one_cache_namespace():
     app_server = prefix(settings["DATABASE_URL"])
     worker = prefix(settings["DIRECT_DATABASE_URL"])
     assert app_server == worker, (app_server, worker)
+
+
+def test_nginx_answers_an_image_over_its_body_limit_in_norwegian(tmp_path):
+    """An editor's image over client_max_body_size is refused by nginx before the app sees it:
+    the answer must be Norwegian and say the limit, not nginx's "413 Request Entity Too Large"."""
+    nobody = free_port()  # the app is never asked
+    with _nginx(tmp_path, [f"http://127.0.0.1:{nobody}"]) as ask:
+        answer = ask(
+            "/redaksjon/markdownx/upload/",
+            "POST",
+            files={"image": ("bilde.jpg", b"\xff" * (5 * 1024 * 1024), "image/jpeg")},
+        )
+    assert answer.status_code == 413
+    assert "Filen er for stor" in answer.text, answer.text
+    assert "3 MB" in answer.text
+    assert "Request Entity Too Large" not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"

@@ -131,15 +131,15 @@ def test_every_variable_the_installation_reads_is_in_the_readme_table():
 
 
 @contextmanager
-def _nginx(tmp_path: Path, upstreams: list[str]):
+def _nginx(tmp_path: Path, upstreams: list[str], *, monitoring: str = "127.0.0.1"):
     """docs/deploy/nginx.conf over TLS in front of `upstreams` (tests.deploy.nginx_config), once it
     listens; yields `ask(path, method="GET", **requests_arguments)` through it. Nothing is asked
-    before the test asks."""
+    before the test asks. `monitoring` is the network allowed /helse/metrikker/."""
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not nginx:
         pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
     port = free_port()
-    config = nginx_config(tmp_path, upstreams, port, tls=True)
+    config = nginx_config(tmp_path, upstreams, port, tls=True, monitoring=monitoring)
     process = subprocess.Popen(
         [nginx, "-c", str(config), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -269,6 +269,47 @@ def test_the_app_servers_and_the_worker_share_one_cache_namespace():
     assert app_server == worker, (app_server, worker)
 
 
+@contextmanager
+def _fake_app_servers(answers: dict[str, dict[str, int]]):
+    """Tiny app servers, one per name in `answers`, each answering a GET of a path that starts
+    with one of its prefixes with that status (404 for any other path) and counting the paths it
+    was asked; yields their base URLs, in order, and the paths each was asked."""
+    import http.server
+    import threading
+
+    seen: dict[str, list[str]] = {name: [] for name in answers}
+
+    def handler(name: str):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                seen[name].append(self.path)
+                status = next(
+                    (s for prefix, s in answers[name].items() if self.path.startswith(prefix)),
+                    404,
+                )
+                body = f"{name} svarte {status}".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    servers = []
+    try:
+        for name in answers:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+        yield [f"http://127.0.0.1:{server.server_address[1]}" for server in servers], seen
+    finally:
+        for server in servers:
+            server.shutdown()
+
+
 def test_nginx_answers_an_image_over_its_body_limit_in_norwegian(tmp_path):
     """An editor's image over client_max_body_size is refused by nginx before the app sees it:
     the answer must be Norwegian and say the limit, not nginx's "413 Request Entity Too Large"."""
@@ -284,3 +325,20 @@ def test_nginx_answers_an_image_over_its_body_limit_in_norwegian(tmp_path):
     assert "3 MB" in answer.text
     assert "Request Entity Too Large" not in answer.text
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_nginx_answers_outsiders_asking_for_the_metrics_with_the_apps_own_404(tmp_path):
+    """The app hides /helse/metrikker/ with a 404; nginx's "403 Forbidden" for a client outside
+    the monitoring network would tell that something is there. The test's client, 127.0.0.1, is
+    outside the example network the file ships with; inside it, the app is asked as before."""
+    answers = {"app": {"/helse/metrikker/": 200}}
+    with _fake_app_servers(answers) as (upstreams, seen):
+        with _nginx(tmp_path / "outside", upstreams, monitoring="10.0.50.0/24") as ask:
+            outsider = ask("/helse/metrikker/")
+        with _nginx(tmp_path / "inside", upstreams) as ask:
+            monitoring = ask("/helse/metrikker/")
+    assert outsider.status_code == 404
+    assert outsider.text == "app svarte 404", outsider.text  # the app's own page for a 404
+    assert seen["app"][0] != "/helse/metrikker/", seen  # not asked for the metrics themselves
+    assert monitoring.status_code == 200
+    assert monitoring.text == "app svarte 200"

@@ -342,3 +342,20 @@ def test_nginx_answers_outsiders_asking_for_the_metrics_with_the_apps_own_404(tm
     assert seen["app"][0] != "/helse/metrikker/", seen  # not asked for the metrics themselves
     assert monitoring.status_code == 200
     assert monitoring.text == "app svarte 200"
+
+
+def test_nginx_asks_the_next_app_server_for_a_static_file_the_first_does_not_have(tmp_path):
+    """During a rolling upgrade a page from an upgraded app server names new hashed static files,
+    which a server not yet upgraded answers with 404: nginx must fetch them from another server.
+    Any other 404 is the answer (a page that does not exist is missing on every server)."""
+    answers = {"old": {}, "new": {"/static/": 200}}
+    with _fake_app_servers(answers) as (upstreams, seen), _nginx(tmp_path, upstreams) as ask:
+        static = [ask("/static/css/handbook.3f2a1b.css") for _ in range(6)]
+        pages = [ask("/finnes-ikke/") for _ in range(6)]
+    assert [answer.status_code for answer in static] == [200] * 6
+    assert all(answer.text == "new svarte 200" for answer in static)
+    # The old server is first in the upstream, so each nginx worker's first request went there.
+    assert "/static/css/handbook.3f2a1b.css" in seen["old"], seen
+    assert 404 in [answer.status_code for answer in pages]
+    asked = [path for paths in seen.values() for path in paths if path == "/finnes-ikke/"]
+    assert len(asked) == 6, seen

@@ -69,12 +69,15 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, private
 
 
-def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path:
+def nginx_config(
+    tmp: Path, servers: list[str], port: int, *, tls: bool, monitoring: str = "127.0.0.1"
+) -> Path:
     """docs/deploy/nginx.conf with its [your] lines changed, inside a minimal main config.
 
     `servers` are the app servers' base URLs. With `tls`, nginx answers HTTPS on `port` exactly as
     in production (certificate for 127.0.0.1 in tmp/tls/); without, plain HTTP on `port` (the
-    cluster test's development-mode servers), the certificate lines left in place.
+    cluster test's development-mode servers), the certificate lines left in place. `monitoring`
+    is the network allowed /helse/metrikker/: the tests' own client unless a test says otherwise.
     """
     site = (DEPLOY / "nginx.conf").read_text()
     upstreams = "".join(
@@ -93,7 +96,7 @@ def nginx_config(tmp: Path, servers: list[str], port: int, *, tls: bool) -> Path
     site = substitute(
         site, r"ssl_certificate_key /[^;]+;", f"ssl_certificate_key {key};", what=what
     )
-    site = substitute(site, r"allow 10\.0\.50\.0/24;", "allow 127.0.0.1;", what=what)
+    site = substitute(site, r"allow 10\.0\.50\.0/24;", f"allow {monitoring};", what=what)
     site = substitute(
         site,
         r"access_log /var/log/nginx/handboka\.access\.log handboka;",

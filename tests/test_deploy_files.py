@@ -131,14 +131,15 @@ def test_every_variable_the_installation_reads_is_in_the_readme_table():
 
 
 @contextmanager
-def _nginx(tmp_path: Path, upstreams: list[str]):
+def _nginx(tmp_path: Path, upstreams: list[str], *, monitoring: str = "127.0.0.1"):
     """docs/deploy/nginx.conf over TLS in front of `upstreams` (tests.deploy.nginx_config), once it
-    listens; yields a GET of a path through it. Nothing is asked before the test asks."""
+    listens; yields `ask(path, method="GET", **requests_arguments)` through it. Nothing is asked
+    before the test asks. `monitoring` is the network allowed /helse/metrikker/."""
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not nginx:
         pytest.fail("nginx is missing: `make test` installs it (scripts/ensure-cluster-tools.sh)")
     port = free_port()
-    config = nginx_config(tmp_path, upstreams, port, tls=True)
+    config = nginx_config(tmp_path, upstreams, port, tls=True, monitoring=monitoring)
     process = subprocess.Popen(
         [nginx, "-c", str(config), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,
@@ -154,10 +155,12 @@ def _nginx(tmp_path: Path, upstreams: list[str]):
                 time.sleep(0.1)
         else:
             pytest.fail("nginx did not start")
-        yield lambda path: requests.get(
+        yield lambda path, method="GET", **arguments: requests.request(
+            method,
             f"https://127.0.0.1:{port}{path}",
             verify=str(tmp_path / "tls" / "fullchain.pem"),
             timeout=10,
+            **arguments,
         )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -264,3 +267,95 @@ def test_the_app_servers_and_the_worker_share_one_cache_namespace():
     app_server = prefix(settings["DATABASE_URL"])
     worker = prefix(settings["DIRECT_DATABASE_URL"])
     assert app_server == worker, (app_server, worker)
+
+
+@contextmanager
+def _fake_app_servers(answers: dict[str, dict[str, int]]):
+    """Tiny app servers, one per name in `answers`, each answering a GET of a path that starts
+    with one of its prefixes with that status (404 for any other path) and counting the paths it
+    was asked; yields their base URLs, in order, and the paths each was asked."""
+    import http.server
+    import threading
+
+    seen: dict[str, list[str]] = {name: [] for name in answers}
+
+    def handler(name: str):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                seen[name].append(self.path)
+                status = next(
+                    (s for prefix, s in answers[name].items() if self.path.startswith(prefix)),
+                    404,
+                )
+                body = f"{name} svarte {status}".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    servers = []
+    try:
+        for name in answers:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+        yield [f"http://127.0.0.1:{server.server_address[1]}" for server in servers], seen
+    finally:
+        for server in servers:
+            server.shutdown()
+
+
+def test_nginx_answers_an_image_over_its_body_limit_in_norwegian(tmp_path):
+    """An editor's image over client_max_body_size is refused by nginx before the app sees it:
+    the answer must be Norwegian and say the limit, not nginx's "413 Request Entity Too Large"."""
+    nobody = free_port()  # the app is never asked
+    with _nginx(tmp_path, [f"http://127.0.0.1:{nobody}"]) as ask:
+        answer = ask(
+            "/redaksjon/markdownx/upload/",
+            "POST",
+            files={"image": ("bilde.jpg", b"\xff" * (5 * 1024 * 1024), "image/jpeg")},
+        )
+    assert answer.status_code == 413
+    assert "Filen er for stor" in answer.text, answer.text
+    assert "3 MB" in answer.text
+    assert "Request Entity Too Large" not in answer.text
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_nginx_answers_outsiders_asking_for_the_metrics_with_the_apps_own_404(tmp_path):
+    """The app hides /helse/metrikker/ with a 404; nginx's "403 Forbidden" for a client outside
+    the monitoring network would tell that something is there. The test's client, 127.0.0.1, is
+    outside the example network the file ships with; inside it, the app is asked as before."""
+    answers = {"app": {"/helse/metrikker/": 200}}
+    with _fake_app_servers(answers) as (upstreams, seen):
+        with _nginx(tmp_path / "outside", upstreams, monitoring="10.0.50.0/24") as ask:
+            outsider = ask("/helse/metrikker/")
+        with _nginx(tmp_path / "inside", upstreams) as ask:
+            monitoring = ask("/helse/metrikker/")
+    assert outsider.status_code == 404
+    assert outsider.text == "app svarte 404", outsider.text  # the app's own page for a 404
+    assert seen["app"][0] != "/helse/metrikker/", seen  # not asked for the metrics themselves
+    assert monitoring.status_code == 200
+    assert monitoring.text == "app svarte 200"
+
+
+def test_nginx_asks_the_next_app_server_for_a_static_file_the_first_does_not_have(tmp_path):
+    """During a rolling upgrade a page from an upgraded app server names new hashed static files,
+    which a server not yet upgraded answers with 404: nginx must fetch them from another server.
+    Any other 404 is the answer (a page that does not exist is missing on every server)."""
+    answers = {"old": {}, "new": {"/static/": 200}}
+    with _fake_app_servers(answers) as (upstreams, seen), _nginx(tmp_path, upstreams) as ask:
+        static = [ask("/static/css/handbook.3f2a1b.css") for _ in range(6)]
+        pages = [ask("/finnes-ikke/") for _ in range(6)]
+    assert [answer.status_code for answer in static] == [200] * 6
+    assert all(answer.text == "new svarte 200" for answer in static)
+    # The old server is first in the upstream, so each nginx worker's first request went there.
+    assert "/static/css/handbook.3f2a1b.css" in seen["old"], seen
+    assert 404 in [answer.status_code for answer in pages]
+    asked = [path for paths in seen.values() for path in paths if path == "/finnes-ikke/"]
+    assert len(asked) == 6, seen

@@ -47,6 +47,7 @@ from ..translations import (
     translation_states,
     translation_states_of,
 )
+from ..uploads import max_upload_size
 from ..workflow import (
     DRAFT_REPLACED,
     AlreadyPublishedError,
@@ -280,6 +281,7 @@ def _draft_page(request, policy, draft, form, *, status: int = 200, conflict=Non
         "conflict": conflict,
         "stripped_markup": has_stripped_markup(body),
         "max_body_length": MAX_BODY_LENGTH,
+        "upload_limit": max_upload_size(),
         **analysis_context(body[:MAX_BODY_LENGTH], title),
     }
     return render(request, "editorial/draft_edit.html", context, status=status)

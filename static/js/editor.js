@@ -152,7 +152,13 @@
       if (!fileInput.files.length) return;
       status.textContent = say.uploading;
       post(form.dataset.uploadUrl, { image: fileInput.files[0], sprak: say.textLanguage || "" })
-        .then(function (response) { return response.json(); })
+        .then(function (response) {
+          // An image over nginx's own body limit is refused by nginx with an HTML page, before the
+          // app can answer with its JSON message: say why, not only that the upload failed.
+          return response.json().catch(function () {
+            return { image: [response.status === 413 ? say.uploadTooLarge : say.uploadFailed] };
+          });
+        })
         .then(function (data) {
           if (data.image_code) {
             var start = textarea.selectionStart;

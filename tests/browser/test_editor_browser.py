@@ -83,6 +83,20 @@ def test_editor_preview_and_analysis_update_while_typing_under_csp(
         "() => document.getElementById('id_body').value.includes('/media/bilder/')"
     )
     assert "Invalid response" not in page.input_value("#id_body")
+    # An image over nginx's body limit (docs/deploy/nginx.conf) is refused by nginx with an HTML
+    # page, not the app's JSON: the editor is still told that the image is too large.
+    page.route(
+        "**/redaksjon/markdownx/upload/**",
+        lambda route: route.fulfill(
+            status=413, content_type="text/html", body="<h1>413 Request Entity Too Large</h1>"
+        ),
+    )
+    _choose_png(page)
+    page.wait_for_function(
+        "() => document.getElementById('opplasting-status').textContent"
+        ".includes('Bildet er for stort. Største tillatte størrelse er 3,0\u00a0MB.')"
+    )
+    page.unroute("**/redaksjon/markdownx/upload/**")
 
     # Leaving with unsaved text asks first.
     dialogs = []

@@ -193,44 +193,15 @@ def test_nginx_passes_the_apps_own_502_on_without_retrying_or_benching_the_serve
     must hand that page to the reader as it is: not ask every other app server the same (each
     waiting for the provider), and not count it as the app server failing (max_fails=1 would
     take it out of service for everyone for fail_timeout)."""
-    import http.server
-    import threading
-
-    seen = {"first": 0, "second": 0}
-
-    def handler(name: str, status: int):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                seen[name] += 1
-                body = f"{name} svarte {status}".encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    servers = []
-    for name in ("first", "second"):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler(name, 502))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-    upstreams = [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
-    try:
-        with _nginx(tmp_path, upstreams) as get:
-            answers = [get("/logg-inn/bodo/") for _ in range(4)]
-    finally:
-        for server in servers:
-            server.shutdown()
+    both_fail = {"first": {"/": 502}, "second": {"/": 502}}
+    with _fake_app_servers(both_fail) as (upstreams, seen), _nginx(tmp_path, upstreams) as get:
+        answers = [get("/logg-inn/bodo/") for _ in range(4)]
     assert [answer.status_code for answer in answers] == [502] * 4
     # The app's own page, not nginx's (which it gives once every app server is taken out), and
     # each request went to one app server only. (nginx's two worker processes keep their own
     # round robin, so how the four are shared between the servers varies.)
     assert all("svarte 502" in answer.text for answer in answers), answers[0].text
-    assert sum(seen.values()) == 4, seen
+    assert sum(len(paths) for paths in seen.values()) == 4, seen
 
 
 def test_the_app_servers_and_the_worker_share_one_cache_namespace():

@@ -112,18 +112,8 @@ class Hit:
     # The målform of the text the hit is in (a translation's, or the original's).
     language: str = ""
     is_translation: bool = False
-
-    @property
-    def link(self) -> str:
-        """Where the hit's heading leads: the text the hit was found in, at its section.
-
-        `url` names the section; a policy page without ?sprak= shows the reader's own målform when
-        the version has a translation in it, and the original's anchor is not on that page.
-        """
-        if self.is_resource or self.is_translation or not self.language:
-            return self.url
-        path, anchor = self.url.split("#", 1)
-        return f"{path}?{urlencode({'sprak': self.language})}#{anchor}"
+    # Where the heading leads: `url` with the text's målform named (_hit).
+    link: str = ""
 
 
 @dataclass
@@ -582,9 +572,16 @@ def _hit(table: str, data: tuple) -> Hit:
         is_current = status == Status.PUBLISHED
         key = ("policy_detail", org_slug, slug) if is_current else (
             "version_detail", org_slug, slug, number)  # fmt: skip
-    url = _reverse(*key)
-    if table == TRANSLATION_SECTIONS:
-        url += f"?{urlencode({'sprak': language})}"
+    path = _reverse(*key)
+    # A policy page without ?sprak= shows the reader's own målform when the version has a
+    # translation in it, where the anchor of the text the hit is in may not be: the link names
+    # that text's målform. `url` names it only for a translation (the section's own address).
+    named = (
+        path
+        if table == RESOURCE_SECTIONS or not language
+        else f"{path}?{urlencode({'sprak': language})}"
+    )
+    url = named if table == TRANSLATION_SECTIONS else path
     return Hit(
         policy_title=title,
         organisation_name=org_name,
@@ -596,6 +593,7 @@ def _hit(table: str, data: tuple) -> Hit:
         is_resource=table == RESOURCE_SECTIONS,
         language=language,
         is_translation=table == TRANSLATION_SECTIONS,
+        link=f"{named}#{anchor}",
     )
 
 

@@ -244,6 +244,14 @@ _FROZEN_FIELDS = (
 _FROZEN_ROW = ", ".join(f"OLD.{f}" for f in _FROZEN_FIELDS)
 _NEW_ROW = ", ".join(f"NEW.{f}" for f in _FROZEN_FIELDS)
 
+# A new RankingGeneration when sections of a published (or earlier) version appear: an upsert,
+# as the row is not there on a fresh database (or after a test flushed the table).
+_RENEW_RANKING = """
+    INSERT INTO policies_rankinggeneration (id, number) VALUES (1, 1)
+    ON CONFLICT (id) DO UPDATE SET number = policies_rankinggeneration.number + 1;
+    RETURN NULL;
+"""
+
 
 class PolicyVersion(models.Model):
     """One text of a policy. Drafts have no number; publishing gives the next number and freezes it."""
@@ -371,6 +379,21 @@ class PolicyVersion(models.Model):
                     "USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;"
                 ),
             ),
+            # A version published (or inserted as published) brings sections to search.
+            pgtrigger.Trigger(
+                name="version_publish_renews_ranking",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(old="old_versions", new="new_versions"),
+                func=(
+                    "IF EXISTS (SELECT 1 FROM new_versions n JOIN old_versions o ON o.id = n.id "
+                    "WHERE n.status IN ('published', 'superseded') "
+                    "AND o.status NOT IN ('published', 'superseded')) THEN "
+                    + _RENEW_RANKING
+                    + " END IF; RETURN NULL;"
+                ),
+            ),
             pgtrigger.Protect(
                 name="version_published_undeletable",
                 operation=pgtrigger.Delete,
@@ -425,6 +448,24 @@ def _feeds_search_terms(name: str) -> pgtrigger.Trigger:
         referencing=pgtrigger.Referencing(new="new_sections"),
         func=_FEED_SEARCH_TERMS,
         declare=[("new_words", "text[]")],
+    )
+
+
+def _renews_ranking_lists(name: str, operation) -> pgtrigger.Trigger:
+    """The trigger on Section that starts a new RankingGeneration when a statement writes
+    sections of a version that is published or superseded."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.After,
+        operation=operation,
+        level=pgtrigger.Statement,
+        referencing=pgtrigger.Referencing(new="new_sections"),
+        func=(
+            "IF EXISTS (SELECT 1 FROM new_sections s JOIN policies_policyversion v "
+            "ON v.id = s.version_id WHERE v.status IN ('published', 'superseded')) THEN "
+            + _RENEW_RANKING
+            + " END IF; RETURN NULL;"
+        ),
     )
 
 
@@ -509,6 +550,8 @@ class Section(SectionText):
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).
             _feeds_search_terms("section_feeds_search_terms"),
+            _renews_ranking_lists("section_insert_renews_ranking", pgtrigger.Insert),
+            _renews_ranking_lists("section_update_renews_ranking", pgtrigger.Update),
         ]
 
 
@@ -623,6 +666,51 @@ class TranslationSection(SectionText):
         ]
         indexes = [GinIndex(fields=["search_vector"], name="translationsection_search_idx")]
         triggers = [_feeds_search_terms("translationsection_feeds_search_terms")]
+
+
+class RankingList(models.Model):
+    """The sections of current and earlier versions that match one search term, best first:
+    what policies.ranking reads to rank across every kommune without ranking every match.
+
+    Built the first time the term is searched in a generation (RankingGeneration) and used
+    while the generation lasts; a publication starts a new one.
+    """
+
+    query = models.TextField(unique=True)
+    generation = models.BigIntegerField()
+    built = models.DateTimeField(auto_now=True, db_index=True)
+
+
+class RankingEntry(models.Model):
+    """One section of a RankingList with its weight: the most its term can add to the
+    section's rank (policies.ranking)."""
+
+    pk = models.CompositePrimaryKey("ranking_list", "section_id")
+    # The primary key's index serves the foreign key too.
+    ranking_list = models.ForeignKey(
+        RankingList, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    # Not a foreign key: a section that is gone is simply not found when it is scored.
+    section_id = models.BigIntegerField()
+    weight = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ranking_list", "-weight", "section_id"], name="rankingentry_best_first"
+            )
+        ]
+
+
+class RankingGeneration(models.Model):
+    """One row, counting the moments sections became searchable as published (or earlier)
+    text: a RankingList built in an older generation may lack some and is built again.
+
+    Kept by triggers on PolicyVersion and Section, in the transaction that publishes, so a
+    reader sees the new generation exactly when it sees the new sections.
+    """
+
+    number = models.BigIntegerField(default=0)
 
 
 class SearchTerm(models.Model):

@@ -51,6 +51,7 @@ from redis.exceptions import RedisError
 
 from people.models import Organisation
 
+from . import ranking
 from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
@@ -622,7 +623,15 @@ def _rank(
     for k, plan in enumerate(plans):
         if plan.is_empty:
             continue
-        sql, plan_params = _ranked_sql(scope, plan, limit, tiered=tiered, resources=resources)
+        sections = None
+        if tiered:
+            try:
+                sections = ranking.best(scope, plan, limit)
+            except ranking.Unbounded:
+                pass
+        sql, plan_params = _ranked_sql(
+            scope, plan, limit, tiered=tiered, resources=resources, sections=sections
+        )
         ranked_parts.append(f"SELECT {k} AS k, r.* FROM ({sql}) AS r")  # noqa: S608
         params += plan_params
     if not ranked_parts:
@@ -658,12 +667,29 @@ def _rank(
 
 
 def _ranked_sql(
-    scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool
+    scope: Scope,
+    plan: Plan,
+    limit: int,
+    *,
+    tiered: bool,
+    resources: bool,
+    sections: Ranked | None = None,
 ) -> tuple[str, list]:
     """SQL for the (score, source, id) of the best `limit` policy texts, then of the best
-    `limit` resources, that match `plan`, with its parameters."""
+    `limit` resources, that match `plan`, with its parameters.
+
+    `sections`: the best policy sections, already ranked (policies.ranking).
+    """
     parts, params = [], []
+    if sections is not None:
+        parts.append(
+            f"SELECT r.score, '{SECTIONS}' AS source, r.id "
+            "FROM unnest(%s::float8[], %s::bigint[]) AS r(score, id)"
+        )
+        params += [[row[0] for row in sections], [row[2] for row in sections]]
     for table in (SECTIONS, TRANSLATION_SECTIONS):
+        if table == SECTIONS and sections is not None:
+            continue
         candidates, every_group = plan.any_group, len(plan.groups) == 1 and not plan.literal
         if tiered and not plan.literal:
             candidates, every_group = _candidates(scope, table, plan)

@@ -1,0 +1,530 @@
+"""The best policy sections across every kommune without ranking every match: a threshold
+algorithm over impact-ordered lists.
+
+policies.search scores a section as coverage + phrase boost + R / (R + 1), with
+R = ts_rank_cd(weights, vector, the query). A common word matches most of the 178 000 sections
+of the national corpus, and computing R for each of them is what made such a search take
+hundreds of milliseconds. Here R is computed only for the sections that can still be among the
+best `limit`:
+
+- Each *term* of the query (one group of policies.search's plan: the word, its forms, splits and
+  synonyms; or, for a web-search-syntax query, the literal query) has a RankingList: the
+  sections that match it, each with a weight that is at least what the term adds to R there.
+- Why that bound holds: ts_rank_cd sums the value of its covers (minimal extents that satisfy
+  the query); a cover's value is at most the weight of its first position (the harmonic mean of
+  its positions' weights, which only fall along a section: title, heading, text), and covers
+  begin at distinct positions. The first position of a cover holds one of the query's *leading*
+  operands (`leading`), and a term's operands only begin covers in sections that match the term
+  (a query without NOT is monotone). So R is at most the sum, over the terms a section matches,
+  of ts_rank_cd(weights, vector, its leading operands OR-ed, 0): each of their positions counted
+  once. That sum is the entry's weight.
+- The lists are read best first, a few hundred entries at a time; the sections met are scored
+  with policies.search's own score expression (never approximated), where the reader may read
+  them; reading stops when the last of the best `limit` scores more than any section not met
+  yet can: the coverage and phrase classes still open plus f(sum of the lists' current weights).
+  Ties are settled as search orders them (by id): a section not met yet at the head of a list
+  comes after the last one read from it.
+
+A list is built (one statement over the sections that match the term) the first time the term is
+searched in a RankingGeneration, and kept until a publication starts a new one. Where the bound
+cannot be used (a NOT inside a phrase, weight-restricted operands) or would mean scoring more
+than MAX_SCORED sections, `Unbounded` tells the caller to rank every match, as before.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+
+from django.db import connection
+
+# Entries read from a list the first time, then twice as many each time it is read again.
+FIRST_READ = 300
+# Sections whose weights in the other lists are looked up (and phrase tested) per statement.
+EXACT_BATCH = 4_000
+# More sections than this to score, and ranking every match in one statement is cheaper.
+MAX_SCORED = 4_000
+# The sections with every term of a question are scored first when there are at most this many.
+FULL_CAP = 1_000
+# Entries read from all lists together before ranking every match is cheaper.
+MAX_READ = 60_000
+# At most this many lists are kept; building one more drops the oldest.
+MAX_LISTS = 5_000
+# Scores come from PostgreSQL in float4 arithmetic; bounds here are float8.
+EPS = 1e-6
+
+
+class Unbounded(Exception):
+    """The threshold cannot answer this query: rank every match instead."""
+
+
+# tsquery text as PostgreSQL prints it: operands, ! & | <-> <N> and parentheses.
+_TOKEN = re.compile(
+    r"\s*(?:(?P<op>'(?:[^']|'')+'(?::[*A-D]+)?)|(?P<phrase><(?:-|\d+)>)|(?P<sym>[&|!()]))"
+)
+
+
+def parse(text: str):
+    """A tree of ("OP", operand text), ("!", x), ("&" | "|", x, y) and ("<>", x, y, operator)."""
+    tokens = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise Unbounded(f"tsquery text: {text[pos:]!r}")
+        pos = m.end()
+        if m.group("op"):
+            operand = m.group("op")
+            if re.search(r":[*]*[A-D]", operand):
+                raise Unbounded("an operand restricted to a weight")
+            tokens.append(("OP", operand))
+        elif m.group("phrase"):
+            tokens.append(("<>", m.group("phrase")))
+        else:
+            tokens.append((m.group("sym"), None))
+    at = 0
+
+    def peek():
+        return tokens[at][0] if at < len(tokens) else None
+
+    def take():
+        nonlocal at
+        at += 1
+        return tokens[at - 1]
+
+    def binary(op, operand):
+        def level():
+            node = operand()
+            while peek() == op:
+                _, operator = take()
+                node = (op, node, operand(), operator) if op == "<>" else (op, node, operand())
+            return node
+
+        return level
+
+    def unary():
+        if peek() == "!":
+            take()
+            return ("!", unary())
+        if peek() == "(":
+            take()
+            node = alternatives()
+            if take()[0] != ")":
+                raise Unbounded("tsquery text: unbalanced parentheses")
+            return node
+        if peek() != "OP":
+            raise Unbounded("tsquery text: an operand expected")
+        return take()
+
+    alternatives = binary("|", binary("&", binary("<>", unary)))
+    node = alternatives()
+    if at != len(tokens):
+        raise Unbounded("tsquery text: trailing tokens")
+    return node
+
+
+def text_of(node) -> str:
+    kind = node[0]
+    if kind == "OP":
+        return node[1]
+    if kind == "!":
+        return f"!( {text_of(node[1])} )"
+    operator = node[3] if kind == "<>" else kind
+    return f"( {text_of(node[1])} {operator} {text_of(node[2])} )"
+
+
+def _has_not(node) -> bool:
+    return node[0] == "!" or (node[0] != "OP" and any(_has_not(c) for c in node[1:3]))
+
+
+def positive(node):
+    """The node without what is under a NOT: every section where the node's positive operands
+    can begin a cover matches it. None when nothing positive is left."""
+    kind = node[0]
+    if kind == "OP":
+        return node
+    if kind == "!":
+        return None
+    if kind == "<>":
+        if _has_not(node):
+            raise Unbounded("a NOT inside a phrase")
+        return node
+    left, right = positive(node[1]), positive(node[2])
+    if left is None or right is None:
+        if kind == "|":
+            raise Unbounded("an alternative under a NOT only")
+        return left or right
+    return (kind, left, right)
+
+
+class Term:
+    """One term's list: which sections it is built from (`query`: those that match the term's
+    positive operands) and the tsquery whose ts_rank_cd is each one's weight (`rank`: the term
+    itself)."""
+
+    def __init__(self, tsquery: str):
+        tree = parse(tsquery)
+        found = positive(tree)
+        if found is None:
+            raise Unbounded("a term with nothing but NOT")
+        self.query = text_of(found)
+        self.rank = text_of(tree)
+        self.key = f"{self.query} => {self.rank}"
+
+
+# Filling a list and marking its generation, in one statement: the generation is read in the
+# same snapshot as the sections, so a list is marked current only if it has every section of
+# its generation.
+_FILL_SQL = """
+WITH generation AS (
+    SELECT coalesce((SELECT number FROM policies_rankinggeneration WHERE id = 1), 0) AS number
+), filled AS (
+    INSERT INTO policies_rankingentry (ranking_list_id, section_id, weight)
+    SELECT %(list)s, t.id, ts_rank_cd(%(weights)s::float4[], t.search_vector, %(rank)s::tsquery, 0)
+      FROM policies_section t JOIN policies_policyversion v ON v.id = t.version_id
+     WHERE v.status IN ('published', 'superseded') AND t.search_vector @@ %(query)s::tsquery
+)
+UPDATE policies_rankinglist SET generation = (SELECT number FROM generation), built = now()
+ WHERE id = %(list)s
+"""
+
+
+def _lists(cursor, terms: list[Term], weights: str) -> dict[str, int]:
+    """The id of each term's list, built first where it is missing or from an older generation.
+
+    A list is built under its row's lock (taken by the upsert, in key order, so two searches
+    never wait on each other in a circle); a search that finds the lock waits, then finds the
+    list current.
+    """
+    keys = sorted({t.key for t in terms})
+    cursor.execute(
+        "SELECT l.query, l.id, l.generation = coalesce(g.number, 0) "
+        "FROM policies_rankinglist l LEFT JOIN policies_rankinggeneration g ON g.id = 1 "
+        "WHERE l.query = ANY(%s)",
+        [keys],
+    )
+    found = {key: (pk, current) for key, pk, current in cursor.fetchall()}
+    by_key = {t.key: t for t in terms}
+    ids = {}
+    for key in keys:
+        if key in found and found[key][1]:
+            ids[key] = found[key][0]
+            continue
+        term = by_key[key]
+        cursor.execute(
+            "INSERT INTO policies_rankinglist (query, generation, built) VALUES (%s, -1, now()) "
+            "ON CONFLICT (query) DO UPDATE SET query = EXCLUDED.query "
+            "RETURNING id, generation = coalesce((SELECT number FROM policies_rankinggeneration "
+            "WHERE id = 1), 0)",
+            [key],
+        )
+        pk, current = cursor.fetchone()
+        if not current:
+            cursor.execute("DELETE FROM policies_rankingentry WHERE ranking_list_id = %s", [pk])
+            cursor.execute(
+                _FILL_SQL, {"list": pk, "weights": weights, "rank": term.rank, "query": term.query}
+            )
+            cursor.execute(
+                "DELETE FROM policies_rankinglist WHERE id IN (SELECT id FROM policies_rankinglist "
+                "ORDER BY built DESC OFFSET %s)",
+                [MAX_LISTS],
+            )
+        ids[key] = pk
+    return ids
+
+
+def _squash(r: float) -> float:
+    return r / (r + 1)
+
+
+def best(scope, plan, limit: int, *, stats: dict | None = None) -> list[tuple[float, str, int]]:
+    """The (score, source, id) of the best `limit` policy sections (not translations) that the
+    reader of `scope` may read and that match `plan`, best first, as policies.search ranks them.
+
+    Raises Unbounded where the threshold cannot answer (see the module docstring).
+    """
+    from . import search
+
+    # One term per group of the plan; a literal query is one term.
+    terms = [Term(g) for g in ([plan.literal] if plan.literal else plan.groups)]
+    with connection.cursor() as cursor:
+        lists = _lists(cursor, terms, search.RANK_WEIGHTS)
+        threshold = _Threshold(cursor, scope, plan, [lists[t.key] for t in terms], limit)
+        found = threshold.run()
+    if stats is not None:
+        stats.update(reads=threshold.reads, scored=len(threshold.scored), lists=len(terms))
+    return [(score, search.SECTIONS, sid) for score, sid in found]
+
+
+class _Threshold:
+    """The state of one ranking: how far each term's list is read, the sections met with their
+    weights, the exact scores so far."""
+
+    def __init__(self, cursor, scope, plan, lists: list[int], limit: int):
+        from . import search
+
+        self.cursor, self.plan, self.lists, self.limit = cursor, plan, lists, limit
+        self.score_sql, self.score_params = search._score_sql(search.SECTIONS, plan)
+        self.query = plan.literal or plan.any_group
+        self.source, self.source_params = scope.text_from(search.SECTIONS)
+        terms = len(lists)
+        self.depth, self.wanted = [0] * terms, [FIRST_READ] * terms
+        self.head, self.ended = [math.inf] * terms, [False] * terms
+        self.last_id: list[int | None] = [None] * terms
+        self.seen: dict[int, dict[int, float]] = {}
+        self.looked_up: set[int] = set()
+        # Sections met and not scored whose bound may still beat the last of the best.
+        self.alive: set[int] = set()
+        # Sections taken among the best by their exact bounds, not scored yet.
+        self.provisional: dict[int, float] = {}
+        # Sections whose phrase was tested, and those of them without it.
+        self.phrase_tested: set[int] = set()
+        self.without_phrase: set[int] = set()
+        self.scored: dict[int, float | None] = {}
+        self.top: list[tuple[float, int]] = []
+        self.reads = 0
+        # Coverage counts terms only for a question (not a literal query).
+        self.n = 0 if plan.literal else terms
+        self.phrase = search.PHRASE_BOOST if plan.phrase and not plan.literal else 0.0
+        # Once the sections with every term (or with the phrase) are all scored, no other
+        # section has every term (or the phrase, which has every term). None: not tried yet;
+        # False: too many to score.
+        self.every_term_scored: bool | None = None
+        self.phrase_scored: bool | None = None
+
+    def run(self) -> list[tuple[float, int]]:
+        while True:
+            self._read()
+            self._take_what_may_beat_the_last()
+            if not self._may_stop():
+                # The best not met yet may be held back by a class the last has not got:
+                # score the (few) sections with every term, or with the phrase, and close it.
+                if not self._close_a_class(self._last()):
+                    self._read_deeper()
+                continue
+            # Those level with the last too: a bound is summed in another order than the
+            # score, so it may differ from it in the last bits.
+            last = self._last()
+            unverified = [sid for sid, bound in self.provisional.items() if bound >= last - EPS]
+            if not unverified:
+                return [(-negative, sid) for negative, sid in self.top]
+            # The best are known by their exact bounds: score them, as the reader may not
+            # read some, and a bound may exceed the score where terms share positions.
+            self._score(unverified)
+
+    def _may_stop(self) -> bool:
+        """Whether no section not met yet can be among the best."""
+        last = self._last()
+        unseen = self._classes(sum(1 for ended in self.ended if not ended)) + _squash(
+            sum(self.head)
+        )
+        if all(self.ended) or unseen < last - EPS:
+            return True
+        # A tie: a section not met yet reaches `unseen` only at the head of every list, so
+        # after the last id read from each; the one ranked last here comes first.
+        going = [i for i, ended in zip(self.last_id, self.ended, strict=True) if not ended]
+        return unseen <= last + EPS and None not in going and self.top[-1][1] <= max(going)
+
+    def _read_deeper(self) -> None:
+        if sum(self.depth) > MAX_READ:
+            raise Unbounded(f"more than {MAX_READ} entries to read")
+        highest = max(h for h, ended in zip(self.head, self.ended, strict=True) if not ended)
+        for i, head in enumerate(self.head):
+            if not self.ended[i] and head >= highest / 2:
+                self.wanted[i] = max(self.depth[i] * 2, FIRST_READ)
+
+    def _may_beat(self, bound: float, sid: int) -> bool:
+        """Whether a section with this bound can still be among the best: above the last, or
+        level with it and before it by id (as search orders ties)."""
+        if len(self.top) < self.limit:
+            return True
+        last, last_sid = -self.top[-1][0], self.top[-1][1]
+        return bound > last + EPS or (bound >= last - EPS and sid < last_sid)
+
+    def _last(self) -> float:
+        return -self.top[self.limit - 1][0] if len(self.top) >= self.limit else -math.inf
+
+    def _classes(self, terms: int, sid: int | None = None) -> float:
+        """The most coverage and phrase boost of a section not scored yet (`sid`, if it has
+        been met) that may match `terms` of the terms."""
+        if self.every_term_scored:
+            terms = min(terms, self.n - 1)
+        elif (
+            not self.plan.literal
+            and terms == self.n
+            and not self.phrase_scored
+            and sid not in self.without_phrase
+        ):
+            return terms + self.phrase
+        return terms if not self.plan.literal else 0
+
+    def _bound(self, sid: int) -> float:
+        """The most a section met in some lists can score: it matches the terms in whose lists
+        it is, and may match those whose lists go on (unless looked up: then it matches the
+        terms in whose lists it is, and no other)."""
+        weights = self.seen[sid]
+        if sid in self.looked_up:
+            return self._classes(len(weights), sid) + _squash(sum(weights.values()))
+        terms = sum(1 for i, ended in enumerate(self.ended) if i in weights or not ended)
+        return self._classes(terms, sid) + _squash(
+            sum(weights.get(i, head) for i, head in enumerate(self.head))
+        )
+
+    def _look_up(self, sids: list[int]) -> None:
+        """Each section's weight in the lists not read as far as it (by their primary key):
+        far cheaper than scoring it, and it often shows the section lacks a term."""
+        for i, ended in enumerate(self.ended):
+            missing = [sid for sid in sids if i not in self.seen[sid]]
+            if missing and not ended:
+                self.cursor.execute(
+                    "SELECT e.section_id, e.weight FROM unnest(%s::bigint[]) AS m(id) "
+                    "JOIN policies_rankingentry e "
+                    "ON e.ranking_list_id = %s AND e.section_id = m.id",
+                    [missing, self.lists[i]],
+                )
+                for sid, weight in self.cursor.fetchall():
+                    self.seen[sid][i] = weight
+        self.looked_up.update(sids)
+
+    def _test_phrase(self, sids: list[int]) -> None:
+        if not sids:
+            return
+        self.cursor.execute(
+            "SELECT t.id, t.search_vector @@ %s::tsquery FROM policies_section t "
+            "WHERE t.id = ANY(%s)",
+            [self.plan.phrase, sids],
+        )
+        with_phrase = {sid for sid, has in self.cursor.fetchall() if has}
+        self.without_phrase.update(sid for sid in sids if sid not in with_phrase)
+        self.phrase_tested.update(sids)
+
+    def _read(self) -> None:
+        reading = [i for i in range(len(self.lists)) if not self.ended[i]]
+        reading = [i for i in reading if self.wanted[i] > self.depth[i]]
+        if not reading:
+            return
+        self.reads += 1
+        self.cursor.execute(
+            "SELECT k.i, e.section_id, e.weight "
+            "FROM unnest(%s::int[], %s::bigint[], %s::int[], %s::int[]) AS k(i, list, skip, n) "
+            "CROSS JOIN LATERAL (SELECT section_id, weight FROM policies_rankingentry "
+            "WHERE ranking_list_id = k.list ORDER BY weight DESC, section_id "
+            "OFFSET k.skip LIMIT k.n) AS e",
+            [
+                reading,
+                [self.lists[i] for i in reading],
+                [self.depth[i] for i in reading],
+                [self.wanted[i] - self.depth[i] for i in reading],
+            ],
+        )
+        got = dict.fromkeys(reading, 0)
+        for i, sid, weight in self.cursor.fetchall():
+            got[i] += 1
+            self.head[i], self.last_id[i] = weight, sid
+            self.seen.setdefault(sid, {})[i] = weight
+            if sid not in self.scored and sid not in self.provisional:
+                self.alive.add(sid)
+        for i in reading:
+            asked = self.wanted[i] - self.depth[i]
+            self.depth[i] += got[i]
+            if got[i] < asked:
+                self.ended[i], self.head[i] = True, 0.0
+
+    def _take_what_may_beat_the_last(self) -> None:
+        """Take among the best, by their exact bounds, the sections met that may beat the last.
+
+        A section's bound is made exact first: its weights in the other lists looked up, its
+        phrase tested, each a fraction of the cost of a score. It is then what the section
+        scores, if the reader may read it and its terms share no positions: the best are
+        scored before they are returned (run). A section that cannot beat the last of the
+        scores known is dropped for good (bounds only fall, that last only rises).
+        """
+        verified = self._verified_last()
+        pending = []
+        for sid in list(self.alive):
+            bound = self._bound(sid)
+            if bound < verified - EPS:
+                self.alive.discard(sid)
+            elif self._may_beat(bound, sid):
+                pending.append((-bound, sid))
+        rough = [sid for _, sid in sorted(pending) if not self._exact(sid)]
+        for start in range(0, len(rough), EXACT_BATCH):
+            self._make_exact(rough[start : start + EXACT_BATCH])
+        for _, sid in pending:
+            bound = self._bound(sid)
+            if self._may_beat(bound, sid):
+                self.provisional[sid] = bound
+                self.alive.discard(sid)
+        self._rank()
+
+    def _exact(self, sid: int) -> bool:
+        return (sid in self.looked_up or len(self.lists) == 1) and (
+            not self.phrase or self.phrase_scored or sid in self.phrase_tested
+        )
+
+    def _make_exact(self, sids: list[int]) -> None:
+        if len(self.lists) > 1:
+            self._look_up([sid for sid in sids if sid not in self.looked_up])
+        if self.phrase and not self.phrase_scored:
+            self._test_phrase([sid for sid in sids if sid not in self.phrase_tested])
+
+    def _score(self, sids: list[int]) -> None:
+        """Score these sections where the reader may read them (by primary key: the match is
+        tested on each row, not looked up in the full-text index)."""
+        self.cursor.execute(
+            f"SELECT {self.score_sql}, t.id, t.search_vector @@ %s::tsquery "  # noqa: S608
+            f"{self.source} AND t.id = ANY(%s)",
+            [*self.score_params, self.query, *self.source_params, sids],
+        )
+        if len(self.scored) >= MAX_SCORED:
+            raise Unbounded(f"more than {MAX_SCORED} sections to score")
+        self.scored.update({sid: score if matches else None for score, sid, matches in self.cursor})
+        for sid in sids:
+            self.scored.setdefault(sid, None)
+            self.provisional.pop(sid, None)
+        self.alive.difference_update(sids)
+        self._rank()
+
+    def _rank(self) -> None:
+        best = [(-s, i) for i, s in self.scored.items() if s is not None]
+        best += [(-b, i) for i, b in self.provisional.items()]
+        self.top = sorted(best)[: self.limit]
+
+    def _verified_last(self) -> float:
+        scores = sorted((s for s in self.scored.values() if s is not None), reverse=True)
+        return scores[self.limit - 1] if len(scores) >= self.limit else -math.inf
+
+    def _score_class(self, tsquery: str) -> bool:
+        """Score every section the reader may read with the plan and `tsquery`, if there are
+        at most FULL_CAP; whether there were."""
+        self.cursor.execute(
+            f"SELECT {self.score_sql}, t.id {self.source} "  # noqa: S608
+            f"AND t.search_vector @@ %s::tsquery AND t.search_vector @@ %s::tsquery "
+            f"LIMIT {FULL_CAP + 1}",
+            [*self.score_params, *self.source_params, self.query, tsquery],
+        )
+        rows = self.cursor.fetchall()
+        if len(rows) > FULL_CAP:
+            return False
+        self.scored.update({sid: score for score, sid in rows})
+        for _, sid in rows:
+            self.provisional.pop(sid, None)
+        self.alive.difference_update(sid for _, sid in rows)
+        self._rank()
+        return True
+
+    def _close_a_class(self, last: float) -> bool:
+        """When the last of the best lacks every term (or the phrase), a section not met yet
+        could still have them: score all that do, if they are at most FULL_CAP, so that none
+        not met yet can. Whether a class was closed."""
+        if self.n < 2:
+            return False
+        if self.every_term_scored is None and last < self.n - EPS:
+            every = " & ".join(f"( {g} )" for g in self.plan.groups)
+            self.every_term_scored = self._score_class(every)
+            return self.every_term_scored
+        if self.phrase and self.phrase_scored is None and last < self.n + self.phrase - EPS:
+            self.phrase_scored = self._score_class(self.plan.phrase)
+            return self.phrase_scored
+        return False

@@ -679,6 +679,8 @@ class RankingList(models.Model):
     query = models.TextField(unique=True)
     generation = models.BigIntegerField()
     built = models.DateTimeField(auto_now=True, db_index=True)
+    # How many entries it has.
+    size = models.IntegerField(default=0)
 
 
 class RankingEntry(models.Model):

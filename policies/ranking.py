@@ -49,6 +49,9 @@ MAX_SCORED = 4_000
 FULL_CAP = 1_000
 # Entries read from all lists together before ranking every match is cheaper.
 MAX_READ = 60_000
+# The sections with every term are met (see _meet_every_term) if the shortest list has at most
+# this many entries.
+MAX_MEET = 20_000
 # At most this many lists are kept; building one more drops the oldest.
 MAX_LISTS = 5_000
 # Scores come from PostgreSQL in float4 arithmetic; bounds here are float8.
@@ -184,14 +187,18 @@ WITH generation AS (
     SELECT %(list)s, t.id, ts_rank_cd(%(weights)s::float4[], t.search_vector, %(rank)s::tsquery, 0)
       FROM policies_section t JOIN policies_policyversion v ON v.id = t.version_id
      WHERE v.status IN ('published', 'superseded') AND t.search_vector @@ %(query)s::tsquery
+    RETURNING 1
 )
-UPDATE policies_rankinglist SET generation = (SELECT number FROM generation), built = now()
+UPDATE policies_rankinglist
+   SET generation = (SELECT number FROM generation), built = now(),
+       size = (SELECT count(*) FROM filled)
  WHERE id = %(list)s
+RETURNING size
 """
 
 
-def _lists(cursor, terms: list[Term], weights: str) -> dict[str, int]:
-    """The id of each term's list, built first where it is missing or from an older generation.
+def _lists(cursor, terms: list[Term], weights: str) -> dict[str, tuple[int, int]]:
+    """The id and size of each term's list, built first where it is missing or from an older generation.
 
     A list is built under its row's lock (taken by the upsert, in key order, so two searches
     never wait on each other in a circle); a search that finds the lock waits, then finds the
@@ -199,38 +206,41 @@ def _lists(cursor, terms: list[Term], weights: str) -> dict[str, int]:
     """
     keys = sorted({t.key for t in terms})
     cursor.execute(
-        "SELECT l.query, l.id, l.generation = coalesce(g.number, 0) "
+        "SELECT l.query, l.id, l.generation = coalesce(g.number, 0), l.size "
         "FROM policies_rankinglist l LEFT JOIN policies_rankinggeneration g ON g.id = 1 "
         "WHERE l.query = ANY(%s)",
         [keys],
     )
-    found = {key: (pk, current) for key, pk, current in cursor.fetchall()}
+    found = {key: (pk, current, size) for key, pk, current, size in cursor.fetchall()}
     by_key = {t.key: t for t in terms}
     ids = {}
     for key in keys:
         if key in found and found[key][1]:
-            ids[key] = found[key][0]
+            ids[key] = (found[key][0], found[key][2])
             continue
         term = by_key[key]
         cursor.execute(
             "INSERT INTO policies_rankinglist (query, generation, built) VALUES (%s, -1, now()) "
             "ON CONFLICT (query) DO UPDATE SET query = EXCLUDED.query "
             "RETURNING id, generation = coalesce((SELECT number FROM policies_rankinggeneration "
-            "WHERE id = 1), 0)",
+            "WHERE id = 1), 0), size",
             [key],
         )
-        pk, current = cursor.fetchone()
+        pk, current, size = cursor.fetchone()
         if not current:
             cursor.execute("DELETE FROM policies_rankingentry WHERE ranking_list_id = %s", [pk])
             cursor.execute(
                 _FILL_SQL, {"list": pk, "weights": weights, "rank": term.rank, "query": term.query}
             )
+            (size,) = cursor.fetchone()
             cursor.execute(
-                "DELETE FROM policies_rankinglist WHERE id IN (SELECT id FROM policies_rankinglist "
-                "ORDER BY built DESC OFFSET %s)",
+                "WITH old AS (SELECT id FROM policies_rankinglist ORDER BY built DESC OFFSET %s), "
+                "entries AS (DELETE FROM policies_rankingentry "
+                "WHERE ranking_list_id IN (SELECT id FROM old)) "
+                "DELETE FROM policies_rankinglist WHERE id IN (SELECT id FROM old)",
                 [MAX_LISTS],
             )
-        ids[key] = pk
+        ids[key] = (pk, size)
     return ids
 
 
@@ -250,7 +260,9 @@ def best(scope, plan, limit: int, *, stats: dict | None = None) -> list[tuple[fl
     terms = [Term(g) for g in ([plan.literal] if plan.literal else plan.groups)]
     with connection.cursor() as cursor:
         lists = _lists(cursor, terms, search.RANK_WEIGHTS)
-        threshold = _Threshold(cursor, scope, plan, [lists[t.key] for t in terms], limit)
+        threshold = _Threshold(
+            cursor, scope, plan, [lists[t.key][0] for t in terms], [lists[t.key][1] for t in terms], limit
+        )
         found = threshold.run()
     if stats is not None:
         stats.update(reads=threshold.reads, scored=len(threshold.scored), lists=len(terms))
@@ -261,13 +273,16 @@ class _Threshold:
     """The state of one ranking: how far each term's list is read, the sections met with their
     weights, the exact scores so far."""
 
-    def __init__(self, cursor, scope, plan, lists: list[int], limit: int):
+    def __init__(self, cursor, scope, plan, lists: list[int], sizes: list[int], limit: int):
         from . import search
 
-        self.cursor, self.plan, self.lists, self.limit = cursor, plan, lists, limit
+        self.cursor, self.plan, self.lists, self.sizes, self.limit = (
+            cursor, plan, lists, sizes, limit
+        )
         self.score_sql, self.score_params = search._score_sql(search.SECTIONS, plan)
         self.query = plan.literal or plan.any_group
         self.source, self.source_params = scope.text_from(search.SECTIONS)
+        self.visible, self.visible_params = scope.section_visible()
         terms = len(lists)
         self.depth, self.wanted = [0] * terms, [FIRST_READ] * terms
         self.head, self.ended = [math.inf] * terms, [False] * terms
@@ -278,8 +293,8 @@ class _Threshold:
         self.alive: set[int] = set()
         # Sections taken among the best by their exact bounds, not scored yet.
         self.provisional: dict[int, float] = {}
-        # Sections whose phrase was tested, and those of them without it.
-        self.phrase_tested: set[int] = set()
+        # Sections whose readability (and phrase) are known, and those without the phrase.
+        self.inspected: set[int] = set()
         self.without_phrase: set[int] = set()
         self.scored: dict[int, float | None] = {}
         self.top: list[tuple[float, int]] = []
@@ -287,10 +302,10 @@ class _Threshold:
         # Coverage counts terms only for a question (not a literal query).
         self.n = 0 if plan.literal else terms
         self.phrase = search.PHRASE_BOOST if plan.phrase and not plan.literal else 0.0
-        # Once the sections with every term (or with the phrase) are all scored, no other
-        # section has every term (or the phrase, which has every term). None: not tried yet;
-        # False: too many to score.
-        self.every_term_scored: bool | None = None
+        # Once every section with every term has been met (or every one with the phrase has
+        # been scored), a section not met has not every term (or no phrase, which has every
+        # term). None: not tried yet; False: too many.
+        self.every_term_met: bool | None = None
         self.phrase_scored: bool | None = None
 
     def run(self) -> list[tuple[float, int]]:
@@ -348,16 +363,14 @@ class _Threshold:
     def _classes(self, terms: int, sid: int | None = None) -> float:
         """The most coverage and phrase boost of a section not scored yet (`sid`, if it has
         been met) that may match `terms` of the terms."""
-        if self.every_term_scored:
+        if self.plan.literal:
+            return 0
+        if self.every_term_met and (sid is None or sid not in self.looked_up):
+            # Every section with every term has been met and looked up: not this one.
             terms = min(terms, self.n - 1)
-        elif (
-            not self.plan.literal
-            and terms == self.n
-            and not self.phrase_scored
-            and sid not in self.without_phrase
-        ):
+        if terms == self.n and not self.phrase_scored and sid not in self.without_phrase:
             return terms + self.phrase
-        return terms if not self.plan.literal else 0
+        return terms
 
     def _bound(self, sid: int) -> float:
         """The most a section met in some lists can score: it matches the terms in whose lists
@@ -378,26 +391,29 @@ class _Threshold:
             missing = [sid for sid in sids if i not in self.seen[sid]]
             if missing and not ended:
                 self.cursor.execute(
-                    "SELECT e.section_id, e.weight FROM unnest(%s::bigint[]) AS m(id) "
-                    "JOIN policies_rankingentry e "
-                    "ON e.ranking_list_id = %s AND e.section_id = m.id",
-                    [missing, self.lists[i]],
+                    "SELECT section_id, weight FROM policies_rankingentry "
+                    "WHERE ranking_list_id = %s AND section_id = ANY(%s)",
+                    [self.lists[i], missing],
                 )
                 for sid, weight in self.cursor.fetchall():
                     self.seen[sid][i] = weight
         self.looked_up.update(sids)
 
-    def _test_phrase(self, sids: list[int]) -> None:
-        if not sids:
-            return
-        self.cursor.execute(
-            "SELECT t.id, t.search_vector @@ %s::tsquery FROM policies_section t "
-            "WHERE t.id = ANY(%s)",
-            [self.plan.phrase, sids],
-        )
-        with_phrase = {sid for sid, has in self.cursor.fetchall() if has}
-        self.without_phrase.update(sid for sid in sids if sid not in with_phrase)
-        self.phrase_tested.update(sids)
+    def _inspect(self, sids: list[int]) -> None:
+        """Where the plan has a phrase, whether these sections have it: by primary key, a
+        fraction of the cost of a score. (Whether the reader may read them is left to the
+        score: testing that per section costs more than scoring the few that are not.)"""
+        if sids and self._phrase_open():
+            self.cursor.execute(
+                "SELECT t.id FROM policies_section t "
+                "WHERE t.id = ANY(%s) AND (t.search_vector @@ %s::tsquery) IS NOT TRUE",
+                [sids, self.plan.phrase],
+            )
+            self.without_phrase.update(sid for (sid,) in self.cursor.fetchall())
+        self.inspected.update(sids)
+
+    def _phrase_open(self) -> bool:
+        return bool(self.phrase) and not self.phrase_scored
 
     def _read(self) -> None:
         reading = [i for i in range(len(self.lists)) if not self.ended[i]]
@@ -452,6 +468,8 @@ class _Threshold:
         for start in range(0, len(rough), EXACT_BATCH):
             self._make_exact(rough[start : start + EXACT_BATCH])
         for _, sid in pending:
+            if sid in self.scored:  # found unreadable
+                continue
             bound = self._bound(sid)
             if self._may_beat(bound, sid):
                 self.provisional[sid] = bound
@@ -459,23 +477,20 @@ class _Threshold:
         self._rank()
 
     def _exact(self, sid: int) -> bool:
-        return (sid in self.looked_up or len(self.lists) == 1) and (
-            not self.phrase or self.phrase_scored or sid in self.phrase_tested
-        )
+        return (sid in self.looked_up or len(self.lists) == 1) and sid in self.inspected
 
     def _make_exact(self, sids: list[int]) -> None:
         if len(self.lists) > 1:
             self._look_up([sid for sid in sids if sid not in self.looked_up])
-        if self.phrase and not self.phrase_scored:
-            self._test_phrase([sid for sid in sids if sid not in self.phrase_tested])
+        self._inspect([sid for sid in sids if sid not in self.inspected])
 
     def _score(self, sids: list[int]) -> None:
         """Score these sections where the reader may read them (by primary key: the match is
         tested on each row, not looked up in the full-text index)."""
         self.cursor.execute(
             f"SELECT {self.score_sql}, t.id, t.search_vector @@ %s::tsquery "  # noqa: S608
-            f"{self.source} AND t.id = ANY(%s)",
-            [*self.score_params, self.query, *self.source_params, sids],
+            f"FROM policies_section t WHERE t.id = ANY(%s) AND {self.visible}",
+            [*self.score_params, self.query, sids, *self.visible_params],
         )
         if len(self.scored) >= MAX_SCORED:
             raise Unbounded(f"more than {MAX_SCORED} sections to score")
@@ -516,15 +531,39 @@ class _Threshold:
 
     def _close_a_class(self, last: float) -> bool:
         """When the last of the best lacks every term (or the phrase), a section not met yet
-        could still have them: score all that do, if they are at most FULL_CAP, so that none
-        not met yet can. Whether a class was closed."""
+        could still have them: meet every section with every term (from the lists, with their
+        weights), or score every one with the phrase, so that none not met yet can. Whether a
+        class was closed."""
         if self.n < 2:
             return False
-        if self.every_term_scored is None and last < self.n - EPS:
-            every = " & ".join(f"( {g} )" for g in self.plan.groups)
-            self.every_term_scored = self._score_class(every)
-            return self.every_term_scored
+        if self.every_term_met is None and -math.inf < last < self.n - EPS:
+            self.every_term_met = min(self.sizes) <= MAX_MEET
+            if self.every_term_met:
+                self._meet_every_term()
+            return self.every_term_met
         if self.phrase and self.phrase_scored is None and last < self.n + self.phrase - EPS:
             self.phrase_scored = self._score_class(self.plan.phrase)
             return self.phrase_scored
         return False
+
+    def _meet_every_term(self) -> None:
+        """Meet the sections in every list, with their weights: the shortest list read whole,
+        each of its sections looked up in the others by their primary key."""
+        shortest = min(range(len(self.lists)), key=lambda i: self.sizes[i])
+        others = [i for i in range(len(self.lists)) if i != shortest]
+        joins = " ".join(
+            f"JOIN policies_rankingentry e{i} ON e{i}.ranking_list_id = %s "
+            f"AND e{i}.section_id = a.section_id"
+            for i in others
+        )
+        weights = ", ".join(f"e{i}.weight" for i in others)
+        self.cursor.execute(
+            f"SELECT a.section_id, a.weight, {weights} FROM policies_rankingentry a {joins} "  # noqa: S608
+            "WHERE a.ranking_list_id = %s",
+            [*(self.lists[i] for i in others), self.lists[shortest]],
+        )
+        for sid, first, *rest in self.cursor.fetchall():
+            self.seen[sid] = {shortest: first, **dict(zip(others, rest, strict=True))}
+            self.looked_up.add(sid)
+            if sid not in self.scored and sid not in self.provisional:
+                self.alive.add(sid)

@@ -413,6 +413,16 @@ class Scope:
             [list(self.statuses), *self.readable_params],
         )
 
+    def section_visible(self) -> tuple[str, list]:
+        """SQL true when the policy section `t` is visible, with its parameters: the same test
+        as text_from's, per row (for a few sections picked by id, a lookup of each one's
+        version is the plan, not a join of every version)."""
+        return (
+            "EXISTS (SELECT 1 FROM policies_policyversion v WHERE v.id = t.version_id "
+            f"AND v.status = ANY(%s) AND v.policy_id IN ({self.readable}))",
+            [list(self.statuses), *self.readable_params],
+        )
+
 
 def _scope(user, *, organisation: Organisation | None, include_earlier: bool) -> Scope:
     # readable_by depends on the reader only through internal_readers_scope: its compiled query

@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
                 ('query', models.TextField(unique=True)),
                 ('generation', models.BigIntegerField()),
                 ('built', models.DateTimeField(auto_now=True, db_index=True)),
+                ('size', models.IntegerField(default=0)),
             ],
         ),
         pgtrigger.migrations.AddTrigger(

@@ -244,13 +244,35 @@ _FROZEN_FIELDS = (
 _FROZEN_ROW = ", ".join(f"OLD.{f}" for f in _FROZEN_FIELDS)
 _NEW_ROW = ", ".join(f"NEW.{f}" for f in _FROZEN_FIELDS)
 
-# A new RankingGeneration when sections of a published (or earlier) version appear: an upsert,
-# as the row is not there on a fresh database (or after a test flushed the table).
-_RENEW_RANKING = """
-    INSERT INTO policies_rankinggeneration (id, number) VALUES (1, 1)
-    ON CONFLICT (id) DO UPDATE SET number = policies_rankinggeneration.number + 1;
+# Every ranking list (policies.ranking) gets the sections a statement makes searchable as
+# published (or earlier) text, in that statement: {sections} is a query for them. The shared
+# lock makes a publication wait for a list being built, and a list wait for a publication:
+# either the list's statement sees the new sections or the publication sees the new list.
+RANKING_LOCK = 7_413_014
+
+
+def _rank_new_sections(sections: str) -> str:
+    """The trigger function that adds the sections `sections` (a query for their id and
+    search_vector) to every ranking list they match."""
+    return f"""
+    IF EXISTS ({sections}) THEN
+        PERFORM pg_advisory_xact_lock_shared({RANKING_LOCK});
+        WITH added AS (
+            INSERT INTO policies_rankingentry (ranking_list_id, section_id, weight)
+            SELECT l.id, t.id,
+                   ts_rank_cd('{textsearch.RANK_WEIGHTS}'::float4[], t.search_vector,
+                              l.rank_query::tsquery, 0)
+              FROM ({sections}) AS t
+              JOIN policies_rankinglist l ON t.search_vector @@ l.match_query::tsquery
+            ON CONFLICT (ranking_list_id, section_id) DO UPDATE SET weight = EXCLUDED.weight
+            RETURNING ranking_list_id
+        )
+        UPDATE policies_rankinglist l SET size = l.size + a.n
+          FROM (SELECT ranking_list_id, count(*) AS n FROM added GROUP BY 1) AS a
+         WHERE l.id = a.ranking_list_id;
+    END IF;
     RETURN NULL;
-"""
+    """  # noqa: S608 - constants only.
 
 
 class PolicyVersion(models.Model):
@@ -379,19 +401,19 @@ class PolicyVersion(models.Model):
                     "USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;"
                 ),
             ),
-            # A version published (or inserted as published) brings sections to search.
+            # A version published brings its sections to the ranking lists.
             pgtrigger.Trigger(
-                name="version_publish_renews_ranking",
+                name="version_publish_ranks_sections",
                 when=pgtrigger.After,
                 operation=pgtrigger.Update,
                 level=pgtrigger.Statement,
                 referencing=pgtrigger.Referencing(old="old_versions", new="new_versions"),
-                func=(
-                    "IF EXISTS (SELECT 1 FROM new_versions n JOIN old_versions o ON o.id = n.id "
+                func=_rank_new_sections(
+                    "SELECT s.id, s.search_vector FROM policies_section s "
+                    "JOIN new_versions n ON n.id = s.version_id "
+                    "JOIN old_versions o ON o.id = n.id "
                     "WHERE n.status IN ('published', 'superseded') "
-                    "AND o.status NOT IN ('published', 'superseded')) THEN "
-                    + _RENEW_RANKING
-                    + " END IF; RETURN NULL;"
+                    "AND o.status NOT IN ('published', 'superseded')"
                 ),
             ),
             pgtrigger.Protect(
@@ -451,20 +473,19 @@ def _feeds_search_terms(name: str) -> pgtrigger.Trigger:
     )
 
 
-def _renews_ranking_lists(name: str, operation) -> pgtrigger.Trigger:
-    """The trigger on Section that starts a new RankingGeneration when a statement writes
-    sections of a version that is published or superseded."""
+def _ranks_new_sections(name: str, operation) -> pgtrigger.Trigger:
+    """The trigger on Section that brings sections a statement writes into a published (or
+    earlier) version to the ranking lists."""
     return pgtrigger.Trigger(
         name=name,
         when=pgtrigger.After,
         operation=operation,
         level=pgtrigger.Statement,
         referencing=pgtrigger.Referencing(new="new_sections"),
-        func=(
-            "IF EXISTS (SELECT 1 FROM new_sections s JOIN policies_policyversion v "
-            "ON v.id = s.version_id WHERE v.status IN ('published', 'superseded')) THEN "
-            + _RENEW_RANKING
-            + " END IF; RETURN NULL;"
+        func=_rank_new_sections(
+            "SELECT s.id, s.search_vector FROM new_sections s "
+            "JOIN policies_policyversion v ON v.id = s.version_id "
+            "WHERE v.status IN ('published', 'superseded')"
         ),
     )
 
@@ -550,8 +571,8 @@ class Section(SectionText):
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).
             _feeds_search_terms("section_feeds_search_terms"),
-            _renews_ranking_lists("section_insert_renews_ranking", pgtrigger.Insert),
-            _renews_ranking_lists("section_update_renews_ranking", pgtrigger.Update),
+            _ranks_new_sections("section_insert_ranks_sections", pgtrigger.Insert),
+            _ranks_new_sections("section_update_ranks_sections", pgtrigger.Update),
         ]
 
 
@@ -669,22 +690,26 @@ class TranslationSection(SectionText):
 
 
 class RankingList(models.Model):
-    """The sections of current and earlier versions that match one search term, best first:
-    what policies.ranking reads to rank across every kommune without ranking every match.
+    """The sections of published (and earlier) versions that match one search term, with their
+    weights: what policies.ranking reads, best first, to rank across every kommune without
+    ranking every match.
 
-    Built the first time the term is searched in a generation (RankingGeneration) and used
-    while the generation lasts; a publication starts a new one.
+    Built the first time the term is searched; from then on triggers on PolicyVersion and
+    Section add the sections of every publication, in its transaction.
     """
 
+    # The term as policies.ranking.Term names it.
     query = models.TextField(unique=True)
-    generation = models.BigIntegerField()
-    built = models.DateTimeField(auto_now=True, db_index=True)
+    # Which sections it has (tsquery text), and what each one's weight is the ts_rank_cd of.
+    match_query = models.TextField()
+    rank_query = models.TextField()
+    built = models.DateTimeField(auto_now_add=True, db_index=True)
     # How many entries it has.
     size = models.IntegerField(default=0)
 
 
 class RankingEntry(models.Model):
-    """One section of a RankingList with its weight: the most its term can add to the
+    """One section of a RankingList with its weight: at least what its term adds to the
     section's rank (policies.ranking)."""
 
     pk = models.CompositePrimaryKey("ranking_list", "section_id")
@@ -702,17 +727,6 @@ class RankingEntry(models.Model):
                 fields=["ranking_list", "-weight", "section_id"], name="rankingentry_best_first"
             )
         ]
-
-
-class RankingGeneration(models.Model):
-    """One row, counting the moments sections became searchable as published (or earlier)
-    text: a RankingList built in an older generation may lack some and is built again.
-
-    Kept by triggers on PolicyVersion and Section, in the transaction that publishes, so a
-    reader sees the new generation exactly when it sees the new sections.
-    """
-
-    number = models.BigIntegerField(default=0)
 
 
 class SearchTerm(models.Model):

@@ -26,7 +26,7 @@ best `limit`:
   comes after the last one read from it.
 
 A list is built (one statement over the sections that match the term) the first time the term is
-searched in a RankingGeneration, and kept until a publication starts a new one. Where the bound
+searched; triggers add the sections of every later publication (models.RankingList). Where the bound
 cannot be used (a NOT inside a phrase, weight-restricted operands) or would mean scoring more
 than MAX_SCORED sections, `Unbounded` tells the caller to rank every match, as before.
 """
@@ -38,6 +38,9 @@ import math
 import re
 
 from django.db import connection
+
+from . import textsearch
+from .models import RANKING_LOCK
 
 # Entries read from a list the first time, then twice as many each time it is read again.
 FIRST_READ = 300
@@ -176,72 +179,63 @@ class Term:
         self.key = f"{self.query} => {self.rank}"
 
 
-# Filling a list and marking its generation, in one statement: the generation is read in the
-# same snapshot as the sections, so a list is marked current only if it has every section of
-# its generation.
-_FILL_SQL = """
-WITH generation AS (
-    SELECT coalesce((SELECT number FROM policies_rankinggeneration WHERE id = 1), 0) AS number
-), filled AS (
+_FILL_SQL = f"""
+WITH filled AS (
     INSERT INTO policies_rankingentry (ranking_list_id, section_id, weight)
-    SELECT %(list)s, t.id, ts_rank_cd(%(weights)s::float4[], t.search_vector, %(rank)s::tsquery, 0)
+    SELECT %(list)s, t.id,
+           ts_rank_cd('{textsearch.RANK_WEIGHTS}'::float4[], t.search_vector, %(rank)s::tsquery, 0)
       FROM policies_section t JOIN policies_policyversion v ON v.id = t.version_id
-     WHERE v.status IN ('published', 'superseded') AND t.search_vector @@ %(query)s::tsquery
+     WHERE v.status IN ('published', 'superseded') AND t.search_vector @@ %(match)s::tsquery
     RETURNING 1
 )
-UPDATE policies_rankinglist
-   SET generation = (SELECT number FROM generation), built = now(),
-       size = (SELECT count(*) FROM filled)
- WHERE id = %(list)s
+UPDATE policies_rankinglist SET size = (SELECT count(*) FROM filled) WHERE id = %(list)s
 RETURNING size
-"""
+"""  # noqa: S608 - a constant, no input.
 
 
-def _lists(cursor, terms: list[Term], weights: str) -> dict[str, tuple[int, int]]:
-    """The id and size of each term's list, built first where it is missing or from an older generation.
+def _lists(cursor, terms: list[Term]) -> dict[str, tuple[int, int]]:
+    """The id and size of each term's list, built where it is missing.
 
-    A list is built under its row's lock (taken by the upsert, in key order, so two searches
-    never wait on each other in a circle); a search that finds the lock waits, then finds the
-    list current.
+    A list is built under an exclusive lock that a publication takes shared (models.
+    RANKING_LOCK): the statement that fills it sees every publication before it, and every
+    publication after it sees the list (and adds its sections to it).
     """
     keys = sorted({t.key for t in terms})
     cursor.execute(
-        "SELECT l.query, l.id, l.generation = coalesce(g.number, 0), l.size "
-        "FROM policies_rankinglist l LEFT JOIN policies_rankinggeneration g ON g.id = 1 "
-        "WHERE l.query = ANY(%s)",
-        [keys],
+        "SELECT query, id, size FROM policies_rankinglist WHERE query = ANY(%s)", [keys]
     )
-    found = {key: (pk, current, size) for key, pk, current, size in cursor.fetchall()}
-    by_key = {t.key: t for t in terms}
-    ids = {}
-    for key in keys:
-        if key in found and found[key][1]:
-            ids[key] = (found[key][0], found[key][2])
-            continue
-        term = by_key[key]
+    found = {key: (pk, size) for key, pk, size in cursor.fetchall()}
+    missing = [t for t in {t.key: t for t in terms}.values() if t.key not in found]
+    if missing:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RANKING_LOCK])
+        for term in sorted(missing, key=lambda t: t.key):
+            cursor.execute(
+                "INSERT INTO policies_rankinglist (query, match_query, rank_query, built, size) "
+                "VALUES (%s, %s, %s, now(), 0) ON CONFLICT (query) DO NOTHING RETURNING id",
+                [term.key, term.query, term.rank],
+            )
+            row = cursor.fetchone()
+            if row is None:  # built by another search while this one waited for the lock
+                cursor.execute(
+                    "SELECT id, size FROM policies_rankinglist WHERE query = %s", [term.key]
+                )
+                found[term.key] = cursor.fetchone()
+                continue
+            cursor.execute(
+                _FILL_SQL, {"list": row[0], "rank": term.rank, "match": term.query}
+            )
+            found[term.key] = (row[0], cursor.fetchone()[0])
+        # Fresh statistics, before autovacuum's: with a new list's entries unknown to the
+        # planner, a probe by (list, section) may read the whole list instead.
+        cursor.execute("ANALYZE policies_rankingentry")
         cursor.execute(
-            "INSERT INTO policies_rankinglist (query, generation, built) VALUES (%s, -1, now()) "
-            "ON CONFLICT (query) DO UPDATE SET query = EXCLUDED.query "
-            "RETURNING id, generation = coalesce((SELECT number FROM policies_rankinggeneration "
-            "WHERE id = 1), 0), size",
-            [key],
+            "WITH old AS (SELECT id FROM policies_rankinglist ORDER BY built DESC OFFSET %s), "
+            "entries AS (DELETE FROM policies_rankingentry "
+            "WHERE ranking_list_id IN (SELECT id FROM old)) "
+            "DELETE FROM policies_rankinglist WHERE id IN (SELECT id FROM old)",
+            [MAX_LISTS],
         )
-        pk, current, size = cursor.fetchone()
-        if not current:
-            cursor.execute("DELETE FROM policies_rankingentry WHERE ranking_list_id = %s", [pk])
-            cursor.execute(
-                _FILL_SQL, {"list": pk, "weights": weights, "rank": term.rank, "query": term.query}
-            )
-            (size,) = cursor.fetchone()
-            cursor.execute(
-                "WITH old AS (SELECT id FROM policies_rankinglist ORDER BY built DESC OFFSET %s), "
-                "entries AS (DELETE FROM policies_rankingentry "
-                "WHERE ranking_list_id IN (SELECT id FROM old)) "
-                "DELETE FROM policies_rankinglist WHERE id IN (SELECT id FROM old)",
-                [MAX_LISTS],
-            )
-        ids[key] = (pk, size)
-    return ids
+    return found
 
 
 def _squash(r: float) -> float:
@@ -259,7 +253,7 @@ def best(scope, plan, limit: int, *, stats: dict | None = None) -> list[tuple[fl
     # One term per group of the plan; a literal query is one term.
     terms = [Term(g) for g in ([plan.literal] if plan.literal else plan.groups)]
     with connection.cursor() as cursor:
-        lists = _lists(cursor, terms, search.RANK_WEIGHTS)
+        lists = _lists(cursor, terms)
         threshold = _Threshold(
             cursor, scope, plan, [lists[t.key][0] for t in terms], [lists[t.key][1] for t in terms], limit
         )
@@ -390,13 +384,17 @@ class _Threshold:
         for i, ended in enumerate(self.ended):
             missing = [sid for sid in sids if i not in self.seen[sid]]
             if missing and not ended:
+                # One primary-key probe per section (as a subquery per row, so that a list
+                # not yet analysed cannot be read whole instead).
                 self.cursor.execute(
-                    "SELECT section_id, weight FROM policies_rankingentry "
-                    "WHERE ranking_list_id = %s AND section_id = ANY(%s)",
+                    "SELECT m.id, (SELECT e.weight FROM policies_rankingentry e "
+                    "WHERE e.ranking_list_id = %s AND e.section_id = m.id) "
+                    "FROM unnest(%s::bigint[]) AS m(id)",
                     [self.lists[i], missing],
                 )
                 for sid, weight in self.cursor.fetchall():
-                    self.seen[sid][i] = weight
+                    if weight is not None:
+                        self.seen[sid][i] = weight
         self.looked_up.update(sids)
 
     def _inspect(self, sids: list[int]) -> None:

@@ -51,7 +51,7 @@ from redis.exceptions import RedisError
 
 from people.models import Organisation
 
-from . import ranking
+from . import ranking, textsearch
 from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
@@ -79,8 +79,7 @@ SUGGESTION_CANDIDATES = 6
 PREFIX_MIN_LENGTH = 4
 # A compound is split into two vocabulary words only when both have at least this many letters.
 SPLIT_MIN_PART = 3
-# Field weights for ts_rank_cd, in PostgreSQL's order {D, C, B, A}: text C, heading B, title A.
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+RANK_WEIGHTS = textsearch.RANK_WEIGHTS
 # A phrase match counts for half a term: it orders sections that cover the same terms.
 PHRASE_BOOST = 0.5
 # Background reading ranks below a policy section that matches as well: the policy is what binds.

@@ -707,6 +707,9 @@ class RankingList(models.Model):
     # How many entries it has.
     size = models.IntegerField(default=0)
 
+    def __str__(self) -> str:
+        return self.query
+
 
 class RankingEntry(models.Model):
     """One section of a RankingList with its weight: at least what its term adds to the
@@ -727,6 +730,9 @@ class RankingEntry(models.Model):
                 fields=["ranking_list", "-weight", "section_id"], name="rankingentry_best_first"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.section_id}: {self.weight}"
 
 
 class SearchTerm(models.Model):

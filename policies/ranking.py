@@ -11,29 +11,32 @@ best `limit`:
   synonyms; or, for a web-search-syntax query, the literal query) has a RankingList: the
   sections that match it, each with a weight that is at least what the term adds to R there.
 - Why that bound holds: ts_rank_cd sums the value of its covers (minimal extents that satisfy
-  the query); a cover's value is at most the weight of its first position (the harmonic mean of
-  its positions' weights, which only fall along a section: title, heading, text), and covers
-  begin at distinct positions. The first position of a cover holds one of the query's *leading*
-  operands (`leading`), and a term's operands only begin covers in sections that match the term
-  (a query without NOT is monotone). So R is at most the sum, over the terms a section matches,
-  of ts_rank_cd(weights, vector, its leading operands OR-ed, 0): each of their positions counted
-  once. That sum is the entry's weight.
-- The lists are read best first, a few hundred entries at a time; the sections met are scored
-  with policies.search's own score expression (never approximated), where the reader may read
-  them; reading stops when the last of the best `limit` scores more than any section not met
-  yet can: the coverage and phrase classes still open plus f(sum of the lists' current weights).
-  Ties are settled as search orders them (by id): a section not met yet at the head of a list
-  comes after the last one read from it.
+  the query); a cover's value is at most the weight of its first position (a harmonic mean of
+  its positions' weights, which only fall along a section: title, heading, text, divided by
+  1 + its noise words), and covers begin at distinct entries. The first entry of a cover holds
+  a *leading* operand (`leading`) of a term the section matches (a query without NOT is
+  monotone, so a term not matched never needs an entry). So R is at most the sum, over the
+  terms a section matches, of ts_rank_cd(weights, vector, the term's leading operands OR-ed,
+  0), and for a term whose covers are single positions, or that is the whole question, of its
+  own ts_rank_cd, which is tighter (see Term). That is the entry's weight.
+- The lists are read best first, a few hundred entries at a time. A section met is looked up in
+  the other lists (by primary key) and its phrase tested, which makes its bound exact in the
+  usual case; the best by bound are scored with policies.search's own score expression (never
+  approximated), where the reader may read them, before they are returned. Reading stops when
+  the last of the best `limit` scores more than any section not met yet can: the coverage and
+  phrase classes still open plus f(sum of the lists' current weights). Ties are settled as
+  search orders them (by id): a section not met yet at the head of a list comes after the last
+  one read from it.
 
 A list is built (one statement over the sections that match the term) the first time the term is
 searched; triggers add the sections of every later publication (models.RankingList). Where the bound
-cannot be used (a NOT inside a phrase, weight-restricted operands) or would mean scoring more
-than MAX_SCORED sections, `Unbounded` tells the caller to rank every match, as before.
+cannot be used (a NOT inside a phrase, weight-restricted operands) or would mean reading more
+than MAX_READ entries or scoring more than MAX_SCORED sections, `Unbounded` tells the caller to
+rank every match, as before.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 
@@ -57,8 +60,10 @@ MAX_READ = 60_000
 MAX_MEET = 20_000
 # At most this many lists are kept; building one more drops the oldest.
 MAX_LISTS = 5_000
-# Scores come from PostgreSQL in float4 arithmetic; bounds here are float8.
-EPS = 1e-6
+# Search orders by the score rounded to this many decimals, then by id (policies.search): here
+# scores and bounds are compared as whole units of that last decimal, so ties are exact.
+SCORE_DECIMALS = 5
+UNITS = 10**SCORE_DECIMALS
 
 
 class Unbounded(Exception):
@@ -164,18 +169,47 @@ def positive(node):
     return (kind, left, right)
 
 
+def leading(node) -> list[str]:
+    """The operands one of which is at the first position of every cover of `node` (without
+    NOT): a cover is minimal, so its first position holds an operand the query needs there:
+    any operand of an AND or an OR, the first of a phrase (its other words come later)."""
+    kind = node[0]
+    if kind == "OP":
+        return [node[1]]
+    if kind == "<>":
+        return leading(node[1])
+    return leading(node[1]) + leading(node[2])
+
+
+def _composite(node) -> bool:
+    """Whether a cover of `node` can span several positions (it has an AND or a phrase)."""
+    return node[0] in ("&", "<>") or (
+        node[0] != "OP" and any(_composite(child) for child in node[1:3])
+    )
+
+
 class Term:
     """One term's list: which sections it is built from (`query`: those that match the term's
-    positive operands) and the tsquery whose ts_rank_cd is each one's weight (`rank`: the term
-    itself)."""
+    positive operands) and the tsquery whose ts_rank_cd is each one's weight (`rank`).
 
-    def __init__(self, tsquery: str):
+    The weight is the term's own rank where that is all it can add to the question's: when the
+    term is the whole question, or its covers are single positions (each worth its weight, in
+    the question as alone). A term with ANDs or phrases among others is weighed by its leading
+    operands' positions instead: in the question a cover of it may hold another term's words
+    between its own, which ts_rank_cd counts as fewer noise words, so it can be worth more than
+    alone; never more than its first position's weight.
+    """
+
+    def __init__(self, tsquery: str, *, alone: bool = True):
         tree = parse(tsquery)
         found = positive(tree)
         if found is None:
             raise Unbounded("a term with nothing but NOT")
         self.query = text_of(found)
-        self.rank = text_of(tree)
+        if alone or not _composite(found):
+            self.rank = text_of(tree)
+        else:
+            self.rank = " | ".join(dict.fromkeys(leading(found)))
         self.key = f"{self.query} => {self.rank}"
 
 
@@ -201,9 +235,7 @@ def _lists(cursor, terms: list[Term]) -> dict[str, tuple[int, int]]:
     publication after it sees the list (and adds its sections to it).
     """
     keys = sorted({t.key for t in terms})
-    cursor.execute(
-        "SELECT query, id, size FROM policies_rankinglist WHERE query = ANY(%s)", [keys]
-    )
+    cursor.execute("SELECT query, id, size FROM policies_rankinglist WHERE query = ANY(%s)", [keys])
     found = {key: (pk, size) for key, pk, size in cursor.fetchall()}
     missing = [t for t in {t.key: t for t in terms}.values() if t.key not in found]
     if missing:
@@ -221,9 +253,7 @@ def _lists(cursor, terms: list[Term]) -> dict[str, tuple[int, int]]:
                 )
                 found[term.key] = cursor.fetchone()
                 continue
-            cursor.execute(
-                _FILL_SQL, {"list": row[0], "rank": term.rank, "match": term.query}
-            )
+            cursor.execute(_FILL_SQL, {"list": row[0], "rank": term.rank, "match": term.query})
             found[term.key] = (row[0], cursor.fetchone()[0])
         # Fresh statistics, before autovacuum's: with a new list's entries unknown to the
         # planner, a probe by (list, section) may read the whole list instead.
@@ -242,6 +272,17 @@ def _squash(r: float) -> float:
     return r / (r + 1)
 
 
+def _units_at_most(bound: float) -> int:
+    """The highest rounded score, in units, of a section whose score is at most `bound`: the
+    bound is summed in another order than the score (from float4 weights), up to 1e-7 apart."""
+    return math.floor(bound * UNITS + 0.51)
+
+
+def _units(score: float) -> int:
+    """A rounded score from PostgreSQL, in units."""
+    return round(score * UNITS)
+
+
 def best(scope, plan, limit: int, *, stats: dict | None = None) -> list[tuple[float, str, int]]:
     """The (score, source, id) of the best `limit` policy sections (not translations) that the
     reader of `scope` may read and that match `plan`, best first, as policies.search ranks them.
@@ -251,11 +292,17 @@ def best(scope, plan, limit: int, *, stats: dict | None = None) -> list[tuple[fl
     from . import search
 
     # One term per group of the plan; a literal query is one term.
-    terms = [Term(g) for g in ([plan.literal] if plan.literal else plan.groups)]
+    groups = [plan.literal] if plan.literal else plan.groups
+    terms = [Term(g, alone=len(groups) == 1) for g in groups]
     with connection.cursor() as cursor:
         lists = _lists(cursor, terms)
         threshold = _Threshold(
-            cursor, scope, plan, [lists[t.key][0] for t in terms], [lists[t.key][1] for t in terms], limit
+            cursor,
+            scope,
+            plan,
+            [lists[t.key][0] for t in terms],
+            [lists[t.key][1] for t in terms],
+            limit,
         )
         found = threshold.run()
     if stats is not None:
@@ -271,7 +318,11 @@ class _Threshold:
         from . import search
 
         self.cursor, self.plan, self.lists, self.sizes, self.limit = (
-            cursor, plan, lists, sizes, limit
+            cursor,
+            plan,
+            lists,
+            sizes,
+            limit,
         )
         self.score_sql, self.score_params = search._score_sql(search.SECTIONS, plan)
         self.query = plan.literal or plan.any_group
@@ -286,12 +337,15 @@ class _Threshold:
         # Sections met and not scored whose bound may still beat the last of the best.
         self.alive: set[int] = set()
         # Sections taken among the best by their exact bounds, not scored yet.
-        self.provisional: dict[int, float] = {}
+        self.provisional: dict[int, int] = {}
         # Sections whose readability (and phrase) are known, and those without the phrase.
         self.inspected: set[int] = set()
         self.without_phrase: set[int] = set()
-        self.scored: dict[int, float | None] = {}
-        self.top: list[tuple[float, int]] = []
+        # Scores in units (None: not for this reader), and as PostgreSQL gave them.
+        self.scored: dict[int, int | None] = {}
+        self.exact: dict[int, float] = {}
+        # The best so far, scored or provisional: (-units, id), best first.
+        self.top: list[tuple[int, int]] = []
         self.reads = 0
         # Coverage counts terms only for a question (not a literal query).
         self.n = 0 if plan.literal else terms
@@ -309,31 +363,46 @@ class _Threshold:
             if not self._may_stop():
                 # The best not met yet may be held back by a class the last has not got:
                 # score the (few) sections with every term, or with the phrase, and close it.
-                if not self._close_a_class(self._last()):
+                if not self._close_a_class():
                     self._read_deeper()
                 continue
-            # Those level with the last too: a bound is summed in another order than the
-            # score, so it may differ from it in the last bits.
-            last = self._last()
-            unverified = [sid for sid, bound in self.provisional.items() if bound >= last - EPS]
+            unverified = [sid for _, sid in self.top if sid in self.provisional]
             if not unverified:
-                return [(-negative, sid) for negative, sid in self.top]
+                return [(self.exact[sid], sid) for _, sid in self.top]
             # The best are known by their exact bounds: score them, as the reader may not
             # read some, and a bound may exceed the score where terms share positions.
             self._score(unverified)
 
     def _may_stop(self) -> bool:
         """Whether no section not met yet can be among the best."""
-        last = self._last()
-        unseen = self._classes(sum(1 for ended in self.ended if not ended)) + _squash(
-            sum(self.head)
-        )
-        if all(self.ended) or unseen < last - EPS:
+        if all(self.ended):
             return True
-        # A tie: a section not met yet reaches `unseen` only at the head of every list, so
-        # after the last id read from each; the one ranked last here comes first.
-        going = [i for i, ended in zip(self.last_id, self.ended, strict=True) if not ended]
-        return unseen <= last + EPS and None not in going and self.top[-1][1] <= max(going)
+        last = self._last()
+        if last is None:
+            return False
+        going = [i for i, ended in enumerate(self.ended) if not ended]
+        classes = self._classes(len(going))
+        unseen = _units_at_most(classes + _squash(sum(self.head)))
+        if unseen != last[0]:
+            return unseen < last[0]
+        # Level with the last. A section not met yet reaches it only at the head weight of
+        # every list, and then comes after the last id read from each (lists are in (weight,
+        # id) order): after the last, if that is no later. One just below a head (the next
+        # lower weight of that list) must fall below the last, as weights that differ in their
+        # last bits can round to the same score.
+        if any(self.last_id[i] is None or self.last_id[i] < last[1] for i in going):
+            return False
+        self.cursor.execute(
+            "SELECT k.i, (SELECT max(e.weight) FROM policies_rankingentry e "
+            "WHERE e.ranking_list_id = k.list AND e.weight < k.head) "
+            "FROM unnest(%s::int[], %s::bigint[], %s::float8[]) AS k(i, list, head)",
+            [going, [self.lists[i] for i in going], [self.head[i] for i in going]],
+        )
+        total = sum(self.head)
+        return all(
+            _units_at_most(classes + _squash(total - self.head[i] + (below or 0.0))) < last[0]
+            for i, below in self.cursor.fetchall()
+        )
 
     def _read_deeper(self) -> None:
         if sum(self.depth) > MAX_READ:
@@ -343,16 +412,18 @@ class _Threshold:
             if not self.ended[i] and head >= highest / 2:
                 self.wanted[i] = max(self.depth[i] * 2, FIRST_READ)
 
-    def _may_beat(self, bound: float, sid: int) -> bool:
-        """Whether a section with this bound can still be among the best: above the last, or
-        level with it and before it by id (as search orders ties)."""
-        if len(self.top) < self.limit:
-            return True
-        last, last_sid = -self.top[-1][0], self.top[-1][1]
-        return bound > last + EPS or (bound >= last - EPS and sid < last_sid)
+    def _may_beat(self, units: int, sid: int, last: tuple[int, int] | None = None) -> bool:
+        """Whether a section scoring at most `units` can still be among the best: above the
+        last (of the best so far, or `last`), or level with it and before it by id."""
+        last = last or self._last()
+        return last is None or units > last[0] or (units == last[0] and sid < last[1])
 
-    def _last(self) -> float:
-        return -self.top[self.limit - 1][0] if len(self.top) >= self.limit else -math.inf
+    def _last(self) -> tuple[int, int] | None:
+        """The last of the best so far, (units, id), when there are `limit` of them."""
+        if len(self.top) < self.limit:
+            return None
+        negative, sid = self.top[self.limit - 1]
+        return -negative, sid
 
     def _classes(self, terms: int, sid: int | None = None) -> float:
         """The most coverage and phrase boost of a section not scored yet (`sid`, if it has
@@ -457,20 +528,20 @@ class _Threshold:
         verified = self._verified_last()
         pending = []
         for sid in list(self.alive):
-            bound = self._bound(sid)
-            if bound < verified - EPS:
+            units = _units_at_most(self._bound(sid))
+            if verified is not None and not self._may_beat(units, sid, verified):
                 self.alive.discard(sid)
-            elif self._may_beat(bound, sid):
-                pending.append((-bound, sid))
+            elif self._may_beat(units, sid):
+                pending.append((-units, sid))
         rough = [sid for _, sid in sorted(pending) if not self._exact(sid)]
         for start in range(0, len(rough), EXACT_BATCH):
             self._make_exact(rough[start : start + EXACT_BATCH])
         for _, sid in pending:
             if sid in self.scored:  # found unreadable
                 continue
-            bound = self._bound(sid)
-            if self._may_beat(bound, sid):
-                self.provisional[sid] = bound
+            units = _units_at_most(self._bound(sid))
+            if self._may_beat(units, sid):
+                self.provisional[sid] = units
                 self.alive.discard(sid)
         self._rank()
 
@@ -492,21 +563,32 @@ class _Threshold:
         )
         if len(self.scored) >= MAX_SCORED:
             raise Unbounded(f"more than {MAX_SCORED} sections to score")
-        self.scored.update({sid: score if matches else None for score, sid, matches in self.cursor})
+        for score, sid, matches in self.cursor.fetchall():
+            self._keep(sid, score if matches else None)
         for sid in sids:
             self.scored.setdefault(sid, None)
             self.provisional.pop(sid, None)
         self.alive.difference_update(sids)
         self._rank()
 
+    def _keep(self, sid: int, score: float | None) -> None:
+        self.scored[sid] = None if score is None else _units(score)
+        if score is not None:
+            self.exact[sid] = score
+
     def _rank(self) -> None:
-        best = [(-s, i) for i, s in self.scored.items() if s is not None]
-        best += [(-b, i) for i, b in self.provisional.items()]
+        best = [(-u, i) for i, u in self.scored.items() if u is not None]
+        best += [(-u, i) for i, u in self.provisional.items()]
         self.top = sorted(best)[: self.limit]
 
-    def _verified_last(self) -> float:
-        scores = sorted((s for s in self.scored.values() if s is not None), reverse=True)
-        return scores[self.limit - 1] if len(scores) >= self.limit else -math.inf
+    def _verified_last(self) -> tuple[int, int] | None:
+        """The last of the best among the sections scored, (units, id): the best can only
+        be better."""
+        scores = sorted((-u, i) for i, u in self.scored.items() if u is not None)
+        if len(scores) < self.limit:
+            return None
+        negative, sid = scores[self.limit - 1]
+        return -negative, sid
 
     def _score_class(self, tsquery: str) -> bool:
         """Score every section the reader may read with the plan and `tsquery`, if there are
@@ -520,26 +602,27 @@ class _Threshold:
         rows = self.cursor.fetchall()
         if len(rows) > FULL_CAP:
             return False
-        self.scored.update({sid: score for score, sid in rows})
-        for _, sid in rows:
+        for score, sid in rows:
+            self._keep(sid, score)
             self.provisional.pop(sid, None)
         self.alive.difference_update(sid for _, sid in rows)
         self._rank()
         return True
 
-    def _close_a_class(self, last: float) -> bool:
+    def _close_a_class(self) -> bool:
         """When the last of the best lacks every term (or the phrase), a section not met yet
         could still have them: meet every section with every term (from the lists, with their
         weights), or score every one with the phrase, so that none not met yet can. Whether a
         class was closed."""
-        if self.n < 2:
+        last = self._last()
+        if self.n < 2 or last is None:
             return False
-        if self.every_term_met is None and -math.inf < last < self.n - EPS:
+        if self.every_term_met is None and last[0] < self.n * UNITS:
             self.every_term_met = min(self.sizes) <= MAX_MEET
             if self.every_term_met:
                 self._meet_every_term()
             return self.every_term_met
-        if self.phrase and self.phrase_scored is None and last < self.n + self.phrase - EPS:
+        if self.phrase and self.phrase_scored is None and last[0] < (self.n + self.phrase) * UNITS:
             self.phrase_scored = self._score_class(self.plan.phrase)
             return self.phrase_scored
         return False

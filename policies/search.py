@@ -16,10 +16,11 @@ A question as employees type it ("kan jeg kritisere kommunen på facebook") is r
    squashed into [0, 1), so it only orders sections that cover equally many terms.
 4. Every hit that can be among the first COUNT_CAP is ranked; COUNT_CAP only limits how many are
    counted and paged through ("over 200 treff"). Across all kommuner a question with a common
-   word would match most of 160 000 sections: the candidates are narrowed, exactly, to the
-   sections with at least k of the n terms for the largest k that still gives more than
-   COUNT_CAP of them (see _candidates). A single common word still means ranking every section
-   that has it: that is the slow case of bench/search.py.
+   word would match most of 160 000 sections: the policy sections are ranked from the terms'
+   ranking lists (policies.ranking), which score only the sections that can be among the best,
+   with the same result. Where that cannot answer, and for translations, the candidates are
+   narrowed, exactly, to the sections with at least k of the n terms for the largest k that
+   still gives more than COUNT_CAP of them (see _candidates), and all of them are ranked.
 5. With (almost) no hits, the nearest words of the vocabulary and the synonyms become a
    "Mente du …?" suggestion, but only words that occur in a text the reader may read now.
 
@@ -33,6 +34,7 @@ the page.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -417,7 +419,7 @@ class Scope:
         as text_from's, per row (for a few sections picked by id, a lookup of each one's
         version is the plan, not a join of every version)."""
         return (
-            "EXISTS (SELECT 1 FROM policies_policyversion v WHERE v.id = t.version_id "
+            "EXISTS (SELECT 1 FROM policies_policyversion v WHERE v.id = t.version_id "  # noqa: S608
             f"AND v.status = ANY(%s) AND v.policy_id IN ({self.readable}))",
             [list(self.statuses), *self.readable_params],
         )
@@ -469,7 +471,12 @@ def _score_sql(table: str, plan: Plan, *, every_group: bool = False) -> tuple[st
     if table == RESOURCE_SECTIONS:
         rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
     params.append(plan.any_group)
-    return f"({coverage}) + ({phrase}) + {rank}", params
+    # Rounded: scores that differ only in the last bits of float arithmetic are level, and
+    # ordered by id (which policies.ranking relies on).
+    return (
+        f"round((({coverage}) + ({phrase}) + {rank})::numeric, {ranking.SCORE_DECIMALS})::float8",
+        params,
+    )
 
 
 def at_least(groups: list[str], k: int) -> str:
@@ -634,10 +641,9 @@ def _rank(
             continue
         sections = None
         if tiered:
-            try:
+            # Where the threshold cannot answer, every match is ranked below instead.
+            with contextlib.suppress(ranking.Unbounded):
                 sections = ranking.best(scope, plan, limit)
-            except ranking.Unbounded:
-                pass
         sql, plan_params = _ranked_sql(
             scope, plan, limit, tiered=tiered, resources=resources, sections=sections
         )
@@ -692,7 +698,7 @@ def _ranked_sql(
     parts, params = [], []
     if sections is not None:
         parts.append(
-            f"SELECT r.score, '{SECTIONS}' AS source, r.id "
+            f"SELECT r.score, '{SECTIONS}' AS source, r.id "  # noqa: S608 - a table name.
             "FROM unnest(%s::float8[], %s::bigint[]) AS r(score, id)"
         )
         params += [[row[0] for row in sections], [row[2] for row in sections]]

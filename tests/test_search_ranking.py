@@ -18,7 +18,6 @@ from policies import ranking
 from policies import search as search_module
 from policies.models import RankingEntry, RankingList, SearchTerm, Section, Visibility
 from policies.search import FILLER_WORDS, SECTIONS, clean_query, plan, search
-
 from policies.workflow import create_draft
 
 from .factories import make_organisation, make_person, make_policy, publish_version
@@ -121,6 +120,7 @@ OUTDOOR = [
     "kajakk", "padling", "fjellsko", "tursti", "ryggsekk", "gapahuk",
     "bålpanne", "kompass", "telt", "sovepose", "primus", "turkart",
 ]  # fmt: skip
+OUTDOOR_PARTS = ["fjell", "sko", "rygg", "sekk", "tur", "kart", "og", "med", "ute"]
 
 
 @pytest.fixture
@@ -136,7 +136,9 @@ def outdoor(small_reads):
         sections = []
         for i in range(20):
             heading = " ".join(draw.sample(OUTDOOR, draw.randint(0, 2))) or "Generelt"
-            words = [draw.choice(OUTDOOR + ["og", "med", "til", "ute"]) for _ in range(30)]
+            # Compounds' parts on their own too: a question's split compounds then match
+            # sections where the parts stand apart, between other terms' words.
+            words = [draw.choice(OUTDOOR + OUTDOOR_PARTS) for _ in range(30)]
             sections.append(f"## {heading} {i}\n\n{' '.join(words)}.\n")
         make_policy(
             organisations[n % 2],
@@ -152,7 +154,7 @@ def test_the_threshold_stops_early_and_still_ranks_as_ranking_every_match_does(o
 
     @PROPERTY_SETTINGS
     @given(
-        query=questions(OUTDOOR),
+        query=questions(OUTDOOR + OUTDOOR_PARTS[:6]),
         limit=st.integers(min_value=1, max_value=15),
         reader=st.sampled_from(["anonymous", "employee"]),
     )
@@ -176,6 +178,20 @@ def test_the_threshold_stops_early_and_still_ranks_as_ranking_every_match_does(o
         ranking.best(scope, kajakk, 3, stats=stats)
     size = RankingList.objects.get(query=ranking.Term(kajakk.groups[0]).key).size
     assert stats["scored"] < size / 4
+
+
+def test_split_compounds_whose_parts_interleave_are_not_ranked_below_their_score(small_reads):
+    # Two questions' compounds, split into parts the text has apart. In "privat elev person
+    # kontakt" each term alone ranks 0.1, but the two together 0.4 (ts_rank_cd counts the
+    # other term's words inside a cover as less noise): a list weight of each term's own rank
+    # would put this section below one that scores less, and the threshold would skip it.
+    org = make_organisation()
+    interleaved = make_policy(org, title="Første", body="## Om\n\nprivat elev person kontakt\n")
+    make_policy(org, title="Andre", body="## Om\n\nprivat person elev og kontakt\n")
+    the_plan = plan("privatperson elevkontakt", organisation_ids=[])
+    best = threshold_ranked(ANONYMOUS, the_plan, 1)
+    assert best == every_match_ranked(ANONYMOUS, the_plan, 1)
+    assert best[0][1] == interleaved.versions.get().sections.get().pk
 
 
 @pytest.mark.parametrize(
@@ -257,7 +273,9 @@ def test_a_draft_is_not_added_to_the_lists():
     org = make_organisation()
     make_policy(org, body="## Om\n\nSnøskuter er forbudt.\n")
     search("snøskuter", user=ANONYMOUS)
-    create_draft(make_policy(org, body="## A\n\nAnnet.\n"), by=None, body="## Om\n\nSnøskuter i utkast.\n")
+    create_draft(
+        make_policy(org, body="## A\n\nAnnet.\n"), by=None, body="## Om\n\nSnøskuter i utkast.\n"
+    )
     assert RankingEntry.objects.count() == 1
 
 
@@ -317,6 +335,16 @@ def test_a_question_the_lists_cannot_bound_in_time_is_ranked_in_full(monkeypatch
 def test_a_term_lists_the_sections_with_its_positive_words(tsquery, query, rank):
     term = ranking.Term(tsquery)
     assert (term.query, term.rank) == (query, rank)
+
+
+def test_a_split_compound_among_other_terms_is_weighed_by_its_leading_words():
+    alone = ranking.Term("'ab':* | 'a':* & 'b':*")
+    among = ranking.Term("'ab':* | 'a':* & 'b':*", alone=False)
+    assert alone.rank == "( 'ab':* | ( 'a':* & 'b':* ) )"
+    assert among.rank == "'ab':* | 'a':* | 'b':*"
+    assert among.query == alone.query and among.key != alone.key
+    # A term of single words is weighed by its own rank among others too.
+    assert ranking.Term("'a' | 'b':*", alone=False).rank == "( 'a' | 'b':* )"
 
 
 @pytest.mark.parametrize("tsquery", ["!'a'", "'a' <-> !'b'", "'a':B", "'a' | !'b'"])

@@ -181,6 +181,13 @@ def leading(node) -> list[str]:
     return leading(node[1]) + leading(node[2])
 
 
+def _positions(node) -> int:
+    """How many word positions a phrase has (alternatives at one position count once)."""
+    if node[0] == "<>":
+        return _positions(node[1]) + _positions(node[2])
+    return 1
+
+
 def _composite(node) -> bool:
     """Whether a cover of `node` can span several positions (it has an AND or a phrase)."""
     return node[0] in ("&", "<>") or (
@@ -341,6 +348,10 @@ class _Threshold:
         self.alive: set[int] = set()
         # Sections taken among the best by their exact bounds, not scored yet.
         self.provisional: dict[int, int] = {}
+        # Sections met that cannot beat the last as it is, with their bounds; met again if it
+        # falls (unpark).
+        self.parked: dict[int, int] = {}
+        self.unpark = False
         # Sections whose readability (and phrase) are known, and those without the phrase.
         self.inspected: set[int] = set()
         self.without_phrase: set[int] = set()
@@ -353,6 +364,9 @@ class _Threshold:
         # Coverage counts terms only for a question (not a literal query).
         self.n = 0 if plan.literal else terms
         self.phrase = search.PHRASE_BOOST if plan.phrase and not plan.literal else 0.0
+        # The phrase is made of every term's words, one position each, unless a term is a
+        # stopword that only its synonyms give a meaning (it has a group, not a position).
+        self.phrase_has_every_term = bool(self.phrase) and _positions(parse(plan.phrase)) == self.n
         # Once every section with every term has been met (or every one with the phrase has
         # been scored), a section not met has not every term (or no phrase, which has every
         # term). None: not tried yet; False: too many.
@@ -381,6 +395,7 @@ class _Threshold:
                 self._score(unverified)
                 if [self.scored[sid] for sid in unverified] != bounds:
                     # Some scored less: others may take their places.
+                    self.unpark = True
                     self._take_what_may_beat_the_last()
             # The best not met yet may be held back by a class the last has not got: score
             # the (few) sections with every term, or with the phrase, and close it.
@@ -447,7 +462,11 @@ class _Threshold:
         if self.every_term_met and (sid is None or sid not in self.looked_up):
             # Every section with every term has been met and looked up: not this one.
             terms = min(terms, self.n - 1)
-        if terms == self.n and not self.phrase_scored and sid not in self.without_phrase:
+        if (
+            (terms == self.n or not self.phrase_has_every_term)
+            and not self.phrase_scored
+            and sid not in self.without_phrase
+        ):
             return terms + self.phrase
         return terms
 
@@ -526,7 +545,7 @@ class _Threshold:
             got[i] += 1
             self.head[i], self.last_id[i] = weight, sid
             self.seen.setdefault(sid, {})[i] = weight
-            if sid not in self.scored and sid not in self.provisional:
+            if sid not in self.scored and sid not in self.provisional and sid not in self.parked:
                 self.alive.add(sid)
         for i in reading:
             asked = self.wanted[i] - self.depth[i]
@@ -544,17 +563,34 @@ class _Threshold:
         scores known is dropped for good (bounds only fall, that last only rises).
         """
         verified = self._verified_last()
+        last = self._last()
+        if self.unpark:
+            # The last fell (the best included sections the reader may not read): those
+            # parked that may now beat it are met again.
+            back = [sid for sid, units in self.parked.items() if self._may_beat(units, sid, last)]
+            for sid in back:
+                del self.parked[sid]
+            self.alive.update(back)
+            self.unpark = False
         pending = []
         for sid in list(self.alive):
+            if sid in self.scored:
+                self.alive.discard(sid)
+                continue
             units = self.fixed.get(sid)
             if units is None:
                 units = _units_at_most(self._bound(sid))
                 if self._exact(sid):
                     self.fixed[sid] = units
+            self.alive.discard(sid)
             if verified is not None and not self._may_beat(units, sid, verified):
-                self.alive.discard(sid)
-            elif self._may_beat(units, sid):
+                continue  # dropped for good
+            if self._may_beat(units, sid, last):
                 pending.append((-units, sid))
+            else:
+                # Its bound only falls and the last only rises, unless the best turn out to
+                # include sections the reader may not read.
+                self.parked[sid] = units
         rough = [sid for _, sid in sorted(pending) if not self._exact(sid)]
         for start in range(0, len(rough), EXACT_BATCH):
             self._make_exact(rough[start : start + EXACT_BATCH])
@@ -564,9 +600,10 @@ class _Threshold:
             units = self.fixed.get(sid)
             if units is None:
                 units = self.fixed[sid] = _units_at_most(self._bound(sid))
-            if self._may_beat(units, sid):
+            if self._may_beat(units, sid, last):
                 self.provisional[sid] = units
-                self.alive.discard(sid)
+            else:
+                self.parked[sid] = units
         self._rank()
 
     def _exact(self, sid: int) -> bool:
@@ -575,7 +612,14 @@ class _Threshold:
     def _make_exact(self, sids: list[int]) -> None:
         if len(self.lists) > 1:
             self._look_up([sid for sid in sids if sid not in self.looked_up])
-        self._inspect([sid for sid in sids if sid not in self.inspected])
+        # Only a section with every term can have the phrase (made of them all).
+        uninspected = [sid for sid in sids if sid not in self.inspected]
+        lacking = set()
+        if self.phrase_has_every_term:
+            lacking = {sid for sid in uninspected if len(self.seen[sid]) < self.n}
+        self.without_phrase.update(lacking)
+        self.inspected.update(lacking)
+        self._inspect([sid for sid in uninspected if sid not in lacking])
 
     def _score(self, sids: list[int]) -> None:
         """Score these sections where the reader may read them (by primary key: the match is
@@ -629,6 +673,7 @@ class _Threshold:
         for score, sid in rows:
             self._keep(sid, score)
             self.provisional.pop(sid, None)
+            self.parked.pop(sid, None)
         self.alive.difference_update(sid for _, sid in rows)
         self._rank()
         return True
@@ -672,5 +717,7 @@ class _Threshold:
         for sid, first, *rest in self.cursor.fetchall():
             self.seen[sid] = {shortest: first, **dict(zip(others, rest, strict=True))}
             self.looked_up.add(sid)
+            self.fixed.pop(sid, None)
+            self.parked.pop(sid, None)
             if sid not in self.scored and sid not in self.provisional:
                 self.alive.add(sid)

@@ -244,6 +244,36 @@ _FROZEN_FIELDS = (
 _FROZEN_ROW = ", ".join(f"OLD.{f}" for f in _FROZEN_FIELDS)
 _NEW_ROW = ", ".join(f"NEW.{f}" for f in _FROZEN_FIELDS)
 
+# Every ranking list (policies.ranking) gets the sections a statement makes searchable as
+# published (or earlier) text, in that statement: {sections} is a query for them. The shared
+# lock makes a publication wait for a list being built, and a list wait for a publication:
+# either the list's statement sees the new sections or the publication sees the new list.
+RANKING_LOCK = 7_413_014
+
+
+def _rank_new_sections(sections: str) -> str:
+    """The trigger function that adds the sections `sections` (a query for their id and
+    search_vector) to every ranking list they match."""
+    return f"""
+    IF EXISTS ({sections}) THEN
+        PERFORM pg_advisory_xact_lock_shared({RANKING_LOCK});
+        WITH added AS (
+            INSERT INTO policies_rankingentry (ranking_list_id, section_id, weight)
+            SELECT l.id, t.id,
+                   ts_rank_cd('{textsearch.RANK_WEIGHTS}'::float4[], t.search_vector,
+                              l.rank_query::tsquery, 0)
+              FROM ({sections}) AS t
+              JOIN policies_rankinglist l ON t.search_vector @@ l.match_query::tsquery
+            ON CONFLICT (ranking_list_id, section_id) DO UPDATE SET weight = EXCLUDED.weight
+            RETURNING ranking_list_id
+        )
+        UPDATE policies_rankinglist l SET size = l.size + a.n
+          FROM (SELECT ranking_list_id, count(*) AS n FROM added GROUP BY 1) AS a
+         WHERE l.id = a.ranking_list_id;
+    END IF;
+    RETURN NULL;
+    """  # noqa: S608 - constants only.
+
 
 class PolicyVersion(models.Model):
     """One text of a policy. Drafts have no number; publishing gives the next number and freezes it."""
@@ -371,6 +401,21 @@ class PolicyVersion(models.Model):
                     "USING ERRCODE = 'integrity_constraint_violation'; RETURN NULL;"
                 ),
             ),
+            # A version published brings its sections to the ranking lists.
+            pgtrigger.Trigger(
+                name="version_publish_ranks_sections",
+                when=pgtrigger.After,
+                operation=pgtrigger.Update,
+                level=pgtrigger.Statement,
+                referencing=pgtrigger.Referencing(old="old_versions", new="new_versions"),
+                func=_rank_new_sections(
+                    "SELECT s.id, s.search_vector FROM policies_section s "
+                    "JOIN new_versions n ON n.id = s.version_id "
+                    "JOIN old_versions o ON o.id = n.id "
+                    "WHERE n.status IN ('published', 'superseded') "
+                    "AND o.status NOT IN ('published', 'superseded')"
+                ),
+            ),
             pgtrigger.Protect(
                 name="version_published_undeletable",
                 operation=pgtrigger.Delete,
@@ -425,6 +470,23 @@ def _feeds_search_terms(name: str) -> pgtrigger.Trigger:
         referencing=pgtrigger.Referencing(new="new_sections"),
         func=_FEED_SEARCH_TERMS,
         declare=[("new_words", "text[]")],
+    )
+
+
+def _ranks_new_sections(name: str, operation) -> pgtrigger.Trigger:
+    """The trigger on Section that brings sections a statement writes into a published (or
+    earlier) version to the ranking lists."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.After,
+        operation=operation,
+        level=pgtrigger.Statement,
+        referencing=pgtrigger.Referencing(new="new_sections"),
+        func=_rank_new_sections(
+            "SELECT s.id, s.search_vector FROM new_sections s "
+            "JOIN policies_policyversion v ON v.id = s.version_id "
+            "WHERE v.status IN ('published', 'superseded')"
+        ),
     )
 
 
@@ -509,6 +571,8 @@ class Section(SectionText):
             # Every word a section brings is added to the search vocabulary in the same statement,
             # so "Mente du ...?" never needs a refresh job (see SearchTerm).
             _feeds_search_terms("section_feeds_search_terms"),
+            _ranks_new_sections("section_insert_ranks_sections", pgtrigger.Insert),
+            _ranks_new_sections("section_update_ranks_sections", pgtrigger.Update),
         ]
 
 
@@ -623,6 +687,52 @@ class TranslationSection(SectionText):
         ]
         indexes = [GinIndex(fields=["search_vector"], name="translationsection_search_idx")]
         triggers = [_feeds_search_terms("translationsection_feeds_search_terms")]
+
+
+class RankingList(models.Model):
+    """The sections of published (and earlier) versions that match one search term, with their
+    weights: what policies.ranking reads, best first, to rank across every kommune without
+    ranking every match.
+
+    Built the first time the term is searched; from then on triggers on PolicyVersion and
+    Section add the sections of every publication, in its transaction.
+    """
+
+    # The term as policies.ranking.Term names it.
+    query = models.TextField(unique=True)
+    # Which sections it has (tsquery text), and what each one's weight is the ts_rank_cd of.
+    match_query = models.TextField()
+    rank_query = models.TextField()
+    built = models.DateTimeField(auto_now_add=True, db_index=True)
+    # How many entries it has.
+    size = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.query
+
+
+class RankingEntry(models.Model):
+    """One section of a RankingList with its weight: at least what its term adds to the
+    section's rank (policies.ranking)."""
+
+    pk = models.CompositePrimaryKey("ranking_list", "section_id")
+    # The primary key's index serves the foreign key too.
+    ranking_list = models.ForeignKey(
+        RankingList, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    # Not a foreign key: a section that is gone is simply not found when it is scored.
+    section_id = models.BigIntegerField()
+    weight = models.FloatField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ranking_list", "-weight", "section_id"], name="rankingentry_best_first"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section_id}: {self.weight}"
 
 
 class SearchTerm(models.Model):

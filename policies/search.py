@@ -16,10 +16,11 @@ A question as employees type it ("kan jeg kritisere kommunen på facebook") is r
    squashed into [0, 1), so it only orders sections that cover equally many terms.
 4. Every hit that can be among the first COUNT_CAP is ranked; COUNT_CAP only limits how many are
    counted and paged through ("over 200 treff"). Across all kommuner a question with a common
-   word would match most of 160 000 sections: the candidates are narrowed, exactly, to the
-   sections with at least k of the n terms for the largest k that still gives more than
-   COUNT_CAP of them (see _candidates). A single common word still means ranking every section
-   that has it: that is the slow case of bench/search.py.
+   word would match most of 160 000 sections: the policy sections are ranked from the terms'
+   ranking lists (policies.ranking), which score only the sections that can be among the best,
+   with the same result. Where that cannot answer, and for translations, the candidates are
+   narrowed, exactly, to the sections with at least k of the n terms for the largest k that
+   still gives more than COUNT_CAP of them (see _candidates), and all of them are ranked.
 5. With (almost) no hits, the nearest words of the vocabulary and the synonyms become a
    "Mente du …?" suggestion, but only words that occur in a text the reader may read now.
 
@@ -33,6 +34,7 @@ the page.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -51,6 +53,7 @@ from redis.exceptions import RedisError
 
 from people.models import Organisation
 
+from . import ranking, textsearch
 from .kept import Kept
 from .models import (
     EVERY_ORGANISATION,
@@ -78,8 +81,7 @@ SUGGESTION_CANDIDATES = 6
 PREFIX_MIN_LENGTH = 4
 # A compound is split into two vocabulary words only when both have at least this many letters.
 SPLIT_MIN_PART = 3
-# Field weights for ts_rank_cd, in PostgreSQL's order {D, C, B, A}: text C, heading B, title A.
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+RANK_WEIGHTS = textsearch.RANK_WEIGHTS
 # A phrase match counts for half a term: it orders sections that cover the same terms.
 PHRASE_BOOST = 0.5
 # Background reading ranks below a policy section that matches as well: the policy is what binds.
@@ -412,6 +414,16 @@ class Scope:
             [list(self.statuses), *self.readable_params],
         )
 
+    def section_visible(self) -> tuple[str, list]:
+        """SQL true when the policy section `t` is visible, with its parameters: the same test
+        as text_from's, per row (for a few sections picked by id, a lookup of each one's
+        version is the plan, not a join of every version)."""
+        return (
+            "EXISTS (SELECT 1 FROM policies_policyversion v WHERE v.id = t.version_id "  # noqa: S608
+            f"AND v.status = ANY(%s) AND v.policy_id IN ({self.readable}))",
+            [list(self.statuses), *self.readable_params],
+        )
+
 
 def _scope(user, *, organisation: Organisation | None, include_earlier: bool) -> Scope:
     # readable_by depends on the reader only through internal_readers_scope: its compiled query
@@ -459,7 +471,12 @@ def _score_sql(table: str, plan: Plan, *, every_group: bool = False) -> tuple[st
     if table == RESOURCE_SECTIONS:
         rank = f"{RESOURCE_RANK_FACTOR} * {rank}"
     params.append(plan.any_group)
-    return f"({coverage}) + ({phrase}) + {rank}", params
+    # Rounded: scores that differ only in the last bits of float arithmetic are level, and
+    # ordered by id (which policies.ranking relies on).
+    return (
+        f"round((({coverage}) + ({phrase}) + {rank})::numeric, {ranking.SCORE_DECIMALS})::float8",
+        params,
+    )
 
 
 def at_least(groups: list[str], k: int) -> str:
@@ -622,7 +639,14 @@ def _rank(
     for k, plan in enumerate(plans):
         if plan.is_empty:
             continue
-        sql, plan_params = _ranked_sql(scope, plan, limit, tiered=tiered, resources=resources)
+        sections = None
+        if tiered:
+            # Where the threshold cannot answer, every match is ranked below instead.
+            with contextlib.suppress(ranking.Unbounded):
+                sections = ranking.best(scope, plan, limit)
+        sql, plan_params = _ranked_sql(
+            scope, plan, limit, tiered=tiered, resources=resources, sections=sections
+        )
         ranked_parts.append(f"SELECT {k} AS k, r.* FROM ({sql}) AS r")  # noqa: S608
         params += plan_params
     if not ranked_parts:
@@ -658,12 +682,29 @@ def _rank(
 
 
 def _ranked_sql(
-    scope: Scope, plan: Plan, limit: int, *, tiered: bool, resources: bool
+    scope: Scope,
+    plan: Plan,
+    limit: int,
+    *,
+    tiered: bool,
+    resources: bool,
+    sections: Ranked | None = None,
 ) -> tuple[str, list]:
     """SQL for the (score, source, id) of the best `limit` policy texts, then of the best
-    `limit` resources, that match `plan`, with its parameters."""
+    `limit` resources, that match `plan`, with its parameters.
+
+    `sections`: the best policy sections, already ranked (policies.ranking).
+    """
     parts, params = [], []
+    if sections is not None:
+        parts.append(
+            f"SELECT r.score, '{SECTIONS}' AS source, r.id "  # noqa: S608 - a table name.
+            "FROM unnest(%s::float8[], %s::bigint[]) AS r(score, id)"
+        )
+        params += [[row[0] for row in sections], [row[2] for row in sections]]
     for table in (SECTIONS, TRANSLATION_SECTIONS):
+        if table == SECTIONS and sections is not None:
+            continue
         candidates, every_group = plan.any_group, len(plan.groups) == 1 and not plan.literal
         if tiered and not plan.literal:
             candidates, every_group = _candidates(scope, table, plan)

@@ -23,6 +23,9 @@ connections are long-lived too, so the cost is paid once per server connection.
 from __future__ import annotations
 
 CONFIG = "handbook_nb"
+# ts_rank_cd's weights, in PostgreSQL's order {D, C, B, A} (text C, heading B, title A): what
+# search ranks with and what the ranking lists (policies.ranking) are weighed by.
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 DICTIONARY_FILE = "nb_no"
 _TOKENS = "asciiword, word, hword, hword_part, hword_asciipart, asciihword"
 

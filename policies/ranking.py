@@ -573,24 +573,27 @@ class _Threshold:
             self.alive.update(back)
             self.unpark = False
         pending = []
-        for sid in list(self.alive):
-            if sid in self.scored:
-                self.alive.discard(sid)
+        # (The comparisons of _may_beat, inline: this loop meets every section read.)
+        floor_units, floor_sid = verified if verified is not None else (-1, 0)
+        last_units, last_sid = last if last is not None else (-1, 0)
+        fixed, scored, parked = self.fixed, self.scored, self.parked
+        for sid in self.alive:
+            if sid in scored:
                 continue
-            units = self.fixed.get(sid)
+            units = fixed.get(sid)
             if units is None:
                 units = _units_at_most(self._bound(sid))
                 if self._exact(sid):
-                    self.fixed[sid] = units
-            self.alive.discard(sid)
-            if verified is not None and not self._may_beat(units, sid, verified):
+                    fixed[sid] = units
+            if units < floor_units or (units == floor_units and sid > floor_sid):
                 continue  # dropped for good
-            if self._may_beat(units, sid, last):
+            if last is None or units > last_units or (units == last_units and sid < last_sid):
                 pending.append((-units, sid))
             else:
                 # Its bound only falls and the last only rises, unless the best turn out to
                 # include sections the reader may not read.
-                self.parked[sid] = units
+                parked[sid] = units
+        self.alive = set()
         rough = [sid for _, sid in sorted(pending) if not self._exact(sid)]
         for start in range(0, len(rough), EXACT_BATCH):
             self._make_exact(rough[start : start + EXACT_BATCH])

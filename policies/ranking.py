@@ -627,25 +627,28 @@ class _Threshold:
     def _score(self, sids: list[int]) -> None:
         """Score these sections where the reader may read them (by primary key: the match is
         tested on each row, not looked up in the full-text index)."""
+        if len(self.scored) >= MAX_SCORED:
+            raise Unbounded(f"more than {MAX_SCORED} sections to score")
         self.cursor.execute(
             f"SELECT {self.score_sql}, t.id, t.search_vector @@ %s::tsquery "  # noqa: S608
             f"FROM policies_section t WHERE t.id = ANY(%s) AND {self.visible}",
             [*self.score_params, self.query, sids, *self.visible_params],
         )
-        if len(self.scored) >= MAX_SCORED:
-            raise Unbounded(f"more than {MAX_SCORED} sections to score")
-        for score, sid, matches in self.cursor.fetchall():
-            self._keep(sid, score if matches else None)
-        for sid in sids:
-            self.scored.setdefault(sid, None)
-            self.provisional.pop(sid, None)
-        self.alive.difference_update(sids)
-        self._rank()
+        scores = dict.fromkeys(sids)  # None: not for this reader, or not matching
+        scores.update((sid, score) for score, sid, matches in self.cursor.fetchall() if matches)
+        self._keep(scores)
 
-    def _keep(self, sid: int, score: float | None) -> None:
-        self.scored[sid] = None if score is None else _units(score)
-        if score is not None:
-            self.exact[sid] = score
+    def _keep(self, scores: dict[int, float | None]) -> None:
+        """Record these sections' scores (None: not among the hits): they leave every other
+        state, and the best are ranked again."""
+        for sid, score in scores.items():
+            self.scored[sid] = None if score is None else _units(score)
+            if score is not None:
+                self.exact[sid] = score
+            self.provisional.pop(sid, None)
+            self.parked.pop(sid, None)
+        self.alive.difference_update(scores)
+        self._rank()
 
     def _rank(self) -> None:
         best = [(-u, i) for i, u in self.scored.items() if u is not None]
@@ -673,12 +676,7 @@ class _Threshold:
         rows = self.cursor.fetchall()
         if len(rows) > FULL_CAP:
             return False
-        for score, sid in rows:
-            self._keep(sid, score)
-            self.provisional.pop(sid, None)
-            self.parked.pop(sid, None)
-        self.alive.difference_update(sid for _, sid in rows)
-        self._rank()
+        self._keep({sid: score for score, sid in rows})
         return True
 
     def _close_a_class(self) -> bool:

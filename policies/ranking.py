@@ -47,7 +47,9 @@ from .models import RANKING_LOCK
 
 # Entries read from a list the first time, then twice as many each time it is read again.
 FIRST_READ = 300
-# Sections whose weights in the other lists are looked up (and phrase tested) per statement.
+# Sections whose weights in the other lists are looked up (and phrase tested) per statement:
+# the best by rough bounds first, then twice as many each time, up to EXACT_BATCH.
+EXACT_FIRST = 256
 EXACT_BATCH = 4_000
 # More sections than this to score, and ranking every match in one statement is cheaper.
 MAX_SCORED = 4_000
@@ -486,36 +488,46 @@ class _Threshold:
                 total, terms = total + head, terms + 1
         return self._classes(terms, sid) + _squash(total)
 
-    def _look_up(self, sids: list[int]) -> None:
-        """Each section's weight in the lists not read as far as it (by their primary key):
-        far cheaper than scoring it, and it often shows the section lacks a term."""
-        for i, ended in enumerate(self.ended):
-            missing = [sid for sid in sids if i not in self.seen[sid]]
-            if missing and not ended:
-                # One primary-key probe per section (as a subquery per row, so that a list
-                # not yet analysed cannot be read whole instead).
-                self.cursor.execute(
-                    "SELECT m.id, (SELECT e.weight FROM policies_rankingentry e "
-                    "WHERE e.ranking_list_id = %s AND e.section_id = m.id) "
-                    "FROM unnest(%s::bigint[]) AS m(id)",
-                    [self.lists[i], missing],
-                )
-                for sid, weight in self.cursor.fetchall():
-                    if weight is not None:
-                        self.seen[sid][i] = weight
-        self.looked_up.update(sids)
-
-    def _inspect(self, sids: list[int]) -> None:
-        """Where the plan has a phrase, whether these sections have it: by primary key, a
-        fraction of the cost of a score. (Whether the reader may read them is left to the
-        score: testing that per section costs more than scoring the few that are not.)"""
-        if sids and self._phrase_open():
-            self.cursor.execute(
-                "SELECT t.id FROM policies_section t "
-                "WHERE t.id = ANY(%s) AND (t.search_vector @@ %s::tsquery) IS NOT TRUE",
-                [sids, self.plan.phrase],
+    def _make_exact(self, sids: list[int]) -> None:
+        """Make these sections' bounds exact, in one statement: each one's weight in every list
+        (by its primary key: far cheaper than a score, and it often shows the section lacks a
+        term) and, where the plan has a phrase and the section every term, whether it has the
+        phrase (a fraction of the cost of a score). Whether the reader may read them is left to
+        the score: testing that per section costs more than scoring the few that are not."""
+        probes = len(self.lists) > 1
+        phrase = self._phrase_open()
+        if probes or phrase:
+            # One primary-key probe per section and list, as a subquery per row so that a list
+            # not yet analysed cannot be read whole instead; OFFSET 0 keeps each evaluated once.
+            weights = ", ".join(
+                "(SELECT e.weight FROM policies_rankingentry e "  # noqa: S608 - no input
+                f"WHERE e.ranking_list_id = %s AND e.section_id = m.id) AS w{i}"
+                for i in range(len(self.lists))
+                if probes
             )
-            self.without_phrase.update(sid for (sid,) in self.cursor.fetchall())
+            every = " AND ".join(f"w{i} IS NOT NULL" for i in range(len(self.lists)))
+            test = "NULL::bool"
+            if phrase:
+                # Only a section with every term can have a phrase made of them all.
+                test = (
+                    f"CASE WHEN {every if probes and self.phrase_has_every_term else 'true'} "  # noqa: S608
+                    "THEN (SELECT s.search_vector @@ %s::tsquery FROM policies_section s "
+                    "WHERE s.id = x.id) END"
+                )
+            self.cursor.execute(
+                f"SELECT x.*, {test} FROM (SELECT m.id{', ' if probes else ''}{weights} "  # noqa: S608
+                "FROM unnest(%s::bigint[]) AS m(id) OFFSET 0) AS x",
+                [*([self.plan.phrase] if phrase else []), *(self.lists if probes else []), sids],
+            )
+            for sid, *found, has_phrase in self.cursor.fetchall():
+                weights_of = self.seen[sid]
+                for i, weight in enumerate(found):
+                    if weight is not None:
+                        weights_of[i] = weight
+                if phrase and not has_phrase:
+                    self.without_phrase.add(sid)
+        if probes:
+            self.looked_up.update(sids)
         self.inspected.update(sids)
 
     def _phrase_open(self) -> bool:
@@ -594,35 +606,31 @@ class _Threshold:
                 # include sections the reader may not read.
                 parked[sid] = units
         self.alive = set()
-        rough = [sid for _, sid in sorted(pending) if not self._exact(sid)]
-        for start in range(0, len(rough), EXACT_BATCH):
-            self._make_exact(rough[start : start + EXACT_BATCH])
-        for _, sid in pending:
-            if sid in self.scored:  # found unreadable
-                continue
-            units = self.fixed.get(sid)
-            if units is None:
-                units = self.fixed[sid] = _units_at_most(self._bound(sid))
-            if self._may_beat(units, sid, last):
-                self.provisional[sid] = units
-            else:
-                self.parked[sid] = units
-        self._rank()
+        # Exact bounds, best first by rough bound, a batch at a time: once the last of the best
+        # by exact bounds is above the next rough bound, the rest cannot beat it and is parked.
+        pending.sort()
+        batch, at = EXACT_FIRST, 0
+        while at < len(pending):
+            last = self._last()
+            if last is not None and not self._may_beat(-pending[at][0], pending[at][1], last):
+                for negative, sid in pending[at:]:
+                    parked[sid] = -negative
+                break
+            chunk = pending[at : at + batch]
+            at, batch = at + batch, min(batch * 2, EXACT_BATCH)
+            self._make_exact([sid for _, sid in chunk if not self._exact(sid)])
+            for _, sid in chunk:
+                units = fixed.get(sid)
+                if units is None:
+                    units = fixed[sid] = _units_at_most(self._bound(sid))
+                if self._may_beat(units, sid, last):
+                    self.provisional[sid] = units
+                else:
+                    parked[sid] = units
+            self._rank()
 
     def _exact(self, sid: int) -> bool:
         return (sid in self.looked_up or len(self.lists) == 1) and sid in self.inspected
-
-    def _make_exact(self, sids: list[int]) -> None:
-        if len(self.lists) > 1:
-            self._look_up([sid for sid in sids if sid not in self.looked_up])
-        # Only a section with every term can have the phrase (made of them all).
-        uninspected = [sid for sid in sids if sid not in self.inspected]
-        lacking = set()
-        if self.phrase_has_every_term:
-            lacking = {sid for sid in uninspected if len(self.seen[sid]) < self.n}
-        self.without_phrase.update(lacking)
-        self.inspected.update(lacking)
-        self._inspect([sid for sid in uninspected if sid not in lacking])
 
     def _score(self, sids: list[int]) -> None:
         """Score these sections where the reader may read them (by primary key: the match is
@@ -666,17 +674,23 @@ class _Threshold:
 
     def _score_class(self, tsquery: str) -> bool:
         """Score every section the reader may read with the plan and `tsquery`, if there are
-        at most FULL_CAP; whether there were."""
+        at most FULL_CAP; whether there were. (They are counted first: where there are more,
+        none is scored. The count comes on every row, and alone when there is none to score.)"""
         self.cursor.execute(
-            f"SELECT {self.score_sql}, t.id {self.source} "  # noqa: S608
-            f"AND t.search_vector @@ %s::tsquery AND t.search_vector @@ %s::tsquery "
-            f"LIMIT {FULL_CAP + 1}",
-            [*self.score_params, *self.source_params, self.query, tsquery],
+            f"WITH found AS MATERIALIZED (SELECT t.id {self.source} "  # noqa: S608
+            # The plan's query as a filter of what the index finds with `tsquery`, not in the
+            # index: an OR of every term's words costs more there than the phrase saves.
+            f"AND (t.search_vector @@ %s::tsquery) IS TRUE AND t.search_vector @@ %s::tsquery "
+            f"LIMIT {FULL_CAP + 1}) "
+            f"SELECT n.found, s.* FROM (SELECT count(*) AS found FROM found) AS n "
+            f"LEFT JOIN LATERAL (SELECT {self.score_sql}, t.id FROM policies_section t "
+            f"JOIN found f ON f.id = t.id WHERE n.found <= {FULL_CAP}) AS s ON true",
+            [*self.source_params, self.query, tsquery, *self.score_params],
         )
         rows = self.cursor.fetchall()
-        if len(rows) > FULL_CAP:
+        if rows[0][0] > FULL_CAP:
             return False
-        self._keep({sid: score for score, sid in rows})
+        self._keep({sid: score for _found, score, sid in rows if sid is not None})
         return True
 
     def _close_a_class(self) -> bool:
@@ -687,16 +701,20 @@ class _Threshold:
         last = self._last()
         if self.n < 2 or last is None:
             return False
+        # The phrase first: its sections are found in the full-text index (the phrase's rarest
+        # word narrows them), and once they are scored no other section needs its phrase
+        # tested, such as the thousands met with every term below.
+        if self.phrase and self.phrase_scored is None and last[0] < (self.n + self.phrase) * UNITS:
+            self.phrase_scored = self._score_class(self.plan.phrase)
+            self.fixed.clear()
+            if self.phrase_scored:
+                return True
         if self.every_term_met is None and last[0] < self.n * UNITS:
             self.every_term_met = min(self.sizes) <= MAX_MEET
             if self.every_term_met:
                 self.fixed.clear()
                 self._meet_every_term()
             return self.every_term_met
-        if self.phrase and self.phrase_scored is None and last[0] < (self.n + self.phrase) * UNITS:
-            self.phrase_scored = self._score_class(self.plan.phrase)
-            self.fixed.clear()
-            return self.phrase_scored
         return False
 
     def _meet_every_term(self) -> None:

@@ -416,11 +416,13 @@ class Scope:
 
     def section_visible(self) -> tuple[str, list]:
         """SQL true when the policy section `t` is visible, with its parameters: the same test
-        as text_from's, per row (for a few sections picked by id, a lookup of each one's
-        version is the plan, not a join of every version)."""
+        as text_from's, per row. For a few sections picked by id, a lookup of each one's
+        version and policy is the plan; as `IN (readable)` the planner hashes every readable
+        policy's versions instead (measured: 4.7 against 1.9 ms for 300 sections)."""
         return (
             "EXISTS (SELECT 1 FROM policies_policyversion v WHERE v.id = t.version_id "  # noqa: S608
-            f"AND v.status = ANY(%s) AND v.policy_id IN ({self.readable}))",
+            f"AND v.status = ANY(%s) AND (SELECT 1 FROM ({self.readable}) r "
+            "WHERE r.pk = v.policy_id LIMIT 1) IS NOT NULL)",
             [list(self.statuses), *self.readable_params],
         )
 

@@ -49,7 +49,7 @@ from .models import RANKING_LOCK
 FIRST_READ = 300
 # Sections whose weights in the other lists are looked up (and phrase tested) per statement:
 # the best by rough bounds first, then twice as many each time, up to EXACT_BATCH.
-EXACT_FIRST = 256
+EXACT_FIRST = 512
 EXACT_BATCH = 4_000
 # More sections than this to score, and ranking every match in one statement is cheaper.
 MAX_SCORED = 4_000

@@ -55,9 +55,11 @@ def threshold_ranked(user, the_plan, limit, *, include_earlier=False):
 
 @pytest.fixture
 def small_reads(monkeypatch):
-    """Lists read a few entries at a time: the real documents are few, and with the product's
-    first read every list would be read to its end before the threshold is ever tried."""
+    """Lists read a few entries at a time, and bounds made exact a few sections at a time: the
+    real documents are few, and with the product's first read every list would be read to its
+    end before the threshold is ever tried (and every section met made exact at once)."""
     monkeypatch.setattr(ranking, "FIRST_READ", 2)
+    monkeypatch.setattr(ranking, "EXACT_FIRST", 2)
 
 
 @pytest.fixture

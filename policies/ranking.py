@@ -341,6 +341,8 @@ class _Threshold:
         self.depth, self.wanted = [0] * terms, [FIRST_READ] * terms
         self.head, self.ended = [math.inf] * terms, [False] * terms
         self.last_id: list[int | None] = [None] * terms
+        # The next lower weight of a list below a head, by (list index, head): see _may_stop.
+        self.below: dict[tuple[int, float], float | None] = {}
         self.seen: dict[int, dict[int, float]] = {}
         self.looked_up: set[int] = set()
         # The bounds, in units, of the sections whose bounds are exact (see _exact); they
@@ -423,16 +425,22 @@ class _Threshold:
         # last bits can round to the same score.
         if any(self.last_id[i] is None or self.last_id[i] < last[1] for i in going):
             return False
-        self.cursor.execute(
-            "SELECT k.i, (SELECT max(e.weight) FROM policies_rankingentry e "
-            "WHERE e.ranking_list_id = k.list AND e.weight < k.head) "
-            "FROM unnest(%s::int[], %s::bigint[], %s::float8[]) AS k(i, list, head)",
-            [going, [self.lists[i] for i in going], [self.head[i] for i in going]],
-        )
+        asked = [i for i in going if (i, self.head[i]) not in self.below]
+        if asked:
+            self.cursor.execute(
+                "SELECT k.i, k.head, (SELECT max(e.weight) FROM policies_rankingentry e "
+                "WHERE e.ranking_list_id = k.list AND e.weight < k.head) "
+                "FROM unnest(%s::int[], %s::bigint[], %s::float8[]) AS k(i, list, head)",
+                [asked, [self.lists[i] for i in asked], [self.head[i] for i in asked]],
+            )
+            self.below.update(((i, head), below) for i, head, below in self.cursor.fetchall())
         total = sum(self.head)
         return all(
-            _units_at_most(classes + _squash(total - self.head[i] + (below or 0.0))) < last[0]
-            for i, below in self.cursor.fetchall()
+            _units_at_most(
+                classes + _squash(total - self.head[i] + (self.below[i, self.head[i]] or 0.0))
+            )
+            < last[0]
+            for i in going
         )
 
     def _read_deeper(self) -> None:

@@ -20,13 +20,16 @@ best `limit`:
   0), and for a term whose covers are single positions, or that is the whole question, of its
   own ts_rank_cd, which is tighter (see Term). That is the entry's weight.
 - The lists are read best first, a few hundred entries at a time. A section met is looked up in
-  the other lists (by primary key) and its phrase tested, which makes its bound exact in the
-  usual case; the best by bound are scored with policies.search's own score expression (never
-  approximated), where the reader may read them, before they are returned. Reading stops when
-  the last of the best `limit` scores more than any section not met yet can: the coverage and
-  phrase classes still open plus f(sum of the lists' current weights). Ties are settled as
-  search orders them (by id): a section not met yet at the head of a list comes after the last
-  one read from it.
+  the other lists (by primary key) and its phrase tested, in one statement, best rough bound
+  first, which makes its bound exact in the usual case; the best by bound are scored with
+  policies.search's own score expression (never approximated), where the reader may read them,
+  before they are returned. Reading stops when the last of the best `limit` scores more than
+  any section not met yet can: the coverage and phrase classes still open plus f(sum of the
+  lists' current weights). Ties are settled as search orders them (by id): a section not met
+  yet at the head of a list comes after the last one read from it.
+- When the last of the best lacks the phrase, or every term, those classes are closed: the
+  sections with the phrase are scored (found in the full-text index), then the sections with
+  every term are met from the lists (see _close_a_class).
 
 A list is built (one statement over the sections that match the term) the first time the term is
 searched; triggers add the sections of every later publication (models.RankingList). Where the bound

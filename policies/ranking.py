@@ -717,8 +717,8 @@ class _Threshold:
         # tested, such as the thousands met with every term below.
         if self.phrase and self.phrase_scored is None and last[0] < (self.n + self.phrase) * UNITS:
             self.phrase_scored = self._score_class(self.plan.phrase)
-            self.fixed.clear()
             if self.phrase_scored:
+                self.fixed.clear()
                 return True
         if self.every_term_met is None and last[0] < self.n * UNITS:
             self.every_term_met = min(self.sizes) <= MAX_MEET

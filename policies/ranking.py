@@ -359,7 +359,8 @@ class _Threshold:
         # falls (unpark).
         self.parked: dict[int, int] = {}
         self.unpark = False
-        # Sections whose readability (and phrase) are known, and those without the phrase.
+        # Sections whose phrase is known (readability is left to the score, see _make_exact),
+        # and those without the phrase.
         self.inspected: set[int] = set()
         self.without_phrase: set[int] = set()
         # Scores in units (None: not for this reader), and as PostgreSQL gave them.
